@@ -1,0 +1,72 @@
+'use strict'
+// offload benchmark: `npm run bench` (full, ~2-3 min) or BENCH_QUICK=1 (smoke, <30 s).
+// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe to run a subset.
+// Every comparison runs in this one process, rounds alternating implementations;
+// tables show medians, results/<timestamp>.json + results/latest.json keep everything.
+// Targets are printed PASS/MISS but never change the exit code: only a crash does.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { machineInfo, QUICK } = require('./lib')
+const C = require('./contestants')
+
+const SCENARIOS = [
+  require('./scenarios/noop'),
+  require('./scenarios/sha256'),
+  require('./scenarios/gzip'),
+  require('./scenarios/fsprobe')
+]
+
+async function main () {
+  const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : null
+  const machine = machineInfo()
+  const startedAt = new Date()
+  console.log(`offload benchmark${QUICK ? ' (BENCH_QUICK smoke run)' : ''} — ${startedAt.toISOString()}`)
+  console.log(`cpu: ${machine.cpu} | cores: ${machine.cores} (availableParallelism ${machine.availableParallelism}) | node ${machine.node} | ${machine.platform} | UV_THREADPOOL_SIZE ${machine.uvThreadpoolSize}`)
+  console.log('loop = monitorEventLoopDelay({ resolution: 1 }) in ms during measured runs only; raw values include the 1 ms sampling tick, so an idle loop reads ~1.0')
+  if (C.skipOffload) console.log('BENCH_NO_OFFLOAD=1: offload rows skipped')
+
+  const results = {}
+  let offloadStats
+  try {
+    for (const s of SCENARIOS) {
+      if (only && !only.includes(s.name)) continue
+      const t0 = Date.now()
+      results[s.name] = await s.run()
+      results[s.name].wallMs = Date.now() - t0
+    }
+    if (!C.skipOffload) {
+      try { offloadStats = C.loadOffload().pool.stats() } catch (e) { offloadStats = { error: String(e) } }
+    }
+  } finally {
+    await closeWithin(C.closeAll(), 10_000)
+  }
+
+  const out = { startedAt: startedAt.toISOString(), wallMs: Date.now() - startedAt, machine, offloadPoolStats: offloadStats, scenarios: results }
+  const dir = path.join(__dirname, 'results')
+  fs.mkdirSync(dir, { recursive: true })
+  // Colons are not portable in file names, so the ISO time uses '-' instead.
+  const file = path.join(dir, `${startedAt.toISOString().replace(/:/g, '-')}.json`)
+  const json = JSON.stringify(out, null, 2)
+  fs.writeFileSync(file, json)
+  fs.writeFileSync(path.join(dir, 'latest.json'), json)
+  console.log(`\nwrote ${path.relative(process.cwd(), file)} and latest.json (${(out.wallMs / 1000).toFixed(1)} s total)`)
+}
+
+// A pool that never finishes closing must not hang CI.
+function closeWithin (p, ms) {
+  let timer
+  return Promise.race([
+    p,
+    new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(`pools did not close within ${ms} ms`)), ms) })
+  ]).finally(() => clearTimeout(timer))
+}
+
+main().then(
+  // Explicit exit: a lingering handle in any pool must not keep the process alive.
+  () => process.exit(0),
+  (err) => {
+    console.error('\nbenchmark failed:', err && err.stack ? err.stack : err)
+    process.exit(1)
+  }
+)

@@ -1,0 +1,198 @@
+'use strict'
+// Shared helpers: config, timing, event-loop-delay capture, medians, tables.
+
+const os = require('node:os')
+const v8 = require('node:v8')
+const vm = require('node:vm')
+const { performance, monitorEventLoopDelay } = require('node:perf_hooks')
+const { setImmediate: yieldToLoop } = require('node:timers/promises')
+
+const QUICK = process.env.BENCH_QUICK === '1'
+// Same thread count for every pool so the comparison is per-thread fair.
+const THREADS = os.availableParallelism()
+
+// `npm run bench` passes no node flags, so enable gc() at runtime. Collecting
+// between runs keeps one implementation's garbage from being billed to the next.
+v8.setFlagsFromString('--expose-gc')
+const gc = vm.runInNewContext('gc')
+
+function machineInfo () {
+  const cpus = os.cpus()
+  return {
+    cpu: cpus[0] ? cpus[0].model : 'unknown',
+    cores: cpus.length,
+    availableParallelism: THREADS,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    totalMemMiB: Math.round(os.totalmem() / 2 ** 20),
+    uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE) || 4,
+    quick: QUICK
+  }
+}
+
+function median (xs) {
+  const s = xs.filter((x) => x != null && !Number.isNaN(x)).sort((a, b) => a - b)
+  if (s.length === 0) return null
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+// Nearest-rank percentile over raw samples (used for per-probe latencies).
+function percentile (xs, p) {
+  if (xs.length === 0) return null
+  const s = Float64Array.from(xs).sort()
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
+}
+
+// One histogram for the whole process; it is reset and enabled only around a
+// measured run so warm-up and setup never leak into the numbers.
+const loopHist = monitorEventLoopDelay({ resolution: 1 })
+
+function loopDelaySnapshot () {
+  const ns = 1e6
+  if (loopHist.count === 0) return { p50: 0, p99: 0, max: 0, samples: 0 }
+  return {
+    p50: loopHist.percentile(50) / ns,
+    p99: loopHist.percentile(99) / ns,
+    max: loopHist.max / ns,
+    samples: loopHist.count
+  }
+}
+
+// Runs fn() as a measured run: returns { ...fn's result, elapsedMs, loop }.
+async function measure (fn) {
+  gc()
+  loopHist.reset()
+  loopHist.enable()
+  const t0 = performance.now()
+  let res
+  try {
+    res = await fn()
+  } finally {
+    loopHist.disable()
+  }
+  const elapsedMs = performance.now() - t0
+  return { elapsedMs, ...res, loop: loopDelaySnapshot() }
+}
+
+// Closed loop: `inflight` lanes each keep exactly one task outstanding until the
+// deadline passes, so a pool stays saturated without an unbounded queue.
+// Tasks in flight at the deadline still finish and count (elapsed covers them).
+async function closedLoop (submit, { inflight, durationMs }) {
+  const deadline = performance.now() + durationMs
+  let ops = 0
+  const lane = async () => {
+    while (performance.now() < deadline) {
+      await submit()
+      ops++
+    }
+  }
+  await Promise.all(Array.from({ length: inflight }, lane))
+  return { ops }
+}
+
+// Runs every implementation `rounds` times, rotating the order each round so
+// drift on a noisy machine (thermal, neighbours) doesn't favour one of them.
+// impls: [{ name, run: async () => ({ elapsedMs, loop, ...metrics }) }]
+// Progress only on a terminal so CI logs stay clean.
+async function rounds (impls, n, { log = process.stderr.isTTY } = {}) {
+  const runs = Object.fromEntries(impls.map((i) => [i.name, []]))
+  for (let r = 0; r < n; r++) {
+    for (let k = 0; k < impls.length; k++) {
+      const impl = impls[(k + r) % impls.length]
+      runs[impl.name].push(await impl.run())
+    }
+    if (log) process.stderr.write(`  round ${r + 1}/${n} done\r`)
+  }
+  if (log) process.stderr.write(' '.repeat(30) + '\r')
+  return runs
+}
+
+// Medians of every numeric (possibly nested one level, e.g. loop.p99) field.
+function summarize (runList) {
+  const out = {}
+  const first = runList[0]
+  for (const [k, v] of Object.entries(first)) {
+    if (typeof v === 'number') out[k] = median(runList.map((r) => r[k]))
+    else if (v && typeof v === 'object') {
+      out[k] = {}
+      for (const kk of Object.keys(v)) {
+        if (typeof v[kk] === 'number') out[k][kk] = median(runList.map((r) => r[k][kk]))
+      }
+    }
+  }
+  return out
+}
+
+// Throughput runs shared by the sha256/gzip scenarios. impls:
+// [{ name, submit: () => Promise, inflight }]; returns { name: medians }.
+async function runThroughput (impls, { bytesPerOp, durationMs, rounds: n }) {
+  const runs = await rounds(impls.map((impl) => ({
+    name: impl.name,
+    run: async () => {
+      const r = await measure(() => closedLoop(impl.submit, { inflight: impl.inflight, durationMs }))
+      const s = r.elapsedMs / 1000
+      return { ...r, opsPerSec: r.ops / s, mbPerSec: (r.ops * bytesPerOp) / 1e6 / s }
+    }
+  })), n)
+  const out = {}
+  for (const [name, list] of Object.entries(runs)) out[name] = { median: summarize(list), runs: list }
+  return out
+}
+
+function fmt (x, digits = 1) {
+  if (x == null || Number.isNaN(x)) return '-'
+  if (typeof x === 'string') return x
+  if (Math.abs(x) >= 1e7) return (x / 1e6).toFixed(2) + 'M'
+  if (Math.abs(x) >= 1e3 || Number.isInteger(x)) return Math.round(x).toLocaleString('en-US')
+  return x.toFixed(digits)
+}
+
+// rows: array of arrays (strings or numbers); first column left-aligned.
+function printTable (title, header, rows) {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : String(c ?? '-'))))]
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)))
+  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')
+  console.log(`\n${title}`)
+  console.log(line(header))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const r of cells.slice(1)) console.log(line(r))
+}
+
+// "25.3x (target >= 20x) ok" — targets are informational, never fail the run.
+function target (value, ok, text) {
+  if (value == null) return `n/a (${text})`
+  return `${ok ? 'PASS' : 'MISS'} (${text})`
+}
+
+// Deterministic PRNG (mulberry32) so generated inputs are identical run to run.
+function prng (seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+module.exports = {
+  QUICK,
+  THREADS,
+  gc,
+  machineInfo,
+  median,
+  percentile,
+  measure,
+  closedLoop,
+  rounds,
+  runThroughput,
+  summarize,
+  fmt,
+  printTable,
+  target,
+  prng,
+  yieldToLoop,
+  performance
+}

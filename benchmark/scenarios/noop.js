@@ -1,0 +1,77 @@
+'use strict'
+// Scenario 1: pure dispatch overhead with a task that does nothing.
+// (a) N concurrent calls under one Promise.all — batching/settling throughput.
+// (b) M sequential awaits — single round-trip latency.
+
+const { QUICK, THREADS, measure, rounds, summarize, printTable, target } = require('../lib')
+const C = require('../contestants')
+
+const CONCURRENT = QUICK ? 10_000 : 50_000
+const SEQUENTIAL = QUICK ? 1_000 : 5_000
+const ROUNDS = QUICK ? 2 : 5
+
+async function run () {
+  const impls = []
+  if (!C.skipOffload) {
+    const { testing, pool } = C.loadOffload()
+    impls.push({ name: 'offload', call: () => testing.noop({ pool }) })
+  }
+  const pis = C.piscina('noop')
+  impls.push({ name: 'piscina', call: () => pis.run(null) })
+  const tiny = await C.tinypool('noop')
+  impls.push({ name: 'tinypool', call: () => tiny.run(null) })
+
+  for (const impl of impls) await C.warm(impl.call, 2000)
+
+  const concurrent = await rounds(impls.map((impl) => ({
+    name: impl.name,
+    run: async () => {
+      const r = await measure(async () => {
+        const ps = new Array(CONCURRENT)
+        for (let i = 0; i < CONCURRENT; i++) ps[i] = impl.call()
+        await Promise.all(ps)
+      })
+      return { ...r, opsPerSec: CONCURRENT / (r.elapsedMs / 1000) }
+    }
+  })), ROUNDS)
+
+  const sequential = await rounds(impls.map((impl) => ({
+    name: impl.name,
+    run: async () => {
+      const r = await measure(async () => {
+        for (let i = 0; i < SEQUENTIAL; i++) await impl.call()
+      })
+      return { ...r, usPerOp: (r.elapsedMs * 1000) / SEQUENTIAL }
+    }
+  })), ROUNDS)
+
+  const cMed = Object.fromEntries(Object.entries(concurrent).map(([k, v]) => [k, summarize(v)]))
+  const sMed = Object.fromEntries(Object.entries(sequential).map(([k, v]) => [k, summarize(v)]))
+  const pc = cMed.piscina.opsPerSec
+  const ps = sMed.piscina.usPerOp
+
+  printTable(`1a. No-op dispatch, ${CONCURRENT.toLocaleString('en-US')} concurrent (Promise.all), ${THREADS} threads, median of ${ROUNDS}`,
+    ['impl', 'ops/s', 'total ms', 'loop p50', 'loop p99', 'loop max', 'vs piscina'],
+    Object.entries(cMed).map(([k, m]) => [k, m.opsPerSec, m.elapsedMs, m.loop.p50, m.loop.p99, m.loop.max, (m.opsPerSec / pc).toFixed(2) + 'x']))
+  printTable(`1b. No-op round trip, ${SEQUENTIAL.toLocaleString('en-US')} sequential awaits, median of ${ROUNDS}`,
+    ['impl', 'us/op', 'ops/s', 'loop p50', 'loop p99', 'loop max', 'speedup vs piscina'],
+    Object.entries(sMed).map(([k, m]) => [k, m.usPerOp.toFixed(2), 1e6 / m.usPerOp, m.loop.p50, m.loop.p99, m.loop.max, (ps / m.usPerOp).toFixed(2) + 'x']))
+
+  const targets = {}
+  if (cMed.offload) {
+    const cr = cMed.offload.opsPerSec / pc
+    const sr = sMed.offload.usPerOp / ps
+    targets.concurrentVsPiscina = { value: cr, goal: '>= 20', pass: cr >= 20 }
+    targets.roundTripVsPiscina = { value: sr, goal: '<= 0.125', pass: sr <= 1 / 8 }
+    console.log(`  target: concurrent ${cr.toFixed(1)}x piscina -> ${target(cr, cr >= 20, '>= 20x')}`)
+    console.log(`  target: round trip ${(sr * 100).toFixed(1)}% of piscina's -> ${target(sr, sr <= 1 / 8, '<= 12.5%')}`)
+  }
+  return {
+    config: { concurrent: CONCURRENT, sequential: SEQUENTIAL, rounds: ROUNDS, threads: THREADS },
+    concurrent: Object.fromEntries(Object.entries(concurrent).map(([k, v]) => [k, { median: cMed[k], runs: v }])),
+    sequential: Object.fromEntries(Object.entries(sequential).map(([k, v]) => [k, { median: sMed[k], runs: v }])),
+    targets
+  }
+}
+
+module.exports = { name: 'noop', run }

@@ -1,0 +1,3 @@
+'use strict'
+// Piscina/tinypool no-op task: measures pure dispatch + settle overhead.
+module.exports = function noop () {}

@@ -1,0 +1,278 @@
+//! The CPU pool: a dedicated rayon thread pool behind a bounded, prioritised admission queue.
+//!
+//! `submit` never blocks: it either accepts a task (queueing it and spawning one rayon "ticket"
+//! that will run whichever queued task has the highest priority when a thread frees up) or
+//! rejects it at once with [`PoolError::QueueFull`] or [`PoolError::Closed`]. Work polls a
+//! [`CancelToken`] cooperatively; cancellation of a queued task finishes it immediately.
+//! Guarantees: every accepted task's completion runs exactly once, panics in work are caught
+//! and reported as [`Outcome::Panicked`], and `close` reports idleness only after every
+//! accepted task has ended. Nothing here knows about Node; `crate::binding` adapts it.
+
+mod histogram;
+mod queue;
+mod stats;
+mod task;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+pub use histogram::Percentiles;
+pub use stats::StatsSnapshot;
+pub use task::{CancelGroup, CancelReason, CancelToken, Outcome, Priority};
+
+use queue::PriorityQueue;
+use stats::Stats;
+use task::{Ended, Job, Run, TaskCtl};
+
+/// Waiting tasks a pool admits before rejecting, unless configured otherwise.
+pub const DEFAULT_MAX_QUEUE: usize = 10_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolConfig {
+    pub threads: usize,
+    pub max_queue: usize,
+    pub name: String,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            threads: default_threads(),
+            max_queue: DEFAULT_MAX_QUEUE,
+            name: "pool".to_owned(),
+        }
+    }
+}
+
+/// `OFFLOAD_THREADS` if set to a positive integer, else the machine's available parallelism.
+pub fn default_threads() -> usize {
+    std::env::var("OFFLOAD_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PoolError {
+    #[error("the pool queue is full ({max_queue} tasks already waiting)")]
+    QueueFull { max_queue: usize },
+    #[error("the pool is closed")]
+    Closed,
+    #[error("could not start the pool's threads: {0}")]
+    Spawn(String),
+}
+
+/// Per-task submission settings.
+#[derive(Clone, Debug, Default)]
+pub struct SubmitOptions {
+    pub priority: Priority,
+    /// Register the task so [`Pool::cancel`] can find it by id.
+    pub cancellable: bool,
+    /// A group whose cancellation also cancels this task (e.g. the submitting Node env).
+    pub scope: Option<Arc<CancelGroup>>,
+}
+
+const OPEN: u8 = 0;
+const CLOSING: u8 = 1;
+const DESTROYED: u8 = 2;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+type IdleCallback = Box<dyn FnOnce() + Send>;
+
+struct Shared {
+    config: PoolConfig,
+    rayon: rayon::ThreadPool,
+    queue: Mutex<PriorityQueue>,
+    stats: Stats,
+    state: AtomicU8,
+    destroyed: Arc<CancelGroup>,
+    /// Accepted tasks that have not yet finished (queued + running).
+    active: AtomicUsize,
+    idle_waiters: Mutex<Vec<IdleCallback>>,
+    cancellable: Mutex<HashMap<u64, Arc<TaskCtl>>>,
+}
+
+/// A handle to a pool; clones share the same threads and queue.
+#[derive(Clone)]
+pub struct Pool {
+    shared: Arc<Shared>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks, but a poisoned lock must not wedge the pool.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Pool {
+    pub fn new(config: PoolConfig) -> Result<Self, PoolError> {
+        let name = config.name.clone();
+        let rayon = rayon::ThreadPoolBuilder::new()
+            .num_threads(config.threads)
+            .thread_name(move |i| format!("offload-{name}-{i}"))
+            // Jobs catch their own panics; this only guards against a bug in that wrapper.
+            .panic_handler(|_| {})
+            .build()
+            .map_err(|e| PoolError::Spawn(e.to_string()))?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                config,
+                rayon,
+                queue: Mutex::new(PriorityQueue::default()),
+                stats: Stats::new(),
+                state: AtomicU8::new(OPEN),
+                destroyed: Arc::new(CancelGroup::default()),
+                active: AtomicUsize::new(0),
+                idle_waiters: Mutex::new(Vec::new()),
+                cancellable: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &PoolConfig {
+        &self.shared.config
+    }
+
+    /// Queues `work`; `done` receives its outcome on a pool thread (or on the thread that
+    /// cancels or destroys it). Returns the task id. On rejection `done` is dropped uncalled.
+    pub fn submit<T, E, W, D>(&self, opts: SubmitOptions, work: W, done: D) -> Result<u64, PoolError>
+    where
+        W: FnOnce(&CancelToken) -> Result<T, E> + Send + 'static,
+        D: FnOnce(Outcome<T, E>) + Send + 'static,
+    {
+        let s = &self.shared;
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let job: Job = task::erase(work, done);
+        let ctl = Arc::new(TaskCtl::new(id, opts.priority, opts.cancellable, opts.scope, job));
+        {
+            let mut q = lock(&s.queue);
+            if s.state.load(Ordering::SeqCst) != OPEN {
+                s.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                return Err(PoolError::Closed);
+            }
+            if s.stats.queued.load(Ordering::Relaxed) >= s.config.max_queue {
+                s.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                return Err(PoolError::QueueFull {
+                    max_queue: s.config.max_queue,
+                });
+            }
+            if opts.cancellable {
+                lock(&s.cancellable).insert(id, ctl.clone());
+            }
+            s.stats.queued.fetch_add(1, Ordering::Relaxed);
+            s.active.fetch_add(1, Ordering::SeqCst);
+            q.push(ctl);
+        }
+        let shared = self.shared.clone();
+        s.rayon.spawn(move || shared.run_next());
+        Ok(id)
+    }
+
+    /// Cancels a task submitted with `cancellable`. A queued task is finished right here with
+    /// [`Outcome::Cancelled`]; a running one sees its token fire. Returns false if the task is
+    /// unknown, already finished, or already cancelled.
+    pub fn cancel(&self, id: u64, reason: CancelReason) -> bool {
+        let s = &self.shared;
+        let Some(ctl) = lock(&s.cancellable).get(&id).cloned() else {
+            return false;
+        };
+        if !ctl.cancel(reason) {
+            return false;
+        }
+        if let Some(job) = ctl.take_job() {
+            s.stats.queued.fetch_sub(1, Ordering::Relaxed);
+            let ended = job(Run::Skip(reason));
+            s.finish(&ctl, ended);
+        }
+        true
+    }
+
+    /// Stops admission; `on_idle` runs once every accepted task has ended (maybe right away).
+    pub fn close(&self, on_idle: impl FnOnce() + Send + 'static) {
+        let s = &self.shared;
+        {
+            let _q = lock(&s.queue);
+            let _ = s
+                .state
+                .compare_exchange(OPEN, CLOSING, Ordering::SeqCst, Ordering::SeqCst);
+        }
+        let mut waiters = lock(&s.idle_waiters);
+        if s.active.load(Ordering::SeqCst) == 0 {
+            drop(waiters);
+            on_idle();
+        } else {
+            waiters.push(Box::new(on_idle));
+        }
+    }
+
+    /// Stops admission, finishes every queued task as cancelled and signals running ones.
+    pub fn destroy(&self) {
+        let s = &self.shared;
+        let drained = {
+            let mut q = lock(&s.queue);
+            s.state.store(DESTROYED, Ordering::SeqCst);
+            q.drain()
+        };
+        s.destroyed.cancel();
+        for (ctl, job) in drained {
+            s.stats.queued.fetch_sub(1, Ordering::Relaxed);
+            let ended = job(Run::Skip(CancelReason::PoolDestroyed));
+            s.finish(&ctl, ended);
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.shared.state.load(Ordering::SeqCst) == OPEN
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.stats.snapshot(self.shared.config.threads)
+    }
+}
+
+impl Shared {
+    fn run_next(self: Arc<Self>) {
+        let Some((ctl, job)) = lock(&self.queue).pop() else {
+            return; // its task was cancelled or drained while waiting
+        };
+        self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+        self.stats.record_wait(ctl.enqueued_at.elapsed());
+        let token = CancelToken {
+            ctl: ctl.clone(),
+            pool: self.destroyed.clone(),
+        };
+        let ended = match token.reason() {
+            Some(reason) => job(Run::Skip(reason)),
+            None => {
+                self.stats.running.fetch_add(1, Ordering::Relaxed);
+                let started = Instant::now();
+                let ended = job(Run::Execute(&token));
+                self.stats.record_run(started.elapsed());
+                self.stats.running.fetch_sub(1, Ordering::Relaxed);
+                ended
+            }
+        };
+        self.finish(&ctl, ended);
+    }
+
+    fn finish(&self, ctl: &TaskCtl, ended: Ended) {
+        self.stats.record_end(ended);
+        if ctl.cancellable {
+            lock(&self.cancellable).remove(&ctl.id);
+        }
+        if self.active.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.state.load(Ordering::SeqCst) != OPEN
+        {
+            let waiters = std::mem::take(&mut *lock(&self.idle_waiters));
+            for w in waiters {
+                w();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -24,7 +24,7 @@ pub use task::{CancelGroup, CancelReason, CancelToken, Outcome, Priority};
 
 use queue::PriorityQueue;
 use stats::Stats;
-use task::{Ended, Job, Run, TaskCtl};
+use task::{Job, Run, TaskCtl};
 
 /// Waiting tasks a pool admits before rejecting, unless configured otherwise.
 pub const DEFAULT_MAX_QUEUE: usize = 10_000;
@@ -184,8 +184,7 @@ impl Pool {
         }
         if let Some(job) = ctl.take_job() {
             s.stats.queued.fetch_sub(1, Ordering::Relaxed);
-            let ended = job(Run::Skip(reason));
-            s.finish(&ctl, ended);
+            s.skip(&ctl, job, reason);
         }
         true
     }
@@ -219,8 +218,7 @@ impl Pool {
         s.destroyed.cancel();
         for (ctl, job) in drained {
             s.stats.queued.fetch_sub(1, Ordering::Relaxed);
-            let ended = job(Run::Skip(CancelReason::PoolDestroyed));
-            s.finish(&ctl, ended);
+            s.skip(&ctl, job, CancelReason::PoolDestroyed);
         }
     }
 
@@ -244,22 +242,25 @@ impl Shared {
             ctl: ctl.clone(),
             pool: self.destroyed.clone(),
         };
-        let ended = match token.reason() {
-            Some(reason) => job(Run::Skip(reason)),
-            None => {
-                self.stats.running.fetch_add(1, Ordering::Relaxed);
-                let started = Instant::now();
-                let ended = job(Run::Execute(&token));
-                self.stats.record_run(started.elapsed());
-                self.stats.running.fetch_sub(1, Ordering::Relaxed);
-                ended
-            }
-        };
-        self.finish(&ctl, ended);
+        if let Some(reason) = token.reason() {
+            return self.skip(&ctl, job, reason);
+        }
+        self.stats.running.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        job(Run::Execute(&token), &mut |ended| {
+            self.stats.record_run(started.elapsed());
+            self.stats.running.fetch_sub(1, Ordering::Relaxed);
+            self.stats.record_end(ended);
+        });
+        self.finish(&ctl);
     }
 
-    fn finish(&self, ctl: &TaskCtl, ended: Ended) {
-        self.stats.record_end(ended);
+    fn skip(&self, ctl: &TaskCtl, job: Job, reason: CancelReason) {
+        job(Run::Skip(reason), &mut |ended| self.stats.record_end(ended));
+        self.finish(ctl);
+    }
+
+    fn finish(&self, ctl: &TaskCtl) {
         if ctl.cancellable {
             lock(&self.cancellable).remove(&ctl.id);
         }

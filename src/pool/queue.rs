@@ -56,7 +56,7 @@ mod tests {
             priority,
             false,
             None,
-            Box::new(|_| Ended::Completed),
+            Box::new(|_, account| account(Ended::Completed)),
         ))
     }
 

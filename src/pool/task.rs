@@ -85,7 +85,7 @@ pub(crate) enum Run<'a> {
     Skip(CancelReason),
 }
 
-/// What a job reports back to the pool for its counters.
+/// How a job ended, for the pool's counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ended {
     Completed,
@@ -93,7 +93,9 @@ pub(crate) enum Ended {
     Cancelled(CancelReason),
 }
 
-pub(crate) type Job = Box<dyn FnOnce(Run<'_>) -> Ended + Send>;
+/// Runs or skips the task, calls `account` with how it ended (so counters are current by the
+/// time anyone observes the completion), then calls the completion.
+pub(crate) type Job = Box<dyn FnOnce(Run<'_>, &mut dyn FnMut(Ended)) + Send>;
 
 pub(crate) struct TaskCtl {
     pub(crate) id: u64,
@@ -173,7 +175,7 @@ where
     W: FnOnce(&CancelToken) -> Result<T, E> + Send + 'static,
     D: FnOnce(Outcome<T, E>) + Send + 'static,
 {
-    Box::new(move |run: Run<'_>| {
+    Box::new(move |run: Run<'_>, account: &mut dyn FnMut(Ended)| {
         let outcome = match run {
             Run::Skip(reason) => Outcome::Cancelled(reason),
             Run::Execute(token) => match catch_unwind(AssertUnwindSafe(|| work(token))) {
@@ -191,10 +193,10 @@ where
             Outcome::Err(_) | Outcome::Panicked(_) => Ended::Failed,
             Outcome::Cancelled(r) => Ended::Cancelled(*r),
         };
+        account(ended);
         // A panicking completion must not take a worker thread down; the result is lost
-        // either way, and the counters still account for the task.
+        // either way, and the counters already account for the task.
         let _ = catch_unwind(AssertUnwindSafe(|| done(outcome)));
-        ended
     })
 }
 

@@ -27,27 +27,25 @@ async function main () {
   if (C.skipOffload) console.log('BENCH_NO_OFFLOAD=1: offload rows skipped')
 
   const results = {}
-  let offloadStats
   try {
     for (const s of SCENARIOS) {
       if (only && !only.includes(s.name)) continue
       const t0 = Date.now()
       results[s.name] = await s.run()
       results[s.name].wallMs = Date.now() - t0
-    }
-    if (!C.skipOffload) {
-      try { offloadStats = C.loadOffload().pool.stats() } catch (e) { offloadStats = { error: String(e) } }
+      results[s.name].offloadPoolStats = C.offloadStats()
     }
   } finally {
     await closeWithin(C.closeAll(), 10_000)
   }
 
-  const out = { startedAt: startedAt.toISOString(), wallMs: Date.now() - startedAt, machine, offloadPoolStats: offloadStats, scenarios: results }
+  const out = { startedAt: startedAt.toISOString(), wallMs: Date.now() - startedAt, machine, scenarios: results }
   const dir = path.join(__dirname, 'results')
   fs.mkdirSync(dir, { recursive: true })
   // Colons are not portable in file names, so the ISO time uses '-' instead.
   const file = path.join(dir, `${startedAt.toISOString().replace(/:/g, '-')}.json`)
-  const json = JSON.stringify(out, null, 2)
+  // Native stats may contain BigInt counters, which JSON.stringify rejects.
+  const json = JSON.stringify(out, (k, v) => (typeof v === 'bigint' ? Number(v) : v), 2)
   fs.writeFileSync(file, json)
   fs.writeFileSync(path.join(dir, 'latest.json'), json)
   console.log(`\nwrote ${path.relative(process.cwd(), file)} and latest.json (${(out.wallMs / 1000).toFixed(1)} s total)`)

@@ -19,6 +19,17 @@ function loadOffload () {
   return offload
 }
 
+// Pool counters after a scenario (queue peaks, completed, ...) go into the JSON
+// so a pool that failed to saturate can be diagnosed after the fact.
+function offloadStats () {
+  if (!offload) return undefined
+  try {
+    return offload.pool.stats()
+  } catch (e) {
+    return { error: String(e) }
+  }
+}
+
 const piscinas = new Map()
 function piscina (worker) {
   if (!piscinas.has(worker)) {
@@ -65,4 +76,4 @@ async function closeAll () {
   await Promise.all(closing)
 }
 
-module.exports = { loadOffload, piscina, tinypool, warm, closeAll, skipOffload: process.env.BENCH_NO_OFFLOAD === '1' }
+module.exports = { loadOffload, offloadStats, piscina, tinypool, warm, closeAll, skipOffload: process.env.BENCH_NO_OFFLOAD === '1' }

@@ -5,7 +5,7 @@ const os = require('node:os')
 const v8 = require('node:v8')
 const vm = require('node:vm')
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks')
-const { setImmediate: yieldToLoop } = require('node:timers/promises')
+const { setImmediate: yieldToLoop, setTimeout: sleep } = require('node:timers/promises')
 
 const QUICK = process.env.BENCH_QUICK === '1'
 // Same thread count for every pool so the comparison is per-thread fair.
@@ -64,14 +64,20 @@ async function measure (fn) {
   gc()
   loopHist.reset()
   loopHist.enable()
+  // The first tick after enable() only sets the sampler's baseline timestamp;
+  // without it a run that blocks from the start would go unrecorded.
+  await sleep(2)
   const t0 = performance.now()
-  let res
+  let res, elapsedMs
   try {
     res = await fn()
+    elapsedMs = performance.now() - t0
+    // The sampler only records a stall when its timer next fires, so let it
+    // fire once more: a run that blocked the loop until the end still counts.
+    await sleep(3)
   } finally {
     loopHist.disable()
   }
-  const elapsedMs = performance.now() - t0
   return { elapsedMs, ...res, loop: loopDelaySnapshot() }
 }
 

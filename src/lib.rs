@@ -3,3 +3,6 @@
 //! `pool` and `kernels` are plain Rust; `binding` is the only module that knows about Node.
 
 pub mod pool;
+pub mod kernels;
+
+mod binding;

@@ -93,6 +93,7 @@ impl Histogram {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn count(&self) -> u64 {
         self.count.load(Relaxed)
     }

@@ -81,6 +81,11 @@ const DESTROYED: u8 = 2;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// A fresh id from the same sequence as task ids, for callers that tag other completions.
+pub fn reserve_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
 type IdleCallback = Box<dyn FnOnce() + Send>;
 
 struct Shared {
@@ -136,16 +141,16 @@ impl Pool {
         &self.shared.config
     }
 
-    /// Queues `work`; `done` receives its outcome on a pool thread (or on the thread that
-    /// cancels or destroys it). Returns the task id. On rejection `done` is dropped uncalled.
+    /// Queues `work`; `done` receives the task id and outcome on a pool thread (or on the
+    /// thread that cancels or destroys it). Returns the task id. On rejection `done` is dropped uncalled.
     pub fn submit<T, E, W, D>(&self, opts: SubmitOptions, work: W, done: D) -> Result<u64, PoolError>
     where
         W: FnOnce(&CancelToken) -> Result<T, E> + Send + 'static,
-        D: FnOnce(Outcome<T, E>) + Send + 'static,
+        D: FnOnce(u64, Outcome<T, E>) + Send + 'static,
     {
         let s = &self.shared;
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let job: Job = task::erase(work, done);
+        let id = reserve_id();
+        let job: Job = task::erase(id, work, done);
         let ctl = Arc::new(TaskCtl::new(id, opts.priority, opts.cancellable, opts.scope, job));
         {
             let mut q = lock(&s.queue);

@@ -170,10 +170,10 @@ impl CancelToken {
 }
 
 /// Erases typed work and completion into a [`Job`], isolating panics in either.
-pub(crate) fn erase<T, E, W, D>(work: W, done: D) -> Job
+pub(crate) fn erase<T, E, W, D>(id: u64, work: W, done: D) -> Job
 where
     W: FnOnce(&CancelToken) -> Result<T, E> + Send + 'static,
-    D: FnOnce(Outcome<T, E>) + Send + 'static,
+    D: FnOnce(u64, Outcome<T, E>) + Send + 'static,
 {
     Box::new(move |run: Run<'_>, account: &mut dyn FnMut(Ended)| {
         let outcome = match run {
@@ -196,7 +196,7 @@ where
         account(ended);
         // A panicking completion must not take a worker thread down; the result is lost
         // either way, and the counters already account for the task.
-        let _ = catch_unwind(AssertUnwindSafe(|| done(outcome)));
+        let _ = catch_unwind(AssertUnwindSafe(|| done(id, outcome)));
     })
 }
 

@@ -20,7 +20,7 @@ fn submit_with(
     work: impl FnOnce(&CancelToken) -> Result<u32, String> + Send + 'static,
 ) -> (Result<u64, PoolError>, Done) {
     let (tx, rx) = mpsc::channel();
-    let r = p.submit(opts, work, move |o| tx.send(o).unwrap());
+    let r = p.submit(opts, work, move |_, o| tx.send(o).unwrap());
     (r, rx)
 }
 
@@ -86,7 +86,7 @@ fn higher_priority_runs_first_and_fifo_within_a_level() {
             priority,
             ..Default::default()
         };
-        p.submit::<(), (), _, _>(opts, move |_| Ok(tx.send(n).unwrap()), |_| {})
+        p.submit::<(), (), _, _>(opts, move |_| Ok(tx.send(n).unwrap()), |_, _| {})
             .unwrap();
     }
     drop(gate);
@@ -233,7 +233,7 @@ fn every_accepted_task_completes_exactly_once_under_load() {
             ..Default::default()
         };
         let id = p
-            .submit::<usize, (), _, _>(opts, move |_| Ok(i), move |o| tx.send(o).unwrap())
+            .submit::<usize, (), _, _>(opts, move |_| Ok(i), move |_, o| tx.send(o).unwrap())
             .unwrap();
         if i % 6 == 0 {
             p.cancel(id, CancelReason::Aborted);

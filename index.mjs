@@ -1,0 +1,5 @@
+// ESM entry: the same objects as the CommonJS entry, so both share one default pool.
+import offload from './index.js'
+
+export const { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, AbortError, OffloadError } = offload
+export default offload

@@ -1,0 +1,70 @@
+'use strict'
+// Error construction. Codes follow Node's conventions: argument problems are TypeError or
+// RangeError with ERR_INVALID_ARG_* / ERR_OUT_OF_RANGE, our own failures are OffloadError with
+// ERR_OFFLOAD_*, and cancellation is an AbortError whose `cause` is the signal's reason.
+const { inspect } = require('node:util')
+
+class OffloadError extends Error {
+  constructor(code, message, options) {
+    super(message, options)
+    this.name = 'OffloadError'
+    this.code = code
+  }
+}
+
+class AbortError extends Error {
+  constructor(message = 'The operation was aborted', options) {
+    super(message, options)
+    this.name = 'AbortError'
+    this.code = 'ABORT_ERR'
+  }
+}
+
+function withCode(Ctor, code, message) {
+  const err = new Ctor(message)
+  err.code = code
+  return err
+}
+
+// How Node describes a received value in argument errors.
+function describe(value) {
+  if (value == null) return ` Received ${value}`
+  if (typeof value === 'function') return ` Received function ${value.name || '<anonymous>'}`
+  if (typeof value === 'object') {
+    const name = value.constructor && value.constructor.name
+    return name ? ` Received an instance of ${name}` : ` Received ${inspect(value, { depth: -1 })}`
+  }
+  let shown = inspect(value, { colors: false })
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`
+  return ` Received type ${typeof value} (${shown})`
+}
+
+function invalidArgType(name, expected, value) {
+  const what = name.includes('.') ? `"${name}" property` : `"${name}" argument`
+  return withCode(TypeError, 'ERR_INVALID_ARG_TYPE', `The ${what} must be ${expected}.${describe(value)}`)
+}
+
+function outOfRange(name, range, value) {
+  return withCode(RangeError, 'ERR_OUT_OF_RANGE',
+    `The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`)
+}
+
+// Errors thrown by the native binding carry a code; give them the class Node would use.
+function fromNative(err) {
+  if (!err || typeof err.code !== 'string') return err
+  const { code, message } = err
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE') return withCode(TypeError, code, message)
+  if (code === 'ERR_OUT_OF_RANGE') return withCode(RangeError, code, message)
+  if (code.startsWith('ERR_OFFLOAD_')) return new OffloadError(code, message)
+  // A napi conversion failure: the JS layer validates types first, so this is a bug guard.
+  return withCode(TypeError, 'ERR_INVALID_ARG_TYPE', message)
+}
+
+// A failed task's error, from the code and message the pool thread reported.
+function fromTask(code, message) {
+  if (code === 'ABORT_ERR') return new AbortError()
+  if (code === 'ERR_INVALID_ARG_VALUE') return withCode(TypeError, code, message)
+  return new OffloadError(code, message)
+}
+
+module.exports = { OffloadError, AbortError, invalidArgType, outOfRange, fromNative, fromTask, withCode }

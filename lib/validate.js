@@ -1,0 +1,66 @@
+'use strict'
+// Type checks on the JS side, where the types live; value checks (names, ranges) happen in Rust.
+const { invalidArgType, outOfRange } = require('./errors')
+
+const BINARY = 'of type string or an instance of Buffer, TypedArray, DataView, ArrayBuffer, or SharedArrayBuffer'
+
+// Every binary input becomes a Uint8Array view over the same memory (O(1), no copy), so the
+// binding has one zero-copy path. Strings pass through and are read as UTF-8 by the binding.
+function toBytes(value, name) {
+  if (typeof value === 'string') return value
+  if (value instanceof Uint8Array && value.constructor !== Uint8ClampedArray) return value
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  if (value instanceof ArrayBuffer || isSharedArrayBuffer(value)) return new Uint8Array(value)
+  throw invalidArgType(name, BINARY, value)
+}
+
+function isSharedArrayBuffer(value) {
+  return typeof SharedArrayBuffer === 'function' && value instanceof SharedArrayBuffer
+}
+
+function validateString(value, name) {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
+  return value
+}
+
+function validateOptions(options, name = 'options') {
+  if (options === undefined || options === null) return {}
+  if (typeof options !== 'object' || Array.isArray(options)) throw invalidArgType(name, 'of type object', options)
+  return options
+}
+
+function optionalString(options, key) {
+  const v = options[key]
+  if (v !== undefined && typeof v !== 'string') throw invalidArgType(`options.${key}`, 'of type string', v)
+  return v
+}
+
+function optionalInteger(options, key) {
+  const v = options[key]
+  if (v === undefined) return v
+  if (typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
+  if (!Number.isInteger(v)) throw outOfRange(`options.${key}`, 'an integer', v)
+  return v
+}
+
+const MAX_TIMEOUT = 2 ** 31 - 1
+
+function optionalTimeout(options) {
+  const v = options.timeout
+  if (v === undefined) return undefined
+  if (typeof v !== 'number') throw invalidArgType('options.timeout', 'of type number', v)
+  if (!(v >= 0 && v <= MAX_TIMEOUT)) throw outOfRange('options.timeout', `>= 0 && <= ${MAX_TIMEOUT}`, v)
+  return v === 0 ? undefined : v
+}
+
+function optionalSignal(options) {
+  const s = options.signal
+  if (s === undefined) return undefined
+  // Duck-typed so signals from other realms (vm contexts, polyfills) work too.
+  if (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
+    throw invalidArgType('options.signal', 'an instance of AbortSignal', s)
+  }
+  return s
+}
+
+module.exports = { toBytes, validateString, validateOptions, optionalString, optionalInteger, optionalTimeout, optionalSignal }

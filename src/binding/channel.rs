@@ -1,0 +1,232 @@
+//! The per-environment completion channel.
+//!
+//! Pool threads never touch JavaScript. They push finished tasks onto a lock-free queue and,
+//! only when the queue goes from idle to busy, poke one long-lived threadsafe function. Its
+//! callback runs on the JS thread, drains up to [`MAX_BATCH`] completions, converts them and
+//! hands them to the JS dispatcher in one call; if more remain it reschedules itself so the
+//! event loop gets a turn between batches. One wake-up can settle thousands of promises.
+//!
+//! The channel also owns the environment's [`CancelGroup`]: when a Node environment (the main
+//! thread or a worker) is torn down, its queued and running tasks are cancelled, and teardown
+//! waits until no task is still reading JS-owned memory.
+
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_queue::SegQueue;
+use napi::sys;
+
+use super::value::{TaskError, Value};
+use crate::pool::CancelGroup;
+
+/// Completions converted per JS callback; bounds the time one batch holds the event loop.
+const MAX_BATCH: usize = 4096;
+
+pub(crate) struct Completion {
+    pub(crate) id: u64,
+    pub(crate) result: Result<Value, TaskError>,
+}
+
+struct Tsfn(sys::napi_threadsafe_function);
+// SAFETY: napi_call_threadsafe_function is documented as callable from any thread; the handle is
+// only used under `EnvScope::tsfn`'s lock and cleared (under it) before Node frees it.
+unsafe impl Send for Tsfn {}
+
+pub(crate) struct EnvScope {
+    queue: SegQueue<Completion>,
+    scheduled: AtomicBool,
+    tsfn: Mutex<Option<Tsfn>>,
+    pub(crate) group: Arc<CancelGroup>,
+    /// Tasks currently reading borrowed JS memory (see [`BorrowGuard`]).
+    borrowers: AtomicUsize,
+}
+
+/// Held by a running task while it reads memory owned by this environment's JS heap.
+pub(crate) struct BorrowGuard<'a>(&'a EnvScope);
+
+impl Drop for BorrowGuard<'_> {
+    fn drop(&mut self) {
+        self.0.borrowers.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl EnvScope {
+    /// Enters a borrow, or `None` if the environment is gone and its memory must not be read.
+    /// The count is raised before the check so teardown cannot miss a task that passed it.
+    pub(crate) fn borrow(&self) -> Option<BorrowGuard<'_>> {
+        self.borrowers.fetch_add(1, Ordering::SeqCst);
+        let guard = BorrowGuard(self);
+        (!self.group.is_cancelled()).then_some(guard)
+    }
+
+    pub(crate) fn post(&self, completion: Completion) {
+        self.queue.push(completion);
+        if !self.scheduled.swap(true, Ordering::AcqRel) {
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        let tsfn = self.tsfn.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = tsfn.as_ref() {
+            // SAFETY: the handle is live while it is Some (see `finalize`).
+            unsafe { sys::napi_call_threadsafe_function(t.0, ptr::null_mut(), 0) };
+        }
+    }
+
+    /// Keeps the event loop alive while JS has tasks in flight, and lets it exit otherwise.
+    pub(crate) fn set_active(&self, env: sys::napi_env, active: bool) {
+        let tsfn = self.tsfn.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = tsfn.as_ref() {
+            // SAFETY: called on the JS thread that owns the handle.
+            unsafe {
+                if active {
+                    sys::napi_ref_threadsafe_function(env, t.0);
+                } else {
+                    sys::napi_unref_threadsafe_function(env, t.0);
+                }
+            }
+        }
+    }
+}
+
+/// Creates the environment's channel; `dispatch` receives flat `[id, code, value, ...]` batches.
+pub(crate) fn open(env: sys::napi_env, dispatch: sys::napi_value) -> napi::Result<Arc<EnvScope>> {
+    let scope = Arc::new(EnvScope {
+        queue: SegQueue::new(),
+        scheduled: AtomicBool::new(false),
+        tsfn: Mutex::new(None),
+        group: Arc::new(CancelGroup::default()),
+        borrowers: AtomicUsize::new(0),
+    });
+    let context = Arc::into_raw(scope.clone()) as *mut c_void;
+    let mut name = ptr::null_mut();
+    let mut raw = ptr::null_mut();
+    // SAFETY: plain N-API calls on the JS thread; `context` is released in `finalize`.
+    unsafe {
+        check(sys::napi_create_string_utf8(
+            env,
+            c"offload".as_ptr(),
+            7,
+            &mut name,
+        ))?;
+        let status = sys::napi_create_threadsafe_function(
+            env,
+            dispatch,
+            ptr::null_mut(),
+            name,
+            0,
+            1,
+            context,
+            Some(finalize),
+            context,
+            Some(call_js),
+            &mut raw,
+        );
+        if status != sys::Status::napi_ok {
+            drop(Arc::from_raw(context as *const EnvScope));
+            check(status)?;
+        }
+        sys::napi_unref_threadsafe_function(env, raw);
+        check(sys::napi_add_env_cleanup_hook(
+            env,
+            Some(teardown),
+            Arc::into_raw(scope.clone()) as *mut c_void,
+        ))?;
+    }
+    *scope.tsfn.lock().unwrap_or_else(|p| p.into_inner()) = Some(Tsfn(raw));
+    Ok(scope)
+}
+
+fn check(status: sys::napi_status) -> napi::Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::new(
+            napi::Status::from(status),
+            "N-API call failed while opening the completion channel",
+        ))
+    }
+}
+
+unsafe extern "C" fn call_js(
+    env: sys::napi_env,
+    js_cb: sys::napi_value,
+    context: *mut c_void,
+    _data: *mut c_void,
+) {
+    if env.is_null() {
+        return; // the environment is going away; nothing can be delivered
+    }
+    // SAFETY: `context` is the Arc leaked in `open`, alive until `finalize`.
+    let scope = unsafe { &*(context as *const EnvScope) };
+    // Clear first: a completion posted after this point schedules a new call.
+    scope.scheduled.store(false, Ordering::SeqCst);
+    let mut batch = Vec::with_capacity(64);
+    while batch.len() < MAX_BATCH {
+        match scope.queue.pop() {
+            Some(c) => batch.push(c),
+            None => break,
+        }
+    }
+    if !scope.queue.is_empty() && !scope.scheduled.swap(true, Ordering::AcqRel) {
+        scope.wake();
+    }
+    if batch.is_empty() {
+        return;
+    }
+    // SAFETY: on the JS thread with a live env, as N-API guarantees for call_js callbacks.
+    unsafe { deliver(env, js_cb, batch) };
+}
+
+unsafe fn deliver(env: sys::napi_env, js_cb: sys::napi_value, batch: Vec<Completion>) {
+    unsafe {
+        let mut arr = ptr::null_mut();
+        if sys::napi_create_array_with_length(env, batch.len() * 3, &mut arr) != sys::Status::napi_ok
+        {
+            return;
+        }
+        let mut null = ptr::null_mut();
+        sys::napi_get_null(env, &mut null);
+        let mut i = 0u32;
+        for c in batch {
+            let mut id = ptr::null_mut();
+            sys::napi_create_double(env, c.id as f64, &mut id);
+            let (code, value) = match c.result {
+                Ok(v) => (null, v.into_js(env)),
+                Err(e) => (e.code_js(env), e.message_js(env)),
+            };
+            sys::napi_set_element(env, arr, i, id);
+            sys::napi_set_element(env, arr, i + 1, code);
+            sys::napi_set_element(env, arr, i + 2, value);
+            i += 3;
+        }
+        let mut global = ptr::null_mut();
+        sys::napi_get_global(env, &mut global);
+        let mut ignored = ptr::null_mut();
+        sys::napi_call_function(env, global, js_cb, 1, &arr, &mut ignored);
+    }
+}
+
+unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the Arc leaked in `open`; Node calls this exactly once.
+    let scope = unsafe { Arc::from_raw(data as *const EnvScope) };
+    *scope.tsfn.lock().unwrap_or_else(|p| p.into_inner()) = None;
+}
+
+unsafe extern "C" fn teardown(arg: *mut c_void) {
+    // SAFETY: `arg` is the Arc leaked for this hook in `open`; Node runs the hook once.
+    let scope = unsafe { Arc::from_raw(arg as *const EnvScope) };
+    scope.group.cancel();
+    // Running kernels poll their token every few milliseconds, so this wait is short; it must
+    // finish before V8 frees the buffers those kernels borrow.
+    while scope.borrowers.load(Ordering::SeqCst) != 0 {
+        std::thread::yield_now();
+    }
+    if let Some(t) = scope.tsfn.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        // SAFETY: still live (finalize had not run, or it would be None).
+        unsafe { sys::napi_release_threadsafe_function(t.0, 1) };
+    }
+}

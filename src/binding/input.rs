@@ -1,0 +1,80 @@
+//! Task inputs read from JavaScript without copying.
+//!
+//! The JS layer normalises every binary input (Buffer, TypedArray, DataView, ArrayBuffer,
+//! SharedArrayBuffer) to a `Uint8Array` view, so this module only needs `napi_get_typedarray_info`.
+//! The view's memory is borrowed, not copied: the JS layer keeps the source object referenced
+//! until the task's completion is delivered, and teardown waits for running borrowers (see
+//! `channel::BorrowGuard`). Strings must be transcoded, so they are copied once into a `Vec`.
+
+use std::ptr;
+
+use napi::bindgen_prelude::Unknown;
+use napi::{JsValue, sys};
+
+use super::errors::{Error, Result};
+
+pub(crate) enum Input {
+    Borrowed { ptr: *const u8, len: usize },
+    Owned(Vec<u8>),
+}
+
+// SAFETY: a borrowed input is only read while its owner is kept alive by the JS layer and
+// its environment is alive (`BorrowGuard`); nothing writes through it.
+unsafe impl Send for Input {}
+unsafe impl Sync for Input {}
+
+impl Input {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Input::Owned(v) => v,
+            Input::Borrowed { len: 0, .. } => &[],
+            // SAFETY: see the type-level comment; `ptr` is valid for `len` bytes.
+            Input::Borrowed { ptr, len } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+        }
+    }
+
+    pub(crate) fn from_js(env: sys::napi_env, value: &Unknown<'_>, name: &str) -> Result<Self> {
+        let raw = value.raw();
+        let mut ty = 0;
+        // SAFETY: plain N-API queries on the JS thread.
+        unsafe {
+            sys::napi_typeof(env, raw, &mut ty);
+            if ty == sys::ValueType::napi_string {
+                let mut len = 0;
+                sys::napi_get_value_string_utf8(env, raw, ptr::null_mut(), 0, &mut len);
+                let mut buf = vec![0u8; len + 1];
+                sys::napi_get_value_string_utf8(env, raw, buf.as_mut_ptr().cast(), len + 1, &mut len);
+                buf.truncate(len);
+                return Ok(Input::Owned(buf));
+            }
+            let mut is_typed = false;
+            sys::napi_is_typedarray(env, raw, &mut is_typed);
+            if is_typed {
+                let mut kind = 0;
+                let mut len = 0;
+                let mut data = ptr::null_mut();
+                let mut ab = ptr::null_mut();
+                let mut offset = 0;
+                sys::napi_get_typedarray_info(
+                    env,
+                    raw,
+                    &mut kind,
+                    &mut len,
+                    &mut data,
+                    &mut ab,
+                    &mut offset,
+                );
+                if kind == sys::TypedarrayType::uint8_array {
+                    return Ok(Input::Borrowed {
+                        ptr: data.cast_const().cast(),
+                        len,
+                    });
+                }
+            }
+        }
+        Err(napi::Error::new(
+            "ERR_INVALID_ARG_TYPE".to_owned(),
+            format!("The \"{name}\" argument must be a string or a Uint8Array"),
+        ) as Error)
+    }
+}

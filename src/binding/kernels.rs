@@ -1,0 +1,302 @@
+//! The kernel entry points: each validates its arguments on the JS thread, then submits a
+//! closure that runs the plain-Rust kernel on the pool. All return the task id at once.
+
+use napi::Env;
+use napi::bindgen_prelude::Unknown;
+use napi_derive::napi;
+use rayon::prelude::*;
+
+use super::errors::{self, Result, out_of_range};
+use super::input::Input;
+use super::pool::NativePool;
+use super::value::{TaskError, Value};
+use crate::kernels::compress::{self, Format};
+use crate::kernels::hash::{self, Encoded, Encoding, HashAlgorithm};
+use crate::kernels::{KernelError, UnknownName};
+use crate::pool::CancelToken;
+
+/// Options for `hash()`, `hmac()` and `hashMany()`.
+#[napi(object, object_to_js = false)]
+pub struct HashOptions {
+    /// Output encoding: `'buffer'`, `'hex'`, `'base64'` or `'base64url'`. Default: `'buffer'`.
+    pub encoding: Option<String>,
+}
+
+/// Options for `compress()`.
+#[napi(object, object_to_js = false)]
+pub struct CompressOptions {
+    /// Compression level: 0–9 for gzip/deflate/deflate-raw (default 6, as node:zlib),
+    /// 0–11 for brotli (default 11, as node:zlib), 1–22 for zstd (default 3), 0 for lz4.
+    /// Default: the format's default.
+    pub level: Option<i32>,
+}
+
+/// Options for `decompress()`.
+#[napi(object, object_to_js = false)]
+pub struct DecompressOptions {
+    /// Largest output allowed; a larger result rejects with `ERR_OFFLOAD_OUTPUT_TOO_LARGE`
+    /// as soon as it is exceeded, guarding against decompression bombs.
+    /// Default: `buffer.constants.MAX_LENGTH` (4 GiB on 64-bit Node 20).
+    pub max_output_length: Option<f64>,
+}
+
+/// `buffer.constants.MAX_LENGTH` on 64-bit Node 20: the largest Buffer it can hand back.
+const MAX_BUFFER_LENGTH: f64 = 4_294_967_296.0;
+
+fn parse_name<T: std::str::FromStr<Err = UnknownName>>(
+    what: &str,
+    all: &[&str],
+    name: &str,
+) -> Result<T> {
+    name.parse().map_err(|_| errors::one_of(what, all, name))
+}
+
+fn algorithm(name: &str) -> Result<HashAlgorithm> {
+    let all: Vec<&str> = HashAlgorithm::ALL.iter().map(|a| a.name()).collect();
+    parse_name("argument 'algorithm'", &all, name)
+}
+
+fn encoding(options: Option<HashOptions>) -> Result<Encoding> {
+    match options.and_then(|o| o.encoding) {
+        None => Ok(Encoding::Buffer),
+        Some(e) => parse_name(
+            "property 'options.encoding'",
+            &["buffer", "hex", "base64", "base64url"],
+            &e,
+        ),
+    }
+}
+
+fn format(name: &str) -> Result<Format> {
+    parse_name(
+        "argument 'format'",
+        &["gzip", "deflate", "deflate-raw", "brotli", "zstd", "lz4"],
+        name,
+    )
+}
+
+fn encoded(e: Encoded) -> Value {
+    match e {
+        Encoded::Bytes(b) => Value::Bytes(b),
+        Encoded::Text(t) => Value::Text(t),
+    }
+}
+
+impl NativePool {
+    /// Runs `f` over borrowed `inputs` unless the environment that owns them is gone.
+    fn run_kernel<const N: usize>(
+        &self,
+        priority: Option<String>,
+        cancellable: bool,
+        inputs: [Input; N],
+        f: impl FnOnce(&[&[u8]; N], &CancelToken) -> std::result::Result<Value, KernelError>
+        + Send
+        + 'static,
+    ) -> Result<f64> {
+        let scope = self.scope.clone();
+        self.submit(
+            priority,
+            cancellable,
+            Box::new(move |token| {
+                let _guard = scope
+                    .borrow()
+                    .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
+                let slices = inputs.each_ref().map(Input::as_slice);
+                f(&slices, token).map_err(errors::kernel_error)
+            }),
+        )
+    }
+}
+
+#[napi]
+impl NativePool {
+    #[napi]
+    pub fn hash(
+        &self,
+        env: Env,
+        algorithm: String,
+        data: Unknown,
+        options: Option<HashOptions>,
+        priority: Option<String>,
+        cancellable: bool,
+    ) -> Result<f64> {
+        let alg = self::algorithm(&algorithm)?;
+        let enc = encoding(options)?;
+        let input = Input::from_js(env.raw(), &data, "data")?;
+        self.run_kernel(priority, cancellable, [input], move |[d], t| {
+            let digest = hash::digest(alg, d, &|| t.is_cancelled())?;
+            Ok(encoded(hash::encode(digest, enc)))
+        })
+    }
+
+    #[napi]
+    #[expect(clippy::too_many_arguments, reason = "flat arguments keep the hot path cheap")]
+    pub fn hmac(
+        &self,
+        env: Env,
+        algorithm: String,
+        key: Unknown,
+        data: Unknown,
+        options: Option<HashOptions>,
+        priority: Option<String>,
+        cancellable: bool,
+    ) -> Result<f64> {
+        let alg = self::algorithm(&algorithm)?;
+        if !alg.supports_hmac() {
+            let all: Vec<&str> = HashAlgorithm::ALL
+                .iter()
+                .filter(|a| a.supports_hmac())
+                .map(|a| a.name())
+                .collect();
+            return Err(errors::one_of("argument 'algorithm' for hmac", &all, &algorithm));
+        }
+        let enc = encoding(options)?;
+        let key = Input::from_js(env.raw(), &key, "key")?;
+        let input = Input::from_js(env.raw(), &data, "data")?;
+        self.run_kernel(priority, cancellable, [key, input], move |[k, d], t| {
+            let mac = hash::hmac(alg, k, d, &|| t.is_cancelled())?;
+            Ok(encoded(hash::encode(mac, enc)))
+        })
+    }
+
+    #[napi]
+    pub fn hash_many(
+        &self,
+        env: Env,
+        algorithm: String,
+        datas: Vec<Unknown>,
+        options: Option<HashOptions>,
+        priority: Option<String>,
+        cancellable: bool,
+    ) -> Result<f64> {
+        let alg = self::algorithm(&algorithm)?;
+        let enc = encoding(options)?;
+        let inputs = datas
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Input::from_js(env.raw(), d, &format!("datas[{i}]")))
+            .collect::<Result<Vec<_>>>()?;
+        let scope = self.scope.clone();
+        self.submit(
+            priority,
+            cancellable,
+            Box::new(move |token| {
+                let _guard = scope
+                    .borrow()
+                    .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
+                // Running on a pool thread, so rayon spreads the inputs over this same pool.
+                let digests = inputs
+                    .par_iter()
+                    .map(|i| hash::digest(alg, i.as_slice(), &|| token.is_cancelled()))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(errors::kernel_error)?;
+                Ok(Value::List(
+                    digests
+                        .into_iter()
+                        .map(|d| encoded(hash::encode(d, enc)))
+                        .collect(),
+                ))
+            }),
+        )
+    }
+
+    #[napi]
+    pub fn compress(
+        &self,
+        env: Env,
+        format: String,
+        data: Unknown,
+        options: Option<CompressOptions>,
+        priority: Option<String>,
+        cancellable: bool,
+    ) -> Result<f64> {
+        let fmt = self::format(&format)?;
+        let range = fmt.level_range();
+        let level = match options.and_then(|o| o.level) {
+            None => fmt.default_level(),
+            Some(l) if range.contains(&l) => l,
+            Some(l) => {
+                return Err(out_of_range(
+                    "options.level",
+                    format!(">= {} && <= {} for {format}", range.start(), range.end()),
+                    l,
+                ));
+            }
+        };
+        let input = Input::from_js(env.raw(), &data, "data")?;
+        self.run_kernel(priority, cancellable, [input], move |[d], t| {
+            compress::compress(fmt, d, level, &|| t.is_cancelled()).map(Value::Bytes)
+        })
+    }
+
+    #[napi]
+    pub fn decompress(
+        &self,
+        env: Env,
+        format: String,
+        data: Unknown,
+        options: Option<DecompressOptions>,
+        priority: Option<String>,
+        cancellable: bool,
+    ) -> Result<f64> {
+        let fmt = self::format(&format)?;
+        let max = match options.and_then(|o| o.max_output_length) {
+            None => MAX_BUFFER_LENGTH as usize,
+            Some(m) if m.fract() == 0.0 && (0.0..=MAX_BUFFER_LENGTH).contains(&m) => m as usize,
+            Some(m) => {
+                return Err(out_of_range(
+                    "options.maxOutputLength",
+                    format!("an integer >= 0 && <= {MAX_BUFFER_LENGTH}"),
+                    m,
+                ));
+            }
+        };
+        let input = Input::from_js(env.raw(), &data, "data")?;
+        self.run_kernel(priority, cancellable, [input], move |[d], t| {
+            compress::decompress(fmt, d, max, &|| t.is_cancelled()).map(Value::Bytes)
+        })
+    }
+}
+
+// Test-only kernels, exported through `offload/testing`: they make pool behaviour observable.
+#[napi]
+impl NativePool {
+    /// Does nothing; measures dispatch overhead.
+    #[napi]
+    pub fn noop(&self, priority: Option<String>, cancellable: bool) -> Result<f64> {
+        self.submit(priority, cancellable, Box::new(|_| Ok(Value::Undefined)))
+    }
+
+    /// Busy-waits `ms` milliseconds, polling the cancel token like a real kernel.
+    #[napi]
+    pub fn spin(&self, ms: f64, priority: Option<String>, cancellable: bool) -> Result<f64> {
+        if !(0.0..=3_600_000.0).contains(&ms) {
+            return Err(out_of_range("ms", ">= 0 && <= 3600000", ms));
+        }
+        let dur = std::time::Duration::from_secs_f64(ms / 1000.0);
+        self.submit(
+            priority,
+            cancellable,
+            Box::new(move |token| {
+                let start = std::time::Instant::now();
+                while start.elapsed() < dur {
+                    if token.is_cancelled() {
+                        return Err(TaskError::new("ABORT_ERR", "cancelled"));
+                    }
+                    std::hint::spin_loop();
+                }
+                Ok(Value::Undefined)
+            }),
+        )
+    }
+
+    /// Panics on a pool thread with `message`.
+    #[napi]
+    pub fn panic(&self, message: String, priority: Option<String>, cancellable: bool) -> Result<f64> {
+        self.submit(
+            priority,
+            cancellable,
+            Box::new(move |_| std::panic::panic_any(message)),
+        )
+    }
+}

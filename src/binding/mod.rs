@@ -1,0 +1,51 @@
+//! The only module that knows about Node: it converts options and errors, and moves results
+//! to JavaScript through a per-environment channel. The logic lives in `pool` and `kernels`.
+
+mod channel;
+mod errors;
+mod input;
+mod kernels;
+mod pool;
+mod value;
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::Function;
+use napi::{Env, JsValue};
+use napi_derive::napi;
+
+use channel::EnvScope;
+use errors::Result;
+
+/// Set by `init` for each environment (main thread or worker) that loads the addon.
+fn env_scope(env: &Env) -> Result<Arc<EnvScope>> {
+    match env.get_instance_data::<Arc<EnvScope>>() {
+        Ok(Some(scope)) => Ok(scope.clone()),
+        _ => Err(napi::Error::new(
+            "ERR_OFFLOAD_NOT_INITIALIZED".to_owned(),
+            "init() must be called before creating a pool".to_owned(),
+        )),
+    }
+}
+
+/// Opens this environment's completion channel. `dispatch` is called on the JS thread with
+/// flat `[id, code, value, ...]` batches: `code` is null for success, else an error code and
+/// `value` its message.
+#[napi]
+pub fn init(env: Env, dispatch: Function<'_>) -> Result<()> {
+    if env_scope(&env).is_ok() {
+        return Ok(());
+    }
+    let scope = channel::open(env.raw(), dispatch.raw()).map_err(|e| {
+        napi::Error::new("ERR_OFFLOAD_INIT".to_owned(), e.reason.clone())
+    })?;
+    env.set_instance_data(scope, (), |_| {})
+        .map_err(|e| napi::Error::new("ERR_OFFLOAD_INIT".to_owned(), e.reason.clone()))
+}
+
+/// Keeps the event loop alive while tasks are in flight (`true`) or lets it exit (`false`).
+#[napi]
+pub fn set_active(env: Env, active: bool) -> Result<()> {
+    env_scope(&env)?.set_active(env.raw(), active);
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! `NativePool`: the JS-facing handle to a core [`Pool`], bound to the environment that made it.
+
+use std::sync::Arc;
+
+use napi::Env;
+use napi_derive::napi;
+
+use super::channel::{Completion, EnvScope};
+use super::errors::{self, Result, out_of_range, pool_error};
+use super::value::{TaskError, Value};
+use crate::pool::{CancelReason, CancelToken, Percentiles, Pool, PoolConfig, Priority, SubmitOptions};
+
+/// Options for `new Pool()`.
+#[napi(object, object_to_js = false)]
+pub struct PoolOptions {
+    /// Worker threads. Default: the `OFFLOAD_THREADS` environment variable if set, else
+    /// `os.availableParallelism()`.
+    pub threads: Option<f64>,
+    /// Tasks allowed to wait for a thread; past this, calls reject with `ERR_OFFLOAD_QUEUE_FULL`.
+    /// Default: `10000`.
+    pub max_queue: Option<f64>,
+    /// Names the threads `offload-<name>-<n>` (shown by debuggers and `top -H`). Default: `'pool'`.
+    pub name: Option<String>,
+}
+
+const MAX_THREADS: f64 = 1024.0;
+
+impl TryFrom<PoolOptions> for PoolConfig {
+    type Error = errors::Error;
+
+    fn try_from(o: PoolOptions) -> Result<Self> {
+        let mut config = PoolConfig::default();
+        if let Some(t) = o.threads {
+            if t.fract() != 0.0 || !(1.0..=MAX_THREADS).contains(&t) {
+                return Err(out_of_range(
+                    "options.threads",
+                    format!("an integer >= 1 && <= {MAX_THREADS}"),
+                    t,
+                ));
+            }
+            config.threads = t as usize;
+        }
+        if let Some(q) = o.max_queue {
+            if q.is_nan() || q < 0.0 || (q.is_finite() && q.fract() != 0.0) {
+                return Err(out_of_range("options.maxQueue", "an integer >= 0", q));
+            }
+            config.max_queue = if q.is_infinite() { usize::MAX } else { q as usize };
+        }
+        if let Some(name) = o.name {
+            if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+                return Err(errors::invalid_value(
+                    "property 'options.name'",
+                    format!("expected 1 to 64 printable characters, received {name:?}"),
+                ));
+            }
+            config.name = name;
+        }
+        Ok(config)
+    }
+}
+
+/// Latency percentiles in milliseconds.
+#[napi(object)]
+pub struct LatencyStats {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl From<Percentiles> for LatencyStats {
+    fn from(p: Percentiles) -> Self {
+        Self {
+            p50: p.p50,
+            p90: p.p90,
+            p99: p.p99,
+            max: p.max,
+        }
+    }
+}
+
+/// A snapshot of a pool's counters; cheap to take.
+#[napi(object)]
+pub struct PoolStats {
+    /// Worker threads.
+    pub threads: u32,
+    /// Tasks waiting for a thread.
+    pub queued: u32,
+    /// Tasks running now.
+    pub running: u32,
+    /// Tasks that finished successfully.
+    pub completed: f64,
+    /// Tasks that failed (kernel errors and panics).
+    pub failed: f64,
+    /// Tasks cancelled by an AbortSignal, `destroy()` or environment teardown.
+    pub cancelled: f64,
+    /// Tasks cancelled by their `timeout`.
+    pub timed_out: f64,
+    /// Calls rejected at admission (queue full or pool closed).
+    pub rejected: f64,
+    /// Share of thread time spent running tasks since the pool started, 0 to 1.
+    pub utilization: f64,
+    /// Time from submission to start.
+    pub wait_time: LatencyStats,
+    /// Time from start to finish.
+    pub run_time: LatencyStats,
+}
+
+#[napi]
+pub struct NativePool {
+    pub(crate) core: Pool,
+    pub(crate) scope: Arc<EnvScope>,
+}
+
+pub(crate) type Work = Box<dyn FnOnce(&CancelToken) -> std::result::Result<Value, TaskError> + Send>;
+
+#[napi]
+impl NativePool {
+    #[napi(constructor)]
+    pub fn new(env: Env, options: Option<PoolOptions>) -> Result<Self> {
+        let config = match options {
+            Some(o) => PoolConfig::try_from(o)?,
+            None => PoolConfig::default(),
+        };
+        let scope = super::env_scope(&env)?;
+        let core = Pool::new(config).map_err(pool_error)?;
+        Ok(Self { core, scope })
+    }
+
+    #[napi(getter)]
+    pub fn threads(&self) -> u32 {
+        self.core.config().threads as u32
+    }
+
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.core.config().name.clone()
+    }
+
+    #[napi(getter)]
+    pub fn max_queue(&self) -> f64 {
+        match self.core.config().max_queue {
+            usize::MAX => f64::INFINITY,
+            n => n as f64,
+        }
+    }
+
+    #[napi]
+    pub fn stats(&self) -> PoolStats {
+        let s = self.core.stats();
+        PoolStats {
+            threads: s.threads as u32,
+            queued: s.queued as u32,
+            running: s.running as u32,
+            completed: s.completed as f64,
+            failed: s.failed as f64,
+            cancelled: s.cancelled as f64,
+            timed_out: s.timed_out as f64,
+            rejected: s.rejected as f64,
+            utilization: s.utilization,
+            wait_time: s.wait_time.into(),
+            run_time: s.run_time.into(),
+        }
+    }
+
+    /// Cancels a task submitted as cancellable; `reason` is `'abort'` or `'timeout'`.
+    #[napi]
+    pub fn cancel(&self, id: f64, reason: String) -> bool {
+        let reason = match reason.as_str() {
+            "timeout" => CancelReason::TimedOut,
+            _ => CancelReason::Aborted,
+        };
+        self.core.cancel(id as u64, reason)
+    }
+
+    /// Stops admission; returns the id of a completion posted once every accepted task ended.
+    #[napi]
+    pub fn close(&self) -> f64 {
+        let id = crate::pool::reserve_id();
+        let scope = self.scope.clone();
+        self.core.close(move || {
+            scope.post(Completion {
+                id,
+                result: Ok(Value::Undefined),
+            })
+        });
+        id as f64
+    }
+
+    #[napi]
+    pub fn destroy(&self) {
+        self.core.destroy();
+    }
+}
+
+impl NativePool {
+    /// Submits `work`; its result is posted to this environment's channel under the task id.
+    pub(crate) fn submit(&self, priority: Option<String>, cancellable: bool, work: Work) -> Result<f64> {
+        let priority = match priority.as_deref() {
+            None => Priority::Normal,
+            Some(p) => p
+                .parse()
+                .map_err(|()| errors::one_of("property 'options.priority'", &["high", "normal", "low"], p))?,
+        };
+        let opts = SubmitOptions {
+            priority,
+            cancellable,
+            scope: Some(self.scope.group.clone()),
+        };
+        let scope = self.scope.clone();
+        let done = move |id, outcome| {
+            scope.post(Completion {
+                id,
+                result: errors::settle(outcome),
+            })
+        };
+        let id = self.core.submit(opts, work, done).map_err(pool_error)?;
+        Ok(id as f64)
+    }
+}

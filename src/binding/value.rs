@@ -1,0 +1,105 @@
+//! Task results as they travel from a pool thread to JavaScript.
+//!
+//! Byte results become Buffers that own the Rust allocation (no copy); only tiny ones, such as
+//! digests, are copied, because an external buffer's finalizer costs more than 64 bytes do.
+
+use std::ffi::c_void;
+use std::ptr;
+
+use napi::sys;
+
+/// Results at or below this size are copied into a fresh Buffer instead of handed over.
+const COPY_BELOW: usize = 64;
+
+pub(crate) enum Value {
+    Undefined,
+    Bytes(Vec<u8>),
+    Text(String),
+    List(Vec<Value>),
+}
+
+/// A task failure with the `code` the JS error will carry.
+#[derive(Debug)]
+pub(crate) struct TaskError {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl TaskError {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) unsafe fn code_js(&self, env: sys::napi_env) -> sys::napi_value {
+        unsafe { string(env, self.code) }
+    }
+
+    pub(crate) unsafe fn message_js(&self, env: sys::napi_env) -> sys::napi_value {
+        unsafe { string(env, &self.message) }
+    }
+}
+
+unsafe fn string(env: sys::napi_env, s: &str) -> sys::napi_value {
+    let mut out = ptr::null_mut();
+    unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) };
+    out
+}
+
+impl Value {
+    /// Converts on the JS thread. Failures (only possible when the env is exiting) yield null.
+    pub(crate) unsafe fn into_js(self, env: sys::napi_env) -> sys::napi_value {
+        let mut out = ptr::null_mut();
+        unsafe {
+            match self {
+                Value::Undefined => {
+                    sys::napi_get_undefined(env, &mut out);
+                }
+                Value::Text(s) => out = string(env, &s),
+                Value::Bytes(v) => out = bytes(env, v),
+                Value::List(items) => {
+                    sys::napi_create_array_with_length(env, items.len(), &mut out);
+                    for (i, item) in items.into_iter().enumerate() {
+                        sys::napi_set_element(env, out, i as u32, item.into_js(env));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+unsafe fn bytes(env: sys::napi_env, v: Vec<u8>) -> sys::napi_value {
+    let mut out = ptr::null_mut();
+    let mut data = ptr::null_mut();
+    unsafe {
+        if v.len() > COPY_BELOW {
+            let len = v.len();
+            let boxed = Box::into_raw(Box::new(v));
+            let status = sys::napi_create_external_buffer(
+                env,
+                len,
+                (*boxed).as_mut_ptr().cast(),
+                Some(free_vec),
+                boxed.cast(),
+                &mut out,
+            );
+            if status == sys::Status::napi_ok {
+                return out;
+            }
+            // Runtimes that forbid external buffers (e.g. with a V8 sandbox) get a copy.
+            let v = *Box::from_raw(boxed);
+            sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
+        } else {
+            sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
+        }
+    }
+    out
+}
+
+unsafe extern "C" fn free_vec(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box<Vec<u8>> leaked in `bytes`; V8 finalizes each buffer once.
+    drop(unsafe { Box::from_raw(hint.cast::<Vec<u8>>()) });
+}

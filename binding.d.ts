@@ -10,17 +10,17 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class NativePool {
-  hash(algorithm: string, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
-  hmac(algorithm: string, key: unknown, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
-  hashMany(algorithm: string, datas: Array<unknown>, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
-  compress(format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
-  decompress(format: string, data: unknown, options: DecompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
+  hash(slot: number, algorithm: string, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
+  hmac(slot: number, algorithm: string, key: unknown, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
+  hashMany(slot: number, algorithm: string, datas: Array<unknown>, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
+  compress(slot: number, format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
+  decompress(slot: number, format: string, data: unknown, options: DecompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
   /** Does nothing; measures dispatch overhead. */
-  noop(priority: string | undefined | null, cancellable: boolean): number
+  noop(slot: number, priority: string | undefined | null, cancellable: boolean): number
   /** Busy-waits `ms` milliseconds, polling the cancel token like a real kernel. */
-  spin(ms: number, priority: string | undefined | null, cancellable: boolean): number
+  spin(slot: number, ms: number, priority: string | undefined | null, cancellable: boolean): number
   /** Panics on a pool thread with `message`. */
-  panic(message: string, priority: string | undefined | null, cancellable: boolean): number
+  panic(slot: number, message: string, priority: string | undefined | null, cancellable: boolean): number
   constructor(options?: PoolOptions | undefined | null)
   get threads(): number
   get name(): string
@@ -28,8 +28,8 @@ export declare class NativePool {
   stats(): PoolStats
   /** Cancels a task submitted as cancellable; `reason` is `'abort'` or `'timeout'`. */
   cancel(id: number, reason: string): boolean
-  /** Stops admission; returns the id of a completion posted once every accepted task ended. */
-  close(): number
+  /** Stops admission; a completion for `slot` is posted once every accepted task has ended. */
+  close(slot: number): void
   destroy(): void
 }
 
@@ -60,9 +60,10 @@ export interface HashOptions {
 }
 
 /**
- * Opens this environment's completion channel. `dispatch` is called on the JS thread with
- * flat `[id, code, value, ...]` batches: `code` is null for success, else an error code and
- * `value` its message.
+ * Opens this environment's completion channel. `dispatch(slots, codes, values)` is called on
+ * the JS thread with batches: `slots` is a Uint32Array of the slots given at submission; `codes[i]` is undefined for
+ * success, else an error code with `values[i]` its message; `values[i]` is the result.
+ * `codes` and `values` are themselves undefined when no entry needs them.
  */
 export declare function init(dispatch: (arg?: unknown) => unknown): void
 

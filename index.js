@@ -3,70 +3,90 @@
 // Kernels read their input in place: do not modify (or transfer) an input buffer until the
 // returned promise settles.
 const { Pool, getDefaultPool } = require('./lib/pool')
-const { run } = require('./lib/run')
-const { AbortError, OffloadError } = require('./lib/errors')
+const { taskOptions } = require('./lib/run')
+const { submit } = require('./lib/tasks')
+const { AbortError, OffloadError, fromNative, invalidArgType } = require('./lib/errors')
 const { toBytes, validateString, optionalString, optionalInteger } = require('./lib/validate')
-const { invalidArgType } = require('./lib/errors')
 
-function hashOptions(opts) {
-  return { encoding: optionalString(opts, 'encoding') }
+// Every kernel validates synchronously but reports failures through the returned promise.
+function rejected(err) {
+  return Promise.reject(fromNative(err))
+}
+
+function hashOptions(t) {
+  return optionalString(t.options, 'encoding') === undefined ? undefined : t.options
 }
 
 /** Digest of `data` with `algorithm`. */
 function hash(algorithm, data, options) {
-  let bytes, hashOpts
-  return run(options, (opts) => {
+  try {
+    const t = taskOptions(options)
     validateString(algorithm, 'algorithm')
-    bytes = toBytes(data, 'data')
-    hashOpts = hashOptions(opts)
-    return bytes
-  }, (native, priority, cancellable) => native.hash(algorithm, bytes, hashOpts, priority, cancellable))
+    const bytes = toBytes(data, 'data')
+    const opts = hashOptions(t)
+    return submit(t, bytes, (native, slot, priority, cancellable) =>
+      native.hash(slot, algorithm, bytes, opts, priority, cancellable))
+  } catch (err) {
+    return rejected(err)
+  }
 }
 
 /** HMAC of `data` under `key`. */
 function hmac(algorithm, key, data, options) {
-  let keyBytes, bytes, hashOpts
-  return run(options, (opts) => {
+  try {
+    const t = taskOptions(options)
     validateString(algorithm, 'algorithm')
-    keyBytes = toBytes(key, 'key')
-    bytes = toBytes(data, 'data')
-    hashOpts = hashOptions(opts)
-    return [keyBytes, bytes]
-  }, (native, priority, cancellable) => native.hmac(algorithm, keyBytes, bytes, hashOpts, priority, cancellable))
+    const keyBytes = toBytes(key, 'key')
+    const bytes = toBytes(data, 'data')
+    const opts = hashOptions(t)
+    return submit(t, [keyBytes, bytes], (native, slot, priority, cancellable) =>
+      native.hmac(slot, algorithm, keyBytes, bytes, opts, priority, cancellable))
+  } catch (err) {
+    return rejected(err)
+  }
 }
 
 /** Digests of many inputs, spread over the pool, in input order. */
 function hashMany(algorithm, datas, options) {
-  let list, hashOpts
-  return run(options, (opts) => {
+  try {
+    const t = taskOptions(options)
     validateString(algorithm, 'algorithm')
     if (!Array.isArray(datas)) throw invalidArgType('datas', 'an instance of Array', datas)
-    list = datas.map((d, i) => toBytes(d, `datas[${i}]`))
-    hashOpts = hashOptions(opts)
-    return list
-  }, (native, priority, cancellable) => native.hashMany(algorithm, list, hashOpts, priority, cancellable))
+    const list = datas.map((d, i) => toBytes(d, `datas[${i}]`))
+    const opts = hashOptions(t)
+    return submit(t, list, (native, slot, priority, cancellable) =>
+      native.hashMany(slot, algorithm, list, opts, priority, cancellable))
+  } catch (err) {
+    return rejected(err)
+  }
 }
 
 /** Compresses `data` in `format`. */
 function compress(format, data, options) {
-  let bytes, level
-  return run(options, (opts) => {
+  try {
+    const t = taskOptions(options)
     validateString(format, 'format')
-    bytes = toBytes(data, 'data')
-    level = optionalInteger(opts, 'level')
-    return bytes
-  }, (native, priority, cancellable) => native.compress(format, bytes, { level }, priority, cancellable))
+    const bytes = toBytes(data, 'data')
+    const opts = optionalInteger(t.options, 'level') === undefined ? undefined : t.options
+    return submit(t, bytes, (native, slot, priority, cancellable) =>
+      native.compress(slot, format, bytes, opts, priority, cancellable))
+  } catch (err) {
+    return rejected(err)
+  }
 }
 
 /** Decompresses `data` in `format`. */
 function decompress(format, data, options) {
-  let bytes, maxOutputLength
-  return run(options, (opts) => {
+  try {
+    const t = taskOptions(options)
     validateString(format, 'format')
-    bytes = toBytes(data, 'data')
-    maxOutputLength = optionalInteger(opts, 'maxOutputLength')
-    return bytes
-  }, (native, priority, cancellable) => native.decompress(format, bytes, { maxOutputLength }, priority, cancellable))
+    const bytes = toBytes(data, 'data')
+    const opts = optionalInteger(t.options, 'maxOutputLength') === undefined ? undefined : t.options
+    return submit(t, bytes, (native, slot, priority, cancellable) =>
+      native.decompress(slot, format, bytes, opts, priority, cancellable))
+  } catch (err) {
+    return rejected(err)
+  }
 }
 
 module.exports = {

@@ -1,26 +1,43 @@
 'use strict'
 // Test and benchmark kernels. They exercise the pool (dispatch cost, cancellation, panics)
 // without doing real work; not for production use.
-const { run } = require('./lib/run')
-const { invalidArgType } = require('./lib/errors')
+const { taskOptions } = require('./lib/run')
+const { submit } = require('./lib/tasks')
+const { fromNative, invalidArgType } = require('./lib/errors')
+
+function startNoop(native, slot, priority, cancellable) {
+  return native.noop(slot, priority, cancellable)
+}
 
 /** Resolves with undefined after a round trip through the pool. */
 function noop(options) {
-  return run(options, () => undefined, (native, priority, cancellable) => native.noop(priority, cancellable))
+  try {
+    return submit(taskOptions(options), undefined, startNoop)
+  } catch (err) {
+    return Promise.reject(fromNative(err))
+  }
 }
 
 /** Busy-spins a pool thread for `ms` milliseconds, polling for cancellation like a kernel. */
 function spin(ms, options) {
-  return run(options, () => {
+  try {
+    const t = taskOptions(options)
     if (typeof ms !== 'number') throw invalidArgType('ms', 'of type number', ms)
-  }, (native, priority, cancellable) => native.spin(ms, priority, cancellable))
+    return submit(t, undefined, (native, slot, priority, cancellable) => native.spin(slot, ms, priority, cancellable))
+  } catch (err) {
+    return Promise.reject(fromNative(err))
+  }
 }
 
 /** Panics on a pool thread with `message`; the promise rejects with ERR_OFFLOAD_TASK_PANICKED. */
 function panic(message, options) {
-  return run(options, () => {
+  try {
+    const t = taskOptions(options)
     if (typeof message !== 'string') throw invalidArgType('message', 'of type string', message)
-  }, (native, priority, cancellable) => native.panic(message, priority, cancellable))
+    return submit(t, undefined, (native, slot, priority, cancellable) => native.panic(slot, message, priority, cancellable))
+  } catch (err) {
+    return Promise.reject(fromNative(err))
+  }
 }
 
 module.exports = { noop, spin, panic }

@@ -7,7 +7,7 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { machineInfo, QUICK } = require('./lib')
+const { machineInfo, noiseSummary, QUICK } = require('./lib')
 const C = require('./contestants')
 
 const SCENARIOS = [
@@ -27,11 +27,20 @@ async function main () {
   if (C.skipOffload) console.log('BENCH_NO_OFFLOAD=1: offload rows skipped')
 
   const results = {}
+  const failed = []
   try {
     for (const s of SCENARIOS) {
       if (only && !only.includes(s.name)) continue
       const t0 = Date.now()
-      results[s.name] = await s.run()
+      // One broken scenario (e.g. a kernel returning wrong output) must not hide
+      // the others' numbers; it is recorded and still fails the run at the end.
+      try {
+        results[s.name] = await s.run()
+      } catch (err) {
+        console.error(`\nscenario ${s.name} failed: ${err && err.stack ? err.stack : err}`)
+        results[s.name] = { error: String(err && err.stack ? err.stack : err) }
+        failed.push(s.name)
+      }
       results[s.name].wallMs = Date.now() - t0
       results[s.name].offloadPoolStats = C.offloadStats()
     }
@@ -39,7 +48,13 @@ async function main () {
     await closeWithin(C.closeAll(), 10_000)
   }
 
-  const out = { startedAt: startedAt.toISOString(), wallMs: Date.now() - startedAt, machine, scenarios: results }
+  const noise = noiseSummary()
+  if (noise.medianOtherCores != null) {
+    console.log(`\nother processes used ${noise.medianOtherCores.toFixed(2)} cores (median; max ${noise.maxOtherCores.toFixed(2)}) during measured runs`)
+    // Everything here is relative to the cores actually free; say so loudly.
+    if (noise.medianOtherCores > 0.25) console.log(`WARNING: the machine was busy with other work; offload/ideal and loop-delay numbers are pessimistic`)
+  }
+  const out = { startedAt: startedAt.toISOString(), wallMs: Date.now() - startedAt, ok: failed.length === 0, machine, noise, scenarios: results }
   const dir = path.join(__dirname, 'results')
   fs.mkdirSync(dir, { recursive: true })
   // Colons are not portable in file names, so the ISO time uses '-' instead.
@@ -49,6 +64,7 @@ async function main () {
   fs.writeFileSync(file, json)
   fs.writeFileSync(path.join(dir, 'latest.json'), json)
   console.log(`\nwrote ${path.relative(process.cwd(), file)} and latest.json (${(out.wallMs / 1000).toFixed(1)} s total)`)
+  if (failed.length) throw new Error(`scenario(s) failed: ${failed.join(', ')}`)
 }
 
 // A pool that never finishes closing must not hang CI.

@@ -1,6 +1,7 @@
 'use strict'
 // Shared helpers: config, timing, event-loop-delay capture, medians, tables.
 
+const fs = require('node:fs')
 const os = require('node:os')
 const v8 = require('node:v8')
 const vm = require('node:vm')
@@ -59,6 +60,35 @@ function loopDelaySnapshot () {
   }
 }
 
+// Machine-wide busy CPU time (ms) from /proc/stat; null off Linux. Comparing it
+// with our own process.cpuUsage() tells us how much CPU other processes took,
+// and how many cores this process (main thread + pools) actually kept busy.
+function machineBusyMs () {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'latin1').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number)
+    const ticks = f.reduce((a, b) => a + b, 0) - f[3] - f[4] // minus idle, iowait
+    return ticks * 10 // USER_HZ is 100 on every mainstream Linux build
+  } catch {
+    return null
+  }
+}
+
+// Every measured run's foreign CPU load, for the end-of-run noise warning.
+const otherCpu = []
+function noiseSummary () {
+  return { medianOtherCores: median(otherCpu), maxOtherCores: otherCpu.length ? Math.max(...otherCpu) : null, runs: otherCpu.length }
+}
+
+function cpuSince (start, elapsedMs) {
+  const self = process.cpuUsage(start.self)
+  const selfMs = (self.user + self.system) / 1000
+  const busy = machineBusyMs()
+  return {
+    self: selfMs / elapsedMs,
+    other: start.busy == null || busy == null ? null : Math.max(0, (busy - start.busy - selfMs) / elapsedMs)
+  }
+}
+
 // Runs fn() as a measured run: returns { ...fn's result, elapsedMs, loop }.
 async function measure (fn) {
   gc()
@@ -67,18 +97,21 @@ async function measure (fn) {
   // The first tick after enable() only sets the sampler's baseline timestamp;
   // without it a run that blocks from the start would go unrecorded.
   await sleep(2)
+  const cpu0 = { self: process.cpuUsage(), busy: machineBusyMs() }
   const t0 = performance.now()
-  let res, elapsedMs
+  let res, elapsedMs, cpu
   try {
     res = await fn()
     elapsedMs = performance.now() - t0
+    cpu = cpuSince(cpu0, elapsedMs)
+    if (cpu.other != null) otherCpu.push(cpu.other)
     // The sampler only records a stall when its timer next fires, so let it
     // fire once more: a run that blocked the loop until the end still counts.
     await sleep(3)
   } finally {
     loopHist.disable()
   }
-  return { elapsedMs, ...res, loop: loopDelaySnapshot() }
+  return { elapsedMs, ...res, loop: loopDelaySnapshot(), cpu }
 }
 
 // Closed loop: `inflight` lanes each keep exactly one task outstanding until the
@@ -165,6 +198,14 @@ function printTable (title, header, rows) {
   for (const r of cells.slice(1)) console.log(line(r))
 }
 
+// Shared trailing columns: event-loop delay, then cores used by this process
+// (main thread + pool threads) and by everything else on the machine.
+const LOOP_CPU_HEADER = ['loop p50', 'loop p99', 'loop max', 'cpu', 'other cpu']
+function loopCpuCols (m) {
+  const c = m.cpu || {}
+  return [m.loop.p50, m.loop.p99, m.loop.max, c.self == null ? '-' : c.self.toFixed(2), c.other == null ? '-' : c.other.toFixed(2)]
+}
+
 // "25.3x (target >= 20x) ok" — targets are informational, never fail the run.
 function target (value, ok, text) {
   if (value == null) return `n/a (${text})`
@@ -188,6 +229,7 @@ module.exports = {
   THREADS,
   gc,
   machineInfo,
+  noiseSummary,
   median,
   percentile,
   measure,
@@ -197,6 +239,8 @@ module.exports = {
   summarize,
   fmt,
   printTable,
+  LOOP_CPU_HEADER,
+  loopCpuCols,
   target,
   prng,
   yieldToLoop,

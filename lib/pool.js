@@ -40,7 +40,7 @@ class Pool {
   }
 
   close() {
-    if (this.#closed === undefined) this.#closed = tasks.waitFor(this[kNative].close())
+    if (this.#closed === undefined) this.#closed = tasks.waitFor((slot) => this[kNative].close(slot))
     return this.#closed
   }
 

@@ -1,29 +1,19 @@
 'use strict'
-// The shared front half of every kernel call: validate the common task options, normalise
-// inputs, and submit. Any synchronous failure is returned as a rejected promise.
-const { fromNative } = require('./errors')
+// Validation of the options every kernel shares: { pool, signal, timeout, priority }.
 const { nativeOf } = require('./pool')
-const tasks = require('./tasks')
 const { validateOptions, optionalString, optionalSignal, optionalTimeout } = require('./validate')
 
-// `prepare(options)` validates kernel arguments and returns the inputs to keep alive;
-// `start(native, priority, cancellable)` submits and returns the task id.
-function run(options, prepare, start) {
-  let opts, native, inputs
-  try {
-    opts = validateOptions(options)
-    native = nativeOf(opts.pool)
-    opts = {
-      signal: optionalSignal(opts),
-      timeout: optionalTimeout(opts),
-      priority: optionalString(opts, 'priority'),
-      raw: opts,
-    }
-    inputs = prepare(opts.raw)
-  } catch (err) {
-    return Promise.reject(fromNative(err))
+// Returns { native, signal, timeout, priority, options } with `options` the caller's object
+// (or an empty one), so kernels can read their own fields from it. Throws on bad input.
+function taskOptions(options) {
+  const opts = validateOptions(options)
+  return {
+    native: nativeOf(opts.pool),
+    signal: optionalSignal(opts),
+    timeout: optionalTimeout(opts),
+    priority: optionalString(opts, 'priority'),
+    options: opts,
   }
-  return tasks.submit(native, opts, inputs, start)
 }
 
-module.exports = { run }
+module.exports = { taskOptions }

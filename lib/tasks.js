@@ -1,24 +1,27 @@
 'use strict'
 // The JS half of the completion channel.
 //
-// Each accepted task has an entry keyed by the id the pool returned. The native side calls
-// `dispatch` with batches of [id, code, value] triples; the entry settles its promise (unless an
-// abort or timeout already did) and is dropped. An entry also holds the task's inputs: the pool
-// reads them in place, so they must stay reachable until the native completion arrives, even
-// when the promise was rejected early.
+// Each accepted task owns a slot in `entries`; the slot number travels with the task to the
+// pool and back, so settling is an array index, not a hash lookup. The native side calls
+// `dispatch` with batches of completions; an entry settles its promise (unless an abort or
+// timeout already did) and frees its slot. An entry also holds the task's inputs: the pool reads
+// them in place, so they stay reachable until the native completion arrives, even when the
+// promise was rejected early.
 const binding = require('../binding.js')
 const { AbortError, OffloadError, fromNative, fromTask } = require('./errors')
 
-const entries = new Map()
+const entries = []
+const freeSlots = []
+let live = 0
 let active = false
 
 class Entry {
-  constructor(resolve, reject, inputs, native, id) {
+  constructor(resolve, reject, inputs, native) {
     this.resolve = resolve
     this.reject = reject
     this.inputs = inputs
     this.native = native
-    this.id = id
+    this.taskId = -1
     this.settled = false
     this.signal = undefined
     this.timer = undefined
@@ -34,7 +37,7 @@ class Entry {
     this.settled = true
     this.cleanup()
     this.reject(err)
-    this.native.cancel(this.id, reason)
+    this.native.cancel(this.taskId, reason)
   }
 
   cleanup() {
@@ -47,19 +50,25 @@ function onTimeout(entry, ms) {
   entry.cancel(new OffloadError('ERR_OFFLOAD_TIMEOUT', `the task did not finish within ${ms} ms`), 'timeout')
 }
 
-function dispatch(batch) {
-  for (let i = 0; i < batch.length; i += 3) {
-    const entry = entries.get(batch[i])
+// Called by the native channel with a batch: the task in slots[i] finished with values[i], or
+// failed with codes[i] (message in values[i]); `codes`/`values` are undefined when unused.
+function dispatch(slots, codes, values) {
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]
+    const entry = entries[slot]
     if (entry === undefined) continue
-    entries.delete(batch[i])
+    entries[slot] = undefined
+    freeSlots.push(slot)
+    live--
     if (entry.settled) continue
     entry.settled = true
     entry.cleanup()
-    const code = batch[i + 1]
-    if (code === null) entry.resolve(batch[i + 2])
-    else entry.reject(fromTask(code, batch[i + 2]))
+    const code = codes === undefined ? undefined : codes[i]
+    const value = values === undefined ? undefined : values[i]
+    if (code === undefined) entry.resolve(value)
+    else entry.reject(fromTask(code, value))
   }
-  if (active && entries.size === 0) {
+  if (active && live === 0) {
     active = false
     binding.setActive(false)
   }
@@ -67,46 +76,74 @@ function dispatch(batch) {
 
 binding.init(dispatch)
 
-function track(id, entry) {
-  entries.set(id, entry)
+function reserve() {
+  return freeSlots.length > 0 ? freeSlots.pop() : entries.length
+}
+
+function track(slot, entry) {
+  if (slot === entries.length) entries.push(entry)
+  else entries[slot] = entry
+  live++
   if (!active) {
     active = true
     binding.setActive(true)
   }
 }
 
-// Starts a task: `start(native, priority, cancellable)` submits it and returns its id.
-// Always returns a promise; validation and admission failures become rejections.
-function submit(native, opts, inputs, start) {
-  const { signal, timeout, priority } = opts
+function release(slot) {
+  if (slot !== entries.length) freeSlots.push(slot)
+}
+
+// Starts a task: `start(native, slot, priority, cancellable)` submits it and returns the
+// pool's task id. `task` holds the validated common options. Always returns a promise.
+function submit(task, inputs, start) {
+  const { native, signal, timeout } = task
   if (signal !== undefined && signal.aborted) {
     return Promise.reject(new AbortError(undefined, { cause: signal.reason }))
   }
-  let id
+  const slot = reserve()
+  let taskId
   try {
-    id = start(native, priority, signal !== undefined || timeout !== undefined)
+    taskId = start(native, slot, task.priority, signal !== undefined || timeout !== undefined)
   } catch (err) {
+    release(slot)
     return Promise.reject(fromNative(err))
   }
-  return new Promise((resolve, reject) => {
-    const entry = new Entry(resolve, reject, inputs, native, id)
-    track(id, entry)
-    if (signal !== undefined) {
-      entry.signal = signal
-      // addEventListener, never `onabort`: the caller's own handler must survive.
-      signal.addEventListener('abort', entry, { once: true })
-    }
-    if (timeout !== undefined) entry.timer = setTimeout(onTimeout, timeout, entry, timeout)
+  let entry
+  const promise = new Promise((resolve, reject) => {
+    entry = new Entry(resolve, reject, inputs, native)
   })
+  entry.taskId = taskId
+  track(slot, entry)
+  if (signal !== undefined) {
+    entry.signal = signal
+    // addEventListener, never `onabort`: the caller's own handler must survive.
+    signal.addEventListener('abort', entry, { once: true })
+  }
+  if (timeout !== undefined) entry.timer = setTimeout(onTimeout, timeout, entry, timeout)
+  return promise
 }
 
-// Waits for a native completion that is not a task (e.g. a pool becoming idle after close).
-function waitFor(id) {
-  return new Promise((resolve, reject) => track(id, new Entry(resolve, reject, undefined, undefined, id)))
+// Waits for a native completion that is not a task (a pool becoming idle after close).
+// `start(slot)` asks for it.
+function waitFor(start) {
+  const slot = reserve()
+  try {
+    start(slot)
+  } catch (err) {
+    release(slot)
+    return Promise.reject(fromNative(err))
+  }
+  let entry
+  const promise = new Promise((resolve, reject) => {
+    entry = new Entry(resolve, reject, undefined, undefined)
+  })
+  track(slot, entry)
+  return promise
 }
 
 function inFlight() {
-  return entries.size
+  return live
 }
 
 module.exports = { submit, waitFor, inFlight }

@@ -8,7 +8,7 @@ const os = require('node:os')
 const path = require('node:path')
 const zlib = require('node:zlib')
 const { promisify } = require('node:util')
-const { QUICK, measure, rounds, summarize, percentile, printTable, target, performance } = require('../lib')
+const { QUICK, measure, rounds, summarize, percentile, printTable, target, performance, LOOP_CPU_HEADER, loopCpuCols } = require('../lib')
 const { logText } = require('../logtext')
 const C = require('../contestants')
 
@@ -68,8 +68,8 @@ async function run () {
     const worst = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, Math.max(...v.map((r) => r.max))]))
 
     printTable(`4. fs.promises.readFile(4 KiB) latency (ms) during ${PROBE_MS} ms of background gzip, median of ${ROUNDS}`,
-      ['background', 'probes', 'p50', 'p99', 'max', 'worst all rounds', 'bg MB/s', 'loop p99', 'loop max'],
-      Object.entries(med).map(([k, m]) => [k, m.probes, m.p50.toFixed(2), m.p99.toFixed(2), m.max.toFixed(2), worst[k].toFixed(2), m.bgMBps, m.loop.p99, m.loop.max]))
+      ['background', 'probes', 'p50', 'p99', 'max', 'worst all rounds', 'bg MB/s', ...LOOP_CPU_HEADER],
+      Object.entries(med).map(([k, m]) => [k, m.probes, m.p50.toFixed(2), m.p99.toFixed(2), m.max.toFixed(2), worst[k].toFixed(2), m.bgMBps, ...loopCpuCols(m)]))
 
     const targets = {}
     if (med['offload gzip x16']) {

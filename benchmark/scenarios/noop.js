@@ -3,7 +3,7 @@
 // (a) N concurrent calls under one Promise.all — batching/settling throughput.
 // (b) M sequential awaits — single round-trip latency.
 
-const { QUICK, THREADS, measure, rounds, summarize, printTable, target } = require('../lib')
+const { QUICK, THREADS, measure, rounds, summarize, printTable, target, LOOP_CPU_HEADER, loopCpuCols } = require('../lib')
 const C = require('../contestants')
 
 const CONCURRENT = QUICK ? 10_000 : 50_000
@@ -51,11 +51,11 @@ async function run () {
   const ps = sMed.piscina.usPerOp
 
   printTable(`1a. No-op dispatch, ${CONCURRENT.toLocaleString('en-US')} concurrent (Promise.all), ${THREADS} threads, median of ${ROUNDS}`,
-    ['impl', 'ops/s', 'total ms', 'loop p50', 'loop p99', 'loop max', 'vs piscina'],
-    Object.entries(cMed).map(([k, m]) => [k, m.opsPerSec, m.elapsedMs, m.loop.p50, m.loop.p99, m.loop.max, (m.opsPerSec / pc).toFixed(2) + 'x']))
+    ['impl', 'ops/s', 'total ms', 'vs piscina', ...LOOP_CPU_HEADER],
+    Object.entries(cMed).map(([k, m]) => [k, m.opsPerSec, m.elapsedMs, (m.opsPerSec / pc).toFixed(2) + 'x', ...loopCpuCols(m)]))
   printTable(`1b. No-op round trip, ${SEQUENTIAL.toLocaleString('en-US')} sequential awaits, median of ${ROUNDS}`,
-    ['impl', 'us/op', 'ops/s', 'loop p50', 'loop p99', 'loop max', 'speedup vs piscina'],
-    Object.entries(sMed).map(([k, m]) => [k, m.usPerOp.toFixed(2), 1e6 / m.usPerOp, m.loop.p50, m.loop.p99, m.loop.max, (ps / m.usPerOp).toFixed(2) + 'x']))
+    ['impl', 'us/op', 'ops/s', 'speedup vs piscina', ...LOOP_CPU_HEADER],
+    Object.entries(sMed).map(([k, m]) => [k, m.usPerOp.toFixed(2), 1e6 / m.usPerOp, (ps / m.usPerOp).toFixed(2) + 'x', ...loopCpuCols(m)]))
 
   const targets = {}
   if (cMed.offload) {

@@ -3,7 +3,7 @@
 // single-thread rate while keeping the event loop responsive?
 
 const crypto = require('node:crypto')
-const { QUICK, THREADS, runThroughput, printTable, target, yieldToLoop } = require('../lib')
+const { QUICK, THREADS, runThroughput, printTable, target, yieldToLoop, LOOP_CPU_HEADER, loopCpuCols } = require('../lib')
 const C = require('../contestants')
 
 const SIZE = 1 << 20
@@ -52,9 +52,9 @@ async function run () {
   const ideal = THREADS * main
 
   printTable(`2. sha256 of 1 MiB buffers, ${INFLIGHT} in flight, ${DURATION_MS} ms runs, median of ${ROUNDS}; ideal = ${THREADS} x main = ${ideal.toFixed(0)} MB/s`,
-    ['impl', 'MB/s', 'tasks/s', 'loop p50', 'loop p99', 'loop max', 'x main', '% ideal'],
-    Object.entries(res).map(([k, { median: m }]) => [k, m.mbPerSec, m.opsPerSec, m.loop.p50, m.loop.p99, m.loop.max,
-      (m.mbPerSec / main).toFixed(2) + 'x', (100 * m.mbPerSec / ideal).toFixed(0) + '%']))
+    ['impl', 'MB/s', 'tasks/s', 'x main', '% ideal', ...LOOP_CPU_HEADER],
+    Object.entries(res).map(([k, { median: m }]) => [k, m.mbPerSec, m.opsPerSec,
+      (m.mbPerSec / main).toFixed(2) + 'x', (100 * m.mbPerSec / ideal).toFixed(0) + '%', ...loopCpuCols(m)]))
 
   const targets = {}
   if (res.offload) {

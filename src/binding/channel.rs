@@ -25,7 +25,8 @@ use crate::pool::CancelGroup;
 const MAX_BATCH: usize = 4096;
 
 pub(crate) struct Completion {
-    pub(crate) id: u64,
+    /// The JS layer's handle for the task (an index into its table of pending promises).
+    pub(crate) slot: u32,
     pub(crate) result: Result<Value, TaskError>,
 }
 
@@ -92,7 +93,7 @@ impl EnvScope {
     }
 }
 
-/// Creates the environment's channel; `dispatch` receives flat `[id, code, value, ...]` batches.
+/// Creates the environment's channel; `dispatch` receives batches (see [`deliver`]).
 pub(crate) fn open(env: sys::napi_env, dispatch: sys::napi_value) -> napi::Result<Arc<EnvScope>> {
     let scope = Arc::new(EnvScope {
         queue: SegQueue::new(),
@@ -181,32 +182,57 @@ unsafe extern "C" fn call_js(
     unsafe { deliver(env, js_cb, batch) };
 }
 
+/// Calls `dispatch(slots, codes, values)`: slots in a Uint32Array (filled without a N-API call
+/// per element); `codes` and `values` are sparse arrays, created only if some entry needs them.
 unsafe fn deliver(env: sys::napi_env, js_cb: sys::napi_value, batch: Vec<Completion>) {
     unsafe {
-        let mut arr = ptr::null_mut();
-        if sys::napi_create_array_with_length(env, batch.len() * 3, &mut arr) != sys::Status::napi_ok
+        let n = batch.len();
+        let mut data = ptr::null_mut();
+        let mut buffer = ptr::null_mut();
+        let mut slots_js = ptr::null_mut();
+        if sys::napi_create_arraybuffer(env, n * 4, &mut data, &mut buffer) != sys::Status::napi_ok
+            || sys::napi_create_typedarray(
+                env,
+                sys::TypedarrayType::uint32_array,
+                n,
+                buffer,
+                0,
+                &mut slots_js,
+            ) != sys::Status::napi_ok
         {
             return;
         }
-        let mut null = ptr::null_mut();
-        sys::napi_get_null(env, &mut null);
-        let mut i = 0u32;
-        for c in batch {
-            let mut id = ptr::null_mut();
-            sys::napi_create_double(env, c.id as f64, &mut id);
+        let slots = std::slice::from_raw_parts_mut(data.cast::<u32>(), n);
+        let mut codes = ptr::null_mut();
+        let mut values = ptr::null_mut();
+        sys::napi_get_undefined(env, &mut codes);
+        sys::napi_get_undefined(env, &mut values);
+        let (mut have_codes, mut have_values) = (false, false);
+        for (i, c) in batch.into_iter().enumerate() {
+            slots[i] = c.slot;
             let (code, value) = match c.result {
-                Ok(v) => (null, v.into_js(env)),
-                Err(e) => (e.code_js(env), e.message_js(env)),
+                Ok(Value::Undefined) => continue,
+                Ok(v) => (None, v.into_js(env)),
+                Err(e) => (Some(e.code_js(env)), e.message_js(env)),
             };
-            sys::napi_set_element(env, arr, i, id);
-            sys::napi_set_element(env, arr, i + 1, code);
-            sys::napi_set_element(env, arr, i + 2, value);
-            i += 3;
+            if let Some(code) = code {
+                if !have_codes {
+                    have_codes = true;
+                    sys::napi_create_array_with_length(env, n, &mut codes);
+                }
+                sys::napi_set_element(env, codes, i as u32, code);
+            }
+            if !have_values {
+                have_values = true;
+                sys::napi_create_array_with_length(env, n, &mut values);
+            }
+            sys::napi_set_element(env, values, i as u32, value);
         }
         let mut global = ptr::null_mut();
         sys::napi_get_global(env, &mut global);
+        let args = [slots_js, codes, values];
         let mut ignored = ptr::null_mut();
-        sys::napi_call_function(env, global, js_cb, 1, &arr, &mut ignored);
+        sys::napi_call_function(env, global, js_cb, 3, args.as_ptr(), &mut ignored);
     }
 }
 

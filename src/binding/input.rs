@@ -43,7 +43,13 @@ impl Input {
                 let mut len = 0;
                 sys::napi_get_value_string_utf8(env, raw, ptr::null_mut(), 0, &mut len);
                 let mut buf = vec![0u8; len + 1];
-                sys::napi_get_value_string_utf8(env, raw, buf.as_mut_ptr().cast(), len + 1, &mut len);
+                sys::napi_get_value_string_utf8(
+                    env,
+                    raw,
+                    buf.as_mut_ptr().cast(),
+                    len + 1,
+                    &mut len,
+                );
                 buf.truncate(len);
                 return Ok(Input::Owned(buf));
             }

@@ -86,6 +86,7 @@ impl NativePool {
     /// Runs `f` over borrowed `inputs` unless the environment that owns them is gone.
     fn run_kernel<const N: usize>(
         &self,
+        slot: u32,
         priority: Option<String>,
         cancellable: bool,
         inputs: [Input; N],
@@ -95,6 +96,7 @@ impl NativePool {
     ) -> Result<f64> {
         let scope = self.scope.clone();
         self.submit(
+            slot,
             priority,
             cancellable,
             Box::new(move |token| {
@@ -114,6 +116,7 @@ impl NativePool {
     pub fn hash(
         &self,
         env: Env,
+        slot: u32,
         algorithm: String,
         data: Unknown,
         options: Option<HashOptions>,
@@ -123,17 +126,21 @@ impl NativePool {
         let alg = self::algorithm(&algorithm)?;
         let enc = encoding(options)?;
         let input = Input::from_js(env.raw(), &data, "data")?;
-        self.run_kernel(priority, cancellable, [input], move |[d], t| {
+        self.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
             let digest = hash::digest(alg, d, &|| t.is_cancelled())?;
             Ok(encoded(hash::encode(digest, enc)))
         })
     }
 
     #[napi]
-    #[expect(clippy::too_many_arguments, reason = "flat arguments keep the hot path cheap")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "flat arguments keep the hot path cheap"
+    )]
     pub fn hmac(
         &self,
         env: Env,
+        slot: u32,
         algorithm: String,
         key: Unknown,
         data: Unknown,
@@ -148,21 +155,32 @@ impl NativePool {
                 .filter(|a| a.supports_hmac())
                 .map(|a| a.name())
                 .collect();
-            return Err(errors::one_of("argument 'algorithm' for hmac", &all, &algorithm));
+            return Err(errors::one_of(
+                "argument 'algorithm' for hmac",
+                &all,
+                &algorithm,
+            ));
         }
         let enc = encoding(options)?;
         let key = Input::from_js(env.raw(), &key, "key")?;
         let input = Input::from_js(env.raw(), &data, "data")?;
-        self.run_kernel(priority, cancellable, [key, input], move |[k, d], t| {
-            let mac = hash::hmac(alg, k, d, &|| t.is_cancelled())?;
-            Ok(encoded(hash::encode(mac, enc)))
-        })
+        self.run_kernel(
+            slot,
+            priority,
+            cancellable,
+            [key, input],
+            move |[k, d], t| {
+                let mac = hash::hmac(alg, k, d, &|| t.is_cancelled())?;
+                Ok(encoded(hash::encode(mac, enc)))
+            },
+        )
     }
 
     #[napi]
     pub fn hash_many(
         &self,
         env: Env,
+        slot: u32,
         algorithm: String,
         datas: Vec<Unknown>,
         options: Option<HashOptions>,
@@ -178,6 +196,7 @@ impl NativePool {
             .collect::<Result<Vec<_>>>()?;
         let scope = self.scope.clone();
         self.submit(
+            slot,
             priority,
             cancellable,
             Box::new(move |token| {
@@ -204,6 +223,7 @@ impl NativePool {
     pub fn compress(
         &self,
         env: Env,
+        slot: u32,
         format: String,
         data: Unknown,
         options: Option<CompressOptions>,
@@ -224,7 +244,7 @@ impl NativePool {
             }
         };
         let input = Input::from_js(env.raw(), &data, "data")?;
-        self.run_kernel(priority, cancellable, [input], move |[d], t| {
+        self.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
             compress::compress(fmt, d, level, &|| t.is_cancelled()).map(Value::Bytes)
         })
     }
@@ -233,6 +253,7 @@ impl NativePool {
     pub fn decompress(
         &self,
         env: Env,
+        slot: u32,
         format: String,
         data: Unknown,
         options: Option<DecompressOptions>,
@@ -252,7 +273,7 @@ impl NativePool {
             }
         };
         let input = Input::from_js(env.raw(), &data, "data")?;
-        self.run_kernel(priority, cancellable, [input], move |[d], t| {
+        self.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
             compress::decompress(fmt, d, max, &|| t.is_cancelled()).map(Value::Bytes)
         })
     }
@@ -263,18 +284,30 @@ impl NativePool {
 impl NativePool {
     /// Does nothing; measures dispatch overhead.
     #[napi]
-    pub fn noop(&self, priority: Option<String>, cancellable: bool) -> Result<f64> {
-        self.submit(priority, cancellable, Box::new(|_| Ok(Value::Undefined)))
+    pub fn noop(&self, slot: u32, priority: Option<String>, cancellable: bool) -> Result<f64> {
+        self.submit(
+            slot,
+            priority,
+            cancellable,
+            Box::new(|_| Ok(Value::Undefined)),
+        )
     }
 
     /// Busy-waits `ms` milliseconds, polling the cancel token like a real kernel.
     #[napi]
-    pub fn spin(&self, ms: f64, priority: Option<String>, cancellable: bool) -> Result<f64> {
+    pub fn spin(
+        &self,
+        slot: u32,
+        ms: f64,
+        priority: Option<String>,
+        cancellable: bool,
+    ) -> Result<f64> {
         if !(0.0..=3_600_000.0).contains(&ms) {
             return Err(out_of_range("ms", ">= 0 && <= 3600000", ms));
         }
         let dur = std::time::Duration::from_secs_f64(ms / 1000.0);
         self.submit(
+            slot,
             priority,
             cancellable,
             Box::new(move |token| {
@@ -292,8 +325,15 @@ impl NativePool {
 
     /// Panics on a pool thread with `message`.
     #[napi]
-    pub fn panic(&self, message: String, priority: Option<String>, cancellable: bool) -> Result<f64> {
+    pub fn panic(
+        &self,
+        slot: u32,
+        message: String,
+        priority: Option<String>,
+        cancellable: bool,
+    ) -> Result<f64> {
         self.submit(
+            slot,
             priority,
             cancellable,
             Box::new(move |_| std::panic::panic_any(message)),

@@ -28,17 +28,17 @@ fn env_scope(env: &Env) -> Result<Arc<EnvScope>> {
     }
 }
 
-/// Opens this environment's completion channel. `dispatch` is called on the JS thread with
-/// flat `[id, code, value, ...]` batches: `code` is null for success, else an error code and
-/// `value` its message.
+/// Opens this environment's completion channel. `dispatch(slots, codes, values)` is called on
+/// the JS thread with batches: `slots` is a Uint32Array of the slots given at submission; `codes[i]` is undefined for
+/// success, else an error code with `values[i]` its message; `values[i]` is the result.
+/// `codes` and `values` are themselves undefined when no entry needs them.
 #[napi]
 pub fn init(env: Env, dispatch: Function<'_>) -> Result<()> {
     if env_scope(&env).is_ok() {
         return Ok(());
     }
-    let scope = channel::open(env.raw(), dispatch.raw()).map_err(|e| {
-        napi::Error::new("ERR_OFFLOAD_INIT".to_owned(), e.reason.clone())
-    })?;
+    let scope = channel::open(env.raw(), dispatch.raw())
+        .map_err(|e| napi::Error::new("ERR_OFFLOAD_INIT".to_owned(), e.reason.clone()))?;
     env.set_instance_data(scope, (), |_| {})
         .map_err(|e| napi::Error::new("ERR_OFFLOAD_INIT".to_owned(), e.reason.clone()))
 }

@@ -8,7 +8,9 @@ use napi_derive::napi;
 use super::channel::{Completion, EnvScope};
 use super::errors::{self, Result, out_of_range, pool_error};
 use super::value::{TaskError, Value};
-use crate::pool::{CancelReason, CancelToken, Percentiles, Pool, PoolConfig, Priority, SubmitOptions};
+use crate::pool::{
+    CancelReason, CancelToken, Percentiles, Pool, PoolConfig, Priority, SubmitOptions,
+};
 
 /// Options for `new Pool()`.
 #[napi(object, object_to_js = false)]
@@ -44,7 +46,11 @@ impl TryFrom<PoolOptions> for PoolConfig {
             if q.is_nan() || q < 0.0 || (q.is_finite() && q.fract() != 0.0) {
                 return Err(out_of_range("options.maxQueue", "an integer >= 0", q));
             }
-            config.max_queue = if q.is_infinite() { usize::MAX } else { q as usize };
+            config.max_queue = if q.is_infinite() {
+                usize::MAX
+            } else {
+                q as usize
+            };
         }
         if let Some(name) = o.name {
             if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
@@ -112,7 +118,8 @@ pub struct NativePool {
     pub(crate) scope: Arc<EnvScope>,
 }
 
-pub(crate) type Work = Box<dyn FnOnce(&CancelToken) -> std::result::Result<Value, TaskError> + Send>;
+pub(crate) type Work =
+    Box<dyn FnOnce(&CancelToken) -> std::result::Result<Value, TaskError> + Send>;
 
 #[napi]
 impl NativePool {
@@ -173,18 +180,16 @@ impl NativePool {
         self.core.cancel(id as u64, reason)
     }
 
-    /// Stops admission; returns the id of a completion posted once every accepted task ended.
+    /// Stops admission; a completion for `slot` is posted once every accepted task has ended.
     #[napi]
-    pub fn close(&self) -> f64 {
-        let id = crate::pool::reserve_id();
+    pub fn close(&self, slot: u32) {
         let scope = self.scope.clone();
         self.core.close(move || {
             scope.post(Completion {
-                id,
+                slot,
                 result: Ok(Value::Undefined),
             })
         });
-        id as f64
     }
 
     #[napi]
@@ -194,13 +199,20 @@ impl NativePool {
 }
 
 impl NativePool {
-    /// Submits `work`; its result is posted to this environment's channel under the task id.
-    pub(crate) fn submit(&self, priority: Option<String>, cancellable: bool, work: Work) -> Result<f64> {
+    /// Submits `work`; its result is posted to this environment's channel under `slot`, the
+    /// JS layer's handle for the task. Returns the pool's task id, used to cancel it.
+    pub(crate) fn submit(
+        &self,
+        slot: u32,
+        priority: Option<String>,
+        cancellable: bool,
+        work: Work,
+    ) -> Result<f64> {
         let priority = match priority.as_deref() {
             None => Priority::Normal,
-            Some(p) => p
-                .parse()
-                .map_err(|()| errors::one_of("property 'options.priority'", &["high", "normal", "low"], p))?,
+            Some(p) => p.parse().map_err(|()| {
+                errors::one_of("property 'options.priority'", &["high", "normal", "low"], p)
+            })?,
         };
         let opts = SubmitOptions {
             priority,
@@ -208,9 +220,9 @@ impl NativePool {
             scope: Some(self.scope.group.clone()),
         };
         let scope = self.scope.clone();
-        let done = move |id, outcome| {
+        let done = move |_id, outcome| {
             scope.post(Completion {
-                id,
+                slot,
                 result: errors::settle(outcome),
             })
         };

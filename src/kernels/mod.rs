@@ -9,7 +9,10 @@ pub enum KernelError {
     #[error("too large {limit}")]
     OutputTooLarge { limit: usize },
     #[error("corrupt {format} {detail}")]
-    CorruptInput { format: &'static str, detail: String },
+    CorruptInput {
+        format: &'static str,
+        detail: String,
+    },
     #[error("{0}")]
     Unsupported(String),
 }

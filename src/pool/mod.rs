@@ -1,8 +1,10 @@
 //! The CPU pool: a dedicated rayon thread pool behind a bounded, prioritised admission queue.
 //!
-//! `submit` never blocks: it either accepts a task (queueing it and spawning one rayon "ticket"
-//! that will run whichever queued task has the highest priority when a thread frees up) or
-//! rejects it at once with [`PoolError::QueueFull`] or [`PoolError::Closed`]. Work polls a
+//! `submit` never blocks: it either accepts a task into the priority queue or rejects it at
+//! once with [`PoolError::QueueFull`] or [`PoolError::Closed`]. Queued tasks are run by
+//! "drainers": rayon jobs that pop the highest-priority task until the queue is empty. At most
+//! one drainer per thread exists, and one is spawned only when fewer are active, so a busy pool
+//! admits work with a lock and a push, not a rayon spawn and a thread wake-up per task. Work polls a
 //! [`CancelToken`] cooperatively; cancellation of a queued task finishes it immediately.
 //! Guarantees: every accepted task's completion runs exactly once, panics in work are caught
 //! and reported as [`Outcome::Panicked`], and `close` reports idleness only after every
@@ -81,11 +83,6 @@ const DESTROYED: u8 = 2;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// A fresh id from the same sequence as task ids, for callers that tag other completions.
-pub fn reserve_id() -> u64 {
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
-}
-
 type IdleCallback = Box<dyn FnOnce() + Send>;
 
 struct Shared {
@@ -97,6 +94,8 @@ struct Shared {
     destroyed: Arc<CancelGroup>,
     /// Accepted tasks that have not yet finished (queued + running).
     active: AtomicUsize,
+    /// Drainer jobs spawned and not yet exited; at most `config.threads`.
+    drainers: AtomicUsize,
     idle_waiters: Mutex<Vec<IdleCallback>>,
     cancellable: Mutex<HashMap<u64, Arc<TaskCtl>>>,
 }
@@ -131,6 +130,7 @@ impl Pool {
                 state: AtomicU8::new(OPEN),
                 destroyed: Arc::new(CancelGroup::default()),
                 active: AtomicUsize::new(0),
+                drainers: AtomicUsize::new(0),
                 idle_waiters: Mutex::new(Vec::new()),
                 cancellable: Mutex::new(HashMap::new()),
             }),
@@ -143,15 +143,26 @@ impl Pool {
 
     /// Queues `work`; `done` receives the task id and outcome on a pool thread (or on the
     /// thread that cancels or destroys it). Returns the task id. On rejection `done` is dropped uncalled.
-    pub fn submit<T, E, W, D>(&self, opts: SubmitOptions, work: W, done: D) -> Result<u64, PoolError>
+    pub fn submit<T, E, W, D>(
+        &self,
+        opts: SubmitOptions,
+        work: W,
+        done: D,
+    ) -> Result<u64, PoolError>
     where
         W: FnOnce(&CancelToken) -> Result<T, E> + Send + 'static,
         D: FnOnce(u64, Outcome<T, E>) + Send + 'static,
     {
         let s = &self.shared;
-        let id = reserve_id();
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let job: Job = task::erase(id, work, done);
-        let ctl = Arc::new(TaskCtl::new(id, opts.priority, opts.cancellable, opts.scope, job));
+        let ctl = Arc::new(TaskCtl::new(
+            id,
+            opts.priority,
+            opts.cancellable,
+            opts.scope,
+            job,
+        ));
         {
             let mut q = lock(&s.queue);
             if s.state.load(Ordering::SeqCst) != OPEN {
@@ -167,12 +178,11 @@ impl Pool {
             if opts.cancellable {
                 lock(&s.cancellable).insert(id, ctl.clone());
             }
-            s.stats.queued.fetch_add(1, Ordering::Relaxed);
+            s.stats.queued.fetch_add(1, Ordering::SeqCst);
             s.active.fetch_add(1, Ordering::SeqCst);
             q.push(ctl);
         }
-        let shared = self.shared.clone();
-        s.rayon.spawn(move || shared.run_next());
+        self.shared.ensure_drainer();
         Ok(id)
     }
 
@@ -237,10 +247,50 @@ impl Pool {
 }
 
 impl Shared {
-    fn run_next(self: Arc<Self>) {
-        let Some((ctl, job)) = lock(&self.queue).pop() else {
-            return; // its task was cancelled or drained while waiting
-        };
+    /// Spawns a drainer unless every thread already has one.
+    fn ensure_drainer(self: &Arc<Self>) {
+        let threads = self.config.threads;
+        let claimed = self
+            .drainers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < threads).then_some(n + 1)
+            })
+            .is_ok();
+        if claimed {
+            let shared = self.clone();
+            self.rayon.spawn(move || shared.drain());
+        }
+    }
+
+    fn drain(self: Arc<Self>) {
+        loop {
+            let next = lock(&self.queue).pop();
+            match next {
+                Some((ctl, job)) => self.run(ctl, job),
+                None => {
+                    self.drainers.fetch_sub(1, Ordering::SeqCst);
+                    // A task pushed after our pop but before the decrement saw no free drainer
+                    // slot and spawned none; take the slot back for it. (SeqCst on both sides:
+                    // the submitter pushes then claims; we release then look.)
+                    if self.stats.queued.load(Ordering::SeqCst) == 0 {
+                        return;
+                    }
+                    let threads = self.config.threads;
+                    let reclaimed = self
+                        .drainers
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                            (n < threads).then_some(n + 1)
+                        })
+                        .is_ok();
+                    if !reclaimed {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn run(&self, ctl: Arc<TaskCtl>, job: Job) {
         self.stats.queued.fetch_sub(1, Ordering::Relaxed);
         self.stats.record_wait(ctl.enqueued_at.elapsed());
         let token = CancelToken {

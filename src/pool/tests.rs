@@ -90,7 +90,9 @@ fn higher_priority_runs_first_and_fifo_within_a_level() {
             .unwrap();
     }
     drop(gate);
-    let order: Vec<u32> = (0..5).map(|_| order_rx.recv_timeout(WAIT).unwrap()).collect();
+    let order: Vec<u32> = (0..5)
+        .map(|_| order_rx.recv_timeout(WAIT).unwrap())
+        .collect();
     assert_eq!(order, [3, 5, 2, 4, 1]);
 }
 

@@ -1,0 +1,45 @@
+// Type test of the public API: `tsc -p __test__/tsconfig.json` must pass, and the
+// `@ts-expect-error` lines must stay errors.
+import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, AbortError, OffloadError } from 'offload'
+import type { PoolStats, TaskOptions } from 'offload'
+import { noop, spin } from 'offload/testing'
+
+async function main(): Promise<void> {
+  const pool = new Pool({ threads: 2, maxQueue: 100, name: 'types' })
+  const opts: TaskOptions = { pool, signal: AbortSignal.timeout(1000), timeout: 500, priority: 'high' }
+
+  const buf: Buffer = await hash('sha256', Buffer.from('x'))
+  const hex: string = await hash('blake3', 'x', { encoding: 'hex' })
+  const mac: string = await hmac('sha256', 'key', new Uint8Array(4), { encoding: 'base64url', ...opts })
+  const many: string[] = await hashMany('xxh3-64', ['a', new DataView(new ArrayBuffer(2))], { encoding: 'hex' })
+  const gz: Buffer = await compress('gzip', new ArrayBuffer(8), { level: 9, pool })
+  const raw: Buffer = await decompress('zstd', gz, { maxOutputLength: 1024, timeout: 10 })
+  await noop({ priority: 'low' })
+  await spin(1, opts)
+
+  const stats: PoolStats = pool.stats()
+  const p99: number = stats.waitTime.p99 + stats.runTime.max + stats.utilization
+  const threads: number = defaultPool().threads + pool.maxQueue
+  await pool.close()
+  pool.destroy()
+  {
+    await using scoped = new Pool()
+    void scoped.name
+  }
+
+  const e: unknown = null
+  if (e instanceof OffloadError) void e.code
+  if (e instanceof AbortError) { const c: 'ABORT_ERR' = e.code; void c }
+
+  // @ts-expect-error unknown algorithm
+  await hash('sha999', 'x')
+  // @ts-expect-error blake3 has no HMAC
+  await hmac('blake3', 'k', 'x')
+  // @ts-expect-error bad priority
+  await noop({ priority: 'urgent' })
+  // @ts-expect-error numbers are not binary input
+  await compress('gzip', 42)
+  void [buf, hex, mac, many, raw, p99, threads]
+}
+
+void main

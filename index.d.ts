@@ -1,0 +1,91 @@
+// Public typings for offload. Option docs for kernel-specific fields are generated from the
+// Rust sources into binding.d.ts and re-used here.
+import type {
+  CompressOptions as NativeCompressOptions,
+  DecompressOptions as NativeDecompressOptions,
+  HashOptions as NativeHashOptions,
+  LatencyStats,
+  PoolOptions,
+  PoolStats,
+} from './binding'
+
+export type { LatencyStats, PoolOptions, PoolStats }
+
+/** Binary inputs are read in place (zero-copy); strings are read as UTF-8. Do not modify or transfer a binary input until the promise settles. */
+export type BinaryLike = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer
+
+export type Priority = 'high' | 'normal' | 'low'
+
+/** Options every kernel accepts. */
+export interface TaskOptions {
+  /** Pool to run on. Default: the shared default pool (`defaultPool()`). */
+  pool?: Pool
+  /** Cancels the task, queued or running; the promise rejects with an `AbortError` whose `cause` is `signal.reason`. Default: none. */
+  signal?: AbortSignal
+  /** Milliseconds before the task is cancelled and the promise rejects with `ERR_OFFLOAD_TIMEOUT`; `0` disables it. Default: none. */
+  timeout?: number
+  /** Queue priority: FIFO within a level, higher levels first. Default: `'normal'`. */
+  priority?: Priority
+}
+
+export type HashAlgorithm =
+  | 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512'
+  | 'blake3' | 'xxh3-64' | 'xxh3-128' | 'md5' | 'crc32c'
+export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'md5'
+export type Encoding = 'buffer' | 'hex' | 'base64' | 'base64url'
+export type CompressionFormat = 'gzip' | 'deflate' | 'deflate-raw' | 'brotli' | 'zstd' | 'lz4'
+
+export interface HashOptions extends TaskOptions, Omit<NativeHashOptions, 'encoding'> {
+  /** Output encoding. Default: `'buffer'`. */
+  encoding?: Encoding
+}
+export interface CompressOptions extends TaskOptions, NativeCompressOptions {}
+export interface DecompressOptions extends TaskOptions, NativeDecompressOptions {}
+
+type Digest<O> = O extends { encoding: 'hex' | 'base64' | 'base64url' } ? string : Buffer
+
+/** A dedicated set of Rust threads with its own bounded, prioritised queue. */
+export declare class Pool {
+  /** @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad `threads` or `maxQueue`. */
+  constructor(options?: PoolOptions)
+  /** Number of worker threads. */
+  readonly threads: number
+  /** Name used in the threads' names (`offload-<name>-<n>`). */
+  readonly name: string
+  /** Waiting tasks admitted before calls reject with `ERR_OFFLOAD_QUEUE_FULL`. */
+  readonly maxQueue: number
+  /** Counters and latency percentiles; O(1) and cheap to call. */
+  stats(): PoolStats
+  /** Stops admission (later calls reject with `ERR_OFFLOAD_POOL_CLOSED`); resolves once every accepted task has settled. */
+  close(): Promise<void>
+  /** Stops admission, rejects queued tasks with `ERR_OFFLOAD_POOL_DESTROYED` and cancels running ones. */
+  destroy(): void
+  /** Same as `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** The lazily created pool used when no `pool` option is given (`OFFLOAD_THREADS` or `os.availableParallelism()` threads). */
+export declare function defaultPool(): Pool
+
+/** Digest of `data`. Resolves to a Buffer, or a string for the text encodings. */
+export declare function hash<O extends HashOptions = {}>(algorithm: HashAlgorithm, data: BinaryLike, options?: O): Promise<Digest<O>>
+/** HMAC of `data` under `key`. */
+export declare function hmac<O extends HashOptions = {}>(algorithm: HmacAlgorithm, key: BinaryLike, data: BinaryLike, options?: O): Promise<Digest<O>>
+/** Digests of every input, computed in parallel on the pool, in input order. */
+export declare function hashMany<O extends HashOptions = {}>(algorithm: HashAlgorithm, datas: readonly BinaryLike[], options?: O): Promise<Array<Digest<O>>>
+/** Compresses `data`; gzip, deflate, deflate-raw and brotli output is readable by node:zlib. */
+export declare function compress(format: CompressionFormat, data: BinaryLike, options?: CompressOptions): Promise<Buffer>
+/** Decompresses `data`; rejects with `ERR_OFFLOAD_CORRUPT_INPUT` or `ERR_OFFLOAD_OUTPUT_TOO_LARGE`. */
+export declare function decompress(format: CompressionFormat, data: BinaryLike, options?: DecompressOptions): Promise<Buffer>
+
+/** Error for offload's own failures; `code` is one of the `ERR_OFFLOAD_*` codes. */
+export declare class OffloadError extends Error {
+  constructor(code: string, message: string, options?: { cause?: unknown })
+  readonly code: string
+}
+
+/** Rejection for an aborted task: `name` is `'AbortError'`, `code` is `'ABORT_ERR'`, `cause` is the signal's reason. */
+export declare class AbortError extends Error {
+  constructor(message?: string, options?: { cause?: unknown })
+  readonly code: 'ABORT_ERR'
+}

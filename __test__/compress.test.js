@@ -1,0 +1,96 @@
+'use strict'
+// Compression checked against node:zlib in both directions wherever node has the format.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const zlib = require('node:zlib')
+const { compress, decompress } = require('..')
+
+function random(len, seed) {
+  const out = Buffer.alloc(len)
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < len; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+    out[i] = x & 0xff
+  }
+  return out
+}
+
+function logText(len) {
+  const lines = []
+  let size = 0
+  for (let i = 0; size < len; i++) {
+    const line = `2026-11-22T10:00:${String(i % 60).padStart(2, '0')}.${i % 1000}Z INFO req_id=${(i * 7919).toString(16)} method=GET path=/api/users/${i % 977} status=${i % 13 ? 200 : 500} dur_ms=${i % 211}\n`
+    lines.push(line)
+    size += line.length
+  }
+  return Buffer.from(lines.join('')).subarray(0, len)
+}
+
+const NODE = {
+  gzip: { c: zlib.gzipSync, d: zlib.gunzipSync, levels: [0, 1, 6, 9] },
+  deflate: { c: zlib.deflateSync, d: zlib.inflateSync, levels: [0, 1, 6, 9] },
+  'deflate-raw': { c: zlib.deflateRawSync, d: zlib.inflateRawSync, levels: [0, 1, 6, 9] },
+  brotli: {
+    c: (b, o = {}) => zlib.brotliCompressSync(b, o.level === undefined ? {} : { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: o.level } }),
+    d: zlib.brotliDecompressSync,
+    levels: [0, 5, 11],
+  },
+}
+const samples = { empty: Buffer.alloc(0), one: Buffer.from('x'), random: random(300_000, 9), log: logText(1 << 20) }
+
+test('our output decompresses with node:zlib, and node output with us', async () => {
+  for (const [format, n] of Object.entries(NODE)) {
+    for (const [name, data] of Object.entries(samples)) {
+      for (const level of [undefined, ...n.levels]) {
+        const ours = await compress(format, data, level === undefined ? {} : { level })
+        assert.ok(Buffer.isBuffer(ours))
+        assert.deepEqual(n.d(ours), data, `node reads ${format}/${name}/level ${level}`)
+        const theirs = n.c(data, level === undefined ? {} : { level })
+        assert.deepEqual(await decompress(format, theirs), data, `we read node's ${format}/${name}/level ${level}`)
+      }
+    }
+  }
+})
+
+test('zstd and lz4 round-trip every sample and level', async () => {
+  for (const [format, levels] of [['zstd', [undefined, 1, 3, 19]], ['lz4', [undefined, 0]]]) {
+    for (const [name, data] of Object.entries(samples)) {
+      for (const level of levels) {
+        const packed = await compress(format, data, { level })
+        assert.deepEqual(await decompress(format, packed), data, `${format}/${name}/${level}`)
+      }
+    }
+  }
+  assert.ok((await compress('zstd', samples.log)).length < samples.log.length / 5)
+})
+
+test('gzip reads concatenated members like node does', async () => {
+  const joined = Buffer.concat([zlib.gzipSync('hello '), zlib.gzipSync('world')])
+  assert.equal((await decompress('gzip', joined)).toString(), zlib.gunzipSync(joined).toString())
+})
+
+test('corrupt and truncated input rejects with ERR_OFFLOAD_CORRUPT_INPUT', async () => {
+  for (const format of ['gzip', 'deflate', 'deflate-raw', 'brotli', 'zstd', 'lz4']) {
+    const good = await compress(format, samples.log)
+    const truncated = good.subarray(0, good.length >> 1)
+    await assert.rejects(decompress(format, truncated), { name: 'OffloadError', code: 'ERR_OFFLOAD_CORRUPT_INPUT' }, `${format} truncated`)
+    if (format !== 'deflate-raw' && format !== 'brotli') {
+      await assert.rejects(decompress(format, random(1000, 11)), { code: 'ERR_OFFLOAD_CORRUPT_INPUT' }, `${format} garbage`)
+    }
+  }
+  const flipped = Buffer.from(await compress('gzip', samples.log))
+  flipped[flipped.length - 6] ^= 0xff // the CRC32 trailer
+  await assert.rejects(decompress('gzip', flipped), { code: 'ERR_OFFLOAD_CORRUPT_INPUT' })
+})
+
+test('maxOutputLength stops decompression bombs early', async () => {
+  const bomb = zlib.gzipSync(Buffer.alloc(256 << 20))
+  const before = process.memoryUsage().rss
+  await assert.rejects(decompress('gzip', bomb, { maxOutputLength: 1 << 20 }), { name: 'OffloadError', code: 'ERR_OFFLOAD_OUTPUT_TOO_LARGE' })
+  assert.ok(process.memoryUsage().rss - before < 64 << 20, 'did not inflate the whole bomb')
+  for (const format of ['deflate', 'brotli', 'zstd', 'lz4']) {
+    const packed = await compress(format, Buffer.alloc(4 << 20), { level: format === 'brotli' ? 1 : undefined })
+    await assert.rejects(decompress(format, packed, { maxOutputLength: 1000 }), { code: 'ERR_OFFLOAD_OUTPUT_TOO_LARGE' }, format)
+    assert.equal((await decompress(format, packed, { maxOutputLength: 4 << 20 })).length, 4 << 20, `${format} exactly at the limit`)
+  }
+})

@@ -133,10 +133,6 @@ impl NativePool {
     }
 
     #[napi]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "flat arguments keep the hot path cheap"
-    )]
     pub fn hmac(
         &self,
         env: Env,

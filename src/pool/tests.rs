@@ -86,8 +86,15 @@ fn higher_priority_runs_first_and_fifo_within_a_level() {
             priority,
             ..Default::default()
         };
-        p.submit::<(), (), _, _>(opts, move |_| Ok(tx.send(n).unwrap()), |_, _| {})
-            .unwrap();
+        p.submit::<(), (), _, _>(
+            opts,
+            move |_| {
+                tx.send(n).unwrap();
+                Ok(())
+            },
+            |_, _| {},
+        )
+        .unwrap();
     }
     drop(gate);
     let order: Vec<u32> = (0..5)

@@ -1,16 +1,19 @@
 //! CPU-bound kernels (hashing, compression) that run on worker threads.
 //!
-//! A kernel borrows its input (`&[u8]`), works through it in pieces of at most
-//! [`CHUNK`] bytes (about a millisecond of work for the slower algorithms) and
-//! returns a freshly allocated `Vec<u8>`. Before each piece it calls the
-//! [`Cancel`] callback, so a cancelled or timed-out task stops within
-//! milliseconds instead of running to completion; the callback is also polled
-//! once up front, so a task cancelled while queued does no work at all.
+//! A kernel borrows its input (`&[u8]`) and returns a freshly allocated
+//! `Vec<u8>`. It works through the input in pieces of at most [`CHUNK`] bytes
+//! (decoders: of output), each a few milliseconds of work at most, and polls
+//! the [`Cancel`] callback before every piece, the first included, so a task
+//! cancelled or timed out while queued or running stops within milliseconds
+//! with [`KernelError::Cancelled`]. Slow compression levels feed smaller
+//! pieces; only the block-based top levels of brotli and zstd can run tens of
+//! milliseconds (brotli 10-11: ~0.5 s) between polls.
 //!
-//! Guarantees: kernels never panic on untrusted input, use no `unsafe`, hold
-//! no global state (any number may run in parallel), and report every failure
-//! as a [`KernelError`]. Decoders never accept truncated or corrupt input
-//! silently and never allocate much more than the caller's output limit.
+//! Guarantees: no `unsafe`, no global state (any number of kernels may run in
+//! parallel), no panics on untrusted input, and every failure is a
+//! [`KernelError`]. Decoders reject truncated, corrupt or trailing-garbage
+//! input (following Node's rules where Node has the format) and never hold
+//! much more than the caller's output limit in memory.
 
 pub mod compress;
 pub mod hash;
@@ -18,9 +21,10 @@ pub mod hash;
 /// Cooperative cancellation check: returns `true` when the task must stop.
 pub type Cancel<'a> = &'a (dyn Fn() -> bool + Sync);
 
-/// Largest piece of input (or, for decoders, of output) processed between two
-/// cancellation checks. 256 KiB is ~0.2 ms of SHA-256 and ~1 ms of SHA3-512
-/// or MD5; slow compressors use smaller pieces (see `compress::input_step`).
+/// Largest piece of input (decoders: of output) handled between two cancel
+/// polls: ~0.2 ms of SHA-256, ~1.4 ms of SHA3-512 (the slowest hash), ~0.5 ms
+/// of inflate output. Slow compression levels use smaller pieces (see
+/// `compress::Format::input_step`).
 pub(crate) const CHUNK: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]

@@ -77,6 +77,9 @@ pub struct SubmitOptions {
     pub scope: Option<Arc<CancelGroup>>,
 }
 
+/// How many times an idle drainer yields, looking for work, before it exits.
+const LINGER_ROUNDS: usize = 64;
+
 const OPEN: u8 = 0;
 const CLOSING: u8 = 1;
 const DESTROYED: u8 = 2;
@@ -247,13 +250,15 @@ impl Pool {
 }
 
 impl Shared {
-    /// Spawns a drainer unless every thread already has one.
+    /// Spawns a drainer unless every thread already has one, or there are already as many
+    /// drainers as queued tasks (waking a second thread for one task only costs a wake-up).
     fn ensure_drainer(self: &Arc<Self>) {
         let threads = self.config.threads;
+        let queued = self.stats.queued.load(Ordering::SeqCst);
         let claimed = self
             .drainers
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < threads).then_some(n + 1)
+                (n < threads && n < queued).then_some(n + 1)
             })
             .is_ok();
         if claimed {
@@ -264,7 +269,10 @@ impl Shared {
 
     fn drain(self: Arc<Self>) {
         loop {
-            let next = lock(&self.queue).pop();
+            let mut next = lock(&self.queue).pop();
+            if next.is_none() {
+                next = self.linger();
+            }
             match next {
                 Some((ctl, job)) => self.run(ctl, job),
                 None => {
@@ -288,6 +296,21 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// Briefly waits for more work before giving the thread back. A burst of submissions from
+    /// JS arrives a microsecond apart; exiting between them would cost a rayon spawn and a
+    /// thread wake-up per task.
+    fn linger(&self) -> Option<(Arc<TaskCtl>, Job)> {
+        for _ in 0..linger_rounds() {
+            std::thread::yield_now();
+            if self.stats.queued.load(Ordering::Relaxed) > 0
+                && let Some(next) = lock(&self.queue).pop()
+            {
+                return Some(next);
+            }
+        }
+        None
     }
 
     fn run(&self, ctl: Arc<TaskCtl>, job: Job) {
@@ -332,3 +355,12 @@ impl Shared {
 
 #[cfg(test)]
 mod tests;
+fn linger_rounds() -> usize {
+    static R: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *R.get_or_init(|| {
+        std::env::var("OFFLOAD_LINGER")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(LINGER_ROUNDS)
+    })
+}

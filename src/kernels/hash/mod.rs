@@ -221,3 +221,6 @@ pub fn encode(bytes: Vec<u8>, enc: Encoding) -> Encoded {
         Encoding::Base64Url => Encoded::Text(URL_SAFE_NO_PAD.encode(bytes)),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -94,3 +94,33 @@ test('maxOutputLength stops decompression bombs early', async () => {
     assert.equal((await decompress(format, packed, { maxOutputLength: 4 << 20 })).length, 4 << 20, `${format} exactly at the limit`)
   }
 })
+
+test('64 MiB round-trips through node:zlib in both directions', async () => {
+  const big = Buffer.concat([logText(32 << 20), random(32 << 20, 12)])
+  const ours = await compress('gzip', big, { level: 1 })
+  assert.ok(zlib.gunzipSync(ours).equals(big), 'node reads our 64 MiB gzip')
+  const theirs = zlib.deflateRawSync(big, { level: 1 })
+  assert.ok((await decompress('deflate-raw', theirs)).equals(big), "we read node's 64 MiB deflate-raw")
+})
+
+test('views with offsets and every binary type compress the bytes they cover', async () => {
+  const backing = Buffer.concat([random(7, 13), logText(100_000), random(9, 14)])
+  const ab = backing.buffer.slice(backing.byteOffset, backing.byteOffset + backing.length)
+  const covered = Buffer.from(ab, 8, 100_000)
+  const views = [
+    new Uint8Array(ab, 8, 100_000),
+    new Uint16Array(ab, 8, 50_000),
+    new Int32Array(ab, 8, 25_000),
+    new DataView(ab, 8, 100_000),
+    ab.slice(8, 100_008),
+  ]
+  for (const view of views) {
+    assert.ok(zlib.gunzipSync(await compress('gzip', view)).equals(covered), view.constructor.name)
+  }
+  const packed = zlib.gzipSync(covered)
+  const sab = new SharedArrayBuffer(packed.length + 3)
+  new Uint8Array(sab).set(packed, 3)
+  assert.ok((await decompress('gzip', new Uint8Array(sab, 3))).equals(covered), 'SharedArrayBuffer view')
+  assert.equal((await decompress('gzip', zlib.gzipSync('héllo'))).toString(), 'héllo')
+  assert.ok(zlib.gunzipSync(await compress('gzip', 'héllo ✓')).equals(Buffer.from('héllo ✓')), 'strings are UTF-8')
+})

@@ -1,9 +1,11 @@
 'use strict'
 // offload benchmark: `npm run bench` (full, ~2-3 min) or BENCH_QUICK=1 (smoke, <30 s).
-// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe to run a subset.
+// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe to run a subset;
+// BENCH_NO_OFFLOAD=1 to run only the comparisons (no addon needed).
 // Every comparison runs in this one process, rounds alternating implementations;
 // tables show medians, results/<timestamp>.json + results/latest.json keep everything.
-// Targets are printed PASS/MISS but never change the exit code: only a crash does.
+// Targets are printed PASS/MISS but never change the exit code; a crash or a
+// failed correctness check (wrong digest, invalid gzip) exits 1.
 
 const fs = require('node:fs')
 const path = require('node:path')

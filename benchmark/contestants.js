@@ -9,7 +9,7 @@ const workerFile = (name) => path.join(__dirname, 'workers', `${name}.js`)
 let offload = null
 function loadOffload () {
   if (offload) return offload
-  // Loaded lazily so a missing/broken addon fails with one clear message.
+  // Loaded lazily so BENCH_NO_OFFLOAD=1 runs need no built addon.
   const api = require('..')
   const testing = require('../testing')
   // A dedicated pool rather than defaultPool: explicit thread count, and a

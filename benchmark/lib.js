@@ -49,13 +49,13 @@ function percentile (xs, p) {
 // measured run so warm-up and setup never leak into the numbers.
 const loopHist = monitorEventLoopDelay({ resolution: 1 })
 
+// Histogram values are nanoseconds; report milliseconds.
 function loopDelaySnapshot () {
-  const ns = 1e6
   if (loopHist.count === 0) return { p50: 0, p99: 0, max: 0, samples: 0 }
   return {
-    p50: loopHist.percentile(50) / ns,
-    p99: loopHist.percentile(99) / ns,
-    max: loopHist.max / ns,
+    p50: loopHist.percentile(50) / 1e6,
+    p99: loopHist.percentile(99) / 1e6,
+    max: loopHist.max / 1e6,
     samples: loopHist.count
   }
 }

@@ -302,7 +302,7 @@ impl Shared {
     /// JS arrives a microsecond apart; exiting between them would cost a rayon spawn and a
     /// thread wake-up per task.
     fn linger(&self) -> Option<(Arc<TaskCtl>, Job)> {
-        for _ in 0..linger_rounds() {
+        for _ in 0..LINGER_ROUNDS {
             std::thread::yield_now();
             if self.stats.queued.load(Ordering::Relaxed) > 0
                 && let Some(next) = lock(&self.queue).pop()
@@ -355,12 +355,3 @@ impl Shared {
 
 #[cfg(test)]
 mod tests;
-fn linger_rounds() -> usize {
-    static R: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *R.get_or_init(|| {
-        std::env::var("OFFLOAD_LINGER")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(LINGER_ROUNDS)
-    })
-}

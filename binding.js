@@ -835,6 +835,19 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.NativePool = nativeBinding.NativePool
+module.exports.cancelTask = nativeBinding.cancelTask
+module.exports.closePool = nativeBinding.closePool
+module.exports.createPool = nativeBinding.createPool
+module.exports.destroyPool = nativeBinding.destroyPool
 module.exports.init = nativeBinding.init
+module.exports.poolInfo = nativeBinding.poolInfo
+module.exports.poolStats = nativeBinding.poolStats
 module.exports.setActive = nativeBinding.setActive
+module.exports.submitCompress = nativeBinding.submitCompress
+module.exports.submitDecompress = nativeBinding.submitDecompress
+module.exports.submitHash = nativeBinding.submitHash
+module.exports.submitHashMany = nativeBinding.submitHashMany
+module.exports.submitHmac = nativeBinding.submitHmac
+module.exports.submitNoop = nativeBinding.submitNoop
+module.exports.submitPanic = nativeBinding.submitPanic
+module.exports.submitSpin = nativeBinding.submitSpin

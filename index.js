@@ -5,27 +5,30 @@
 const { Pool, getDefaultPool } = require('./lib/pool')
 const { taskOptions } = require('./lib/run')
 const { submit } = require('./lib/tasks')
+const binding = require('./binding.js')
 const { AbortError, OffloadError, fromNative, invalidArgType } = require('./lib/errors')
-const { toBytes, validateString, optionalString, optionalInteger } = require('./lib/validate')
+const { toBytes, validateString, validateOptions, optionalString, optionalInteger } = require('./lib/validate')
 
 // Every kernel validates synchronously but reports failures through the returned promise.
+// Kernel-specific arguments are checked first; `taskOptions` comes last, right before `submit`.
 function rejected(err) {
   return Promise.reject(fromNative(err))
 }
 
-function hashOptions(t) {
-  return optionalString(t.options, 'encoding') === undefined ? undefined : t.options
+// The caller's options object is handed to the binding, which reads only its own fields.
+function withField(opts, check, key) {
+  return check(opts, key) === undefined ? undefined : opts
 }
 
 /** Digest of `data` with `algorithm`. */
 function hash(algorithm, data, options) {
   try {
-    const t = taskOptions(options)
+    const opts = validateOptions(options)
     validateString(algorithm, 'algorithm')
     const bytes = toBytes(data, 'data')
-    const opts = hashOptions(t)
-    return submit(t, bytes, (native, slot, priority, cancellable) =>
-      native.hash(slot, algorithm, bytes, opts, priority, cancellable))
+    const kernelOpts = withField(opts, optionalString, 'encoding')
+    return submit(taskOptions(opts), bytes, (handle, slot, priority, cancellable) =>
+      binding.submitHash(handle, slot, algorithm, bytes, kernelOpts, priority, cancellable))
   } catch (err) {
     return rejected(err)
   }
@@ -34,13 +37,13 @@ function hash(algorithm, data, options) {
 /** HMAC of `data` under `key`. */
 function hmac(algorithm, key, data, options) {
   try {
-    const t = taskOptions(options)
+    const opts = validateOptions(options)
     validateString(algorithm, 'algorithm')
     const keyBytes = toBytes(key, 'key')
     const bytes = toBytes(data, 'data')
-    const opts = hashOptions(t)
-    return submit(t, [keyBytes, bytes], (native, slot, priority, cancellable) =>
-      native.hmac(slot, algorithm, keyBytes, bytes, opts, priority, cancellable))
+    const kernelOpts = withField(opts, optionalString, 'encoding')
+    return submit(taskOptions(opts), [keyBytes, bytes], (handle, slot, priority, cancellable) =>
+      binding.submitHmac(handle, slot, algorithm, keyBytes, bytes, kernelOpts, priority, cancellable))
   } catch (err) {
     return rejected(err)
   }
@@ -49,13 +52,13 @@ function hmac(algorithm, key, data, options) {
 /** Digests of many inputs, spread over the pool, in input order. */
 function hashMany(algorithm, datas, options) {
   try {
-    const t = taskOptions(options)
+    const opts = validateOptions(options)
     validateString(algorithm, 'algorithm')
     if (!Array.isArray(datas)) throw invalidArgType('datas', 'an instance of Array', datas)
     const list = datas.map((d, i) => toBytes(d, `datas[${i}]`))
-    const opts = hashOptions(t)
-    return submit(t, list, (native, slot, priority, cancellable) =>
-      native.hashMany(slot, algorithm, list, opts, priority, cancellable))
+    const kernelOpts = withField(opts, optionalString, 'encoding')
+    return submit(taskOptions(opts), list, (handle, slot, priority, cancellable) =>
+      binding.submitHashMany(handle, slot, algorithm, list, kernelOpts, priority, cancellable))
   } catch (err) {
     return rejected(err)
   }
@@ -64,12 +67,12 @@ function hashMany(algorithm, datas, options) {
 /** Compresses `data` in `format`. */
 function compress(format, data, options) {
   try {
-    const t = taskOptions(options)
+    const opts = validateOptions(options)
     validateString(format, 'format')
     const bytes = toBytes(data, 'data')
-    const opts = optionalInteger(t.options, 'level') === undefined ? undefined : t.options
-    return submit(t, bytes, (native, slot, priority, cancellable) =>
-      native.compress(slot, format, bytes, opts, priority, cancellable))
+    const kernelOpts = withField(opts, optionalInteger, 'level')
+    return submit(taskOptions(opts), bytes, (handle, slot, priority, cancellable) =>
+      binding.submitCompress(handle, slot, format, bytes, kernelOpts, priority, cancellable))
   } catch (err) {
     return rejected(err)
   }
@@ -78,12 +81,12 @@ function compress(format, data, options) {
 /** Decompresses `data` in `format`. */
 function decompress(format, data, options) {
   try {
-    const t = taskOptions(options)
+    const opts = validateOptions(options)
     validateString(format, 'format')
     const bytes = toBytes(data, 'data')
-    const opts = optionalInteger(t.options, 'maxOutputLength') === undefined ? undefined : t.options
-    return submit(t, bytes, (native, slot, priority, cancellable) =>
-      native.decompress(slot, format, bytes, opts, priority, cancellable))
+    const kernelOpts = withField(opts, optionalInteger, 'maxOutputLength')
+    return submit(taskOptions(opts), bytes, (handle, slot, priority, cancellable) =>
+      binding.submitDecompress(handle, slot, format, bytes, kernelOpts, priority, cancellable))
   } catch (err) {
     return rejected(err)
   }

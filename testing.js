@@ -3,10 +3,11 @@
 // without doing real work; not for production use.
 const { taskOptions } = require('./lib/run')
 const { submit } = require('./lib/tasks')
+const binding = require('./binding.js')
 const { fromNative, invalidArgType } = require('./lib/errors')
 
 function startNoop(native, slot, priority, cancellable) {
-  return native.noop(slot, priority, cancellable)
+  return binding.submitNoop(native, slot, priority, cancellable)
 }
 
 /** Resolves with undefined after a round trip through the pool. */
@@ -21,9 +22,8 @@ function noop(options) {
 /** Busy-spins a pool thread for `ms` milliseconds, polling for cancellation like a kernel. */
 function spin(ms, options) {
   try {
-    const t = taskOptions(options)
     if (typeof ms !== 'number') throw invalidArgType('ms', 'of type number', ms)
-    return submit(t, undefined, (native, slot, priority, cancellable) => native.spin(slot, ms, priority, cancellable))
+    return submit(taskOptions(options), undefined, (native, slot, priority, cancellable) => binding.submitSpin(native, slot, ms, priority, cancellable))
   } catch (err) {
     return Promise.reject(fromNative(err))
   }
@@ -32,9 +32,8 @@ function spin(ms, options) {
 /** Panics on a pool thread with `message`; the promise rejects with ERR_OFFLOAD_TASK_PANICKED. */
 function panic(message, options) {
   try {
-    const t = taskOptions(options)
     if (typeof message !== 'string') throw invalidArgType('message', 'of type string', message)
-    return submit(t, undefined, (native, slot, priority, cancellable) => native.panic(slot, message, priority, cancellable))
+    return submit(taskOptions(options), undefined, (native, slot, priority, cancellable) => binding.submitPanic(native, slot, message, priority, cancellable))
   } catch (err) {
     return Promise.reject(fromNative(err))
   }

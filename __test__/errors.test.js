@@ -54,6 +54,8 @@ test('new Pool validates its options synchronously', () => {
   assert.throws(() => new Pool({ name: '' }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' })
   assert.throws(() => new Pool({ name: 5 }), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.throws(() => new Pool('x'), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => new Pool({ nice: 20 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /"options.nice"/ })
+  assert.throws(() => new Pool({ nice: 'low' }), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.equal(new Pool({ maxQueue: Infinity }).maxQueue, Infinity)
   assert.equal(new Pool({ maxQueue: 0 }).maxQueue, 0)
 })

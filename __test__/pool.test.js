@@ -37,6 +37,21 @@ test('pool threads are named offload-<name>-<n>', async () => {
   await pool.close()
 })
 
+test('pool threads run at the configured niceness (default 10), below the event loop', async () => {
+  const niceOf = (name) => fs.readdirSync('/proc/self/task')
+    .filter((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim().startsWith(name))
+    .map((t) => Number(fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[16]))
+  const a = new Pool({ threads: 2, name: 'nice5', nice: 5 })
+  const b = new Pool({ threads: 1, name: 'nicedef' })
+  const c = new Pool({ threads: 1, name: 'nice0', nice: 0 })
+  await Promise.all([spin(5, { pool: a }), spin(5, { pool: a }), spin(5, { pool: b }), spin(5, { pool: c })])
+  assert.deepEqual(niceOf('offload-nice5-'), [5, 5])
+  assert.deepEqual(niceOf('offload-nicedef'), [10])
+  assert.deepEqual(niceOf('offload-nice0-'), [0])
+  assert.equal(Number(fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[16]), 0, 'the JS thread is untouched')
+  await Promise.all([a.close(), b.close(), c.close()])
+})
+
 test('a full queue rejects at once with ERR_OFFLOAD_QUEUE_FULL and counts it', async () => {
   const pool = new Pool({ threads: 1, maxQueue: 2, name: 'full' })
   const blocker = spin(200, { pool })

@@ -11,10 +11,11 @@ const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
 
 class Pool {
   #closed = undefined
+  #info
 
   constructor(options) {
     options = validateOptions(options)
-    for (const key of ['threads', 'maxQueue']) {
+    for (const key of ['threads', 'maxQueue', 'nice']) {
       const v = options[key]
       if (v !== undefined && typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
     }
@@ -22,30 +23,31 @@ class Pool {
       throw invalidArgType('options.name', 'of type string', options.name)
     }
     try {
-      this[kNative] = new binding.NativePool({ threads: options.threads, maxQueue: options.maxQueue, name: options.name })
+      this[kNative] = binding.createPool({ threads: options.threads, maxQueue: options.maxQueue, name: options.name, nice: options.nice })
     } catch (err) {
       throw fromNative(err)
     }
+    this.#info = binding.poolInfo(this[kNative])
   }
 
   /** Number of worker threads. */
-  get threads() { return this[kNative].threads }
+  get threads() { return this.#info.threads }
   /** Name used in thread names. */
-  get name() { return this[kNative].name }
+  get name() { return this.#info.name }
   /** Waiting tasks admitted before `ERR_OFFLOAD_QUEUE_FULL`. */
-  get maxQueue() { return this[kNative].maxQueue }
+  get maxQueue() { return this.#info.maxQueue }
 
   stats() {
-    return this[kNative].stats()
+    return binding.poolStats(this[kNative])
   }
 
   close() {
-    if (this.#closed === undefined) this.#closed = tasks.waitFor((slot) => this[kNative].close(slot))
+    if (this.#closed === undefined) this.#closed = tasks.waitFor((slot) => binding.closePool(this[kNative], slot))
     return this.#closed
   }
 
   destroy() {
-    this[kNative].destroy()
+    binding.destroyPool(this[kNative])
   }
 
   [asyncDispose]() {

@@ -37,13 +37,21 @@ class Entry {
     this.settled = true
     this.cleanup()
     this.reject(err)
-    this.native.cancel(this.taskId, reason)
+    binding.cancelTask(this.native, this.taskId, reason)
   }
 
   cleanup() {
     if (this.signal !== undefined) this.signal.removeEventListener('abort', this)
     if (this.timer !== undefined) clearTimeout(this.timer)
   }
+}
+
+// One shared executor instead of a closure per promise: `new Promise` calls it synchronously,
+// so the resolvers are read back from `captured` right after.
+const captured = { resolve: undefined, reject: undefined }
+function capture(resolve, reject) {
+  captured.resolve = resolve
+  captured.reject = reject
 }
 
 function onTimeout(entry, ms) {
@@ -109,10 +117,8 @@ function submit(task, inputs, start) {
     release(slot)
     return Promise.reject(fromNative(err))
   }
-  let entry
-  const promise = new Promise((resolve, reject) => {
-    entry = new Entry(resolve, reject, inputs, native)
-  })
+  const promise = new Promise(capture)
+  const entry = new Entry(captured.resolve, captured.reject, inputs, native)
   entry.taskId = taskId
   track(slot, entry)
   if (signal !== undefined) {
@@ -134,11 +140,8 @@ function waitFor(start) {
     release(slot)
     return Promise.reject(fromNative(err))
   }
-  let entry
-  const promise = new Promise((resolve, reject) => {
-    entry = new Entry(resolve, reject, undefined, undefined)
-  })
-  track(slot, entry)
+  const promise = new Promise(capture)
+  track(slot, new Entry(captured.resolve, captured.reject, undefined, undefined))
   return promise
 }
 

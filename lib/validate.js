@@ -23,8 +23,10 @@ function validateString(value, name) {
   return value
 }
 
+const NO_OPTIONS = Object.freeze({})
+
 function validateOptions(options, name = 'options') {
-  if (options === undefined || options === null) return {}
+  if (options === undefined || options === null) return NO_OPTIONS
   if (typeof options !== 'object' || Array.isArray(options)) throw invalidArgType(name, 'of type object', options)
   return options
 }

@@ -1,8 +1,9 @@
 //! The kernel entry points: each validates its arguments on the JS thread, then submits a
 //! closure that runs the plain-Rust kernel on the pool. All return the task id at once.
+//! `slot` is the JS layer's handle for the task; the result is posted back under it.
 
 use napi::Env;
-use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{External, Unknown};
 use napi_derive::napi;
 use rayon::prelude::*;
 
@@ -95,244 +96,223 @@ impl NativePool {
         + 'static,
     ) -> Result<f64> {
         let scope = self.scope.clone();
-        self.submit(
-            slot,
-            priority,
-            cancellable,
-            Box::new(move |token| {
-                let _guard = scope
-                    .borrow()
-                    .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
-                let slices = inputs.each_ref().map(Input::as_slice);
-                f(&slices, token).map_err(errors::kernel_error)
-            }),
-        )
+        self.submit(slot, priority, cancellable, move |token: &CancelToken| {
+            let _guard = scope
+                .borrow()
+                .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
+            let slices = inputs.each_ref().map(Input::as_slice);
+            f(&slices, token).map_err(errors::kernel_error)
+        })
     }
 }
 
 #[napi]
-impl NativePool {
-    #[napi]
-    pub fn hash(
-        &self,
-        env: Env,
-        slot: u32,
-        algorithm: String,
-        data: Unknown,
-        options: Option<HashOptions>,
-        priority: Option<String>,
-        cancellable: bool,
-    ) -> Result<f64> {
-        let alg = self::algorithm(&algorithm)?;
-        let enc = encoding(options)?;
-        let input = Input::from_js(env.raw(), &data, "data")?;
-        self.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
-            let digest = hash::digest(alg, d, &|| t.is_cancelled())?;
-            Ok(encoded(hash::encode(digest, enc)))
-        })
-    }
+pub fn submit_hash(
+    env: Env,
+    pool: &External<NativePool>,
+    slot: u32,
+    algorithm: String,
+    data: Unknown,
+    options: Option<HashOptions>,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<f64> {
+    let alg = self::algorithm(&algorithm)?;
+    let enc = encoding(options)?;
+    let input = Input::from_js(env.raw(), &data, "data")?;
+    pool.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
+        let digest = hash::digest(alg, d, &|| t.is_cancelled())?;
+        Ok(encoded(hash::encode(digest, enc)))
+    })
+}
 
-    #[napi]
-    pub fn hmac(
-        &self,
-        env: Env,
-        slot: u32,
-        algorithm: String,
-        key: Unknown,
-        data: Unknown,
-        options: Option<HashOptions>,
-        priority: Option<String>,
-        cancellable: bool,
-    ) -> Result<f64> {
-        let alg = self::algorithm(&algorithm)?;
-        if !alg.supports_hmac() {
-            let all: Vec<&str> = HashAlgorithm::ALL
-                .iter()
-                .filter(|a| a.supports_hmac())
-                .map(|a| a.name())
-                .collect();
-            return Err(errors::one_of(
-                "argument 'algorithm' for hmac",
-                &all,
-                &algorithm,
+#[napi]
+pub fn submit_hmac(
+    env: Env,
+    pool: &External<NativePool>,
+    slot: u32,
+    algorithm: String,
+    key: Unknown,
+    data: Unknown,
+    options: Option<HashOptions>,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<f64> {
+    let alg = self::algorithm(&algorithm)?;
+    if !alg.supports_hmac() {
+        let all: Vec<&str> = HashAlgorithm::ALL
+            .iter()
+            .filter(|a| a.supports_hmac())
+            .map(|a| a.name())
+            .collect();
+        return Err(errors::one_of(
+            "argument 'algorithm' for hmac",
+            &all,
+            &algorithm,
+        ));
+    }
+    let enc = encoding(options)?;
+    let key = Input::from_js(env.raw(), &key, "key")?;
+    let input = Input::from_js(env.raw(), &data, "data")?;
+    pool.run_kernel(
+        slot,
+        priority,
+        cancellable,
+        [key, input],
+        move |[k, d], t| {
+            let mac = hash::hmac(alg, k, d, &|| t.is_cancelled())?;
+            Ok(encoded(hash::encode(mac, enc)))
+        },
+    )
+}
+
+#[napi]
+pub fn submit_hash_many(
+    env: Env,
+    pool: &External<NativePool>,
+    slot: u32,
+    algorithm: String,
+    datas: Vec<Unknown>,
+    options: Option<HashOptions>,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<f64> {
+    let alg = self::algorithm(&algorithm)?;
+    let enc = encoding(options)?;
+    let inputs = datas
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Input::from_js(env.raw(), d, &format!("datas[{i}]")))
+        .collect::<Result<Vec<_>>>()?;
+    let scope = pool.scope.clone();
+    pool.submit(slot, priority, cancellable, move |token: &CancelToken| {
+        let _guard = scope
+            .borrow()
+            .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
+        // Running on a pool thread, so rayon spreads the inputs over this same pool.
+        let digests = inputs
+            .par_iter()
+            .map(|i| hash::digest(alg, i.as_slice(), &|| token.is_cancelled()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(errors::kernel_error)?;
+        Ok(Value::List(
+            digests
+                .into_iter()
+                .map(|d| encoded(hash::encode(d, enc)))
+                .collect(),
+        ))
+    })
+}
+
+#[napi]
+pub fn submit_compress(
+    env: Env,
+    pool: &External<NativePool>,
+    slot: u32,
+    format: String,
+    data: Unknown,
+    options: Option<CompressOptions>,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<f64> {
+    let fmt = self::format(&format)?;
+    let range = fmt.level_range();
+    let level = match options.and_then(|o| o.level) {
+        None => fmt.default_level(),
+        Some(l) if range.contains(&l) => l,
+        Some(l) => {
+            return Err(out_of_range(
+                "options.level",
+                format!(">= {} && <= {} for {format}", range.start(), range.end()),
+                l,
             ));
         }
-        let enc = encoding(options)?;
-        let key = Input::from_js(env.raw(), &key, "key")?;
-        let input = Input::from_js(env.raw(), &data, "data")?;
-        self.run_kernel(
-            slot,
-            priority,
-            cancellable,
-            [key, input],
-            move |[k, d], t| {
-                let mac = hash::hmac(alg, k, d, &|| t.is_cancelled())?;
-                Ok(encoded(hash::encode(mac, enc)))
-            },
-        )
-    }
+    };
+    let input = Input::from_js(env.raw(), &data, "data")?;
+    pool.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
+        compress::compress(fmt, d, level, &|| t.is_cancelled()).map(Value::Bytes)
+    })
+}
 
-    #[napi]
-    pub fn hash_many(
-        &self,
-        env: Env,
-        slot: u32,
-        algorithm: String,
-        datas: Vec<Unknown>,
-        options: Option<HashOptions>,
-        priority: Option<String>,
-        cancellable: bool,
-    ) -> Result<f64> {
-        let alg = self::algorithm(&algorithm)?;
-        let enc = encoding(options)?;
-        let inputs = datas
-            .iter()
-            .enumerate()
-            .map(|(i, d)| Input::from_js(env.raw(), d, &format!("datas[{i}]")))
-            .collect::<Result<Vec<_>>>()?;
-        let scope = self.scope.clone();
-        self.submit(
-            slot,
-            priority,
-            cancellable,
-            Box::new(move |token| {
-                let _guard = scope
-                    .borrow()
-                    .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
-                // Running on a pool thread, so rayon spreads the inputs over this same pool.
-                let digests = inputs
-                    .par_iter()
-                    .map(|i| hash::digest(alg, i.as_slice(), &|| token.is_cancelled()))
-                    .collect::<std::result::Result<Vec<_>, _>>()
-                    .map_err(errors::kernel_error)?;
-                Ok(Value::List(
-                    digests
-                        .into_iter()
-                        .map(|d| encoded(hash::encode(d, enc)))
-                        .collect(),
-                ))
-            }),
-        )
-    }
-
-    #[napi]
-    pub fn compress(
-        &self,
-        env: Env,
-        slot: u32,
-        format: String,
-        data: Unknown,
-        options: Option<CompressOptions>,
-        priority: Option<String>,
-        cancellable: bool,
-    ) -> Result<f64> {
-        let fmt = self::format(&format)?;
-        let range = fmt.level_range();
-        let level = match options.and_then(|o| o.level) {
-            None => fmt.default_level(),
-            Some(l) if range.contains(&l) => l,
-            Some(l) => {
-                return Err(out_of_range(
-                    "options.level",
-                    format!(">= {} && <= {} for {format}", range.start(), range.end()),
-                    l,
-                ));
-            }
-        };
-        let input = Input::from_js(env.raw(), &data, "data")?;
-        self.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
-            compress::compress(fmt, d, level, &|| t.is_cancelled()).map(Value::Bytes)
-        })
-    }
-
-    #[napi]
-    pub fn decompress(
-        &self,
-        env: Env,
-        slot: u32,
-        format: String,
-        data: Unknown,
-        options: Option<DecompressOptions>,
-        priority: Option<String>,
-        cancellable: bool,
-    ) -> Result<f64> {
-        let fmt = self::format(&format)?;
-        let max = match options.and_then(|o| o.max_output_length) {
-            None => MAX_BUFFER_LENGTH as usize,
-            Some(m) if m.fract() == 0.0 && (0.0..=MAX_BUFFER_LENGTH).contains(&m) => m as usize,
-            Some(m) => {
-                return Err(out_of_range(
-                    "options.maxOutputLength",
-                    format!("an integer >= 0 && <= {MAX_BUFFER_LENGTH}"),
-                    m,
-                ));
-            }
-        };
-        let input = Input::from_js(env.raw(), &data, "data")?;
-        self.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
-            compress::decompress(fmt, d, max, &|| t.is_cancelled()).map(Value::Bytes)
-        })
-    }
+#[napi]
+pub fn submit_decompress(
+    env: Env,
+    pool: &External<NativePool>,
+    slot: u32,
+    format: String,
+    data: Unknown,
+    options: Option<DecompressOptions>,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<f64> {
+    let fmt = self::format(&format)?;
+    let max = match options.and_then(|o| o.max_output_length) {
+        None => MAX_BUFFER_LENGTH as usize,
+        Some(m) if m.fract() == 0.0 && (0.0..=MAX_BUFFER_LENGTH).contains(&m) => m as usize,
+        Some(m) => {
+            return Err(out_of_range(
+                "options.maxOutputLength",
+                format!("an integer >= 0 && <= {MAX_BUFFER_LENGTH}"),
+                m,
+            ));
+        }
+    };
+    let input = Input::from_js(env.raw(), &data, "data")?;
+    pool.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
+        compress::decompress(fmt, d, max, &|| t.is_cancelled()).map(Value::Bytes)
+    })
 }
 
 // Test-only kernels, exported through `offload/testing`: they make pool behaviour observable.
+
+/// Does nothing; measures dispatch overhead.
 #[napi]
-impl NativePool {
-    /// Does nothing; measures dispatch overhead.
-    #[napi]
-    pub fn noop(&self, slot: u32, priority: Option<String>, cancellable: bool) -> Result<f64> {
-        self.submit(
-            slot,
-            priority,
-            cancellable,
-            Box::new(|_| Ok(Value::Undefined)),
-        )
-    }
+pub fn submit_noop(
+    pool: &External<NativePool>,
+    slot: u32,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<f64> {
+    pool.submit(slot, priority, cancellable, |_: &CancelToken| {
+        Ok(Value::Undefined)
+    })
+}
 
-    /// Busy-waits `ms` milliseconds, polling the cancel token like a real kernel.
-    #[napi]
-    pub fn spin(
-        &self,
-        slot: u32,
-        ms: f64,
-        priority: Option<String>,
-        cancellable: bool,
-    ) -> Result<f64> {
-        if !(0.0..=3_600_000.0).contains(&ms) {
-            return Err(out_of_range("ms", ">= 0 && <= 3600000", ms));
+/// Busy-waits `ms` milliseconds, polling the cancel token like a real kernel.
+#[napi]
+pub fn submit_spin(
+    pool: &External<NativePool>,
+    slot: u32,
+    ms: f64,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<f64> {
+    if !(0.0..=3_600_000.0).contains(&ms) {
+        return Err(out_of_range("ms", ">= 0 && <= 3600000", ms));
+    }
+    let dur = std::time::Duration::from_secs_f64(ms / 1000.0);
+    pool.submit(slot, priority, cancellable, move |token: &CancelToken| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < dur {
+            if token.is_cancelled() {
+                return Err(TaskError::new("ABORT_ERR", "cancelled"));
+            }
+            std::hint::spin_loop();
         }
-        let dur = std::time::Duration::from_secs_f64(ms / 1000.0);
-        self.submit(
-            slot,
-            priority,
-            cancellable,
-            Box::new(move |token| {
-                let start = std::time::Instant::now();
-                while start.elapsed() < dur {
-                    if token.is_cancelled() {
-                        return Err(TaskError::new("ABORT_ERR", "cancelled"));
-                    }
-                    std::hint::spin_loop();
-                }
-                Ok(Value::Undefined)
-            }),
-        )
-    }
+        Ok(Value::Undefined)
+    })
+}
 
-    /// Panics on a pool thread with `message`.
-    #[napi]
-    pub fn panic(
-        &self,
-        slot: u32,
-        message: String,
-        priority: Option<String>,
-        cancellable: bool,
-    ) -> Result<f64> {
-        self.submit(
-            slot,
-            priority,
-            cancellable,
-            Box::new(move |_| std::panic::panic_any(message)),
-        )
-    }
+/// Panics on a pool thread with `message`.
+#[napi]
+pub fn submit_panic(
+    pool: &External<NativePool>,
+    slot: u32,
+    message: String,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<f64> {
+    pool.submit(slot, priority, cancellable, move |_: &CancelToken| {
+        std::panic::panic_any(message)
+    })
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use napi::Env;
+use napi::bindgen_prelude::External;
 use napi_derive::napi;
 
 use super::channel::{Completion, EnvScope};
@@ -23,6 +24,10 @@ pub struct PoolOptions {
     pub max_queue: Option<f64>,
     /// Names the threads `offload-<name>-<n>` (shown by debuggers and `top -H`). Default: `'pool'`.
     pub name: Option<String>,
+    /// Scheduling niceness of the pool's threads on Linux, 0–19: higher values let the event
+    /// loop's thread take a core from a busy pool thread sooner. 0 leaves them at the process's
+    /// priority. Default: `10`.
+    pub nice: Option<f64>,
 }
 
 const MAX_THREADS: f64 = 1024.0;
@@ -51,6 +56,12 @@ impl TryFrom<PoolOptions> for PoolConfig {
             } else {
                 q as usize
             };
+        }
+        if let Some(n) = o.nice {
+            if n.fract() != 0.0 || !(0.0..=19.0).contains(&n) {
+                return Err(out_of_range("options.nice", "an integer >= 0 && <= 19", n));
+            }
+            config.nice = n as i32;
         }
         if let Some(name) = o.name {
             if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
@@ -112,102 +123,104 @@ pub struct PoolStats {
     pub run_time: LatencyStats,
 }
 
-#[napi]
+/// A pool handle as JS holds it (inside an `External`: free functions taking one are several
+/// times cheaper to call through N-API than methods of a napi class).
 pub struct NativePool {
     pub(crate) core: Pool,
     pub(crate) scope: Arc<EnvScope>,
 }
 
-pub(crate) type Work =
-    Box<dyn FnOnce(&CancelToken) -> std::result::Result<Value, TaskError> + Send>;
+/// A pool's fixed settings.
+#[napi(object)]
+pub struct PoolInfo {
+    pub threads: u32,
+    pub name: String,
+    /// `Infinity` when unbounded.
+    pub max_queue: f64,
+}
 
 #[napi]
-impl NativePool {
-    #[napi(constructor)]
-    pub fn new(env: Env, options: Option<PoolOptions>) -> Result<Self> {
-        let config = match options {
-            Some(o) => PoolConfig::try_from(o)?,
-            None => PoolConfig::default(),
-        };
-        let scope = super::env_scope(&env)?;
-        let core = Pool::new(config).map_err(pool_error)?;
-        Ok(Self { core, scope })
-    }
+pub fn create_pool(env: Env, options: Option<PoolOptions>) -> Result<External<NativePool>> {
+    let config = match options {
+        Some(o) => PoolConfig::try_from(o)?,
+        None => PoolConfig::default(),
+    };
+    let scope = super::env_scope(&env)?;
+    let core = Pool::new(config).map_err(pool_error)?;
+    Ok(External::new(NativePool { core, scope }))
+}
 
-    #[napi(getter)]
-    pub fn threads(&self) -> u32 {
-        self.core.config().threads as u32
-    }
-
-    #[napi(getter)]
-    pub fn name(&self) -> String {
-        self.core.config().name.clone()
-    }
-
-    #[napi(getter)]
-    pub fn max_queue(&self) -> f64 {
-        match self.core.config().max_queue {
+#[napi]
+pub fn pool_info(pool: &External<NativePool>) -> PoolInfo {
+    let c = pool.core.config();
+    PoolInfo {
+        threads: c.threads as u32,
+        name: c.name.clone(),
+        max_queue: match c.max_queue {
             usize::MAX => f64::INFINITY,
             n => n as f64,
-        }
+        },
     }
+}
 
-    #[napi]
-    pub fn stats(&self) -> PoolStats {
-        let s = self.core.stats();
-        PoolStats {
-            threads: s.threads as u32,
-            queued: s.queued as u32,
-            running: s.running as u32,
-            completed: s.completed as f64,
-            failed: s.failed as f64,
-            cancelled: s.cancelled as f64,
-            timed_out: s.timed_out as f64,
-            rejected: s.rejected as f64,
-            utilization: s.utilization,
-            wait_time: s.wait_time.into(),
-            run_time: s.run_time.into(),
-        }
+#[napi]
+pub fn pool_stats(pool: &External<NativePool>) -> PoolStats {
+    let s = pool.core.stats();
+    PoolStats {
+        threads: s.threads as u32,
+        queued: s.queued as u32,
+        running: s.running as u32,
+        completed: s.completed as f64,
+        failed: s.failed as f64,
+        cancelled: s.cancelled as f64,
+        timed_out: s.timed_out as f64,
+        rejected: s.rejected as f64,
+        utilization: s.utilization,
+        wait_time: s.wait_time.into(),
+        run_time: s.run_time.into(),
     }
+}
 
-    /// Cancels a task submitted as cancellable; `reason` is `'abort'` or `'timeout'`.
-    #[napi]
-    pub fn cancel(&self, id: f64, reason: String) -> bool {
-        let reason = match reason.as_str() {
-            "timeout" => CancelReason::TimedOut,
-            _ => CancelReason::Aborted,
-        };
-        self.core.cancel(id as u64, reason)
-    }
+/// Cancels a task submitted as cancellable; `reason` is `'abort'` or `'timeout'`.
+#[napi]
+pub fn cancel_task(pool: &External<NativePool>, id: f64, reason: String) -> bool {
+    let reason = match reason.as_str() {
+        "timeout" => CancelReason::TimedOut,
+        _ => CancelReason::Aborted,
+    };
+    pool.core.cancel(id as u64, reason)
+}
 
-    /// Stops admission; a completion for `slot` is posted once every accepted task has ended.
-    #[napi]
-    pub fn close(&self, slot: u32) {
-        let scope = self.scope.clone();
-        self.core.close(move || {
-            scope.post(Completion {
-                slot,
-                result: Ok(Value::Undefined),
-            })
-        });
-    }
+/// Stops admission; a completion for `slot` is posted once every accepted task has ended.
+#[napi]
+pub fn close_pool(pool: &External<NativePool>, slot: u32) {
+    let scope = pool.scope.clone();
+    pool.core.close(move || {
+        scope.post(Completion {
+            slot,
+            result: Ok(Value::Undefined),
+        })
+    });
+}
 
-    #[napi]
-    pub fn destroy(&self) {
-        self.core.destroy();
-    }
+#[napi]
+pub fn destroy_pool(pool: &External<NativePool>) {
+    pool.core.destroy();
 }
 
 impl NativePool {
     /// Submits `work`; its result is posted to this environment's channel under `slot`, the
     /// JS layer's handle for the task. Returns the pool's task id, used to cancel it.
-    pub(crate) fn submit(
+    pub(crate) fn submit<W>(
         &self,
         slot: u32,
         priority: Option<String>,
         cancellable: bool,
-        work: Work,
-    ) -> Result<f64> {
+        work: W,
+    ) -> Result<f64>
+    where
+        W: FnOnce(&CancelToken) -> std::result::Result<Value, TaskError> + Send + 'static,
+    {
         let priority = match priority.as_deref() {
             None => Priority::Normal,
             Some(p) => p.parse().map_err(|()| {

@@ -31,11 +31,18 @@ use task::{Job, Run, TaskCtl};
 /// Waiting tasks a pool admits before rejecting, unless configured otherwise.
 pub const DEFAULT_MAX_QUEUE: usize = 10_000;
 
+/// Niceness given to pool threads unless configured otherwise (see [`PoolConfig::nice`]).
+pub const DEFAULT_NICE: i32 = 10;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolConfig {
     pub threads: usize,
     pub max_queue: usize,
     pub name: String,
+    /// Scheduling niceness of the pool's threads (Linux, 0..=19). Pool threads are background
+    /// work: when the event loop's thread wants a core that a pool thread holds, the kernel
+    /// should hand it over at once rather than after a time slice. 0 leaves them as spawned.
+    pub nice: i32,
 }
 
 impl Default for PoolConfig {
@@ -44,6 +51,7 @@ impl Default for PoolConfig {
             threads: default_threads(),
             max_queue: DEFAULT_MAX_QUEUE,
             name: "pool".to_owned(),
+            nice: DEFAULT_NICE,
         }
     }
 }
@@ -117,9 +125,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Pool {
     pub fn new(config: PoolConfig) -> Result<Self, PoolError> {
         let name = config.name.clone();
+        let nice = config.nice;
         let rayon = rayon::ThreadPoolBuilder::new()
             .num_threads(config.threads)
             .thread_name(move |i| format!("offload-{name}-{i}"))
+            .start_handler(move |_| set_nice(nice))
             // Jobs catch their own panics; this only guards against a bug in that wrapper.
             .panic_handler(|_| {})
             .build()
@@ -247,6 +257,20 @@ impl Pool {
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot(self.shared.config.threads)
     }
+}
+
+/// Lowers the calling thread's priority; best effort (a failure only loses the preference).
+fn set_nice(nice: i32) {
+    #[cfg(target_os = "linux")]
+    if nice != 0 {
+        // SAFETY: plain syscalls on the calling thread; on Linux niceness is per thread (tid).
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, nice);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }
 
 impl Shared {

@@ -8,6 +8,7 @@ fn pool(threads: usize, max_queue: usize) -> Pool {
         threads,
         max_queue,
         name: "test".into(),
+        nice: 0,
     })
     .unwrap()
 }
@@ -56,6 +57,22 @@ fn runs_work_and_reports_its_result() {
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), Outcome::Err("bad".into()));
     let s = p.stats();
     assert_eq!((s.completed, s.failed, s.queued, s.running), (1, 1, 0, 0));
+}
+
+#[test]
+fn threads_take_the_configured_niceness() {
+    let p = Pool::new(PoolConfig {
+        threads: 1,
+        nice: 7,
+        ..PoolConfig::default()
+    })
+    .unwrap();
+    let (_, rx) = submit_with(&p, SubmitOptions::default(), |_| {
+        // SAFETY: reads the calling thread's niceness.
+        let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        Ok(nice as u32)
+    });
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), Outcome::Ok(7));
 }
 
 #[test]

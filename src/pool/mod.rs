@@ -2,10 +2,8 @@
 //!
 //! `submit` never blocks: it either accepts a task into the priority queue or rejects it at
 //! once with [`PoolError::QueueFull`] or [`PoolError::Closed`]. Queued tasks are run by
-//! "drainers": rayon jobs that pop the highest-priority task until the queue is empty. At most
-//! one drainer per thread exists, and one is spawned only when fewer are active, so a busy pool
-//! admits work with a lock and a push, not a rayon spawn and a thread wake-up per task. Work polls a
-//! [`CancelToken`] cooperatively; cancellation of a queued task finishes it immediately.
+//! drainer jobs on the rayon threads (see `worker`). Work polls a [`CancelToken`]
+//! cooperatively; cancellation of a queued task finishes it immediately.
 //! Guarantees: every accepted task's completion runs exactly once, panics in work are caught
 //! and reported as [`Outcome::Panicked`], and `close` reports idleness only after every
 //! accepted task has ended. Nothing here knows about Node; `crate::binding` adapts it.
@@ -14,11 +12,11 @@ mod histogram;
 mod queue;
 mod stats;
 mod task;
+mod worker;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
 pub use histogram::Percentiles;
 pub use stats::StatsSnapshot;
@@ -26,7 +24,7 @@ pub use task::{CancelGroup, CancelReason, CancelToken, Outcome, Priority};
 
 use queue::PriorityQueue;
 use stats::Stats;
-use task::{Job, Run, TaskCtl};
+use task::{Job, TaskCtl};
 
 /// Waiting tasks a pool admits before rejecting, unless configured otherwise.
 pub const DEFAULT_MAX_QUEUE: usize = 10_000;
@@ -85,9 +83,6 @@ pub struct SubmitOptions {
     pub scope: Option<Arc<CancelGroup>>,
 }
 
-/// How many times an idle drainer yields, looking for work, before it exits.
-const LINGER_ROUNDS: usize = 64;
-
 const OPEN: u8 = 0;
 const CLOSING: u8 = 1;
 const DESTROYED: u8 = 2;
@@ -129,7 +124,7 @@ impl Pool {
         let rayon = rayon::ThreadPoolBuilder::new()
             .num_threads(config.threads)
             .thread_name(move |i| format!("offload-{name}-{i}"))
-            .start_handler(move |_| set_nice(nice))
+            .start_handler(move |_| worker::set_nice(nice))
             // Jobs catch their own panics; this only guards against a bug in that wrapper.
             .panic_handler(|_| {})
             .build()
@@ -256,124 +251,6 @@ impl Pool {
 
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot(self.shared.config.threads)
-    }
-}
-
-/// Lowers the calling thread's priority; best effort (a failure only loses the preference).
-fn set_nice(nice: i32) {
-    #[cfg(target_os = "linux")]
-    if nice != 0 {
-        // SAFETY: plain syscalls on the calling thread; on Linux niceness is per thread (tid).
-        unsafe {
-            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            libc::setpriority(libc::PRIO_PROCESS, tid, nice);
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = nice;
-}
-
-impl Shared {
-    /// Spawns a drainer unless every thread already has one, or there are already as many
-    /// drainers as queued tasks (waking a second thread for one task only costs a wake-up).
-    fn ensure_drainer(self: &Arc<Self>) {
-        let threads = self.config.threads;
-        let queued = self.stats.queued.load(Ordering::SeqCst);
-        let claimed = self
-            .drainers
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < threads && n < queued).then_some(n + 1)
-            })
-            .is_ok();
-        if claimed {
-            let shared = self.clone();
-            self.rayon.spawn(move || shared.drain());
-        }
-    }
-
-    fn drain(self: Arc<Self>) {
-        loop {
-            let mut next = lock(&self.queue).pop();
-            if next.is_none() {
-                next = self.linger();
-            }
-            match next {
-                Some((ctl, job)) => self.run(ctl, job),
-                None => {
-                    self.drainers.fetch_sub(1, Ordering::SeqCst);
-                    // A task pushed after our pop but before the decrement saw no free drainer
-                    // slot and spawned none; take the slot back for it. (SeqCst on both sides:
-                    // the submitter pushes then claims; we release then look.)
-                    if self.stats.queued.load(Ordering::SeqCst) == 0 {
-                        return;
-                    }
-                    let threads = self.config.threads;
-                    let reclaimed = self
-                        .drainers
-                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                            (n < threads).then_some(n + 1)
-                        })
-                        .is_ok();
-                    if !reclaimed {
-                        return;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Briefly waits for more work before giving the thread back. A burst of submissions from
-    /// JS arrives a microsecond apart; exiting between them would cost a rayon spawn and a
-    /// thread wake-up per task.
-    fn linger(&self) -> Option<(Arc<TaskCtl>, Job)> {
-        for _ in 0..LINGER_ROUNDS {
-            std::thread::yield_now();
-            if self.stats.queued.load(Ordering::Relaxed) > 0
-                && let Some(next) = lock(&self.queue).pop()
-            {
-                return Some(next);
-            }
-        }
-        None
-    }
-
-    fn run(&self, ctl: Arc<TaskCtl>, job: Job) {
-        self.stats.queued.fetch_sub(1, Ordering::Relaxed);
-        self.stats.record_wait(ctl.enqueued_at.elapsed());
-        let token = CancelToken {
-            ctl: ctl.clone(),
-            pool: self.destroyed.clone(),
-        };
-        if let Some(reason) = token.reason() {
-            return self.skip(&ctl, job, reason);
-        }
-        self.stats.running.fetch_add(1, Ordering::Relaxed);
-        let started = Instant::now();
-        job(Run::Execute(&token), &mut |ended| {
-            self.stats.record_run(started.elapsed());
-            self.stats.running.fetch_sub(1, Ordering::Relaxed);
-            self.stats.record_end(ended);
-        });
-        self.finish(&ctl);
-    }
-
-    fn skip(&self, ctl: &TaskCtl, job: Job, reason: CancelReason) {
-        job(Run::Skip(reason), &mut |ended| self.stats.record_end(ended));
-        self.finish(ctl);
-    }
-
-    fn finish(&self, ctl: &TaskCtl) {
-        if ctl.cancellable {
-            lock(&self.cancellable).remove(&ctl.id);
-        }
-        if self.active.fetch_sub(1, Ordering::SeqCst) == 1
-            && self.state.load(Ordering::SeqCst) != OPEN
-        {
-            let waiters = std::mem::take(&mut *lock(&self.idle_waiters));
-            for w in waiters {
-                w();
-            }
-        }
     }
 }
 

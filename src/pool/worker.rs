@@ -1,0 +1,134 @@
+//! What pool threads do: drainers that run queued tasks, and per-thread setup.
+//!
+//! A drainer is a rayon job that pops the highest-priority task until the queue is empty,
+//! lingers briefly for more, and exits. At most one runs per thread, and one is spawned only
+//! when there are fewer drainers than queued tasks, so admission usually costs no spawn and no
+//! wake-up. Each task's counters are updated before its completion runs.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::task::{CancelReason, CancelToken, Job, Run, TaskCtl};
+use super::{OPEN, Shared, lock};
+
+/// How many times an idle drainer yields, looking for work, before it exits.
+const LINGER_ROUNDS: usize = 64;
+
+/// Lowers the calling thread's priority; best effort (a failure only loses the preference).
+pub(super) fn set_nice(nice: i32) {
+    #[cfg(target_os = "linux")]
+    if nice != 0 {
+        // SAFETY: plain syscalls on the calling thread; on Linux niceness is per thread (tid).
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, nice);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
+}
+
+impl Shared {
+    /// Spawns a drainer unless every thread already has one, or there are already as many
+    /// drainers as queued tasks (waking a second thread for one task only costs a wake-up).
+    pub(super) fn ensure_drainer(self: &Arc<Self>) {
+        let threads = self.config.threads;
+        let queued = self.stats.queued.load(Ordering::SeqCst);
+        let claimed = self
+            .drainers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < threads && n < queued).then_some(n + 1)
+            })
+            .is_ok();
+        if claimed {
+            let shared = self.clone();
+            self.rayon.spawn(move || shared.drain());
+        }
+    }
+
+    fn drain(self: Arc<Self>) {
+        loop {
+            let mut next = lock(&self.queue).pop();
+            if next.is_none() {
+                next = self.linger();
+            }
+            match next {
+                Some((ctl, job)) => self.run(ctl, job),
+                None => {
+                    self.drainers.fetch_sub(1, Ordering::SeqCst);
+                    // A task pushed after our pop but before the decrement saw no free drainer
+                    // slot and spawned none; take the slot back for it. (SeqCst on both sides:
+                    // the submitter pushes then claims; we release then look.)
+                    if self.stats.queued.load(Ordering::SeqCst) == 0 {
+                        return;
+                    }
+                    let threads = self.config.threads;
+                    let reclaimed = self
+                        .drainers
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                            (n < threads).then_some(n + 1)
+                        })
+                        .is_ok();
+                    if !reclaimed {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Briefly waits for more work before giving the thread back. A burst of submissions from
+    /// JS arrives a microsecond apart; exiting between them would cost a rayon spawn and a
+    /// thread wake-up per task.
+    fn linger(&self) -> Option<(Arc<TaskCtl>, Job)> {
+        for _ in 0..LINGER_ROUNDS {
+            std::thread::yield_now();
+            if self.stats.queued.load(Ordering::Relaxed) > 0
+                && let Some(next) = lock(&self.queue).pop()
+            {
+                return Some(next);
+            }
+        }
+        None
+    }
+
+    fn run(&self, ctl: Arc<TaskCtl>, job: Job) {
+        self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+        self.stats.record_wait(ctl.enqueued_at.elapsed());
+        let token = CancelToken {
+            ctl: ctl.clone(),
+            pool: self.destroyed.clone(),
+        };
+        if let Some(reason) = token.reason() {
+            return self.skip(&ctl, job, reason);
+        }
+        self.stats.running.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        job(Run::Execute(&token), &mut |ended| {
+            self.stats.record_run(started.elapsed());
+            self.stats.running.fetch_sub(1, Ordering::Relaxed);
+            self.stats.record_end(ended);
+        });
+        self.finish(&ctl);
+    }
+
+    pub(super) fn skip(&self, ctl: &TaskCtl, job: Job, reason: CancelReason) {
+        job(Run::Skip(reason), &mut |ended| self.stats.record_end(ended));
+        self.finish(ctl);
+    }
+
+    pub(super) fn finish(&self, ctl: &TaskCtl) {
+        if ctl.cancellable {
+            lock(&self.cancellable).remove(&ctl.id);
+        }
+        if self.active.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.state.load(Ordering::SeqCst) != OPEN
+        {
+            let waiters = std::mem::take(&mut *lock(&self.idle_waiters));
+            for w in waiters {
+                w();
+            }
+        }
+    }
+}

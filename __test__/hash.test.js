@@ -5,19 +5,10 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const { hash, hmac, hashMany, Pool } = require('..')
+const { random } = require('./helpers/data')
 
 const NODE_ALGS = ['sha1', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512', 'md5']
 const ENCODINGS = ['hex', 'base64', 'base64url']
-
-function random(len, seed) {
-  const out = Buffer.alloc(len)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
 
 const inputs = {
   empty: Buffer.alloc(0),

@@ -16,6 +16,13 @@ export declare class ExternalObject<T> {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A pool handle as JS holds it, inside an `External`: free functions taking one are several
+ * times cheaper to call through N-API than methods of a napi class. It is declared to napi
+ * (with no constructor or methods) only so the generated typings can name it.
+ */
+export declare class NativePool {}
+
 /** Cancels a task submitted as cancellable; `reason` is `'abort'` or `'timeout'`. */
 export declare function cancelTask(pool: ExternalObject<NativePool>, id: number, reason: string): boolean
 

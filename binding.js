@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativePool = nativeBinding.NativePool
 module.exports.cancelTask = nativeBinding.cancelTask
 module.exports.closePool = nativeBinding.closePool
 module.exports.createPool = nativeBinding.createPool

@@ -123,8 +123,10 @@ pub struct PoolStats {
     pub run_time: LatencyStats,
 }
 
-/// A pool handle as JS holds it (inside an `External`: free functions taking one are several
-/// times cheaper to call through N-API than methods of a napi class).
+/// A pool handle as JS holds it, inside an `External`: free functions taking one are several
+/// times cheaper to call through N-API than methods of a napi class. It is declared to napi
+/// (with no constructor or methods) only so the generated typings can name it.
+#[napi]
 pub struct NativePool {
     pub(crate) core: Pool,
     pub(crate) scope: Arc<EnvScope>,

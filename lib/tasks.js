@@ -15,14 +15,24 @@ const freeSlots = []
 let live = 0
 let active = false
 
+// A pending task. Most tasks have no signal or timeout, so they use this lean shape; the
+// fields for cancellation live on `CancellableEntry`.
 class Entry {
-  constructor(resolve, reject, inputs, native) {
+  constructor(resolve, reject, inputs) {
     this.resolve = resolve
     this.reject = reject
     this.inputs = inputs
-    this.native = native
-    this.taskId = -1
     this.settled = false
+  }
+
+  cleanup() {}
+}
+
+class CancellableEntry extends Entry {
+  constructor(resolve, reject, inputs, native, taskId) {
+    super(resolve, reject, inputs)
+    this.native = native
+    this.taskId = taskId
     this.signal = undefined
     this.timer = undefined
   }
@@ -118,8 +128,11 @@ function submit(task, inputs, start) {
     return Promise.reject(fromNative(err))
   }
   const promise = new Promise(capture)
-  const entry = new Entry(captured.resolve, captured.reject, inputs, native)
-  entry.taskId = taskId
+  if (signal === undefined && timeout === undefined) {
+    track(slot, new Entry(captured.resolve, captured.reject, inputs))
+    return promise
+  }
+  const entry = new CancellableEntry(captured.resolve, captured.reject, inputs, native, taskId)
   track(slot, entry)
   if (signal !== undefined) {
     entry.signal = signal
@@ -141,7 +154,7 @@ function waitFor(start) {
     return Promise.reject(fromNative(err))
   }
   const promise = new Promise(capture)
-  track(slot, new Entry(captured.resolve, captured.reject, undefined, undefined))
+  track(slot, new Entry(captured.resolve, captured.reject, undefined))
   return promise
 }
 

@@ -93,8 +93,8 @@ export interface PoolOptions {
    */
   threads?: number
   /**
-   * Tasks allowed to wait for a thread; past this, calls reject with `ERR_OFFLOAD_QUEUE_FULL`.
-   * Default: `10000`.
+   * Tasks allowed to wait for a thread (a task that a free thread starts at once does not
+   * count); past this, calls reject with `ERR_OFFLOAD_QUEUE_FULL`. Default: `10000`.
    */
   maxQueue?: number
   /** Names the threads `offload-<name>-<n>` (shown by debuggers and `top -H`). Default: `'pool'`. */

@@ -52,6 +52,28 @@ test('pool threads run at the configured niceness (default 10), below the event 
   await Promise.all([a.close(), b.close(), c.close()])
 })
 
+test('a free thread takes new work while another runs a long task', async () => {
+  const pool = new Pool({ threads: 2, name: 'free' })
+  const ac = new AbortController()
+  const long = spin(60_000, { pool, signal: ac.signal })
+  await waitRunning(pool, 1)
+  const t0 = Date.now()
+  for (let i = 0; i < 5; i++) await spin(1, { pool })
+  assert.ok(Date.now() - t0 < 5000, 'did not wait for the long task')
+  ac.abort()
+  await assert.rejects(long, { name: 'AbortError' })
+  await pool.close()
+})
+
+test('maxQueue counts only tasks that must wait for a thread', async () => {
+  const pool = new Pool({ threads: 2, maxQueue: 0, name: 'q0' })
+  const first = spin(100, { pool })
+  const second = spin(100, { pool })
+  await rejectsWith(noop({ pool }), { code: 'ERR_OFFLOAD_QUEUE_FULL' })
+  await Promise.all([first, second])
+  await noop({ pool })
+})
+
 test('a full queue rejects at once with ERR_OFFLOAD_QUEUE_FULL and counts it', async () => {
   const pool = new Pool({ threads: 1, maxQueue: 2, name: 'full' })
   const blocker = spin(200, { pool })

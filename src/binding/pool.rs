@@ -19,8 +19,8 @@ pub struct PoolOptions {
     /// Worker threads. Default: the `OFFLOAD_THREADS` environment variable if set, else
     /// `os.availableParallelism()`.
     pub threads: Option<f64>,
-    /// Tasks allowed to wait for a thread; past this, calls reject with `ERR_OFFLOAD_QUEUE_FULL`.
-    /// Default: `10000`.
+    /// Tasks allowed to wait for a thread (a task that a free thread starts at once does not
+    /// count); past this, calls reject with `ERR_OFFLOAD_QUEUE_FULL`. Default: `10000`.
     pub max_queue: Option<f64>,
     /// Names the threads `offload-<name>-<n>` (shown by debuggers and `top -H`). Default: `'pool'`.
     pub name: Option<String>,

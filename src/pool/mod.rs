@@ -102,6 +102,8 @@ struct Shared {
     active: AtomicUsize,
     /// Drainer jobs spawned and not yet exited; at most `config.threads`.
     drainers: AtomicUsize,
+    /// Drainers currently holding a task (from its pop to its end).
+    busy: AtomicUsize,
     idle_waiters: Mutex<Vec<IdleCallback>>,
     cancellable: Mutex<HashMap<u64, Arc<TaskCtl>>>,
 }
@@ -139,6 +141,7 @@ impl Pool {
                 destroyed: Arc::new(CancelGroup::default()),
                 active: AtomicUsize::new(0),
                 drainers: AtomicUsize::new(0),
+                busy: AtomicUsize::new(0),
                 idle_waiters: Mutex::new(Vec::new()),
                 cancellable: Mutex::new(HashMap::new()),
             }),
@@ -177,7 +180,11 @@ impl Pool {
                 s.stats.rejected.fetch_add(1, Ordering::Relaxed);
                 return Err(PoolError::Closed);
             }
-            if s.stats.queued.load(Ordering::Relaxed) >= s.config.max_queue {
+            // A task that a free thread will pick up at once is not waiting, so it does not
+            // count against `max_queue` (with `max_queue: 0`, work runs only on free threads).
+            let queued = s.stats.queued.load(Ordering::Relaxed);
+            let running = s.stats.running.load(Ordering::Relaxed);
+            if queued >= s.config.max_queue && queued.saturating_add(running) >= s.config.threads {
                 s.stats.rejected.fetch_add(1, Ordering::Relaxed);
                 return Err(PoolError::QueueFull {
                     max_queue: s.config.max_queue,

@@ -135,6 +135,31 @@ fn rejects_at_once_when_the_queue_is_full() {
 }
 
 #[test]
+fn a_free_thread_takes_new_work_while_another_runs_a_long_task() {
+    let p = pool(2, 16);
+    let (gate, _) = block(&p);
+    for i in 0..3 {
+        let (_, rx) = submit_with(&p, SubmitOptions::default(), move |_| Ok(i));
+        assert_eq!(rx.recv_timeout(WAIT).unwrap(), Outcome::Ok(i));
+    }
+    drop(gate);
+}
+
+#[test]
+fn tasks_for_free_threads_are_not_counted_as_waiting() {
+    let p = pool(2, 0);
+    let (gate, _) = block(&p);
+    // One thread is free: the first task may start there; the next would have to wait.
+    let (a, ra) = submit_with(&p, SubmitOptions::default(), |_| Ok(1));
+    assert!(a.is_ok());
+    assert_eq!(ra.recv_timeout(WAIT).unwrap(), Outcome::Ok(1));
+    let (gate2, _) = block(&p);
+    let (b, _) = submit_with(&p, SubmitOptions::default(), |_| Ok(2));
+    assert_eq!(b, Err(PoolError::QueueFull { max_queue: 0 }));
+    drop((gate, gate2));
+}
+
+#[test]
 fn cancelling_a_queued_task_finishes_it_immediately() {
     let p = pool(1, 16);
     let (gate, _) = block(&p);

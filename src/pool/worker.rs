@@ -35,10 +35,13 @@ impl Shared {
     pub(super) fn ensure_drainer(self: &Arc<Self>) {
         let threads = self.config.threads;
         let queued = self.stats.queued.load(Ordering::SeqCst);
+        let busy = self.busy.load(Ordering::SeqCst);
         let claimed = self
             .drainers
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < threads && n < queued).then_some(n + 1)
+                // Drainers busy with a task cannot take this one: count only idle ones.
+                let idle = n.saturating_sub(busy);
+                (n < threads && idle < queued).then_some(n + 1)
             })
             .is_ok();
         if claimed {
@@ -49,7 +52,7 @@ impl Shared {
 
     fn drain(self: Arc<Self>) {
         loop {
-            let mut next = lock(&self.queue).pop();
+            let mut next = self.pop();
             if next.is_none() {
                 next = self.linger();
             }
@@ -85,7 +88,7 @@ impl Shared {
         for _ in 0..LINGER_ROUNDS {
             std::thread::yield_now();
             if self.stats.queued.load(Ordering::Relaxed) > 0
-                && let Some(next) = lock(&self.queue).pop()
+                && let Some(next) = self.pop()
             {
                 return Some(next);
             }
@@ -93,8 +96,22 @@ impl Shared {
         None
     }
 
+    /// Takes the next task and marks this drainer busy, both under the queue lock, so a
+    /// submitter that pushes next sees the drainer as unavailable.
+    fn pop(&self) -> Option<(Arc<TaskCtl>, Job)> {
+        let mut q = lock(&self.queue);
+        let next = q.pop()?;
+        self.stats.queued.fetch_sub(1, Ordering::SeqCst);
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        Some(next)
+    }
+
     fn run(&self, ctl: Arc<TaskCtl>, job: Job) {
-        self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+        self.run_popped(ctl, job);
+        self.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn run_popped(&self, ctl: Arc<TaskCtl>, job: Job) {
         self.stats.record_wait(ctl.enqueued_at.elapsed());
         let token = CancelToken {
             ctl: ctl.clone(),

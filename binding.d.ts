@@ -60,12 +60,14 @@ export interface HashOptions {
 }
 
 /**
- * Opens this environment's completion channel. `dispatch(slots, codes, values)` is called on
- * the JS thread with batches: `slots` is a Uint32Array of the slots given at submission; `codes[i]` is undefined for
+ * Opens this environment's completion channel. `makeError(code, message)` builds rejection
+ * values for promises the binding settles itself. `dispatch(slots, codes, values)` is called
+ * on the JS thread with batches for the other tasks: `slots` is a Uint32Array of the slots
+ * given at submission; `codes[i]` is undefined for
  * success, else an error code with `values[i]` its message; `values[i]` is the result.
  * `codes` and `values` are themselves undefined when no entry needs them.
  */
-export declare function init(dispatch: (arg?: unknown) => unknown): void
+export declare function init(dispatch: (arg?: unknown) => unknown, makeError: (arg?: unknown) => unknown): void
 
 /** Latency percentiles in milliseconds. */
 export interface LatencyStats {
@@ -135,24 +137,21 @@ export interface PoolStats {
   runTime: LatencyStats
 }
 
-/** Keeps the event loop alive while tasks are in flight (`true`) or lets it exit (`false`). */
-export declare function setActive(active: boolean): void
+export declare function submitCompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
-export declare function submitCompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
+export declare function submitDecompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: DecompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
-export declare function submitDecompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: DecompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
+export declare function submitHash(pool: ExternalObject<NativePool>, slot: number, algorithm: string, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
-export declare function submitHash(pool: ExternalObject<NativePool>, slot: number, algorithm: string, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
+export declare function submitHashMany(pool: ExternalObject<NativePool>, slot: number, algorithm: string, datas: Array<unknown>, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
-export declare function submitHashMany(pool: ExternalObject<NativePool>, slot: number, algorithm: string, datas: Array<unknown>, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
-
-export declare function submitHmac(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): number
+export declare function submitHmac(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 /** Does nothing; measures dispatch overhead. */
-export declare function submitNoop(pool: ExternalObject<NativePool>, slot: number, priority: string | undefined | null, cancellable: boolean): number
+export declare function submitNoop(pool: ExternalObject<NativePool>, slot: number, priority: string | undefined | null, cancellable: boolean): unknown
 
 /** Panics on a pool thread with `message`. */
-export declare function submitPanic(pool: ExternalObject<NativePool>, slot: number, message: string, priority: string | undefined | null, cancellable: boolean): number
+export declare function submitPanic(pool: ExternalObject<NativePool>, slot: number, message: string, priority: string | undefined | null, cancellable: boolean): unknown
 
 /** Busy-waits `ms` milliseconds, polling the cancel token like a real kernel. */
-export declare function submitSpin(pool: ExternalObject<NativePool>, slot: number, ms: number, priority: string | undefined | null, cancellable: boolean): number
+export declare function submitSpin(pool: ExternalObject<NativePool>, slot: number, ms: number, priority: string | undefined | null, cancellable: boolean): unknown

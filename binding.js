@@ -843,7 +843,6 @@ module.exports.destroyPool = nativeBinding.destroyPool
 module.exports.init = nativeBinding.init
 module.exports.poolInfo = nativeBinding.poolInfo
 module.exports.poolStats = nativeBinding.poolStats
-module.exports.setActive = nativeBinding.setActive
 module.exports.submitCompress = nativeBinding.submitCompress
 module.exports.submitDecompress = nativeBinding.submitDecompress
 module.exports.submitHash = nativeBinding.submitHash

@@ -58,7 +58,7 @@ function hashMany(algorithm, datas, options) {
     const list = datas.map((d, i) => toBytes(d, `datas[${i}]`))
     const kernelOpts = withField(opts, optionalString, 'encoding')
     return submit(taskOptions(opts), list, (handle, slot, priority, cancellable) =>
-      binding.submitHashMany(handle, slot, algorithm, list, kernelOpts, priority, cancellable))
+      binding.submitHashMany(handle, slot, algorithm, list, kernelOpts, priority, cancellable), false)
   } catch (err) {
     return rejected(err)
   }

@@ -1,19 +1,22 @@
 'use strict'
 // The JS half of the completion channel.
 //
-// Each accepted task owns a slot in `entries`; the slot number travels with the task to the
-// pool and back, so settling is an array index, not a hash lookup. The native side calls
-// `dispatch` with batches of completions; an entry settles its promise (unless an abort or
-// timeout already did) and frees its slot. An entry also holds the task's inputs: the pool reads
-// them in place, so they stay reachable until the native completion arrives, even when the
-// promise was rejected early.
+// A task with no signal or timeout needs nothing from JS after submission: the binding
+// returns a promise it creates and settles itself (slot NATIVE_PROMISE) and holds the inputs
+// alive natively. Every other task owns a slot in `entries`; the slot number travels with the
+// task to the pool and back, so settling is an array index, not a hash lookup. The native
+// side calls `dispatch` with batches of completions; an entry settles its promise (unless an
+// abort or timeout already did) and frees its slot. An entry also holds the task's inputs: the
+// pool reads them in place, so they stay reachable until the native completion arrives, even
+// when the promise was rejected early. The binding keeps the event loop alive while any
+// completion is owed.
 const binding = require('../binding.js')
 const { AbortError, OffloadError, fromNative, fromTask } = require('./errors')
 
 const entries = []
 const freeSlots = []
-let live = 0
-let active = false
+// Asks an entry point for a natively settled promise (u32::MAX in the binding).
+const NATIVE_PROMISE = 0xffffffff
 
 // A pending task. Most tasks have no signal or timeout, so they use this lean shape; the
 // fields for cancellation live on `CancellableEntry`.
@@ -77,7 +80,6 @@ function dispatch(slots, codes, values) {
     if (entry === undefined) continue
     entries[slot] = undefined
     freeSlots.push(slot)
-    live--
     if (entry.settled) continue
     entry.settled = true
     entry.cleanup()
@@ -86,13 +88,9 @@ function dispatch(slots, codes, values) {
     if (code === undefined) entry.resolve(value)
     else entry.reject(fromTask(code, value))
   }
-  if (active && live === 0) {
-    active = false
-    binding.setActive(false)
-  }
 }
 
-binding.init(dispatch)
+binding.init(dispatch, fromTask)
 
 function reserve() {
   return freeSlots.length > 0 ? freeSlots.pop() : entries.length
@@ -101,11 +99,6 @@ function reserve() {
 function track(slot, entry) {
   if (slot === entries.length) entries.push(entry)
   else entries[slot] = entry
-  live++
-  if (!active) {
-    active = true
-    binding.setActive(true)
-  }
 }
 
 function release(slot) {
@@ -113,9 +106,18 @@ function release(slot) {
 }
 
 // Starts a task: `start(native, slot, priority, cancellable)` submits it and returns the
-// pool's task id. `task` holds the validated common options. Always returns a promise.
-function submit(task, inputs, start) {
+// pool's task id, or the promise itself when `slot` is NATIVE_PROMISE. `task` holds the
+// validated common options; `nativeOk` is false for kernels whose inputs the binding cannot
+// hold itself (hashMany). Always returns a promise.
+function submit(task, inputs, start, nativeOk = true) {
   const { native, signal, timeout } = task
+  if (signal === undefined && timeout === undefined && nativeOk) {
+    try {
+      return start(native, NATIVE_PROMISE, task.priority, false)
+    } catch (err) {
+      return Promise.reject(fromNative(err))
+    }
+  }
   if (signal !== undefined && signal.aborted) {
     return Promise.reject(new AbortError(undefined, { cause: signal.reason }))
   }
@@ -158,8 +160,4 @@ function waitFor(start) {
   return promise
 }
 
-function inFlight() {
-  return live
-}
-
-module.exports = { submit, waitFor, inFlight }
+module.exports = { submit, waitFor }

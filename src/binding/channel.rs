@@ -18,17 +18,30 @@ use std::sync::{Arc, Mutex};
 use crossbeam_queue::SegQueue;
 use napi::sys;
 
+use super::deferred::Deferred;
 use super::value::{TaskError, Value};
 use crate::pool::CancelGroup;
 
 /// Completions converted per JS callback; bounds the time one batch holds the event loop.
 const MAX_BATCH: usize = 4096;
 
-pub(crate) struct Completion {
+/// Where a finished task's result goes.
+pub(crate) enum Settle {
     /// The JS layer's handle for the task (an index into its table of pending promises).
-    pub(crate) slot: u32,
+    Slot(u32),
+    /// A promise the binding created and settles itself.
+    Deferred(Deferred),
+}
+
+pub(crate) struct Completion {
+    pub(crate) settle: Settle,
     pub(crate) result: Result<Value, TaskError>,
 }
+
+struct FnRef(sys::napi_ref);
+// SAFETY: only dereferenced on the JS thread (in `deliver`).
+unsafe impl Send for FnRef {}
+unsafe impl Sync for FnRef {}
 
 struct Tsfn(sys::napi_threadsafe_function);
 // SAFETY: napi_call_threadsafe_function is documented as callable from any thread; the handle is
@@ -42,6 +55,11 @@ pub(crate) struct EnvScope {
     pub(crate) group: Arc<CancelGroup>,
     /// Tasks currently reading borrowed JS memory (see [`BorrowGuard`]).
     borrowers: AtomicUsize,
+    /// Completions owed to JS (tasks and close waits); the loop is kept alive while non-zero.
+    /// Only the JS thread changes it.
+    pending: AtomicUsize,
+    /// `makeError(code, message)`, for rejecting natively created promises.
+    make_error: FnRef,
 }
 
 /// Held by a running task while it reads memory owned by this environment's JS heap.
@@ -77,8 +95,21 @@ impl EnvScope {
         }
     }
 
-    /// Keeps the event loop alive while JS has tasks in flight, and lets it exit otherwise.
-    pub(crate) fn set_active(&self, env: sys::napi_env, active: bool) {
+    /// Counts a completion JS now waits for; the first keeps the event loop alive.
+    pub(crate) fn begin(&self, env: sys::napi_env) {
+        if self.pending.fetch_add(1, Ordering::Relaxed) == 0 {
+            self.set_ref(env, true);
+        }
+    }
+
+    /// `n` completions were delivered; with none left the event loop may exit.
+    fn end(&self, env: sys::napi_env, n: usize) {
+        if n > 0 && self.pending.fetch_sub(n, Ordering::Relaxed) == n {
+            self.set_ref(env, false);
+        }
+    }
+
+    fn set_ref(&self, env: sys::napi_env, active: bool) {
         let tsfn = self.tsfn.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(t) = tsfn.as_ref() {
             // SAFETY: called on the JS thread that owns the handle.
@@ -93,14 +124,24 @@ impl EnvScope {
     }
 }
 
-/// Creates the environment's channel; `dispatch` receives batches (see [`deliver`]).
-pub(crate) fn open(env: sys::napi_env, dispatch: sys::napi_value) -> napi::Result<Arc<EnvScope>> {
+/// Creates the environment's channel; `dispatch` receives batches (see [`deliver`]) and
+/// `make_error` builds rejection values for natively settled promises.
+pub(crate) fn open(
+    env: sys::napi_env,
+    dispatch: sys::napi_value,
+    make_error: sys::napi_value,
+) -> napi::Result<Arc<EnvScope>> {
+    let mut make_error_ref = ptr::null_mut();
+    // SAFETY: on the JS thread; the reference lives as long as the environment.
+    check(unsafe { sys::napi_create_reference(env, make_error, 1, &mut make_error_ref) })?;
     let scope = Arc::new(EnvScope {
         queue: SegQueue::new(),
         scheduled: AtomicBool::new(false),
         tsfn: Mutex::new(None),
         group: Arc::new(CancelGroup::default()),
         borrowers: AtomicUsize::new(0),
+        pending: AtomicUsize::new(0),
+        make_error: FnRef(make_error_ref),
     });
     let context = Arc::into_raw(scope.clone()) as *mut c_void;
     let mut name = ptr::null_mut();
@@ -179,12 +220,41 @@ unsafe extern "C" fn call_js(
         return;
     }
     // SAFETY: on the JS thread with a live env, as N-API guarantees for call_js callbacks.
-    unsafe { deliver(env, js_cb, batch) };
+    unsafe { deliver(env, scope, js_cb, batch) };
 }
 
-/// Calls `dispatch(slots, codes, values)`: slots in a Uint32Array (filled without a N-API call
-/// per element); `codes` and `values` are sparse arrays, created only if some entry needs them.
-unsafe fn deliver(env: sys::napi_env, js_cb: sys::napi_value, batch: Vec<Completion>) {
+/// Settles natively created promises directly, then calls `dispatch(slots, codes, values)`
+/// for the rest: slots in a Uint32Array (filled without a N-API call per element); `codes`
+/// and `values` are sparse arrays, created only if some entry needs them.
+unsafe fn deliver(
+    env: sys::napi_env,
+    scope: &EnvScope,
+    js_cb: sys::napi_value,
+    batch: Vec<Completion>,
+) {
+    let delivered = batch.len();
+    let mut slotted = Vec::new();
+    unsafe {
+        let mut make_error = ptr::null_mut();
+        sys::napi_get_reference_value(env, scope.make_error.0, &mut make_error);
+        for c in batch {
+            match c.settle {
+                Settle::Deferred(d) => d.settle(env, c.result, make_error),
+                Settle::Slot(slot) => slotted.push((slot, c.result)),
+            }
+        }
+        if !slotted.is_empty() {
+            dispatch(env, js_cb, slotted);
+        }
+    }
+    scope.end(env, delivered);
+}
+
+unsafe fn dispatch(
+    env: sys::napi_env,
+    js_cb: sys::napi_value,
+    batch: Vec<(u32, Result<Value, TaskError>)>,
+) {
     unsafe {
         let n = batch.len();
         let mut data = ptr::null_mut();
@@ -208,9 +278,9 @@ unsafe fn deliver(env: sys::napi_env, js_cb: sys::napi_value, batch: Vec<Complet
         sys::napi_get_undefined(env, &mut codes);
         sys::napi_get_undefined(env, &mut values);
         let (mut have_codes, mut have_values) = (false, false);
-        for (i, c) in batch.into_iter().enumerate() {
-            slots[i] = c.slot;
-            let (code, value) = match c.result {
+        for (i, (slot, result)) in batch.into_iter().enumerate() {
+            slots[i] = slot;
+            let (code, value) = match result {
                 Ok(Value::Undefined) => continue,
                 Ok(v) => (None, v.into_js(env)),
                 Err(e) => (Some(e.code_js(env)), e.message_js(env)),

@@ -2,8 +2,8 @@
 //! closure that runs the plain-Rust kernel on the pool. All return the task id at once.
 //! `slot` is the JS layer's handle for the task; the result is posted back under it.
 
-use napi::Env;
 use napi::bindgen_prelude::{External, Unknown};
+use napi::{Env, JsValue};
 use napi_derive::napi;
 use rayon::prelude::*;
 
@@ -87,22 +87,32 @@ impl NativePool {
     /// Runs `f` over borrowed `inputs` unless the environment that owns them is gone.
     fn run_kernel<const N: usize>(
         &self,
+        env: &Env,
         slot: u32,
         priority: Option<String>,
         cancellable: bool,
+        values: [&Unknown; N],
         inputs: [Input; N],
         f: impl FnOnce(&[&[u8]; N], &CancelToken) -> std::result::Result<Value, KernelError>
         + Send
         + 'static,
-    ) -> Result<f64> {
+    ) -> Result<Unknown<'static>> {
         let scope = self.scope.clone();
-        self.submit(slot, priority, cancellable, move |token: &CancelToken| {
-            let _guard = scope
-                .borrow()
-                .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
-            let slices = inputs.each_ref().map(Input::as_slice);
-            f(&slices, token).map_err(errors::kernel_error)
-        })
+        let keep = values.map(|v| v.raw());
+        self.submit(
+            env.raw(),
+            slot,
+            &keep,
+            priority,
+            cancellable,
+            move |token: &CancelToken| {
+                let _guard = scope
+                    .borrow()
+                    .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
+                let slices = inputs.each_ref().map(Input::as_slice);
+                f(&slices, token).map_err(errors::kernel_error)
+            },
+        )
     }
 }
 
@@ -116,14 +126,22 @@ pub fn submit_hash(
     options: Option<HashOptions>,
     priority: Option<String>,
     cancellable: bool,
-) -> Result<f64> {
+) -> Result<Unknown<'static>> {
     let alg = self::algorithm(&algorithm)?;
     let enc = encoding(options)?;
     let input = Input::from_js(env.raw(), &data, "data")?;
-    pool.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
-        let digest = hash::digest(alg, d, &|| t.is_cancelled())?;
-        Ok(encoded(hash::encode(digest, enc)))
-    })
+    pool.run_kernel(
+        &env,
+        slot,
+        priority,
+        cancellable,
+        [&data],
+        [input],
+        move |[d], t| {
+            let digest = hash::digest(alg, d, &|| t.is_cancelled())?;
+            Ok(encoded(hash::encode(digest, enc)))
+        },
+    )
 }
 
 #[napi]
@@ -137,7 +155,7 @@ pub fn submit_hmac(
     options: Option<HashOptions>,
     priority: Option<String>,
     cancellable: bool,
-) -> Result<f64> {
+) -> Result<Unknown<'static>> {
     let alg = self::algorithm(&algorithm)?;
     if !alg.supports_hmac() {
         let all: Vec<&str> = HashAlgorithm::ALL
@@ -152,12 +170,15 @@ pub fn submit_hmac(
         ));
     }
     let enc = encoding(options)?;
-    let key = Input::from_js(env.raw(), &key, "key")?;
+    let key_value = key;
+    let key = Input::from_js(env.raw(), &key_value, "key")?;
     let input = Input::from_js(env.raw(), &data, "data")?;
     pool.run_kernel(
+        &env,
         slot,
         priority,
         cancellable,
+        [&key_value, &data],
         [key, input],
         move |[k, d], t| {
             let mac = hash::hmac(alg, k, d, &|| t.is_cancelled())?;
@@ -176,7 +197,7 @@ pub fn submit_hash_many(
     options: Option<HashOptions>,
     priority: Option<String>,
     cancellable: bool,
-) -> Result<f64> {
+) -> Result<Unknown<'static>> {
     let alg = self::algorithm(&algorithm)?;
     let enc = encoding(options)?;
     let inputs = datas
@@ -185,23 +206,31 @@ pub fn submit_hash_many(
         .map(|(i, d)| Input::from_js(env.raw(), d, &format!("datas[{i}]")))
         .collect::<Result<Vec<_>>>()?;
     let scope = pool.scope.clone();
-    pool.submit(slot, priority, cancellable, move |token: &CancelToken| {
-        let _guard = scope
-            .borrow()
-            .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
-        // Running on a pool thread, so rayon spreads the inputs over this same pool.
-        let digests = inputs
-            .par_iter()
-            .map(|i| hash::digest(alg, i.as_slice(), &|| token.is_cancelled()))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(errors::kernel_error)?;
-        Ok(Value::List(
-            digests
-                .into_iter()
-                .map(|d| encoded(hash::encode(d, enc)))
-                .collect(),
-        ))
-    })
+    // The JS layer keeps the inputs of hashMany alive (it always passes a slot).
+    pool.submit(
+        env.raw(),
+        slot,
+        &[],
+        priority,
+        cancellable,
+        move |token: &CancelToken| {
+            let _guard = scope
+                .borrow()
+                .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
+            // Running on a pool thread, so rayon spreads the inputs over this same pool.
+            let digests = inputs
+                .par_iter()
+                .map(|i| hash::digest(alg, i.as_slice(), &|| token.is_cancelled()))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(errors::kernel_error)?;
+            Ok(Value::List(
+                digests
+                    .into_iter()
+                    .map(|d| encoded(hash::encode(d, enc)))
+                    .collect(),
+            ))
+        },
+    )
 }
 
 #[napi]
@@ -214,7 +243,7 @@ pub fn submit_compress(
     options: Option<CompressOptions>,
     priority: Option<String>,
     cancellable: bool,
-) -> Result<f64> {
+) -> Result<Unknown<'static>> {
     let fmt = self::format(&format)?;
     let range = fmt.level_range();
     let level = match options.and_then(|o| o.level) {
@@ -229,9 +258,15 @@ pub fn submit_compress(
         }
     };
     let input = Input::from_js(env.raw(), &data, "data")?;
-    pool.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
-        compress::compress(fmt, d, level, &|| t.is_cancelled()).map(Value::Bytes)
-    })
+    pool.run_kernel(
+        &env,
+        slot,
+        priority,
+        cancellable,
+        [&data],
+        [input],
+        move |[d], t| compress::compress(fmt, d, level, &|| t.is_cancelled()).map(Value::Bytes),
+    )
 }
 
 #[napi]
@@ -244,7 +279,7 @@ pub fn submit_decompress(
     options: Option<DecompressOptions>,
     priority: Option<String>,
     cancellable: bool,
-) -> Result<f64> {
+) -> Result<Unknown<'static>> {
     let fmt = self::format(&format)?;
     let max = match options.and_then(|o| o.max_output_length) {
         None => MAX_BUFFER_LENGTH as usize,
@@ -258,9 +293,15 @@ pub fn submit_decompress(
         }
     };
     let input = Input::from_js(env.raw(), &data, "data")?;
-    pool.run_kernel(slot, priority, cancellable, [input], move |[d], t| {
-        compress::decompress(fmt, d, max, &|| t.is_cancelled()).map(Value::Bytes)
-    })
+    pool.run_kernel(
+        &env,
+        slot,
+        priority,
+        cancellable,
+        [&data],
+        [input],
+        move |[d], t| compress::decompress(fmt, d, max, &|| t.is_cancelled()).map(Value::Bytes),
+    )
 }
 
 // Test-only kernels, exported through `offload/testing`: they make pool behaviour observable.
@@ -268,51 +309,71 @@ pub fn submit_decompress(
 /// Does nothing; measures dispatch overhead.
 #[napi]
 pub fn submit_noop(
+    env: Env,
     pool: &External<NativePool>,
     slot: u32,
     priority: Option<String>,
     cancellable: bool,
-) -> Result<f64> {
-    pool.submit(slot, priority, cancellable, |_: &CancelToken| {
-        Ok(Value::Undefined)
-    })
+) -> Result<Unknown<'static>> {
+    pool.submit(
+        env.raw(),
+        slot,
+        &[],
+        priority,
+        cancellable,
+        |_: &CancelToken| Ok(Value::Undefined),
+    )
 }
 
 /// Busy-waits `ms` milliseconds, polling the cancel token like a real kernel.
 #[napi]
 pub fn submit_spin(
+    env: Env,
     pool: &External<NativePool>,
     slot: u32,
     ms: f64,
     priority: Option<String>,
     cancellable: bool,
-) -> Result<f64> {
+) -> Result<Unknown<'static>> {
     if !(0.0..=3_600_000.0).contains(&ms) {
         return Err(out_of_range("ms", ">= 0 && <= 3600000", ms));
     }
     let dur = std::time::Duration::from_secs_f64(ms / 1000.0);
-    pool.submit(slot, priority, cancellable, move |token: &CancelToken| {
-        let start = std::time::Instant::now();
-        while start.elapsed() < dur {
-            if token.is_cancelled() {
-                return Err(TaskError::new("ABORT_ERR", "cancelled"));
+    pool.submit(
+        env.raw(),
+        slot,
+        &[],
+        priority,
+        cancellable,
+        move |token: &CancelToken| {
+            let start = std::time::Instant::now();
+            while start.elapsed() < dur {
+                if token.is_cancelled() {
+                    return Err(TaskError::new("ABORT_ERR", "cancelled"));
+                }
+                std::hint::spin_loop();
             }
-            std::hint::spin_loop();
-        }
-        Ok(Value::Undefined)
-    })
+            Ok(Value::Undefined)
+        },
+    )
 }
 
 /// Panics on a pool thread with `message`.
 #[napi]
 pub fn submit_panic(
+    env: Env,
     pool: &External<NativePool>,
     slot: u32,
     message: String,
     priority: Option<String>,
     cancellable: bool,
-) -> Result<f64> {
-    pool.submit(slot, priority, cancellable, move |_: &CancelToken| {
-        std::panic::panic_any(message)
-    })
+) -> Result<Unknown<'static>> {
+    pool.submit(
+        env.raw(),
+        slot,
+        &[],
+        priority,
+        cancellable,
+        move |_: &CancelToken| std::panic::panic_any(message),
+    )
 }

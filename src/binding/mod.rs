@@ -2,6 +2,7 @@
 //! to JavaScript through a per-environment channel. The logic lives in `pool` and `kernels`.
 
 mod channel;
+mod deferred;
 mod errors;
 mod input;
 mod kernels;
@@ -28,24 +29,19 @@ fn env_scope(env: &Env) -> Result<Arc<EnvScope>> {
     }
 }
 
-/// Opens this environment's completion channel. `dispatch(slots, codes, values)` is called on
-/// the JS thread with batches: `slots` is a Uint32Array of the slots given at submission; `codes[i]` is undefined for
+/// Opens this environment's completion channel. `makeError(code, message)` builds rejection
+/// values for promises the binding settles itself. `dispatch(slots, codes, values)` is called
+/// on the JS thread with batches for the other tasks: `slots` is a Uint32Array of the slots
+/// given at submission; `codes[i]` is undefined for
 /// success, else an error code with `values[i]` its message; `values[i]` is the result.
 /// `codes` and `values` are themselves undefined when no entry needs them.
 #[napi]
-pub fn init(env: Env, dispatch: Function<'_>) -> Result<()> {
+pub fn init(env: Env, dispatch: Function<'_>, make_error: Function<'_>) -> Result<()> {
     if env_scope(&env).is_ok() {
         return Ok(());
     }
-    let scope = channel::open(env.raw(), dispatch.raw())
+    let scope = channel::open(env.raw(), dispatch.raw(), make_error.raw())
         .map_err(|e| napi::Error::new("ERR_OFFLOAD_INIT".to_owned(), e.reason.clone()))?;
     env.set_instance_data(scope, (), |_| {})
         .map_err(|e| napi::Error::new("ERR_OFFLOAD_INIT".to_owned(), e.reason.clone()))
-}
-
-/// Keeps the event loop alive while tasks are in flight (`true`) or lets it exit (`false`).
-#[napi]
-pub fn set_active(env: Env, active: bool) -> Result<()> {
-    env_scope(&env)?.set_active(env.raw(), active);
-    Ok(())
 }

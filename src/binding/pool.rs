@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use napi::Env;
-use napi::bindgen_prelude::External;
+use napi::bindgen_prelude::{External, Unknown};
+use napi::{Env, sys};
 use napi_derive::napi;
 
-use super::channel::{Completion, EnvScope};
+use super::channel::{Completion, EnvScope, Settle};
+use super::deferred::Deferred;
 use super::errors::{self, Result, out_of_range, pool_error};
 use super::value::{TaskError, Value};
 use crate::pool::{
@@ -141,6 +142,9 @@ pub struct PoolInfo {
     pub max_queue: f64,
 }
 
+/// The `slot` argument that asks a kernel entry point for a natively settled promise.
+pub(crate) const NATIVE_PROMISE: u32 = u32::MAX;
+
 #[napi]
 pub fn create_pool(env: Env, options: Option<PoolOptions>) -> Result<External<NativePool>> {
     let config = match options {
@@ -195,11 +199,12 @@ pub fn cancel_task(pool: &External<NativePool>, id: f64, reason: String) -> bool
 
 /// Stops admission; a completion for `slot` is posted once every accepted task has ended.
 #[napi]
-pub fn close_pool(pool: &External<NativePool>, slot: u32) {
+pub fn close_pool(env: Env, pool: &External<NativePool>, slot: u32) {
+    pool.scope.begin(env.raw());
     let scope = pool.scope.clone();
     pool.core.close(move || {
         scope.post(Completion {
-            slot,
+            settle: Settle::Slot(slot),
             result: Ok(Value::Undefined),
         })
     });
@@ -211,15 +216,18 @@ pub fn destroy_pool(pool: &External<NativePool>) {
 }
 
 impl NativePool {
-    /// Submits `work`; its result is posted to this environment's channel under `slot`, the
-    /// JS layer's handle for the task. Returns the pool's task id, used to cancel it.
+    /// Submits `work`. With `slot == NATIVE_PROMISE` the result settles a promise created here
+    /// (returned; `keep` are the inputs to hold until then); otherwise it is posted to the JS
+    /// layer under `slot`, and the pool's task id is returned (used to cancel it).
     pub(crate) fn submit<W>(
         &self,
+        raw_env: sys::napi_env,
         slot: u32,
+        keep: &[sys::napi_value],
         priority: Option<String>,
         cancellable: bool,
         work: W,
-    ) -> Result<f64>
+    ) -> Result<Unknown<'static>>
     where
         W: FnOnce(&CancelToken) -> std::result::Result<Value, TaskError> + Send + 'static,
     {
@@ -234,14 +242,43 @@ impl NativePool {
             cancellable,
             scope: Some(self.scope.group.clone()),
         };
+        let (target, promise) = if slot == NATIVE_PROMISE {
+            // SAFETY: on the JS thread, with values from this call's arguments.
+            let (d, promise) = unsafe { Deferred::create(raw_env, keep) }
+                .map_err(|e| napi::Error::new("ERR_OFFLOAD_INTERNAL".to_owned(), e.reason))?;
+            (Settle::Deferred(d), Some((d, promise)))
+        } else {
+            (Settle::Slot(slot), None)
+        };
         let scope = self.scope.clone();
         let done = move |_id, outcome| {
             scope.post(Completion {
-                slot,
+                settle: target,
                 result: errors::settle(outcome),
             })
         };
-        let id = self.core.submit(opts, work, done).map_err(pool_error)?;
-        Ok(id as f64)
+        match self.core.submit(opts, work, done) {
+            Ok(id) => {
+                self.scope.begin(raw_env);
+                let value = match promise {
+                    Some((_, p)) => p,
+                    None => {
+                        let mut v = std::ptr::null_mut();
+                        // SAFETY: on the JS thread.
+                        unsafe { sys::napi_create_double(raw_env, id as f64, &mut v) };
+                        v
+                    }
+                };
+                // SAFETY: a value just created in this env.
+                Ok(unsafe { Unknown::from_raw_unchecked(raw_env, value) })
+            }
+            Err(e) => {
+                if let Some((d, _)) = promise {
+                    // SAFETY: on the JS thread; the task holding the other copy was dropped.
+                    unsafe { d.abandon(raw_env) };
+                }
+                Err(pool_error(e))
+            }
+        }
     }
 }

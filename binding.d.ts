@@ -63,9 +63,9 @@ export interface HashOptions {
  * Opens this environment's completion channel. `makeError(code, message)` builds rejection
  * values for promises the binding settles itself. `dispatch(slots, codes, values)` is called
  * on the JS thread with batches for the other tasks: `slots` is a Uint32Array of the slots
- * given at submission; `codes[i]` is undefined for
- * success, else an error code with `values[i]` its message; `values[i]` is the result.
- * `codes` and `values` are themselves undefined when no entry needs them.
+ * given at submission; `codes[i]` is undefined for success, else an error code with
+ * `values[i]` its message; otherwise `values[i]` is the result. `codes` and `values` are
+ * themselves undefined when no entry needs them.
  */
 export declare function init(dispatch: (arg?: unknown) => unknown, makeError: (arg?: unknown) => unknown): void
 

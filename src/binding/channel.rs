@@ -2,9 +2,11 @@
 //!
 //! Pool threads never touch JavaScript. They push finished tasks onto a lock-free queue and,
 //! only when the queue goes from idle to busy, poke one long-lived threadsafe function. Its
-//! callback runs on the JS thread, drains up to [`MAX_BATCH`] completions, converts them and
-//! hands them to the JS dispatcher in one call; if more remain it reschedules itself so the
-//! event loop gets a turn between batches. One wake-up can settle thousands of promises.
+//! callback runs on the JS thread and drains up to [`MAX_BATCH`] completions: promises the
+//! binding created are settled right there, the rest go to the JS dispatcher in one call. If
+//! more remain it reschedules itself so the event loop gets a turn between batches. One
+//! wake-up can settle thousands of promises. The threadsafe function is referenced (keeps the
+//! process alive) exactly while some completion is owed to JS.
 //!
 //! The channel also owns the environment's [`CancelGroup`]: when a Node environment (the main
 //! thread or a worker) is torn down, its queued and running tasks are cancelled, and teardown

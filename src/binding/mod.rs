@@ -32,9 +32,9 @@ fn env_scope(env: &Env) -> Result<Arc<EnvScope>> {
 /// Opens this environment's completion channel. `makeError(code, message)` builds rejection
 /// values for promises the binding settles itself. `dispatch(slots, codes, values)` is called
 /// on the JS thread with batches for the other tasks: `slots` is a Uint32Array of the slots
-/// given at submission; `codes[i]` is undefined for
-/// success, else an error code with `values[i]` its message; `values[i]` is the result.
-/// `codes` and `values` are themselves undefined when no entry needs them.
+/// given at submission; `codes[i]` is undefined for success, else an error code with
+/// `values[i]` its message; otherwise `values[i]` is the result. `codes` and `values` are
+/// themselves undefined when no entry needs them.
 #[napi]
 pub fn init(env: Env, dispatch: Function<'_>, make_error: Function<'_>) -> Result<()> {
     if env_scope(&env).is_ok() {

@@ -1,9 +1,10 @@
 //! offload: a dedicated CPU pool and built-in kernels for Node.js.
 //!
-//! `pool` and `kernels` are plain Rust; `binding` is the only module that knows about Node.
+//! `pool`, `kernels` and `process` are plain Rust; `binding` is the only module that knows about Node.
 
 pub mod kernels;
 pub mod pool;
+pub mod process;
 
 // napi-derive registers nothing under cfg(test), so the binding is left out of unit tests;
 // the JS suites in __test__/ exercise it.

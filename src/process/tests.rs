@@ -1,0 +1,239 @@
+use std::io::Read;
+use std::os::fd::{FromRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+use super::*;
+
+fn env() -> Vec<Vec<u8>> {
+    vec![b"PATH=/usr/local/bin:/usr/bin:/bin".to_vec()]
+}
+
+fn sh(script: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.args = vec![b"-c".to_vec(), script.as_bytes().to_vec()];
+    c.env = env();
+    c
+}
+
+/// A close-on-exec pipe: (read end, write end).
+fn pipe() -> (RawFd, RawFd) {
+    let mut fds = [0; 2];
+    // SAFETY: valid out-array.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    (fds[0], fds[1])
+}
+
+/// Runs `cmd` with stdout captured; returns (output, status).
+fn output(mut cmd: Command) -> (String, ExitStatus) {
+    let (r, w) = pipe();
+    cmd.stdout = Stdio::Fd(w);
+    let pid = spawn(&cmd).unwrap();
+    // SAFETY: we own `w` and `r`.
+    unsafe { libc::close(w) };
+    let mut out = String::new();
+    unsafe { std::fs::File::from_raw_fd(r) }
+        .read_to_string(&mut out)
+        .unwrap();
+    (out, wait(pid).unwrap())
+}
+
+#[test]
+fn runs_a_program_found_on_path_and_reports_its_exit() {
+    let (out, status) = output(sh("echo hi; exit 3"));
+    assert_eq!(out, "hi\n");
+    assert_eq!((status.code, status.signal), (Some(3), None));
+}
+
+#[test]
+fn passes_arguments_verbatim_and_only_the_given_environment() {
+    let mut c = sh("printf '%s|' \"$0\" \"$1\" \"$FOO\"; env | grep -c .");
+    c.args.extend([b"a b".to_vec(), b"$HOME;*".to_vec()]);
+    c.env.push(b"FOO=bar baz".to_vec());
+    let (out, _) = output(c);
+    // PATH, FOO and the PWD the shell sets itself.
+    assert_eq!(out, "a b|$HOME;*|bar baz|3\n");
+}
+
+#[test]
+fn a_missing_program_names_it_and_the_path_searched() {
+    let mut c = Command::new("no-such-program-offload");
+    c.env = env();
+    assert_eq!(
+        spawn(&c),
+        Err(SpawnError::NotFound {
+            program: "no-such-program-offload".into(),
+            path: "/usr/local/bin:/usr/bin:/bin".into(),
+        })
+    );
+    let c = Command::new("/nonexistent/prog");
+    assert!(matches!(spawn(&c), Err(SpawnError::NotFound { .. })));
+}
+
+#[test]
+fn a_non_executable_file_is_permission_denied() {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::temp_dir().join(format!("offload-noexec-{}", std::process::id()));
+    std::fs::write(&path, "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let result = spawn(&Command::new(&path));
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        result,
+        Err(SpawnError::PermissionDenied {
+            program: path.display().to_string()
+        })
+    );
+}
+
+#[test]
+fn nul_bytes_are_rejected_before_spawning() {
+    let mut c = sh("true");
+    c.args.push(b"a\0b".to_vec());
+    assert_eq!(
+        spawn(&c),
+        Err(SpawnError::Nul {
+            what: "an argument"
+        })
+    );
+}
+
+#[test]
+fn limits_apply_in_the_child_only() {
+    let mut c = sh("ulimit -n; ulimit -f");
+    c.limits.open_files = Some(64);
+    c.limits.file_size_bytes = Some(1024 * 1024);
+    let (out, _) = output(c);
+    // `ulimit -f` counts 512-byte blocks in dash, 1024-byte blocks in bash.
+    assert!(out == "64\n2048\n" || out == "64\n1024\n", "{out:?}");
+    let mut own = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: valid out-pointer.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut own) };
+    assert_ne!(own.rlim_cur, 64);
+}
+
+#[test]
+fn a_memory_limit_stops_an_allocation() {
+    let mut c = sh("head -c 200000000 /dev/zero | tr '\\0' x | sort > /dev/null");
+    c.limits.memory_bytes = Some(64 << 20);
+    c.stderr = Stdio::Null;
+    let (_, status) = output(c);
+    assert_ne!(status.code, Some(0));
+}
+
+#[test]
+fn the_child_leads_a_new_process_group() {
+    let mut c = sh("sleep 5");
+    c.process_group = true;
+    let pid = spawn(&c).unwrap();
+    // SAFETY: plain syscalls on our child.
+    unsafe {
+        assert_eq!(libc::getpgid(pid), pid);
+        libc::kill(-pid, libc::SIGKILL);
+    }
+    assert_eq!(wait(pid).unwrap().signal, Some(libc::SIGKILL));
+}
+
+#[test]
+fn cwd_and_dev_null_stdin() {
+    let mut c = sh("pwd; wc -c");
+    c.cwd = Some("/tmp".into());
+    let (out, _) = output(c);
+    assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["/tmp", "0"]);
+    let mut c = sh("true");
+    c.cwd = Some("/nonexistent-dir".into());
+    assert!(matches!(
+        spawn(&c),
+        Err(SpawnError::NotFound { .. }) | Err(SpawnError::Exec { .. })
+    ));
+}
+
+#[test]
+fn signal_handlers_and_masks_are_reset_in_the_child() {
+    // Ignore SIGTERM here; the child must still die of it.
+    // SAFETY: process-wide disposition change, restored below.
+    let old = unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
+    let pid = spawn(&sh("sleep 5")).unwrap();
+    unsafe { libc::signal(libc::SIGTERM, old) };
+    std::thread::sleep(Duration::from_millis(50));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(wait(pid).unwrap().signal, Some(libc::SIGTERM));
+}
+
+#[test]
+fn the_parent_death_signal_follows_the_spawning_thread() {
+    // Spawned from a thread that then exits: the child is killed with it. This is why the
+    // supervisor spawns from the long-lived `Spawner` thread.
+    let pid = std::thread::spawn(|| {
+        let mut c = sh("sleep 30");
+        c.parent_death_signal = Some(libc::SIGKILL);
+        spawn(&c).unwrap()
+    })
+    .join()
+    .unwrap();
+    let t0 = Instant::now();
+    assert_eq!(wait(pid).unwrap().signal, Some(libc::SIGKILL));
+    assert!(t0.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn the_spawner_thread_keeps_children_alive_and_reports_errors() {
+    let spawner = Spawner::start().unwrap();
+    let mut c = sh("sleep 0.2; exit 7");
+    c.parent_death_signal = Some(libc::SIGKILL);
+    // Asked from a thread that exits at once; the child lives on with the spawner.
+    let pid = std::thread::scope(|s| s.spawn(|| spawner.spawn(c).unwrap()).join().unwrap());
+    assert_eq!(wait(pid).unwrap().code, Some(7));
+    let mut missing = Command::new("no-such-program-offload");
+    missing.env = env();
+    assert!(matches!(
+        spawner.spawn(missing),
+        Err(SpawnError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn failed_execs_are_reaped() {
+    // A child whose execve fails exits at once and must be reaped by `spawn`. Such a child
+    // never execs, so it keeps the name of the thread that cloned it: spawn from a uniquely
+    // named thread, then look for zombies with that name among our children.
+    const NAME: &str = "offload-reapchk";
+    std::thread::Builder::new()
+        .name(NAME.into())
+        .spawn(|| {
+            let mut bad = sh("exit 0");
+            bad.cwd = Some("/nonexistent-dir".into());
+            for _ in 0..100 {
+                assert!(spawn(&bad).is_err());
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let me = std::process::id().to_string();
+    let zombies = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
+        .filter(|stat| {
+            let Some((comm, rest)) = stat.split_once(") ") else {
+                return false;
+            };
+            let fields: Vec<&str> = rest.split(' ').collect();
+            comm.ends_with(NAME)
+                && fields.first() == Some(&"Z")
+                && fields.get(1) == Some(&me.as_str())
+        })
+        .count();
+    assert_eq!(zombies, 0);
+}
+
+#[test]
+fn wait_reports_resource_usage() {
+    let (_, status) = output(sh("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"));
+    assert_eq!(status.code, Some(0));
+    assert!(status.max_rss_bytes > 100 * 1024, "{status:?}");
+    assert!(status.user_cpu_us + status.system_cpu_us > 0, "{status:?}");
+}

@@ -15,9 +15,11 @@ function rejected(err) {
   return Promise.reject(fromNative(err))
 }
 
-// The caller's options object is handed to the binding, which reads only its own fields.
+// The binding gets a fresh object holding the validated value, never the caller's object:
+// reading it again could run a getter (user code) in the middle of a submission.
 function withField(opts, check, key) {
-  return check(opts, key) === undefined ? undefined : opts
+  const value = check(opts, key)
+  return value === undefined ? undefined : { [key]: value }
 }
 
 /** Digest of `data` with `algorithm`. */

@@ -11,10 +11,15 @@ const scratch = { native: undefined, signal: undefined, timeout: undefined, prio
 
 function taskOptions(options) {
   const opts = validateOptions(options)
-  scratch.native = nativeOf(opts.pool)
-  scratch.signal = optionalSignal(opts)
-  scratch.timeout = optionalTimeout(opts)
-  scratch.priority = optionalString(opts, 'priority')
+  // Read everything (getters may run user code, even offload calls) before touching `scratch`.
+  const native = nativeOf(opts.pool)
+  const signal = optionalSignal(opts)
+  const timeout = optionalTimeout(opts)
+  const priority = optionalString(opts, 'priority')
+  scratch.native = native
+  scratch.signal = signal
+  scratch.timeout = timeout
+  scratch.priority = priority
   scratch.options = opts
   return scratch
 }

@@ -13,8 +13,12 @@
 const binding = require('../binding.js')
 const { AbortError, OffloadError, fromNative, fromTask } = require('./errors')
 
-const entries = []
-const freeSlots = []
+// The table lives on the native binding object, which is shared by every copy of this module
+// in one environment: test runners such as Jest evaluate JS modules once per test file but load
+// the addon only once, and its single completion channel must reach every copy's promises.
+const kState = Symbol.for('offload.tasks')
+const state = binding[kState] ??= { entries: [], freeSlots: [], initialized: false }
+const { entries, freeSlots } = state
 // Asks an entry point for a natively settled promise (u32::MAX in the binding).
 const NATIVE_PROMISE = 0xffffffff
 
@@ -82,27 +86,44 @@ function dispatch(slots, codes, values) {
     freeSlots.push(slot)
     if (entry.settled) continue
     entry.settled = true
-    entry.cleanup()
     const code = codes === undefined ? undefined : codes[i]
     const value = values === undefined ? undefined : values[i]
-    if (code === undefined) entry.resolve(value)
-    else entry.reject(fromTask(code, value))
+    try {
+      // A throwing signal polyfill must not cost the rest of the batch its settlement.
+      entry.cleanup()
+    } finally {
+      if (code === undefined) entry.resolve(value)
+      else entry.reject(fromTask(code, value))
+    }
   }
 }
 
-binding.init(dispatch, fromTask)
+if (!state.initialized) {
+  binding.init(dispatch, fromTask)
+  state.initialized = true
+}
+
+// Claims a slot at once (a placeholder holds it), so a re-entrant call made while this one is
+// submitting cannot be given the same slot.
+const RESERVED = Object.freeze({ settled: true, cleanup() {} })
 
 function reserve() {
-  return freeSlots.length > 0 ? freeSlots.pop() : entries.length
+  if (freeSlots.length > 0) {
+    const slot = freeSlots.pop()
+    entries[slot] = RESERVED
+    return slot
+  }
+  entries.push(RESERVED)
+  return entries.length - 1
 }
 
 function track(slot, entry) {
-  if (slot === entries.length) entries.push(entry)
-  else entries[slot] = entry
+  entries[slot] = entry
 }
 
 function release(slot) {
-  if (slot !== entries.length) freeSlots.push(slot)
+  entries[slot] = undefined
+  freeSlots.push(slot)
 }
 
 // Starts a task: `start(native, slot, priority, cancellable)` submits it and returns the

@@ -84,7 +84,7 @@ impl EnvScope {
 
     pub(crate) fn post(&self, completion: Completion) {
         self.queue.push(completion);
-        if !self.scheduled.swap(true, Ordering::AcqRel) {
+        if !self.scheduled.swap(true, Ordering::SeqCst) {
             self.wake();
         }
     }
@@ -241,7 +241,10 @@ unsafe fn deliver(
         sys::napi_get_reference_value(env, scope.make_error.0, &mut make_error);
         for c in batch {
             match c.settle {
-                Settle::Deferred(d) => d.settle(env, c.result, make_error),
+                Settle::Deferred(d) => {
+                    d.settle(env, c.result, make_error);
+                    clear_exception(env);
+                }
                 Settle::Slot(slot) => slotted.push((slot, c.result)),
             }
         }
@@ -250,6 +253,19 @@ unsafe fn deliver(
         }
     }
     scope.end(env, delivered);
+}
+
+/// A failed conversion (e.g. a result longer than the largest Buffer) leaves an exception
+/// pending, which would make every later N-API call in the batch fail; drop it.
+unsafe fn clear_exception(env: sys::napi_env) {
+    let mut pending = false;
+    unsafe {
+        sys::napi_is_exception_pending(env, &mut pending);
+        if pending {
+            let mut ignored = ptr::null_mut();
+            sys::napi_get_and_clear_last_exception(env, &mut ignored);
+        }
+    }
 }
 
 unsafe fn dispatch(
@@ -287,6 +303,7 @@ unsafe fn dispatch(
                 Ok(v) => (None, v.into_js(env)),
                 Err(e) => (Some(e.code_js(env)), e.message_js(env)),
             };
+            clear_exception(env);
             if let Some(code) = code {
                 if !have_codes {
                     have_codes = true;

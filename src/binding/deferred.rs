@@ -55,10 +55,24 @@ impl Deferred {
         make_error: sys::napi_value,
     ) {
         unsafe {
-            match result {
+            let result = match result {
                 Ok(v) => {
-                    sys::napi_resolve_deferred(env, self.deferred, v.into_js(env));
+                    let value = v.into_js(env);
+                    if !value.is_null() {
+                        sys::napi_resolve_deferred(env, self.deferred, value);
+                        return self.release(env);
+                    }
+                    let mut ignored = ptr::null_mut();
+                    sys::napi_get_and_clear_last_exception(env, &mut ignored);
+                    Err(TaskError::new(
+                        "ERR_OFFLOAD_OUTPUT_TOO_LARGE",
+                        "the result could not be handed to JavaScript (larger than a Buffer can be)",
+                    ))
                 }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => {}
                 Err(e) => {
                     let args = [e.code_js(env), e.message_js(env)];
                     let mut global = ptr::null_mut();
@@ -67,6 +81,10 @@ impl Deferred {
                     if sys::napi_call_function(env, global, make_error, 2, args.as_ptr(), &mut err)
                         != sys::Status::napi_ok
                     {
+                        // makeError threw: drop its exception so the rest of the batch can
+                        // still be settled, and reject with the message alone.
+                        let mut ignored = ptr::null_mut();
+                        sys::napi_get_and_clear_last_exception(env, &mut ignored);
                         err = args[1];
                     }
                     sys::napi_reject_deferred(env, self.deferred, err);

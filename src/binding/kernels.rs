@@ -5,7 +5,6 @@
 use napi::bindgen_prelude::{External, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
-use rayon::prelude::*;
 
 use super::errors::{self, Result, out_of_range};
 use super::input::Input;
@@ -14,7 +13,7 @@ use super::value::{TaskError, Value};
 use crate::kernels::compress::{self, Format};
 use crate::kernels::hash::{self, Encoded, Encoding, HashAlgorithm};
 use crate::kernels::{KernelError, UnknownName};
-use crate::pool::CancelToken;
+use crate::pool::{CancelToken, TaskScope};
 
 /// Options for `hash()`, `hmac()` and `hashMany()`.
 #[napi(object, object_to_js = false)]
@@ -217,12 +216,7 @@ pub fn submit_hash_many(
             let _guard = scope
                 .borrow()
                 .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
-            // Running on a pool thread, so rayon spreads the inputs over this same pool.
-            let digests = inputs
-                .par_iter()
-                .map(|i| hash::digest(alg, i.as_slice(), &|| token.is_cancelled()))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(errors::kernel_error)?;
+            let digests = digest_all(alg, &inputs, token).map_err(errors::kernel_error)?;
             Ok(Value::List(
                 digests
                     .into_iter()
@@ -231,6 +225,36 @@ pub fn submit_hash_many(
             ))
         },
     )
+}
+
+/// Digests `inputs` spread over the pool this task runs on. Chunks are rayon scope jobs with
+/// no joins inside, so only this task's thread ever waits, and it is marked as in a task: a
+/// drainer rayon hands it while it waits returns at once instead of running the queue on top
+/// of this task (see `pool::TaskScope`).
+fn digest_all(
+    alg: HashAlgorithm,
+    inputs: &[Input],
+    token: &CancelToken,
+) -> std::result::Result<Vec<Vec<u8>>, KernelError> {
+    let pieces = rayon::current_num_threads() * 4;
+    let chunk = inputs.len().div_ceil(pieces).max(1);
+    let mut out: Vec<Option<std::result::Result<Vec<u8>, KernelError>>> =
+        (0..inputs.len()).map(|_| None).collect();
+    let _scope = TaskScope::enter();
+    rayon::scope(|s| {
+        for (ins, outs) in inputs.chunks(chunk).zip(out.chunks_mut(chunk)) {
+            s.spawn(move |_| {
+                for (input, slot) in ins.iter().zip(outs) {
+                    *slot = Some(hash::digest(alg, input.as_slice(), &|| {
+                        token.is_cancelled()
+                    }));
+                }
+            });
+        }
+    });
+    out.into_iter()
+        .map(|r| r.unwrap_or(Err(KernelError::Cancelled)))
+        .collect()
 }
 
 #[napi]

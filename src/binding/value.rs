@@ -86,15 +86,16 @@ unsafe fn bytes(env: sys::napi_env, v: Vec<u8>) -> sys::napi_value {
                 boxed.cast(),
                 &mut out,
             );
-            if status == sys::Status::napi_ok {
-                return out;
+            if status == sys::Status::napi_no_external_buffers_allowed {
+                // Runtimes with a V8 sandbox refuse external memory and leave it with us: copy.
+                let v = *Box::from_raw(boxed);
+                sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
             }
-            // Runtimes that forbid external buffers (e.g. with a V8 sandbox) get a copy.
-            let v = *Box::from_raw(boxed);
-            sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
-        } else {
-            sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
+            // Any other failure (e.g. longer than the largest Buffer) has already handed the
+            // memory to the finalizer, so it must not be touched here; the caller sees null.
+            return out;
         }
+        sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
     }
     out
 }

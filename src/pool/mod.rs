@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use histogram::Percentiles;
 pub use stats::StatsSnapshot;
 pub use task::{CancelGroup, CancelReason, CancelToken, Outcome, Priority};
+pub use worker::TaskScope;
 
 use queue::PriorityQueue;
 use stats::Stats;

@@ -63,11 +63,13 @@ impl CancelReason {
 pub struct CancelGroup(AtomicBool);
 
 impl CancelGroup {
+    // SeqCst, not Release/Acquire: env teardown stores this flag then reads a borrower count,
+    // while a task raises that count then reads this flag (a store-buffering handshake).
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::Release);
+        self.0.store(true, Ordering::SeqCst);
     }
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        self.0.load(Ordering::SeqCst)
     }
 }
 

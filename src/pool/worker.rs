@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use std::cell::Cell;
+
 use super::task::{CancelReason, CancelToken, Job, Run, TaskCtl};
 use super::{OPEN, Shared, lock};
 
@@ -51,6 +53,15 @@ impl Shared {
     }
 
     fn drain(self: Arc<Self>) {
+        if IN_TASK.get() {
+            // A kernel on this thread is waiting inside rayon (e.g. a par_iter join) and rayon
+            // handed it this job. Draining here would stack the whole queue on top of that task
+            // and hold its result back; give the slot back instead. The queue is not stranded:
+            // this thread's own drainer resumes after its task, and new submissions spawn
+            // drainers again.
+            self.drainers.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
         loop {
             let mut next = self.pop();
             if next.is_none() {
@@ -101,8 +112,10 @@ impl Shared {
     fn pop(&self) -> Option<(Arc<TaskCtl>, Job)> {
         let mut q = lock(&self.queue);
         let next = q.pop()?;
-        self.stats.queued.fetch_sub(1, Ordering::SeqCst);
+        // Busy first: a submitter reading `queued` then `busy` must never see the task gone
+        // from the queue while its drainer still looks idle.
         self.busy.fetch_add(1, Ordering::SeqCst);
+        self.stats.queued.fetch_sub(1, Ordering::SeqCst);
         Some(next)
     }
 
@@ -112,6 +125,7 @@ impl Shared {
     }
 
     fn run_popped(&self, ctl: Arc<TaskCtl>, job: Job) {
+        let _in_task = TaskScope::enter();
         self.stats.record_wait(ctl.enqueued_at.elapsed());
         let token = CancelToken {
             ctl: ctl.clone(),
@@ -147,5 +161,26 @@ impl Shared {
                 w();
             }
         }
+    }
+}
+
+thread_local! {
+    static IN_TASK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread as running task code until dropped. Kernels that fan out with
+/// rayon (whose joins may run other pool jobs while they wait) enter it in every piece of work,
+/// so a drainer job picked up during such a wait returns at once instead of nesting.
+pub struct TaskScope(bool);
+
+impl TaskScope {
+    pub fn enter() -> Self {
+        Self(IN_TASK.replace(true))
+    }
+}
+
+impl Drop for TaskScope {
+    fn drop(&mut self) {
+        IN_TASK.set(self.0);
     }
 }

@@ -17,6 +17,7 @@ use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::ptr;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Where one of the child's standard streams comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,8 +141,9 @@ struct ChildArgs {
     parent_death_signal: c_int,
     parent_pid: libc::pid_t,
     rlimits: Vec<(c_int, libc::rlimit)>,
-    /// Written by the child if it fails before or at `execve`.
-    errno: c_int,
+    /// Written by the child if it fails before or at `execve` (atomic only so the child can
+    /// write it through the shared reference it holds).
+    errno: AtomicI32,
 }
 
 const CHILD_STACK: usize = 64 * 1024;
@@ -219,7 +221,7 @@ pub fn spawn(cmd: &Command) -> Result<libc::pid_t, SpawnError> {
         // SAFETY: always succeeds.
         parent_pid: unsafe { libc::getpid() },
         rlimits: cmd.limits.rlimits(),
-        errno: 0,
+        errno: AtomicI32::new(0),
     };
     let mut stack = vec![0u8; CHILD_STACK];
     // SAFETY: the stack grows down; its top, 16-byte aligned, is inside the allocation.
@@ -246,11 +248,12 @@ pub fn spawn(cmd: &Command) -> Result<libc::pid_t, SpawnError> {
         pid
     };
     drop(stack);
-    if child.errno != 0 {
+    let errno = child.errno.load(Ordering::Relaxed);
+    if errno != 0 {
         // The child exited with 127 without exec'ing; reap it so it leaves no zombie.
         let _ = wait(pid);
         let program = cmd.program.display().to_string();
-        return Err(match child.errno {
+        return Err(match errno {
             libc::ENOENT => SpawnError::NotFound {
                 program,
                 path: program_path.display().to_string(),
@@ -265,17 +268,19 @@ pub fn spawn(cmd: &Command) -> Result<libc::pid_t, SpawnError> {
 /// The child side. Only async-signal-safe libc calls; see the module docs.
 extern "C" fn child_main(arg: *mut c_void) -> c_int {
     /// Records errno for the parent and exits without running any destructor or atexit hook.
-    unsafe fn fail(slot: *mut c_int) -> ! {
-        // SAFETY: `slot` points into the parent's `ChildArgs`.
+    unsafe fn fail(a: &ChildArgs) -> ! {
+        // SAFETY: reading errno and exiting are async-signal-safe.
         unsafe {
             let errno = *libc::__errno_location();
-            *slot = if errno == 0 { libc::EINVAL } else { errno };
+            a.errno.store(
+                if errno == 0 { libc::EINVAL } else { errno },
+                Ordering::Relaxed,
+            );
             libc::_exit(127)
         }
     }
     // SAFETY: `arg` is the parent's `ChildArgs`, alive while the parent is suspended.
     let a = unsafe { &*arg.cast::<ChildArgs>() };
-    let slot = unsafe { &raw mut (*arg.cast::<ChildArgs>()).errno };
     // SAFETY: raw syscalls on prepared data; on any failure we record errno and _exit.
     unsafe {
         // Default dispositions for every signal (SIGKILL/SIGSTOP and glibc's internal ones
@@ -286,7 +291,7 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
             libc::sigaction(sig, &dfl, ptr::null_mut());
         }
         if a.process_group && libc::setpgid(0, 0) != 0 {
-            fail(slot);
+            fail(a);
         }
         if a.parent_death_signal != 0 {
             if libc::prctl(
@@ -294,19 +299,28 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
                 a.parent_death_signal as libc::c_ulong,
             ) != 0
             {
-                fail(slot);
+                fail(a);
             }
             // The parent may have died before the prctl; then nobody would signal us.
             if libc::getppid() != a.parent_pid {
                 libc::_exit(127);
             }
         }
-        for (resource, lim) in &a.rlimits {
-            if libc::setrlimit(*resource as _, lim) != 0 {
-                fail(slot);
+        // A source descriptor below 3 could be overwritten by an earlier dup2 onto 0..2:
+        // move such sources out of the way first.
+        let mut stdio = a.stdio;
+        for source in &mut stdio {
+            if let Stdio::Fd(fd) = *source
+                && fd < 3
+            {
+                let moved = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3);
+                if moved < 0 {
+                    fail(a);
+                }
+                *source = Stdio::Fd(moved);
             }
         }
-        for (target, source) in a.stdio.iter().enumerate() {
+        for (target, source) in stdio.iter().enumerate() {
             let target = target as c_int;
             let fd = match *source {
                 Stdio::Inherit => continue,
@@ -317,32 +331,33 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
                     } else {
                         libc::O_WRONLY
                     };
-                    let flags = mode | libc::O_CLOEXEC;
-                    let fd = libc::open(a.dev_null.as_ptr(), flags);
+                    let fd = libc::open(a.dev_null.as_ptr(), mode | libc::O_CLOEXEC);
                     if fd < 0 {
-                        fail(slot);
+                        fail(a);
                     }
                     fd
                 }
             };
-            if fd == target {
-                // dup2 onto itself keeps FD_CLOEXEC; clear it so the stream survives exec.
-                let flags = libc::fcntl(fd, libc::F_GETFD);
-                libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
-            } else if libc::dup2(fd, target) < 0 {
-                fail(slot);
+            if libc::dup2(fd, target) < 0 {
+                fail(a);
             }
         }
         if let Some(cwd) = &a.cwd
             && libc::chdir(cwd.as_ptr()) != 0
         {
-            fail(slot);
+            fail(a);
+        }
+        // Limits last: a low descriptor or memory limit must not break the setup above.
+        for (resource, lim) in &a.rlimits {
+            if libc::setrlimit(*resource as _, lim) != 0 {
+                fail(a);
+            }
         }
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut());
         libc::execve(a.program.as_ptr(), a.argv.as_ptr(), a.envp.as_ptr());
-        fail(slot)
+        fail(a)
     }
 }
 

@@ -115,6 +115,22 @@ fn limits_apply_in_the_child_only() {
 }
 
 #[test]
+fn a_tight_descriptor_limit_does_not_break_stdio_setup() {
+    // Fill the low descriptors so opening /dev/null for stdin in the child gets one above the
+    // limit; that open must come before the limit is applied. (4, not 3: the dynamic loader
+    // of the exec'd shell needs one descriptor of its own.)
+    let held: Vec<std::fs::File> = (0..8)
+        .map(|_| std::fs::File::open("/dev/null").unwrap())
+        .collect();
+    let mut c = sh("echo ok");
+    c.stdin = Stdio::Null;
+    c.limits.open_files = Some(4);
+    let (out, status) = output(c);
+    assert_eq!((out.as_str(), status.code), ("ok\n", Some(0)));
+    drop(held);
+}
+
+#[test]
 fn a_memory_limit_stops_an_allocation() {
     // The shell must hold 100 MB in one variable; under a 64 MiB address-space cap it cannot.
     let script = "x=$(head -c 100000000 /dev/zero | tr '\\0' x); echo ${#x}";

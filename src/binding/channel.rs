@@ -300,10 +300,16 @@ unsafe fn dispatch(
             slots[i] = slot;
             let (code, value) = match result {
                 Ok(Value::Undefined) => continue,
-                Ok(v) => (None, v.into_js(env)),
+                Ok(v) => match v.into_js(env) {
+                    converted if !converted.is_null() => (None, converted),
+                    _ => {
+                        clear_exception(env);
+                        let e = TaskError::unconvertible();
+                        (Some(e.code_js(env)), e.message_js(env))
+                    }
+                },
                 Err(e) => (Some(e.code_js(env)), e.message_js(env)),
             };
-            clear_exception(env);
             if let Some(code) = code {
                 if !have_codes {
                     have_codes = true;

@@ -55,7 +55,7 @@ impl Deferred {
         make_error: sys::napi_value,
     ) {
         unsafe {
-            let result = match result {
+            let error = match result {
                 Ok(v) => {
                     let value = v.into_js(env);
                     if !value.is_null() {
@@ -64,32 +64,24 @@ impl Deferred {
                     }
                     let mut ignored = ptr::null_mut();
                     sys::napi_get_and_clear_last_exception(env, &mut ignored);
-                    Err(TaskError::new(
-                        "ERR_OFFLOAD_OUTPUT_TOO_LARGE",
-                        "the result could not be handed to JavaScript (larger than a Buffer can be)",
-                    ))
+                    TaskError::unconvertible()
                 }
-                Err(e) => Err(e),
+                Err(e) => e,
             };
-            match result {
-                Ok(()) => {}
-                Err(e) => {
-                    let args = [e.code_js(env), e.message_js(env)];
-                    let mut global = ptr::null_mut();
-                    let mut err = ptr::null_mut();
-                    sys::napi_get_global(env, &mut global);
-                    if sys::napi_call_function(env, global, make_error, 2, args.as_ptr(), &mut err)
-                        != sys::Status::napi_ok
-                    {
-                        // makeError threw: drop its exception so the rest of the batch can
-                        // still be settled, and reject with the message alone.
-                        let mut ignored = ptr::null_mut();
-                        sys::napi_get_and_clear_last_exception(env, &mut ignored);
-                        err = args[1];
-                    }
-                    sys::napi_reject_deferred(env, self.deferred, err);
-                }
+            let args = [error.code_js(env), error.message_js(env)];
+            let mut global = ptr::null_mut();
+            let mut err = ptr::null_mut();
+            sys::napi_get_global(env, &mut global);
+            if sys::napi_call_function(env, global, make_error, 2, args.as_ptr(), &mut err)
+                != sys::Status::napi_ok
+            {
+                // makeError threw: drop its exception so the rest of the batch can still be
+                // settled, and reject with the message alone.
+                let mut ignored = ptr::null_mut();
+                sys::napi_get_and_clear_last_exception(env, &mut ignored);
+                err = args[1];
             }
+            sys::napi_reject_deferred(env, self.deferred, err);
             self.release(env);
         }
     }

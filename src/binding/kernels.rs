@@ -289,7 +289,17 @@ pub fn submit_compress(
         cancellable,
         [&data],
         [input],
-        move |[d], t| compress::compress(fmt, d, level, &|| t.is_cancelled()).map(Value::Bytes),
+        move |[d], t| {
+            let out = compress::compress(fmt, d, level, &|| t.is_cancelled())?;
+            // Node cannot hand back a Buffer longer than this (an incompressible input near
+            // 4 GiB grows past it).
+            if out.len() as f64 > MAX_BUFFER_LENGTH {
+                return Err(KernelError::OutputTooLarge {
+                    limit: MAX_BUFFER_LENGTH as usize,
+                });
+            }
+            Ok(Value::Bytes(out))
+        },
     )
 }
 

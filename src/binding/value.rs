@@ -33,6 +33,14 @@ impl TaskError {
         }
     }
 
+    /// For a result that could not be converted (only one longer than the largest Buffer).
+    pub(crate) fn unconvertible() -> Self {
+        Self::new(
+            "ERR_OFFLOAD_OUTPUT_TOO_LARGE",
+            "the result could not be handed to JavaScript (larger than a Buffer can be)",
+        )
+    }
+
     pub(crate) unsafe fn code_js(&self, env: sys::napi_env) -> sys::napi_value {
         unsafe { string(env, self.code) }
     }

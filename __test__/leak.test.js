@@ -5,6 +5,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Pool, hash } = require('..')
 const { noop } = require('../testing')
+const { gc } = require('./helpers/gc')
 
 test('no RSS growth over 200k tasks', async () => {
   const pool = new Pool({ threads: 2, maxQueue: 20_000, name: 'leak' })
@@ -16,10 +17,10 @@ test('no RSS growth over 200k tasks', async () => {
   }
   // Warm up so allocator pools and JIT settle before the baseline.
   for (let i = 0; i < 10; i++) await batch(10_000)
-  global.gc?.()
+  gc()
   const before = process.memoryUsage().rss
   for (let i = 0; i < 20; i++) await batch(10_000)
-  global.gc?.()
+  gc()
   await new Promise((r) => setTimeout(r, 50))
   const growth = process.memoryUsage().rss - before
   assert.ok(growth < 24 * 1024 * 1024, `RSS grew ${(growth / 1048576).toFixed(1)} MiB over 200k tasks`)

@@ -5,13 +5,9 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
-const v8 = require('node:v8')
-const vm = require('node:vm')
 const { hash, hmac, hashMany, compress } = require('..')
 const { random } = require('./helpers/data')
-
-v8.setFlagsFromString('--expose-gc')
-const gc = vm.runInNewContext('gc')
+const { gc } = require('./helpers/gc')
 
 async function churn(promise) {
   let done = false

@@ -121,11 +121,9 @@ test('abort of a running task stops the work cooperatively', async () => {
   await waitRunning(pool, 1)
   ac.abort()
   await rejectsWith(p, { name: 'AbortError', code: 'ABORT_ERR' })
-  assert.ok(p instanceof Promise)
   // The thread is free again well before the 60 s spin would have ended.
   await noop({ pool, timeout: 5000 })
   assert.equal(pool.stats().cancelled, 1)
-  await assert.rejects(p, AbortError)
 })
 
 test('an already-aborted signal rejects at once, without running', async () => {

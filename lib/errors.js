@@ -67,4 +67,4 @@ function fromTask(code, message) {
   return new OffloadError(code, message)
 }
 
-module.exports = { OffloadError, AbortError, invalidArgType, outOfRange, fromNative, fromTask, withCode }
+module.exports = { OffloadError, AbortError, invalidArgType, outOfRange, fromNative, fromTask }

@@ -1,27 +1,27 @@
 'use strict'
-// Validation of the options every kernel shares: { pool, signal, timeout, priority }.
+// The front half of every kernel call: validate the options every kernel shares
+// ({ pool, signal, timeout, priority }), let the kernel validate its own arguments, submit.
+const { fromNative } = require('./errors')
 const { nativeOf } = require('./pool')
+const { submit } = require('./tasks')
 const { validateOptions, optionalString, optionalSignal, optionalTimeout } = require('./validate')
 
-// Fills and returns { native, signal, timeout, priority, options }, with `options` the caller's
-// object (or an empty one) so kernels can read their own fields from it. Throws on bad input.
-// The result is one reused object, which saves an allocation per call on the hottest path:
-// callers must pass it straight to `tasks.submit` with no user code (getters) running between.
-const scratch = { native: undefined, signal: undefined, timeout: undefined, priority: undefined, options: undefined }
-
-function taskOptions(options) {
-  const opts = validateOptions(options)
-  // Read everything (getters may run user code, even offload calls) before touching `scratch`.
-  const native = nativeOf(opts.pool)
-  const signal = optionalSignal(opts)
-  const timeout = optionalTimeout(opts)
-  const priority = optionalString(opts, 'priority')
-  scratch.native = native
-  scratch.signal = signal
-  scratch.timeout = timeout
-  scratch.priority = priority
-  scratch.options = opts
-  return scratch
+// `prepare(opts)` validates the kernel's arguments and returns [inputs, start], where `start`
+// is as in `tasks.submit`. Kernel arguments are checked first, the shared options last, so
+// nothing the caller controls (a getter) runs between reading them and submitting.
+// Validation failures are returned as rejected promises, never thrown.
+function call(options, prepare, nativeOk = true) {
+  try {
+    const opts = validateOptions(options)
+    const [inputs, start] = prepare(opts)
+    const native = nativeOf(opts.pool)
+    const signal = optionalSignal(opts)
+    const timeout = optionalTimeout(opts)
+    const priority = optionalString(opts, 'priority')
+    return submit(native, signal, timeout, priority, inputs, start, nativeOk)
+  } catch (err) {
+    return Promise.reject(fromNative(err))
+  }
 }
 
-module.exports = { taskOptions }
+module.exports = { call }

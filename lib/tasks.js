@@ -127,14 +127,13 @@ function release(slot) {
 }
 
 // Starts a task: `start(native, slot, priority, cancellable)` submits it and returns the
-// pool's task id, or the promise itself when `slot` is NATIVE_PROMISE. `task` holds the
-// validated common options; `nativeOk` is false for kernels whose inputs the binding cannot
+// pool's task id, or the promise itself when `slot` is NATIVE_PROMISE. `inputs` are kept alive
+// while JS tracks the task; `nativeOk` is false for kernels whose inputs the binding cannot
 // hold itself (hashMany). Always returns a promise.
-function submit(task, inputs, start, nativeOk = true) {
-  const { native, signal, timeout } = task
+function submit(native, signal, timeout, priority, inputs, start, nativeOk) {
   if (signal === undefined && timeout === undefined && nativeOk) {
     try {
-      return start(native, NATIVE_PROMISE, task.priority, false)
+      return start(native, NATIVE_PROMISE, priority, false)
     } catch (err) {
       return Promise.reject(fromNative(err))
     }
@@ -145,7 +144,7 @@ function submit(task, inputs, start, nativeOk = true) {
   const slot = reserve()
   let taskId
   try {
-    taskId = start(native, slot, task.priority, signal !== undefined || timeout !== undefined)
+    taskId = start(native, slot, priority, signal !== undefined || timeout !== undefined)
   } catch (err) {
     release(slot)
     return Promise.reject(fromNative(err))

@@ -4,6 +4,8 @@
 
 pub mod kernels;
 pub mod pool;
+// Fork-free spawning uses Linux's clone and prctl.
+#[cfg(target_os = "linux")]
 pub mod process;
 
 // napi-derive registers nothing under cfg(test), so the binding is left out of unit tests;

@@ -56,6 +56,18 @@ fn algorithm(name: &str) -> Result<HashAlgorithm> {
     parse_name("argument 'algorithm'", &all, name)
 }
 
+fn hmac_algorithm(name: &str) -> Result<HashAlgorithm> {
+    let hmac: Vec<&str> = HashAlgorithm::ALL
+        .iter()
+        .filter(|a| a.supports_hmac())
+        .map(|a| a.name())
+        .collect();
+    match algorithm(name)? {
+        alg if alg.supports_hmac() => Ok(alg),
+        _ => Err(errors::one_of("argument 'algorithm' for hmac", &hmac, name)),
+    }
+}
+
 fn encoding(options: Option<HashOptions>) -> Result<Encoding> {
     match options.and_then(|o| o.encoding) {
         None => Ok(Encoding::Buffer),
@@ -83,7 +95,26 @@ fn encoded(e: Encoded) -> Value {
 }
 
 impl NativePool {
-    /// Runs `f` over borrowed `inputs` unless the environment that owns them is gone.
+    /// Wraps kernel work so it runs only while the environment owning its borrowed inputs is
+    /// alive (see `channel::BorrowGuard`), and maps kernel errors to task errors.
+    fn guarded<F>(
+        &self,
+        f: F,
+    ) -> impl FnOnce(&CancelToken) -> std::result::Result<Value, TaskError> + Send + 'static
+    where
+        F: FnOnce(&CancelToken) -> std::result::Result<Value, KernelError> + Send + 'static,
+    {
+        let scope = self.scope.clone();
+        move |token: &CancelToken| {
+            let _guard = scope
+                .borrow()
+                .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
+            f(token).map_err(errors::kernel_error)
+        }
+    }
+
+    /// Submits `f` over borrowed `inputs`; `values` are the JS objects they were read from,
+    /// held alive until the task settles when the binding settles the promise itself.
     fn run_kernel<const N: usize>(
         &self,
         env: &Env,
@@ -96,22 +127,9 @@ impl NativePool {
         + Send
         + 'static,
     ) -> Result<Unknown<'static>> {
-        let scope = self.scope.clone();
         let keep = values.map(|v| v.raw());
-        self.submit(
-            env.raw(),
-            slot,
-            &keep,
-            priority,
-            cancellable,
-            move |token: &CancelToken| {
-                let _guard = scope
-                    .borrow()
-                    .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
-                let slices = inputs.each_ref().map(Input::as_slice);
-                f(&slices, token).map_err(errors::kernel_error)
-            },
-        )
+        let work = self.guarded(move |token| f(&inputs.each_ref().map(Input::as_slice), token));
+        self.submit(env.raw(), slot, &keep, priority, cancellable, work)
     }
 }
 
@@ -155,19 +173,7 @@ pub fn submit_hmac(
     priority: Option<String>,
     cancellable: bool,
 ) -> Result<Unknown<'static>> {
-    let alg = self::algorithm(&algorithm)?;
-    if !alg.supports_hmac() {
-        let all: Vec<&str> = HashAlgorithm::ALL
-            .iter()
-            .filter(|a| a.supports_hmac())
-            .map(|a| a.name())
-            .collect();
-        return Err(errors::one_of(
-            "argument 'algorithm' for hmac",
-            &all,
-            &algorithm,
-        ));
-    }
+    let alg = hmac_algorithm(&algorithm)?;
     let enc = encoding(options)?;
     let key_value = key;
     let key = Input::from_js(env.raw(), &key_value, "key")?;
@@ -204,27 +210,13 @@ pub fn submit_hash_many(
         .enumerate()
         .map(|(i, d)| Input::from_js(env.raw(), d, &format!("datas[{i}]")))
         .collect::<Result<Vec<_>>>()?;
-    let scope = pool.scope.clone();
+    let work = pool.guarded(move |token| {
+        let digests = digest_all(alg, &inputs, token)?;
+        let encoded = digests.into_iter().map(|d| encoded(hash::encode(d, enc)));
+        Ok(Value::List(encoded.collect()))
+    });
     // The JS layer keeps the inputs of hashMany alive (it always passes a slot).
-    pool.submit(
-        env.raw(),
-        slot,
-        &[],
-        priority,
-        cancellable,
-        move |token: &CancelToken| {
-            let _guard = scope
-                .borrow()
-                .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
-            let digests = digest_all(alg, &inputs, token).map_err(errors::kernel_error)?;
-            Ok(Value::List(
-                digests
-                    .into_iter()
-                    .map(|d| encoded(hash::encode(d, enc)))
-                    .collect(),
-            ))
-        },
-    )
+    pool.submit(env.raw(), slot, &[], priority, cancellable, work)
 }
 
 /// Digests `inputs` spread over the pool this task runs on. Chunks are rayon scope jobs with

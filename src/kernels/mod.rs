@@ -87,6 +87,27 @@ pub(crate) mod test_util {
         out
     }
 
+    /// Pipes `input` through a system tool; `None` if it is missing or fails, so cross-checks
+    /// against independent implementations skip where the tool is not installed.
+    pub fn pipe_through(cmd: &str, args: &[&str], input: &[u8]) -> Option<Vec<u8>> {
+        use std::io::Write as _;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(cmd)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .ok()?;
+        let mut stdin = child.stdin.take()?;
+        let input = input.to_vec();
+        // Written from another thread: a tool that streams could otherwise fill the stdout
+        // pipe while we block writing its stdin.
+        let writer = std::thread::spawn(move || stdin.write_all(&input));
+        let out = child.wait_with_output().ok()?;
+        writer.join().ok()?.ok()?;
+        out.status.success().then_some(out.stdout)
+    }
+
     /// Realistic, moderately compressible log text of about `len` bytes.
     pub fn log_text(len: usize) -> Vec<u8> {
         let r = random_bytes(len / 16 + 64, 7);

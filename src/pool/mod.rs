@@ -253,10 +253,6 @@ impl Pool {
         }
     }
 
-    pub fn is_open(&self) -> bool {
-        self.shared.state.load(Ordering::SeqCst) == OPEN
-    }
-
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot(self.shared.config.threads)
     }

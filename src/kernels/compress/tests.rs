@@ -1,6 +1,6 @@
 use super::decode::{Sink, decode};
 use super::*;
-use crate::kernels::test_util::{ALWAYS, NEVER, log_text, random_bytes};
+use crate::kernels::test_util::{ALWAYS, NEVER, log_text, pipe_through, random_bytes};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const MIB: usize = 1 << 20;
@@ -399,22 +399,7 @@ fn cancellation() {
 /// Interoperability with the reference CLIs, when installed.
 #[test]
 fn interoperates_with_system_tools() {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
-    let pipe = |cmd: &str, args: &[&str], input: &[u8]| -> Option<Vec<u8>> {
-        let mut child = Command::new(cmd)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .ok()?;
-        let mut stdin = child.stdin.take()?;
-        let input = input.to_vec();
-        let writer = std::thread::spawn(move || stdin.write_all(&input));
-        let out = child.wait_with_output().ok()?;
-        writer.join().ok()?.ok()?;
-        out.status.success().then_some(out.stdout)
-    };
+    let pipe = pipe_through;
     let text = log_text(300_000);
     let tools = [
         (Format::Gzip, "gzip"),

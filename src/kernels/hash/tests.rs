@@ -1,5 +1,5 @@
 use super::*;
-use crate::kernels::test_util::{ALWAYS, NEVER, random_bytes};
+use crate::kernels::test_util::{ALWAYS, NEVER, pipe_through, random_bytes};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn hex_digest(alg: HashAlgorithm, data: &[u8]) -> String {
@@ -217,25 +217,11 @@ fn cancellation() {
 /// Cross-check against independent implementations when they are installed.
 #[test]
 fn matches_system_tools() {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
     let data = random_bytes(CHUNK + 12345, 3);
     let run = |cmd: &str, args: &[&str]| -> Option<String> {
-        let mut child = Command::new(cmd)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .ok()?;
-        child.stdin.take()?.write_all(&data).ok()?;
-        let out = child.wait_with_output().ok()?;
-        out.status.success().then(|| {
-            String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_owned()
-        })
+        let out = pipe_through(cmd, args, &data)?;
+        let text = String::from_utf8_lossy(&out);
+        Some(text.split_whitespace().next().unwrap_or("").to_owned())
     };
     let py =
         "import hashlib,sys; print(hashlib.new(sys.argv[1], sys.stdin.buffer.read()).hexdigest())";

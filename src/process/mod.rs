@@ -1,15 +1,30 @@
-//! Subprocesses without `fork`: the core of the subprocess supervisor (issue 3, in progress).
+//! The subprocess supervisor: children started without `fork`, watched without blocking.
 //!
-//! This module is plain Rust. So far it holds the process-creation primitive ([`spawn`]) and the
-//! long-lived spawner thread ([`Spawner`]) that owns every child, so that a parent-death signal
-//! fires when the whole process dies rather than when some short-lived thread exits. The
-//! supervisor (pipes, timeouts, kill escalation, admission) and its Node binding build on it.
+//! Plain Rust, no Node. [`spawn`] creates a process with `clone(CLONE_VM | CLONE_VFORK)`, so its
+//! cost does not grow with the parent's heap. Every child is created on one long-lived spawner
+//! thread (so its parent-death signal fires only when the whole process dies) and watched by
+//! one tokio thread (pipes, pidfd exit notification, timers). A [`Supervisor`] bounds how many
+//! children run and wait, applies timeouts with escalation from the kill signal to SIGKILL,
+//! kills whole process trees, caps captured output and reports resource usage from `wait4`.
 
+mod child;
+mod lifecycle;
+mod pipe;
+mod runtime;
 mod spawn;
 mod spawner;
+mod supervisor;
 
-pub use spawn::{Command, ExitStatus, Limits, SpawnError, Stdio, spawn, wait};
+pub use child::{Child, Input, Output, Report, Spec, Stream};
+pub use pipe::Source;
+pub use spawn::{Command, ExitStatus, Limits, SpawnError, Stdio, spawn, try_wait, wait};
 pub use spawner::Spawner;
+pub use supervisor::{
+    Owner, ProcessStats, Supervisor, SupervisorConfig, SupervisorError, global_stats,
+};
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod supervisor_tests;

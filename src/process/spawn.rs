@@ -35,7 +35,7 @@ pub enum Stdio {
 pub struct Limits {
     /// Address space (`RLIMIT_AS`), bytes.
     pub memory_bytes: Option<u64>,
-    /// CPU time (`RLIMIT_CPU`), seconds; the child gets SIGXCPU, then SIGKILL.
+    /// CPU time (`RLIMIT_CPU`), seconds; the child gets SIGXCPU, then SIGKILL a second later.
     pub cpu_seconds: Option<u64>,
     /// Open file descriptors (`RLIMIT_NOFILE`).
     pub open_files: Option<u64>,
@@ -58,9 +58,16 @@ impl Limits {
             .into_iter()
             .filter_map(|(resource, v)| {
                 v.map(|v| {
+                    // A CPU hard limit one second above the soft one: SIGXCPU (which names the
+                    // cause) arrives first, and SIGKILL only if the child ignores it.
+                    let max = if resource == libc::RLIMIT_CPU {
+                        v.saturating_add(1)
+                    } else {
+                        v
+                    };
                     let lim = libc::rlimit {
                         rlim_cur: v,
-                        rlim_max: v,
+                        rlim_max: max,
                     };
                     (resource as c_int, lim)
                 })
@@ -117,6 +124,10 @@ pub enum SpawnError {
     Exec { program: String, errno: i32 },
     #[error("could not create the process: {}", std::io::Error::from_raw_os_error(*.0))]
     Clone(i32),
+    #[error("could not set up the child's stdio: {}", std::io::Error::from_raw_os_error(*.0))]
+    Stdio(i32),
+    #[error("the supervisor failed internally; the child's state is unknown")]
+    Internal,
 }
 
 /// How a child ended, with its resource usage.
@@ -363,26 +374,40 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
 
 /// Blocks until `pid` exits; returns how, with its resource usage (from `wait4`).
 pub fn wait(pid: libc::pid_t) -> std::io::Result<ExitStatus> {
+    loop {
+        if let Some(status) = wait4(pid, 0)? {
+            return Ok(status);
+        }
+    }
+}
+
+/// Reaps `pid` if it has exited, without blocking.
+pub fn try_wait(pid: libc::pid_t) -> std::io::Result<Option<ExitStatus>> {
+    wait4(pid, libc::WNOHANG)
+}
+
+fn wait4(pid: libc::pid_t, flags: c_int) -> std::io::Result<Option<ExitStatus>> {
     let mut status = 0;
     // SAFETY: plain syscall with valid out-pointers.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: as above.
-        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if r == pid {
-            break;
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
+    // SAFETY: as above.
+    match unsafe { libc::wait4(pid, &mut status, flags, &mut usage) } {
+        0 => return Ok(None),
+        r if r == pid => {}
+        _ => {
+            let err = std::io::Error::last_os_error();
+            if err.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(None);
+            }
             return Err(err);
         }
     }
     let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
-    Ok(ExitStatus {
+    Ok(Some(ExitStatus {
         code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
         signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
         max_rss_bytes: usage.ru_maxrss as u64 * 1024,
         user_cpu_us: micros(usage.ru_utime),
         system_cpu_us: micros(usage.ru_stime),
-    })
+    }))
 }

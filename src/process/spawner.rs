@@ -12,7 +12,7 @@ use std::thread;
 
 use super::spawn::{Command, SpawnError, spawn};
 
-type Reply = Sender<Result<libc::pid_t, SpawnError>>;
+type Reply = Box<dyn FnOnce(Result<libc::pid_t, SpawnError>) + Send>;
 
 pub struct Spawner {
     requests: Mutex<Sender<(Command, Reply)>>,
@@ -27,7 +27,7 @@ impl Spawner {
             .name("offload-spawner".into())
             .spawn(move || {
                 for (cmd, reply) in rx {
-                    let _ = reply.send(spawn(&cmd));
+                    reply(spawn(&cmd));
                 }
             })?;
         Ok(Self {
@@ -35,17 +35,27 @@ impl Spawner {
         })
     }
 
-    /// Spawns `cmd` on the spawner thread and waits for the result (a few microseconds).
-    pub fn spawn(&self, cmd: Command) -> Result<libc::pid_t, SpawnError> {
-        let (tx, rx) = mpsc::channel();
+    /// Spawns `cmd` on the spawner thread; `reply` runs there with the outcome.
+    pub fn request(&self, cmd: Command, reply: Reply) {
         let sent = self
             .requests
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .send((cmd, tx));
-        if sent.is_err() {
-            return Err(SpawnError::Clone(libc::EAGAIN));
+            .send((cmd, reply));
+        if let Err(mpsc::SendError((_, reply))) = sent {
+            reply(Err(SpawnError::Clone(libc::EAGAIN)));
         }
+    }
+
+    /// Spawns `cmd` on the spawner thread and waits for the result (a few microseconds).
+    pub fn spawn(&self, cmd: Command) -> Result<libc::pid_t, SpawnError> {
+        let (tx, rx) = mpsc::channel();
+        self.request(
+            cmd,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
         rx.recv().unwrap_or(Err(SpawnError::Clone(libc::EAGAIN)))
     }
 }

@@ -1,0 +1,293 @@
+//! A supervised child: what to run ([`Spec`]), the handle callers keep ([`Child`]) and how it
+//! ended ([`Report`]).
+//!
+//! The handle and the child's lifecycle task (see `lifecycle.rs`) share one [`Inner`]. Signals
+//! are sent under its state lock, and the lifecycle task marks the child exited under that
+//! same lock *before* reaping it, so a signal can never reach a recycled pid: until the
+//! zombie is reaped its pid, and the process group named after it, cannot be reused.
+
+use std::ffi::c_int;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::pipe::{Reader, Source, Writer};
+use super::runtime::Services;
+use super::spawn::{Command, ExitStatus, SpawnError};
+
+/// The child's stdin.
+pub enum Input {
+    /// `/dev/null`.
+    Null,
+    /// The parent's stdin.
+    Inherit,
+    /// A pipe written with [`Child::write`] and closed with [`Child::close_stdin`].
+    Pipe,
+    /// A pipe that is fed these bytes and then closed.
+    Bytes(Box<dyn Source>),
+}
+
+/// What happens to the child's stdout or stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// `/dev/null`.
+    Ignore,
+    /// The parent's own stream.
+    Inherit,
+    /// Collected into the [`Report`], up to `max_buffer` bytes.
+    Capture,
+    /// A pipe read with [`Child::read`].
+    Stream,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Everything about one child, fixed before it is admitted.
+pub struct Spec {
+    /// Program, arguments, environment, cwd and limits; its stdio and process-group fields
+    /// are filled in from the fields below.
+    pub command: Command,
+    pub stdin: Input,
+    pub stdout: Output,
+    pub stderr: Output,
+    /// Captured bytes kept per stream; one more kills the child and truncates the capture.
+    pub max_buffer: usize,
+    /// Drop one trailing `\n` (or `\r\n`) from captured output.
+    pub strip_final_newline: bool,
+    /// Run time allowed after the spawn; then `kill_signal`, then SIGKILL.
+    pub timeout: Option<Duration>,
+    pub kill_signal: c_int,
+    /// Wait between `kill_signal` and SIGKILL; `None` never escalates.
+    pub force_kill_after: Option<Duration>,
+    /// Give the child its own process group and signal the whole group.
+    pub kill_tree: bool,
+}
+
+impl Spec {
+    pub fn new(command: Command) -> Self {
+        Self {
+            command,
+            stdin: Input::Null,
+            stdout: Output::Capture,
+            stderr: Output::Capture,
+            max_buffer: 100 * 1024 * 1024,
+            strip_final_newline: false,
+            timeout: None,
+            kill_signal: libc::SIGTERM,
+            force_kill_after: Some(Duration::from_secs(2)),
+            kill_tree: true,
+        }
+    }
+}
+
+/// How a child ended (or why it never started).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub pid: Option<libc::pid_t>,
+    /// `None` if the child never ran.
+    pub status: Option<ExitStatus>,
+    pub spawn_error: Option<SpawnError>,
+    /// Captured output, for streams in [`Output::Capture`] mode.
+    pub stdout: Option<Vec<u8>>,
+    pub stderr: Option<Vec<u8>>,
+    /// From the spawn to the end of the child (its output drained).
+    pub duration: Duration,
+    pub timed_out: bool,
+    /// Stopped by [`Child::cancel`] (an abort), or before it was admitted.
+    pub cancelled: bool,
+    /// The supervisor signalled it (kill, timeout, abort or maxBuffer).
+    pub killed: bool,
+    pub max_buffer_exceeded: Option<Stream>,
+    /// The resource limit that most likely ended it (`"cpuSeconds"`, `"fileSizeBytes"`,
+    /// `"memoryBytes"`).
+    pub killed_by_limit: Option<&'static str>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Waiting for admission or being spawned.
+    Pending,
+    Running(libc::pid_t),
+    /// Exited (possibly not yet reaped); no more signals.
+    Exited,
+}
+
+pub(crate) struct State {
+    pub(crate) phase: Phase,
+    pub(crate) cancelled: bool,
+    pub(crate) killed: bool,
+    /// A signal asked for while pending, sent once the child runs.
+    pub(crate) pending_signal: Option<c_int>,
+    /// Arm the SIGKILL escalation timer (the lifecycle task reads and clears it).
+    pub(crate) escalate: bool,
+    pub(crate) max_buffer_exceeded: Option<Stream>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) id: u64,
+    pub(crate) services: Arc<Services>,
+    pub(crate) kill_signal: c_int,
+    pub(crate) kill_tree: bool,
+    pub(crate) state: Mutex<State>,
+    /// Wakes the lifecycle task after a state change it must act on.
+    pub(crate) wake: Notify,
+    pub(crate) stdin: tokio::sync::Mutex<Option<Writer>>,
+    pub(crate) stdout: tokio::sync::Mutex<Option<Reader>>,
+    pub(crate) stderr: tokio::sync::Mutex<Option<Reader>>,
+}
+
+impl Inner {
+    pub(crate) fn new(id: u64, services: Arc<Services>, spec: &Spec) -> Self {
+        Self {
+            id,
+            services,
+            kill_signal: spec.kill_signal,
+            kill_tree: spec.kill_tree,
+            state: Mutex::new(State {
+                phase: Phase::Pending,
+                cancelled: false,
+                killed: false,
+                pending_signal: None,
+                escalate: false,
+                max_buffer_exceeded: None,
+            }),
+            wake: Notify::new(),
+            stdin: tokio::sync::Mutex::new(None),
+            stdout: tokio::sync::Mutex::new(None),
+            stderr: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends `sig` to the child (its group with `kill_tree`), or remembers it while the child
+    /// is pending. `escalate` arms the SIGKILL timer. False once the child has exited.
+    pub(crate) fn signal(&self, st: &mut State, sig: c_int, escalate: bool) -> bool {
+        let sent = match st.phase {
+            Phase::Exited => return false,
+            Phase::Pending => {
+                st.pending_signal = Some(sig);
+                true
+            }
+            Phase::Running(pid) => {
+                let target = if self.kill_tree { -pid } else { pid };
+                // SAFETY: the pid is unreaped (see the module docs), so it is still ours.
+                unsafe { libc::kill(target, sig) == 0 }
+            }
+        };
+        st.killed |= sig != 0;
+        if escalate && sig != libc::SIGKILL && sig != 0 {
+            st.escalate = true;
+        }
+        self.wake.notify_one();
+        sent
+    }
+
+    /// Stops capturing into `which` and kills the child: it wrote more than `max_buffer`.
+    pub(crate) fn exceeded(&self, which: Stream) {
+        let mut st = self.lock();
+        st.max_buffer_exceeded.get_or_insert(which);
+        self.signal(&mut st, self.kill_signal, true);
+    }
+}
+
+/// The caller's handle on a supervised child. Dropping it does not stop the child.
+#[derive(Clone)]
+pub struct Child(pub(crate) Arc<Inner>);
+
+impl Child {
+    /// The child's pid once it has been spawned.
+    pub fn pid(&self) -> Option<libc::pid_t> {
+        match self.0.lock().phase {
+            Phase::Running(pid) => Some(pid),
+            _ => None,
+        }
+    }
+
+    /// Sends `signal` (to the whole tree with `kill_tree`), escalating to SIGKILL after
+    /// `force_kill_after`. A child still queued is withdrawn and never runs. False if it had
+    /// already exited.
+    pub fn kill(&self, signal: c_int) -> bool {
+        let mut st = self.0.lock();
+        self.0.signal(&mut st, signal, true)
+    }
+
+    /// Aborts: like [`kill`](Self::kill) with the spec's `kill_signal`, and the report says
+    /// `cancelled`.
+    pub fn cancel(&self) {
+        let mut st = self.0.lock();
+        if st.phase != Phase::Exited {
+            st.cancelled = true;
+            self.0.signal(&mut st, self.0.kill_signal, true);
+        }
+    }
+
+    /// SIGKILL at once, for teardown.
+    pub(crate) fn terminate(&self) {
+        let mut st = self.0.lock();
+        if st.phase != Phase::Exited {
+            st.cancelled = true;
+            self.0.signal(&mut st, libc::SIGKILL, false);
+        }
+    }
+
+    /// Reads the next chunk of a [`Output::Stream`] stream; `done` gets `None` at its end
+    /// (at once if the stream is not piped).
+    pub fn read<F>(&self, which: Stream, done: F)
+    where
+        F: FnOnce(io::Result<Option<Vec<u8>>>) + Send + 'static,
+    {
+        let inner = self.0.clone();
+        self.0.services.run(async move {
+            let stream = match which {
+                Stream::Stdout => &inner.stdout,
+                Stream::Stderr => &inner.stderr,
+            };
+            let mut reader = stream.lock().await;
+            let result = match reader.as_ref() {
+                Some(r) => r.chunk().await,
+                None => Ok(None),
+            };
+            if !matches!(result, Ok(Some(_))) {
+                reader.take(); // closes our end at EOF or on error
+            }
+            drop(reader);
+            done(result);
+        });
+    }
+
+    /// Writes `src` to an [`Input::Pipe`] stdin, after any earlier write. `EPIPE` if the child
+    /// closed it (or exited).
+    pub fn write<F>(&self, src: Box<dyn Source>, done: F)
+    where
+        F: FnOnce(io::Result<()>) + Send + 'static,
+    {
+        let inner = self.0.clone();
+        self.0.services.run(async move {
+            let writer = inner.stdin.lock().await;
+            let result = match writer.as_ref() {
+                Some(w) => w.write_all(&*src).await,
+                None => Err(io::Error::from_raw_os_error(libc::EPIPE)),
+            };
+            drop(writer);
+            drop(src);
+            done(result);
+        });
+    }
+
+    /// Closes stdin once earlier writes are done, so the child sees end of file.
+    pub fn close_stdin(&self) {
+        let inner = self.0.clone();
+        self.0.services.run(async move {
+            inner.stdin.lock().await.take();
+        });
+    }
+}

@@ -1,0 +1,405 @@
+//! The life of one child, as a single task on the I/O runtime: wait for admission, spawn
+//! (on the spawner thread), feed stdin, capture output, enforce the timeout and the SIGKILL
+//! escalation, reap with `wait4`, report.
+//!
+//! Exit is observed through a pidfd, which becomes readable when the child is a zombie; the
+//! child is reaped only after it has been marked exited (see `child.rs`). With `kill_tree`,
+//! whatever the child leaves running in its process group is SIGKILLed at that moment, so no
+//! grandchild can hold a pipe open and keep the call waiting. Output is drained after the
+//! exit; the timeout still applies while draining, for trees that escaped the group.
+
+use std::ffi::c_int;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::Interest;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep, sleep_until};
+
+use super::child::{Inner, Input, Output, Phase, Report, Spec, Stream};
+use super::pipe::{Reader, Writer, pipe, register};
+use super::spawn::{Command, ExitStatus, Limits, SpawnError, Stdio, try_wait};
+use super::supervisor::Shared;
+
+/// Waits for admission (if queued), runs the child and accounts for it.
+pub(crate) async fn run(
+    shared: &Arc<Shared>,
+    inner: &Arc<Inner>,
+    spec: Spec,
+    admitted: Option<oneshot::Receiver<()>>,
+) -> Report {
+    let admitted = match admitted {
+        Some(rx) => admission(shared, inner, rx).await,
+        None => true,
+    };
+    let report = match admitted {
+        false => {
+            let mut st = inner.lock();
+            st.phase = Phase::Exited;
+            Report {
+                cancelled: st.cancelled,
+                killed: st.killed,
+                ..Report::default()
+            }
+        }
+        true => supervise(inner, spec, Slot(shared)).await,
+    };
+    shared.finished(&report, report.status.is_some());
+    report
+}
+
+/// A running slot, given back when dropped (also if the task unwinds).
+struct Slot<'a>(&'a Shared);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+/// True once admitted; false if the child was cancelled or killed while queued.
+async fn admission(shared: &Shared, inner: &Inner, mut rx: oneshot::Receiver<()>) -> bool {
+    loop {
+        tokio::select! {
+            r = &mut rx => return r.is_ok(),
+            () = inner.wake.notified() => {
+                let stop = {
+                    let st = inner.lock();
+                    st.cancelled || st.pending_signal.is_some()
+                };
+                if !stop {
+                    continue;
+                }
+                if !shared.withdraw(inner.id) && rx.await.is_ok() {
+                    shared.release(); // admitted in the meantime: hand the slot on
+                }
+                return false;
+            }
+        }
+    }
+}
+
+/// The parent's ends of the child's pipes, plus the child's ends (closed after the spawn).
+#[derive(Default)]
+struct Pipes {
+    stdin: Option<OwnedFd>,
+    stdout: Option<OwnedFd>,
+    stderr: Option<OwnedFd>,
+    child_ends: Vec<OwnedFd>,
+}
+
+fn plumb(spec: &Spec, cmd: &mut Command) -> std::io::Result<Pipes> {
+    let mut p = Pipes::default();
+    cmd.stdin = match spec.stdin {
+        Input::Null => Stdio::Null,
+        Input::Inherit => Stdio::Inherit,
+        Input::Pipe | Input::Bytes(_) => {
+            let (read, write) = pipe()?;
+            let fd = Stdio::Fd(read.as_raw_fd());
+            p.child_ends.push(read);
+            p.stdin = Some(write);
+            fd
+        }
+    };
+    for (mode, target, parent) in [
+        (spec.stdout, &mut cmd.stdout, &mut p.stdout),
+        (spec.stderr, &mut cmd.stderr, &mut p.stderr),
+    ] {
+        *target = match mode {
+            Output::Ignore => Stdio::Null,
+            Output::Inherit => Stdio::Inherit,
+            Output::Capture | Output::Stream => {
+                let (read, write) = pipe()?;
+                let fd = Stdio::Fd(write.as_raw_fd());
+                p.child_ends.push(write);
+                *parent = Some(read);
+                fd
+            }
+        };
+    }
+    Ok(p)
+}
+
+async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report {
+    let started = Instant::now();
+    let mut report = Report::default();
+    let mut cmd = std::mem::replace(&mut spec.command, Command::new(""));
+    let limits = cmd.limits.clone();
+    cmd.process_group = spec.kill_tree;
+    cmd.parent_death_signal = Some(libc::SIGKILL);
+    let spawned = match plumb(&spec, &mut cmd) {
+        Err(e) => Err((
+            SpawnError::Stdio(e.raw_os_error().unwrap_or(libc::EIO)),
+            Pipes::default(),
+        )),
+        Ok(pipes) => {
+            let (tx, rx) = oneshot::channel();
+            inner.services.spawner.request(
+                cmd,
+                Box::new(move |r| {
+                    let _ = tx.send(r);
+                }),
+            );
+            match rx.await.unwrap_or(Err(SpawnError::Internal)) {
+                Ok(pid) => Ok((pid, pipes)),
+                Err(e) => Err((e, pipes)),
+            }
+        }
+    };
+    let (pid, mut pipes) = match spawned {
+        Ok(ok) => ok,
+        Err((e, _pipes)) => {
+            inner.lock().phase = Phase::Exited;
+            report.spawn_error = Some(e);
+            return report;
+        }
+    };
+    pipes.child_ends.clear();
+    slot.0.started();
+    report.pid = Some(pid);
+    let pending = {
+        let mut st = inner.lock();
+        st.phase = Phase::Running(pid);
+        st.pending_signal.take()
+    };
+    if let Some(sig) = pending {
+        let mut st = inner.lock();
+        inner.signal(&mut st, sig, true);
+    }
+
+    let (stop, stopped) = watch::channel(false);
+    let mut captures: [Option<JoinHandle<Vec<u8>>>; 2] = [None, None];
+    for (i, (mode, fd, which)) in [
+        (spec.stdout, pipes.stdout.take(), Stream::Stdout),
+        (spec.stderr, pipes.stderr.take(), Stream::Stderr),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let Some(reader) = fd.and_then(|fd| Reader::new(fd).ok()) else {
+            continue;
+        };
+        if mode == Output::Capture {
+            let task = capture(
+                inner.clone(),
+                reader,
+                which,
+                spec.max_buffer,
+                stopped.clone(),
+            );
+            captures[i] = Some(tokio::spawn(task));
+        } else if which == Stream::Stdout {
+            *inner.stdout.lock().await = Some(reader);
+        } else {
+            *inner.stderr.lock().await = Some(reader);
+        }
+    }
+    let writer = pipes.stdin.take().and_then(|fd| Writer::new(fd).ok());
+    let feeder = match (std::mem::replace(&mut spec.stdin, Input::Null), writer) {
+        (Input::Bytes(src), Some(w)) => Some(tokio::spawn(async move {
+            // EPIPE only means the child did not read all of its input.
+            let _ = w.write_all(&*src).await;
+        })),
+        (_, w) => {
+            *inner.stdin.lock().await = w;
+            None
+        }
+    };
+
+    let deadline = spec.timeout.map(|t| started + t);
+    watch_until_exit(inner, &spec, pid, deadline, &mut report).await;
+    {
+        let mut st = inner.lock();
+        st.phase = Phase::Exited;
+        if spec.kill_tree {
+            // SAFETY: the group is named after our unreaped child, so it is still ours.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+    }
+    let status = reap(pid).await;
+    drop(slot);
+    if let Some(f) = feeder {
+        f.abort();
+        let _ = f.await;
+    }
+
+    let [out, err] = captures;
+    let mut drain = pin!(async { (join(out).await, join(err).await) });
+    let (out, err) = tokio::select! {
+        outputs = &mut drain => outputs,
+        () = sleep_until(deadline.unwrap_or(started)), if deadline.is_some() && !report.timed_out => {
+            report.timed_out = true;
+            let _ = stop.send(true);
+            drain.await
+        }
+    };
+    let strip = |o: Option<Vec<u8>>| {
+        o.map(|v| {
+            if spec.strip_final_newline {
+                strip_newline(v)
+            } else {
+                v
+            }
+        })
+    };
+    report.stdout = strip(out);
+    report.stderr = strip(err);
+
+    let st = inner.lock();
+    report.cancelled = st.cancelled;
+    report.killed = st.killed;
+    report.max_buffer_exceeded = st.max_buffer_exceeded;
+    report.killed_by_limit = limit_hit(&status, &limits, st.killed);
+    report.status = Some(status);
+    report.duration = started.elapsed();
+    report
+}
+
+/// Waits for the child to exit while enforcing the timeout and the SIGKILL escalation.
+async fn watch_until_exit(
+    inner: &Inner,
+    spec: &Spec,
+    pid: libc::pid_t,
+    deadline: Option<Instant>,
+    report: &mut Report,
+) {
+    let mut exited = pin!(exit(pid));
+    let mut escalate_at: Option<Instant> = None;
+    loop {
+        if std::mem::take(&mut inner.lock().escalate) && escalate_at.is_none() {
+            escalate_at = spec.force_kill_after.map(|after| Instant::now() + after);
+        }
+        let now = Instant::now();
+        tokio::select! {
+            () = &mut exited => return,
+            () = sleep_until(deadline.unwrap_or(now)), if deadline.is_some() && !report.timed_out => {
+                report.timed_out = true;
+                let mut st = inner.lock();
+                inner.signal(&mut st, spec.kill_signal, true);
+            }
+            () = sleep_until(escalate_at.unwrap_or(now)), if escalate_at.is_some() => {
+                escalate_at = None;
+                let mut st = inner.lock();
+                inner.signal(&mut st, libc::SIGKILL, false);
+            }
+            () = inner.wake.notified() => {}
+        }
+    }
+}
+
+/// Resolves once `pid` has exited (it stays unreaped): through a pidfd, or by polling
+/// `waitid(WNOWAIT)` on kernels without one (before 5.3).
+async fn exit(pid: libc::pid_t) {
+    // SAFETY: pidfd_open returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as c_int;
+    if fd >= 0 {
+        // SAFETY: a descriptor we just created.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        if let Ok(fd) = register(fd, Interest::READABLE)
+            && fd.readable().await.is_ok()
+        {
+            return;
+        }
+    }
+    while !has_exited(pid) {
+        sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn has_exited(pid: libc::pid_t) -> bool {
+    // SAFETY: waitid with WNOWAIT only inspects; `info` is a valid out-pointer.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+        let r = libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags);
+        r != 0 || info.si_pid() != 0
+    }
+}
+
+async fn reap(pid: libc::pid_t) -> ExitStatus {
+    loop {
+        match try_wait(pid) {
+            Ok(Some(status)) => return status,
+            Ok(None) => sleep(Duration::from_millis(1)).await,
+            // Reaped by someone else (a `waitpid(-1)` elsewhere in the process): unknown.
+            Err(_) => {
+                return ExitStatus {
+                    code: None,
+                    signal: None,
+                    max_rss_bytes: 0,
+                    user_cpu_us: 0,
+                    system_cpu_us: 0,
+                };
+            }
+        }
+    }
+}
+
+/// Collects a stream up to `max` bytes; one more marks it exceeded, kills the child and stops
+/// (closing our end, so the child's next write fails too).
+async fn capture(
+    inner: Arc<Inner>,
+    reader: Reader,
+    which: Stream,
+    max: usize,
+    mut stop: watch::Receiver<bool>,
+) -> Vec<u8> {
+    let mut buf = Vec::new();
+    loop {
+        let room = max.saturating_sub(buf.len()).saturating_add(1);
+        let read = tokio::select! {
+            r = reader.read_into(&mut buf, room) => r,
+            _ = stop.changed() => break,
+        };
+        if !matches!(read, Ok(n) if n > 0) {
+            break;
+        }
+        if buf.len() > max {
+            buf.truncate(max);
+            inner.exceeded(which);
+            break;
+        }
+    }
+    buf
+}
+
+async fn join(task: Option<JoinHandle<Vec<u8>>>) -> Option<Vec<u8>> {
+    match task {
+        Some(t) => Some(t.await.unwrap_or_default()),
+        None => None,
+    }
+}
+
+fn strip_newline(mut v: Vec<u8>) -> Vec<u8> {
+    if v.last() == Some(&b'\n') {
+        v.pop();
+        if v.last() == Some(&b'\r') {
+            v.pop();
+        }
+    }
+    v
+}
+
+/// The limit that most likely ended the child. CPU and file size have their own signals; a
+/// memory cap shows up as a failed allocation, which runtimes turn into an abort or a crash,
+/// so that one is inferred from a crash signal the supervisor did not send.
+fn limit_hit(status: &ExitStatus, limits: &Limits, we_signalled: bool) -> Option<&'static str> {
+    let cpu_us = status.user_cpu_us + status.system_cpu_us;
+    match status.signal? {
+        libc::SIGXCPU => Some("cpuSeconds"),
+        libc::SIGXFSZ => Some("fileSizeBytes"),
+        _ if we_signalled => None,
+        libc::SIGKILL if limits.cpu_seconds.is_some_and(|s| cpu_us >= s * 1_000_000) => {
+            Some("cpuSeconds")
+        }
+        libc::SIGSEGV | libc::SIGABRT | libc::SIGBUS | libc::SIGTRAP | libc::SIGKILL
+            if limits.memory_bytes.is_some() =>
+        {
+            Some("memoryBytes")
+        }
+        _ => None,
+    }
+}

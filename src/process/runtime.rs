@@ -1,0 +1,49 @@
+//! The supervisor's two long-lived threads, started on first use and kept for the process's
+//! lifetime: `offload-io`, a single-threaded tokio runtime that waits on every child's pipes,
+//! exit and timers; and `offload-spawner` (see [`Spawner`]), which creates the children so
+//! their parent-death signal is tied to a thread that never exits. Neither ever runs
+//! JavaScript, and one epoll thread is plenty: per child it only moves bytes and wakes up on
+//! exit.
+
+use std::future::Future;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use tokio::runtime::{Builder, Handle};
+
+use super::spawner::Spawner;
+
+pub(crate) struct Services {
+    pub(crate) io: Handle,
+    pub(crate) spawner: Spawner,
+}
+
+impl Services {
+    pub(crate) fn run<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.io.spawn(future));
+    }
+}
+
+/// The process-wide services, starting them on first call.
+pub(crate) fn services() -> io::Result<Arc<Services>> {
+    static SERVICES: Mutex<Option<Arc<Services>>> = Mutex::new(None);
+    let mut slot = SERVICES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(s) = slot.as_ref() {
+        return Ok(s.clone());
+    }
+    let runtime = Builder::new_current_thread().enable_all().build()?;
+    let io = runtime.handle().clone();
+    thread::Builder::new()
+        .name("offload-io".into())
+        .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
+    let services = Arc::new(Services {
+        io,
+        spawner: Spawner::start()?,
+    });
+    *slot = Some(services.clone());
+    Ok(services)
+}

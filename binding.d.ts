@@ -41,6 +41,8 @@ export interface CompressOptions {
 
 export declare function createPool(options?: PoolOptions | undefined | null): ExternalObject<NativePool>
 
+export declare function createSupervisor(options?: SupervisorOptions | undefined | null): ExternalObject<NativeSupervisor>
+
 /** Options for `decompress()`. */
 export interface DecompressOptions {
   /**
@@ -137,6 +139,128 @@ export interface PoolStats {
   runTime: LatencyStats
 }
 
+/** Aborts the child (AbortSignal): `killSignal`, then SIGKILL; reported as cancelled. */
+export declare function processCancel(child: ExternalObject<NativeChild>): void
+
+/** Closes the child's stdin after pending writes. */
+export declare function processCloseStdin(child: ExternalObject<NativeChild>): void
+
+/**
+ * Sends `signal` (default: the child's `killSignal`), escalating to SIGKILL after
+ * `forceKillAfter`; false if the child had already exited.
+ */
+export declare function processKill(child: ExternalObject<NativeChild>, signal: string | number): boolean
+
+/**
+ * rlimits applied in the child before it runs the program. Each is unset by default (the
+ * child inherits the parent's).
+ */
+export interface ProcessLimits {
+  /**
+   * Address space (`RLIMIT_AS`), bytes. Allocations past it fail; a child that dies of it is
+   * reported with `killedByLimit: 'memoryBytes'`. Default: inherited.
+   */
+  memoryBytes?: number
+  /**
+   * CPU time (`RLIMIT_CPU`), seconds: SIGXCPU at the limit, SIGKILL a second later.
+   * Default: inherited.
+   */
+  cpuSeconds?: number
+  /** Open file descriptors (`RLIMIT_NOFILE`). Default: inherited. */
+  openFiles?: number
+  /** Processes of the user (`RLIMIT_NPROC`): caps fork bombs. Default: inherited. */
+  processes?: number
+  /**
+   * Largest file the child may write (`RLIMIT_FSIZE`), bytes; past it, SIGXFSZ.
+   * Default: inherited.
+   */
+  fileSizeBytes?: number
+}
+
+/** Options for `exec()` and `spawn()`. */
+export interface ProcessOptions {
+  /** Working directory of the child. Default: the parent's. */
+  cwd?: string
+  /**
+   * Environment variables for the child; added to the parent's (see `extendEnv`).
+   * Default: the parent's environment.
+   */
+  env?: Record<string, string>
+  /**
+   * Start from the parent's environment and apply `env` on top; `false` gives the child
+   * exactly `env`. Default: `true`.
+   */
+  extendEnv?: boolean
+  /**
+   * `'pipe'`, `'ignore'` or `'inherit'`. Default: `'pipe'` for `spawn()`; for `exec()`,
+   * `'pipe'` with `input`, else `'ignore'` (`/dev/null`).
+   */
+  stdin?: string
+  /** `'pipe'`, `'ignore'` or `'inherit'`. Default: `'pipe'`. */
+  stdout?: string
+  /** `'pipe'`, `'ignore'` or `'inherit'`. Default: `'pipe'`. */
+  stderr?: string
+  /**
+   * How `exec()` returns output: `'utf8'` (strings; invalid UTF-8 becomes U+FFFD) or
+   * `'buffer'` (Buffers, handed over without a copy). Default: `'utf8'`.
+   */
+  encoding?: string
+  /** Drop one trailing newline (`\n` or `\r\n`) from `exec()`'s output. Default: `true`. */
+  stripFinalNewline?: boolean
+  /**
+   * Milliseconds the child may run (from its start, not its time in the queue); then it
+   * gets `killSignal` and the call rejects with `ERR_OFFLOAD_TIMEOUT`. 0 for none.
+   * Default: `0`.
+   */
+  timeout?: number
+  /** Signal for timeout, abort and maxBuffer, and the default for `kill()`. Default: `'SIGTERM'`. */
+  killSignal?: string | number
+  /**
+   * Milliseconds to wait after `killSignal` before SIGKILL; `Infinity` never escalates.
+   * Default: `2000`.
+   */
+  forceKillAfter?: number
+  /**
+   * Bytes `exec()` keeps per stream; more kills the child and rejects with
+   * `ERR_OFFLOAD_MAX_BUFFER`, the truncated output attached. Default: `104857600` (100 MiB).
+   */
+  maxBuffer?: number
+  /**
+   * Run through a shell: `true` for `/bin/sh`, or a shell's path. The file and arguments
+   * are joined with spaces and parsed by that shell, so never pass untrusted input with it.
+   * Default: `false`.
+   */
+  shell?: boolean | string
+  /**
+   * Give the child its own process group and signal the whole group, so no grandchild
+   * outlives a timeout, abort or kill, or the child itself. Default: `true`.
+   */
+  killTree?: boolean
+  /** Resource limits applied in the child. Default: none. */
+  limits?: ProcessLimits
+  /**
+   * Reject when the child exits with a non-zero code or is killed by a signal; `false`
+   * resolves with the result instead. Default: `true`.
+   */
+  reject?: boolean
+}
+
+export declare function processPid(child: ExternalObject<NativeChild>): number | null
+
+/** The next chunk of the child's stdout (`stream` 1) or stderr (2): a Buffer, or null at end. */
+export declare function processRead(child: ExternalObject<NativeChild>, stream: number): unknown
+
+export declare function processStats(): SupervisorStats
+
+/** Writes `data` to the child's stdin (read in place, kept alive until written). */
+export declare function processWrite(child: ExternalObject<NativeChild>, data: unknown): unknown
+
+/**
+ * Starts a child. Returns `[handle, promise]`: the promise resolves with the raw report
+ * object (see `report.rs`) once the child has ended; the JS layer shapes it.
+ */
+export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, streaming: boolean): unknown
+
 export declare function submitCompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 export declare function submitDecompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: DecompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
@@ -155,3 +279,40 @@ export declare function submitPanic(pool: ExternalObject<NativePool>, slot: numb
 
 /** Busy-waits `ms` milliseconds, polling the cancel token like a real kernel. */
 export declare function submitSpin(pool: ExternalObject<NativePool>, slot: number, ms: number, priority: string | undefined | null, cancellable: boolean): unknown
+
+export declare function supervisorConfig(supervisor: ExternalObject<NativeSupervisor>): Array<number>
+
+/** Options for `new Supervisor()`. */
+export interface SupervisorOptions {
+  /** Children allowed to run at once; more wait in the queue. Default: 4 × `os.availableParallelism()`. */
+  maxConcurrent?: number
+  /**
+   * Children allowed to wait for a running slot; past this, calls reject with
+   * `ERR_OFFLOAD_QUEUE_FULL`. `Infinity` for no bound. Default: `10000`.
+   */
+  maxQueue?: number
+}
+
+export declare function supervisorStats(supervisor: ExternalObject<NativeSupervisor>): SupervisorStats
+
+/** Counters of a supervisor, or of all of them (`processStats()`). */
+export interface SupervisorStats {
+  /** Children started. */
+  spawned: number
+  /** Children running now. */
+  running: number
+  /** Children waiting for a running slot. */
+  queued: number
+  /** Children that ran and ended, however they ended. */
+  exited: number
+  /** Children that exited with a non-zero code or a signal, or could not start. */
+  failed: number
+  /** Children stopped by their `timeout`. */
+  timedOut: number
+  /** Children the supervisor signalled (kill, timeout, abort, maxBuffer, teardown). */
+  killed: number
+  /** Spawns that failed (program not found, not executable, ...). */
+  spawnErrors: number
+  /** The largest peak RSS of any child, in bytes. */
+  maxRssBytes: number
+}

@@ -7,6 +7,8 @@ const { Pool, getDefaultPool } = require('./lib/pool')
 const { call } = require('./lib/run')
 const { AbortError, OffloadError, invalidArgType } = require('./lib/errors')
 const { toBytes, validateString, optionalString, optionalInteger } = require('./lib/validate')
+const { Supervisor, SubprocessError, exec, processStats } = require('./lib/process')
+const { Subprocess, spawn } = require('./lib/subprocess')
 
 // The binding gets a fresh object holding the validated value, never the caller's object:
 // reading it again could run a getter (user code) in the middle of a submission.
@@ -75,6 +77,12 @@ module.exports = {
   hashMany,
   compress,
   decompress,
+  exec,
+  spawn,
+  Supervisor,
+  Subprocess,
+  processStats,
   AbortError,
   OffloadError,
+  SubprocessError,
 }

@@ -1,5 +1,9 @@
 // ESM entry: the same objects as the CommonJS entry, so both share one default pool.
 import offload from './index.js'
 
-export const { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, AbortError, OffloadError } = offload
+export const {
+  Pool, defaultPool, hash, hmac, hashMany, compress, decompress,
+  exec, spawn, Supervisor, Subprocess, processStats,
+  AbortError, OffloadError, SubprocessError,
+} = offload
 export default offload

@@ -44,6 +44,10 @@ function invalidArgType(name, expected, value) {
   return withCode(TypeError, 'ERR_INVALID_ARG_TYPE', `The ${what} must be ${expected}.${describe(value)}`)
 }
 
+function invalidArgValue(name, value, reason) {
+  return withCode(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument '${name}' ${reason}. Received ${inspect(value)}`)
+}
+
 function outOfRange(name, range, value) {
   return withCode(RangeError, 'ERR_OUT_OF_RANGE',
     `The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`)
@@ -53,7 +57,7 @@ function outOfRange(name, range, value) {
 function fromNative(err) {
   if (!err || typeof err.code !== 'string') return err
   const { code, message } = err
-  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE') return withCode(TypeError, code, message)
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_UNKNOWN_SIGNAL') return withCode(TypeError, code, message)
   if (code === 'ERR_OUT_OF_RANGE') return withCode(RangeError, code, message)
   if (code.startsWith('ERR_OFFLOAD_')) return new OffloadError(code, message)
   // A napi conversion failure: the JS layer validates types first, so this is a bug guard.
@@ -67,4 +71,4 @@ function fromTask(code, message) {
   return new OffloadError(code, message)
 }
 
-module.exports = { OffloadError, AbortError, invalidArgType, outOfRange, fromNative, fromTask }
+module.exports = { OffloadError, AbortError, invalidArgType, invalidArgValue, outOfRange, fromNative, fromTask }

@@ -62,6 +62,9 @@ pub(crate) struct EnvScope {
     pending: AtomicUsize,
     /// `makeError(code, message)`, for rejecting natively created promises.
     make_error: FnRef,
+    /// Children started from this environment, killed when it is torn down.
+    #[cfg(target_os = "linux")]
+    pub(crate) processes: Arc<crate::process::Owner>,
 }
 
 /// Held by a running task while it reads memory owned by this environment's JS heap.
@@ -144,6 +147,8 @@ pub(crate) fn open(
         borrowers: AtomicUsize::new(0),
         pending: AtomicUsize::new(0),
         make_error: FnRef(make_error_ref),
+        #[cfg(target_os = "linux")]
+        processes: Arc::default(),
     });
     let context = Arc::into_raw(scope.clone()) as *mut c_void;
     let mut name = ptr::null_mut();
@@ -341,6 +346,10 @@ unsafe extern "C" fn teardown(arg: *mut c_void) {
     // SAFETY: `arg` is the Arc leaked for this hook in `open`; Node runs the hook once.
     let scope = unsafe { Arc::from_raw(arg as *const EnvScope) };
     scope.group.cancel();
+    // Children must not outlive the environment that started them (a worker, or the main
+    // thread at exit); this also stops their stdin writers reading JS memory.
+    #[cfg(target_os = "linux")]
+    scope.processes.kill_all();
     // Running kernels poll their token every few milliseconds, so this wait is short; it must
     // finish before V8 frees the buffers those kernels borrow.
     while scope.borrowers.load(Ordering::SeqCst) != 0 {

@@ -7,6 +7,10 @@ mod errors;
 mod input;
 mod kernels;
 mod pool;
+#[cfg(target_os = "linux")]
+mod process;
+#[cfg(target_os = "linux")]
+mod report;
 mod value;
 
 use std::sync::Arc;

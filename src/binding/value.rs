@@ -3,7 +3,7 @@
 //! Byte results become Buffers that own the Rust allocation (no copy); only tiny ones, such as
 //! digests, are copied, because an external buffer's finalizer costs more than 64 bytes do.
 
-use std::ffi::c_void;
+use std::ffi::{CStr, c_void};
 use std::ptr;
 
 use napi::sys;
@@ -13,9 +13,14 @@ const COPY_BELOW: usize = 64;
 
 pub(crate) enum Value {
     Undefined,
+    Null,
+    Bool(bool),
+    Number(f64),
     Bytes(Vec<u8>),
     Text(String),
     List(Vec<Value>),
+    /// A plain object; its keys are fixed names.
+    Object(Vec<(&'static CStr, Value)>),
 }
 
 /// A task failure with the `code` the JS error will carry.
@@ -64,6 +69,21 @@ impl Value {
             match self {
                 Value::Undefined => {
                     sys::napi_get_undefined(env, &mut out);
+                }
+                Value::Null => {
+                    sys::napi_get_null(env, &mut out);
+                }
+                Value::Bool(b) => {
+                    sys::napi_get_boolean(env, b, &mut out);
+                }
+                Value::Number(n) => {
+                    sys::napi_create_double(env, n, &mut out);
+                }
+                Value::Object(fields) => {
+                    sys::napi_create_object(env, &mut out);
+                    for (key, value) in fields {
+                        sys::napi_set_named_property(env, out, key.as_ptr(), value.into_js(env));
+                    }
                 }
                 Value::Text(s) => out = string(env, &s),
                 Value::Bytes(v) => out = bytes(env, v),

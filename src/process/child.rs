@@ -11,7 +11,7 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::pipe::{Reader, Source, Writer};
 use super::runtime::Services;
@@ -104,6 +104,11 @@ pub struct Report {
     /// The supervisor signalled it (kill, timeout, abort or maxBuffer).
     pub killed: bool,
     pub max_buffer_exceeded: Option<Stream>,
+    /// The child's own peak RSS, when it can be told apart: `wait4` reports the larger of the
+    /// child's peak and the parent's peak at the spawn (the kernel charges a child that
+    /// borrowed the parent's memory until `execve` with it), so a value at or below the
+    /// parent's peak is unknown (`None`).
+    pub max_rss_bytes: Option<u64>,
     /// The resource limit that most likely ended it (`"cpuSeconds"`, `"fileSizeBytes"`,
     /// `"memoryBytes"`).
     pub killed_by_limit: Option<&'static str>,
@@ -129,6 +134,32 @@ pub(crate) struct State {
     pub(crate) max_buffer_exceeded: Option<Stream>,
 }
 
+pub(crate) type WriteDone = Box<dyn FnOnce(io::Result<()>) + Send>;
+
+pub(crate) enum StdinOp {
+    Write(Box<dyn Source>, WriteDone),
+    Close,
+}
+
+fn epipe() -> io::Error {
+    io::Error::from_raw_os_error(libc::EPIPE)
+}
+
+/// Applies stdin operations in order; everything after a close (or the end of the pipe)
+/// fails with `EPIPE`.
+pub(crate) async fn feed_stdin(writer: Option<Writer>, mut ops: mpsc::UnboundedReceiver<StdinOp>) {
+    let mut writer = writer;
+    while let Some(op) = ops.recv().await {
+        match op {
+            StdinOp::Write(src, done) => match writer.as_ref() {
+                Some(w) => done(w.write_all(&*src).await),
+                None => done(Err(epipe())),
+            },
+            StdinOp::Close => writer = None,
+        }
+    }
+}
+
 pub(crate) struct Inner {
     pub(crate) id: u64,
     pub(crate) services: Arc<Services>,
@@ -137,13 +168,19 @@ pub(crate) struct Inner {
     pub(crate) state: Mutex<State>,
     /// Wakes the lifecycle task after a state change it must act on.
     pub(crate) wake: Notify,
-    pub(crate) stdin: tokio::sync::Mutex<Option<Writer>>,
+    /// True once the pipes below are in place (or the child will never have any): reads and
+    /// writes issued before the spawn wait for it.
+    pub(crate) ready: watch::Sender<bool>,
+    /// Writes and the close for an [`Input::Pipe`] stdin, applied in order by one task.
+    pub(crate) stdin: mpsc::UnboundedSender<StdinOp>,
+    pub(crate) stdin_ops: Mutex<Option<mpsc::UnboundedReceiver<StdinOp>>>,
     pub(crate) stdout: tokio::sync::Mutex<Option<Reader>>,
     pub(crate) stderr: tokio::sync::Mutex<Option<Reader>>,
 }
 
 impl Inner {
     pub(crate) fn new(id: u64, services: Arc<Services>, spec: &Spec) -> Self {
+        let (stdin, stdin_ops) = mpsc::unbounded_channel();
         Self {
             id,
             services,
@@ -158,10 +195,16 @@ impl Inner {
                 max_buffer_exceeded: None,
             }),
             wake: Notify::new(),
-            stdin: tokio::sync::Mutex::new(None),
+            ready: watch::Sender::new(false),
+            stdin,
+            stdin_ops: Mutex::new(Some(stdin_ops)),
             stdout: tokio::sync::Mutex::new(None),
             stderr: tokio::sync::Mutex::new(None),
         }
+    }
+
+    async fn until_ready(&self) {
+        let _ = self.ready.subscribe().wait_for(|ready| *ready).await;
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -247,6 +290,7 @@ impl Child {
     {
         let inner = self.0.clone();
         self.0.services.run(async move {
+            inner.until_ready().await;
             let stream = match which {
                 Stream::Stdout => &inner.stdout,
                 Stream::Stderr => &inner.stderr,
@@ -270,24 +314,14 @@ impl Child {
     where
         F: FnOnce(io::Result<()>) + Send + 'static,
     {
-        let inner = self.0.clone();
-        self.0.services.run(async move {
-            let writer = inner.stdin.lock().await;
-            let result = match writer.as_ref() {
-                Some(w) => w.write_all(&*src).await,
-                None => Err(io::Error::from_raw_os_error(libc::EPIPE)),
-            };
-            drop(writer);
-            drop(src);
-            done(result);
-        });
+        let op = StdinOp::Write(src, Box::new(done));
+        if let Err(mpsc::error::SendError(StdinOp::Write(_, done))) = self.0.stdin.send(op) {
+            done(Err(epipe()));
+        }
     }
 
     /// Closes stdin once earlier writes are done, so the child sees end of file.
     pub fn close_stdin(&self) {
-        let inner = self.0.clone();
-        self.0.services.run(async move {
-            inner.stdin.lock().await.take();
-        });
+        let _ = self.0.stdin.send(StdinOp::Close);
     }
 }

@@ -19,7 +19,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until};
 
-use super::child::{Inner, Input, Output, Phase, Report, Spec, Stream};
+use super::child::{Inner, Input, Output, Phase, Report, Spec, StdinOp, Stream, feed_stdin};
 use super::pipe::{Reader, Writer, pipe, register};
 use super::spawn::{Command, ExitStatus, Limits, SpawnError, Stdio, try_wait};
 use super::supervisor::Shared;
@@ -31,6 +31,7 @@ pub(crate) async fn run(
     spec: Spec,
     admitted: Option<oneshot::Receiver<()>>,
 ) -> Report {
+    let _ready = Ready(inner);
     let admitted = match admitted {
         Some(rx) => admission(shared, inner, rx).await,
         None => true,
@@ -49,6 +50,26 @@ pub(crate) async fn run(
     };
     shared.finished(&report, report.status.is_some());
     report
+}
+
+/// Marks the child's streams ready when dropped, on every path out of [`run`], so no read
+/// or write waits forever.
+struct Ready<'a>(&'a Inner);
+
+impl Drop for Ready<'_> {
+    fn drop(&mut self) {
+        self.0.ready.send_replace(true);
+        // A child that never got a stdin pipe still owes its writers an answer (EPIPE).
+        let ops = self
+            .0
+            .stdin_ops
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(ops) = ops {
+            tokio::spawn(feed_stdin(None, ops));
+        }
+    }
 }
 
 /// A running slot, given back when dropped (also if the task unwinds).
@@ -126,16 +147,28 @@ fn plumb(spec: &Spec, cmd: &mut Command) -> std::io::Result<Pipes> {
 async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report {
     let started = Instant::now();
     let mut report = Report::default();
+    {
+        // Aborted or killed before it could start (an already-aborted signal): never spawn.
+        let mut st = inner.lock();
+        if st.cancelled || st.pending_signal.is_some() {
+            st.phase = Phase::Exited;
+            report.cancelled = st.cancelled;
+            report.killed = st.killed;
+            return report;
+        }
+    }
     let mut cmd = std::mem::replace(&mut spec.command, Command::new(""));
     let limits = cmd.limits.clone();
     cmd.process_group = spec.kill_tree;
     cmd.parent_death_signal = Some(libc::SIGKILL);
+    let mut parent_peak = 0;
     let spawned = match plumb(&spec, &mut cmd) {
         Err(e) => Err((
             SpawnError::Stdio(e.raw_os_error().unwrap_or(libc::EIO)),
             Pipes::default(),
         )),
         Ok(pipes) => {
+            parent_peak = own_peak_rss();
             let (tx, rx) = oneshot::channel();
             inner.services.spawner.request(
                 cmd,
@@ -204,11 +237,19 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
             let _ = w.write_all(&*src).await;
         })),
         (_, w) => {
-            *inner.stdin.lock().await = w;
+            let ops = inner
+                .stdin_ops
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some(ops) = ops {
+                tokio::spawn(feed_stdin(w, ops));
+            }
             None
         }
     };
 
+    inner.ready.send_replace(true);
     let deadline = spec.timeout.map(|t| started + t);
     watch_until_exit(inner, &spec, pid, deadline, &mut report).await;
     {
@@ -221,6 +262,9 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
     }
     let status = reap(pid).await;
     drop(slot);
+    // Nobody reads the child's stdin any more: release the pipe now rather than when the
+    // handle is dropped.
+    let _ = inner.stdin.send(StdinOp::Close);
     if let Some(f) = feeder {
         f.abort();
         let _ = f.await;
@@ -253,6 +297,10 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
     report.killed = st.killed;
     report.max_buffer_exceeded = st.max_buffer_exceeded;
     report.killed_by_limit = limit_hit(&status, &limits, st.killed);
+    // Our peak can only have grown since the spawn, so re-reading it is safe and catches
+    // growth during the child's run that the kernel may also have charged to it.
+    report.max_rss_bytes =
+        Some(status.max_rss_bytes).filter(|&rss| rss > parent_peak.max(own_peak_rss()));
     report.status = Some(status);
     report.duration = started.elapsed();
     report
@@ -317,6 +365,15 @@ fn has_exited(pid: libc::pid_t) -> bool {
         let r = libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags);
         r != 0 || info.si_pid() != 0
     }
+}
+
+/// This process's peak RSS (`getrusage(RUSAGE_SELF)`), bytes.
+fn own_peak_rss() -> u64 {
+    // SAFETY: valid out-pointer.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_maxrss as u64 * 1024
 }
 
 async fn reap(pid: libc::pid_t) -> ExitStatus {

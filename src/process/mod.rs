@@ -11,6 +11,7 @@ mod child;
 mod lifecycle;
 mod pipe;
 mod runtime;
+pub mod signal;
 mod spawn;
 mod spawner;
 mod supervisor;

@@ -135,6 +135,9 @@ pub enum SpawnError {
 pub struct ExitStatus {
     pub code: Option<i32>,
     pub signal: Option<i32>,
+    /// Peak RSS as `wait4` reports it. Linux charges a child that shared its parent's memory
+    /// until `execve` (as ours do) with the parent's peak too, so this is at least the parent's
+    /// peak RSS at the time of the spawn; see `Report::max_rss_bytes`.
     pub max_rss_bytes: u64,
     pub user_cpu_us: u64,
     pub system_cpu_us: u64,

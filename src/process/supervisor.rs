@@ -176,7 +176,7 @@ impl Shared {
             || report
                 .status
                 .is_some_and(|s| s.code != Some(0) || s.signal.is_some());
-        let rss = report.status.map_or(0, |s| s.max_rss_bytes);
+        let rss = report.max_rss_bytes.unwrap_or(0);
         self.count(|c| {
             if ran {
                 c.running.fetch_sub(1, Ordering::Relaxed);

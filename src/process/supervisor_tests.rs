@@ -214,10 +214,15 @@ fn an_owner_kills_all_its_children() {
     let sup = supervisor(4, 4);
     let owner = Arc::new(Owner::default());
     let (tx, rx) = mpsc::channel();
-    for _ in 0..3 {
-        let tx = tx.clone();
-        sup.spawn(sh("sleep 100"), &owner, move |r| tx.send(r).unwrap())
-            .unwrap();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            let tx = tx.clone();
+            sup.spawn(sh("sleep 100"), &owner, move |r| tx.send(r).unwrap())
+                .unwrap()
+        })
+        .collect();
+    while children.iter().any(|c| c.pid().is_none()) {
+        std::thread::yield_now();
     }
     owner.kill_all();
     for _ in 0..3 {
@@ -228,4 +233,30 @@ fn an_owner_kills_all_its_children() {
         sup.spawn(sh("true"), &owner, |_| {}),
         Err(SupervisorError::Closed)
     ));
+}
+
+#[test]
+fn a_child_cancelled_before_its_spawn_never_runs() {
+    let (child, rx) = start(&supervisor(4, 4), sh("touch /tmp/offload-should-not-exist"));
+    child.cancel();
+    let r = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(r.cancelled && r.status.is_none() && r.pid.is_none());
+}
+
+#[test]
+fn peak_rss_is_the_childs_own_or_unknown() {
+    let big = run(sh(
+        "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo ${#x}",
+    ));
+    assert_eq!(big.stdout.as_deref(), Some(&b"100000000\n"[..]));
+    let rss = big
+        .max_rss_bytes
+        .expect("a 100 MB peak is well above the test process's own");
+    assert!(rss >= 100_000_000, "{rss}");
+    // `true` peaks far below this process, and the kernel charges it with our peak: unknown.
+    let small = run(Spec::new(Command::new("/bin/true")));
+    assert!(
+        small.max_rss_bytes.is_none_or(|r| r < 100_000_000),
+        "{small:?}"
+    );
 }

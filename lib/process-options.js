@@ -1,0 +1,112 @@
+'use strict'
+// Argument and option checks for exec() and spawn(). Types are checked here, where Node's
+// wording for them lives; values (ranges, names, NUL bytes) are checked by the binding. The
+// binding gets a fresh object of validated values, never the caller's object, so no getter
+// runs in the middle of a spawn.
+const { fileURLToPath } = require('node:url')
+const { invalidArgType } = require('./errors')
+const { toBytes, validateOptions, optionalSignal } = require('./validate')
+
+function normalizeArgs(args, options) {
+  if (args === undefined || args === null) return [[], options]
+  if (!Array.isArray(args)) {
+    // exec(file, options), as child_process.execFile allows.
+    if (typeof args === 'object' && options === undefined) return [[], args]
+    throw invalidArgType('args', 'an instance of Array', args)
+  }
+  for (let i = 0; i < args.length; i++) {
+    if (typeof args[i] !== 'string') throw invalidArgType(`args[${i}]`, 'of type string', args[i])
+  }
+  return [args.slice(), options]
+}
+
+function check(value, name, type) {
+  if (value !== undefined && typeof value !== type) throw invalidArgType(`options.${name}`, `of type ${type}`, value)
+  return value
+}
+
+function stringOrNumber(value, name) {
+  if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') {
+    throw invalidArgType(name, 'of type string or number', value)
+  }
+  return value
+}
+
+const LIMITS = ['memoryBytes', 'cpuSeconds', 'openFiles', 'processes', 'fileSizeBytes']
+
+function limitsOf(limits) {
+  if (limits === undefined) return undefined
+  if (limits === null || typeof limits !== 'object') throw invalidArgType('options.limits', 'of type object', limits)
+  const out = {}
+  for (const key of LIMITS) {
+    const v = limits[key]
+    if (v !== undefined && typeof v !== 'number') throw invalidArgType(`options.limits.${key}`, 'of type number', v)
+    if (v !== undefined) out[key] = v
+  }
+  return out
+}
+
+// Node coerces env values to strings and skips undefined ones.
+function envOf(env) {
+  if (env === undefined) return undefined
+  if (env === null || typeof env !== 'object') throw invalidArgType('options.env', 'of type object', env)
+  const out = {}
+  for (const key of Object.keys(env)) {
+    const v = env[key]
+    if (v !== undefined) out[key] = String(v)
+  }
+  return out
+}
+
+function cwdOf(cwd) {
+  if (cwd === undefined) return undefined
+  if (cwd instanceof URL) return fileURLToPath(cwd)
+  if (typeof cwd !== 'string') throw invalidArgType('options.cwd', 'of type string or an instance of URL', cwd)
+  return cwd
+}
+
+// Returns { native, input, signal, supervisor, reject, timeout, maxBuffer, killSignal }.
+function processOptions(options, Supervisor) {
+  const o = validateOptions(options)
+  const shell = o.shell
+  if (shell !== undefined && typeof shell !== 'boolean' && typeof shell !== 'string') {
+    throw invalidArgType('options.shell', 'of type boolean or string', shell)
+  }
+  const native = {
+    cwd: cwdOf(o.cwd),
+    env: envOf(o.env),
+    extendEnv: check(o.extendEnv, 'extendEnv', 'boolean'),
+    stdin: check(o.stdin, 'stdin', 'string'),
+    stdout: check(o.stdout, 'stdout', 'string'),
+    stderr: check(o.stderr, 'stderr', 'string'),
+    encoding: check(o.encoding, 'encoding', 'string'),
+    stripFinalNewline: check(o.stripFinalNewline, 'stripFinalNewline', 'boolean'),
+    timeout: check(o.timeout, 'timeout', 'number'),
+    killSignal: stringOrNumber(o.killSignal, 'options.killSignal'),
+    forceKillAfter: check(o.forceKillAfter, 'forceKillAfter', 'number'),
+    maxBuffer: check(o.maxBuffer, 'maxBuffer', 'number'),
+    shell,
+    killTree: check(o.killTree, 'killTree', 'boolean'),
+    limits: limitsOf(o.limits),
+  }
+  const input = o.input === undefined ? undefined : toBytes(o.input, 'options.input')
+  const supervisor = o.supervisor
+  if (supervisor !== undefined && !(supervisor instanceof Supervisor)) {
+    throw invalidArgType('options.supervisor', 'an instance of Supervisor', supervisor)
+  }
+  return {
+    native,
+    input,
+    signal: optionalSignal(o),
+    supervisor,
+    reject: check(o.reject, 'reject', 'boolean') ?? true,
+    timeout: native.timeout,
+    maxBuffer: native.maxBuffer ?? 100 * 1024 * 1024,
+    killSignal: native.killSignal ?? 'SIGTERM',
+    stdin: native.stdin,
+    stdout: native.stdout ?? 'pipe',
+    stderr: native.stderr ?? 'pipe',
+  }
+}
+
+module.exports = { normalizeArgs, processOptions, stringOrNumber }

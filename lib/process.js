@@ -1,0 +1,178 @@
+'use strict'
+// exec() and spawn(): the JS face of the subprocess supervisor. The binding spawns off the JS
+// thread and settles one promise per child with a raw report; this module shapes that report
+// into a Result, or into the error the call rejects with.
+const binding = require('../binding.js')
+const { AbortError, OffloadError, fromNative, invalidArgType } = require('./errors')
+const { normalizeArgs, processOptions } = require('./process-options')
+const { validateOptions } = require('./validate')
+// The completion channel (opened by the task table) settles every child's promises.
+require('./tasks')
+
+const kNative = Symbol('offload.supervisor')
+
+/** A separate budget of running and queued children. */
+class Supervisor {
+  constructor(options) {
+    const o = validateOptions(options)
+    for (const key of ['maxConcurrent', 'maxQueue']) {
+      if (o[key] !== undefined && typeof o[key] !== 'number') throw invalidArgType(`options.${key}`, 'of type number', o[key])
+    }
+    try {
+      this[kNative] = binding.createSupervisor({ maxConcurrent: o.maxConcurrent, maxQueue: o.maxQueue })
+    } catch (err) {
+      throw fromNative(err)
+    }
+    const [maxConcurrent, maxQueue] = binding.supervisorConfig(this[kNative])
+    this.maxConcurrent = maxConcurrent
+    this.maxQueue = maxQueue >= Number.MAX_SAFE_INTEGER ? Infinity : maxQueue
+    Object.freeze(this)
+  }
+
+  stats() {
+    return binding.supervisorStats(this[kNative])
+  }
+}
+
+let defaultSupervisor
+function getDefaultSupervisor() {
+  defaultSupervisor ??= new Supervisor()
+  return defaultSupervisor
+}
+
+/** Counters over every supervisor in the process. */
+function processStats() {
+  return binding.processStats()
+}
+
+// How a command is shown in results and messages: arguments quoted as a POSIX shell would
+// need them, so the line can be pasted into a terminal.
+function escape(arg) {
+  if (/^[\w@%+=:,./-]+$/.test(arg)) return arg
+  return `'${arg.replace(/'/g, "'\\''")}'`
+}
+
+function commandOf(file, args) {
+  return [file, ...args].map(escape).join(' ')
+}
+
+class SubprocessError extends OffloadError {
+  constructor(code, message, fields) {
+    super(code, message)
+    this.name = 'SubprocessError'
+    Object.assign(this, fields)
+  }
+}
+
+function resultOf(raw, call) {
+  return {
+    command: call.command,
+    pid: raw.pid ?? undefined,
+    exitCode: raw.exitCode,
+    signal: raw.signal,
+    stdout: raw.stdout,
+    stderr: raw.stderr,
+    durationMs: raw.durationMs,
+    failed: raw.exitCode !== 0,
+    timedOut: raw.timedOut,
+    cancelled: raw.cancelled,
+    killed: raw.killed,
+    killedByLimit: raw.killedByLimit ?? undefined,
+    rusage: !raw.ran ? undefined : {
+      maxRssBytes: raw.maxRssBytes,
+      userCpuMs: raw.userCpuMs,
+      systemCpuMs: raw.systemCpuMs,
+    },
+  }
+}
+
+function tail(stderr) {
+  if (typeof stderr !== 'string' || stderr.length === 0) return ''
+  return `\n${stderr.length > 2000 ? `…${stderr.slice(-2000)}` : stderr}`
+}
+
+// The Result, or the error to reject with.
+function outcome(raw, call) {
+  const result = resultOf(raw, call)
+  const { command } = result
+  if (raw.errorCode !== null) {
+    const err = new SubprocessError(raw.errorCode, `spawn ${call.file} ${raw.errorCode}: ${raw.errorMessage}`, result)
+    err.syscall = `spawn ${call.file}`
+    err.path = call.file
+    err.spawnargs = call.args
+    return err
+  }
+  if (raw.cancelled) {
+    const err = new AbortError(undefined, { cause: call.signal?.reason })
+    return Object.assign(err, result)
+  }
+  if (raw.timedOut) {
+    return new SubprocessError('ERR_OFFLOAD_TIMEOUT', `Command timed out after ${call.timeout} ms: ${command}`, result)
+  }
+  if (raw.maxBufferExceeded !== null) {
+    return new SubprocessError('ERR_OFFLOAD_MAX_BUFFER',
+      `${raw.maxBufferExceeded} exceeded maxBuffer (${call.maxBuffer} bytes): ${command}`, result)
+  }
+  if (!result.failed || !call.reject) return result
+  if (raw.killedByLimit !== null) {
+    return new SubprocessError('ERR_OFFLOAD_LIMIT',
+      `Command was killed by its ${raw.killedByLimit} limit (${raw.signal ?? `exit code ${raw.exitCode}`}): ${command}${tail(raw.stderr)}`, result)
+  }
+  const how = raw.signal !== null ? `was killed with ${raw.signal}` : `failed with exit code ${raw.exitCode}`
+  return new SubprocessError('ERR_OFFLOAD_EXIT', `Command ${how}: ${command}${tail(raw.stderr)}`, result)
+}
+
+// Validates and starts a child; returns [handle, rawPromise, call].
+function start(file, args, options, streaming) {
+  if (typeof file !== 'string') throw invalidArgType('file', 'of type string', file)
+  const [argv, opts] = normalizeArgs(args, options)
+  const o = processOptions(opts, Supervisor)
+  const call = {
+    file,
+    args: argv,
+    command: commandOf(file, argv),
+    signal: o.signal,
+    timeout: o.timeout,
+    maxBuffer: o.maxBuffer,
+    reject: o.reject,
+    killSignal: o.killSignal,
+    options: o,
+  }
+  const supervisor = (o.supervisor ?? getDefaultSupervisor())[kNative]
+  let pair
+  try {
+    pair = binding.spawnProcess(supervisor, file, argv, o.native, o.input, streaming)
+  } catch (err) {
+    throw fromNative(err)
+  }
+  const [handle, raw] = pair
+  let settled = raw
+  if (o.signal !== undefined) {
+    const onAbort = () => binding.processCancel(handle)
+    if (o.signal.aborted) onAbort()
+    else {
+      // addEventListener, never `onabort`: the caller's own handler must survive.
+      o.signal.addEventListener('abort', onAbort, { once: true })
+      settled = raw.finally(() => o.signal.removeEventListener('abort', onAbort))
+    }
+  }
+  return [handle, settled, call]
+}
+
+function finish(raw, call) {
+  const r = outcome(raw, call)
+  if (r instanceof Error) throw r
+  return r
+}
+
+/** Runs `file` with `args` (no shell) and buffers its output. */
+function exec(file, args, options) {
+  try {
+    const [, raw, call] = start(file, args, options, false)
+    return raw.then((r) => finish(r, call))
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}
+
+module.exports = { Supervisor, SubprocessError, exec, start, finish, processStats, getDefaultSupervisor }

@@ -1,0 +1,135 @@
+'use strict'
+// spawn(): a running child with Node streams over its pipes.
+//
+// Each stream moves one chunk at a time: `_read()` asks the binding for the next chunk (what
+// the pipe holds, up to 1 MiB) and is not called again until that chunk is pushed, so a
+// slow consumer stops the reads and, through the full pipe, the child. Writes to stdin are
+// read in place by the I/O thread and acknowledged when written.
+const { Readable, Writable } = require('node:stream')
+const { StringDecoder } = require('node:string_decoder')
+const binding = require('../binding.js')
+const { fromNative, invalidArgValue } = require('./errors')
+const { start, finish } = require('./process')
+const { stringOrNumber } = require('./process-options')
+const { toBytes } = require('./validate')
+
+const kHandle = Symbol('offload.child')
+const STDOUT = 1
+const STDERR = 2
+
+class ChildOutput extends Readable {
+  constructor(handle, fd) {
+    super()
+    this[kHandle] = handle
+    this.fd = fd
+  }
+
+  _read() {
+    binding.processRead(this[kHandle], this.fd).then(
+      (chunk) => this.push(chunk),
+      (err) => this.destroy(err),
+    )
+  }
+}
+
+class ChildInput extends Writable {
+  constructor(handle) {
+    super()
+    this[kHandle] = handle
+    this.broken = false
+  }
+
+  _write(chunk, _encoding, callback) {
+    // A child that stops reading (or exits) makes later writes EPIPE; like a shell pipeline,
+    // the rest of the input is dropped rather than raised as an error nobody handles.
+    if (this.broken) return callback()
+    binding.processWrite(this[kHandle], toBytes(chunk, 'chunk')).then(
+      () => callback(),
+      (err) => {
+        if (err.code === 'EPIPE') {
+          this.broken = true
+          callback()
+        } else callback(err)
+      },
+    )
+  }
+
+  _final(callback) {
+    binding.processCloseStdin(this[kHandle])
+    callback()
+  }
+
+  _destroy(err, callback) {
+    binding.processCloseStdin(this[kHandle])
+    callback(err)
+  }
+}
+
+function noop() {}
+
+/** A running child process; see `spawn()`. */
+class Subprocess {
+  constructor(handle, raw, call) {
+    this[kHandle] = handle
+    const o = call.options
+    this.stdin = o.input === undefined && (o.stdin ?? 'pipe') === 'pipe' ? new ChildInput(handle) : null
+    this.stdout = o.stdout === 'pipe' ? new ChildOutput(handle, STDOUT) : null
+    this.stderr = o.stderr === 'pipe' ? new ChildOutput(handle, STDERR) : null
+    this.killSignal = call.killSignal
+    /** Settles when the child has ended: the Result, or the error `exec()` would reject with. */
+    this.exited = raw.then((r) => finish(r, call))
+    // Marked handled: a caller that only uses the streams must not get an unhandled
+    // rejection; awaiting `exited` still throws.
+    this.exited.catch(noop)
+  }
+
+  /** The child's pid, once it has been spawned (it may wait in the supervisor's queue). */
+  get pid() {
+    return binding.processPid(this[kHandle]) ?? undefined
+  }
+
+  /** Signals the child (its whole tree with `killTree`); false if it had already exited. */
+  kill(signal = this.killSignal) {
+    stringOrNumber(signal, 'signal')
+    try {
+      return binding.processKill(this[kHandle], signal)
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  /** The lines of stdout or stderr as strings, without their line endings. */
+  async * lines(stream = 'stdout') {
+    if (stream !== 'stdout' && stream !== 'stderr') throw invalidArgValue('stream', stream, "must be 'stdout' or 'stderr'")
+    const source = this[stream]
+    if (source === null) throw invalidArgValue('stream', stream, 'is not piped')
+    const decoder = new StringDecoder('utf8')
+    let rest = ''
+    for await (const chunk of source) {
+      rest += decoder.write(chunk)
+      let from = 0
+      let nl
+      while ((nl = rest.indexOf('\n', from)) !== -1) {
+        const end = nl > from && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
+        yield rest.slice(from, end)
+        from = nl + 1
+      }
+      rest = rest.slice(from)
+    }
+    rest += decoder.end()
+    if (rest.length > 0) yield rest
+  }
+
+  async [Symbol.asyncDispose]() {
+    this.kill()
+    await this.exited.catch(noop)
+  }
+}
+
+/** Starts `file` with `args` (no shell) and returns it with streams over its stdio. */
+function spawn(file, args, options) {
+  const [handle, raw, call] = start(file, args, options, true)
+  return new Subprocess(handle, raw, call)
+}
+
+module.exports = { Subprocess, spawn }

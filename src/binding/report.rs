@@ -1,0 +1,92 @@
+//! A finished child's report as the plain object the JS layer turns into a `Result` or an
+//! error. Built on the I/O thread, so decoding output to text costs the event loop nothing
+//! beyond creating the string.
+
+use super::value::Value;
+use crate::process::{Report, SpawnError, Stream, signal};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    Utf8,
+    Buffer,
+}
+
+impl Encoding {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf8",
+            Encoding::Buffer => "buffer",
+        }
+    }
+}
+
+fn output(o: Option<Vec<u8>>, encoding: Encoding) -> Value {
+    match (o, encoding) {
+        (None, _) => Value::Undefined,
+        (Some(v), Encoding::Buffer) => Value::Bytes(v),
+        (Some(v), Encoding::Utf8) => Value::Text(match String::from_utf8(v) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }),
+    }
+}
+
+fn opt(v: Option<f64>) -> Value {
+    v.map_or(Value::Null, Value::Number)
+}
+
+fn text(v: Option<String>) -> Value {
+    v.map_or(Value::Null, Value::Text)
+}
+
+/// The Node-style code of a spawn failure.
+fn spawn_code(e: &SpawnError) -> &'static str {
+    match e {
+        SpawnError::NotFound { .. } => "ENOENT",
+        SpawnError::PermissionDenied { .. } => "EACCES",
+        SpawnError::Nul { .. } => "ERR_INVALID_ARG_VALUE",
+        SpawnError::Exec { .. } | SpawnError::Clone(_) | SpawnError::Stdio(_) => {
+            "ERR_OFFLOAD_SPAWN"
+        }
+        SpawnError::Internal => "ERR_OFFLOAD_INTERNAL",
+    }
+}
+
+pub(crate) fn to_value(r: Report, encoding: Encoding) -> Value {
+    let status = r.status;
+    let ms = |us: u64| us as f64 / 1000.0;
+    Value::Object(vec![
+        (c"pid", opt(r.pid.map(f64::from))),
+        (c"exitCode", opt(status.and_then(|s| s.code).map(f64::from))),
+        (
+            c"signal",
+            text(status.and_then(|s| s.signal).map(signal::name)),
+        ),
+        (c"stdout", output(r.stdout, encoding)),
+        (c"stderr", output(r.stderr, encoding)),
+        (
+            c"durationMs",
+            Value::Number(r.duration.as_secs_f64() * 1000.0),
+        ),
+        (c"timedOut", Value::Bool(r.timed_out)),
+        (c"cancelled", Value::Bool(r.cancelled)),
+        (c"killed", Value::Bool(r.killed)),
+        (
+            c"maxBufferExceeded",
+            text(r.max_buffer_exceeded.map(|s| match s {
+                Stream::Stdout => "stdout".to_owned(),
+                Stream::Stderr => "stderr".to_owned(),
+            })),
+        ),
+        (c"killedByLimit", text(r.killed_by_limit.map(str::to_owned))),
+        (c"ran", Value::Bool(status.is_some())),
+        (c"maxRssBytes", opt(r.max_rss_bytes.map(|b| b as f64))),
+        (c"userCpuMs", opt(status.map(|s| ms(s.user_cpu_us)))),
+        (c"systemCpuMs", opt(status.map(|s| ms(s.system_cpu_us)))),
+        (
+            c"errorCode",
+            text(r.spawn_error.as_ref().map(|e| spawn_code(e).to_owned())),
+        ),
+        (c"errorMessage", text(r.spawn_error.map(|e| e.to_string()))),
+    ])
+}

@@ -16,12 +16,21 @@ export declare class ExternalObject<T> {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A child handle as JS holds it, inside an `External`; declared to napi for the typings. */
+export declare class NativeChild {}
+
 /**
  * A pool handle as JS holds it, inside an `External`: free functions taking one are several
  * times cheaper to call through N-API than methods of a napi class. It is declared to napi
  * (with no constructor or methods) only so the generated typings can name it.
  */
 export declare class NativePool {}
+
+/**
+ * A supervisor handle as JS holds it, inside an `External` (free functions over one are
+ * cheaper to call than class methods); declared to napi only so the typings can name it.
+ */
+export declare class NativeSupervisor {}
 
 /** Cancels a task submitted as cancellable; `reason` is `'abort'` or `'timeout'`. */
 export declare function cancelTask(pool: ExternalObject<NativePool>, id: number, reason: string): boolean

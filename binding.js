@@ -835,7 +835,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeChild = nativeBinding.NativeChild
 module.exports.NativePool = nativeBinding.NativePool
+module.exports.NativeSupervisor = nativeBinding.NativeSupervisor
 module.exports.cancelTask = nativeBinding.cancelTask
 module.exports.closePool = nativeBinding.closePool
 module.exports.createPool = nativeBinding.createPool

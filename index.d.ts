@@ -7,9 +7,14 @@ import type {
   LatencyStats,
   PoolOptions,
   PoolStats,
+  ProcessLimits,
+  ProcessOptions as NativeProcessOptions,
+  SupervisorOptions,
+  SupervisorStats,
 } from './binding'
+import type { Readable, Writable } from 'node:stream'
 
-export type { LatencyStats, PoolOptions, PoolStats }
+export type { LatencyStats, PoolOptions, PoolStats, ProcessLimits, SupervisorOptions, SupervisorStats }
 
 /** Binary inputs are read in place (zero-copy); strings are read as UTF-8. Do not modify or transfer a binary input until the promise settles. */
 export type BinaryLike = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer
@@ -89,3 +94,141 @@ export declare class AbortError extends Error {
   constructor(message?: string, options?: { cause?: unknown })
   readonly code: 'ABORT_ERR'
 }
+
+// ---------------------------------------------------------------------------------------------
+// Subprocesses
+
+export type StdioMode = 'pipe' | 'ignore' | 'inherit'
+export type SignalName =
+  | 'SIGHUP' | 'SIGINT' | 'SIGQUIT' | 'SIGILL' | 'SIGTRAP' | 'SIGABRT' | 'SIGBUS' | 'SIGFPE'
+  | 'SIGKILL' | 'SIGUSR1' | 'SIGSEGV' | 'SIGUSR2' | 'SIGPIPE' | 'SIGALRM' | 'SIGTERM'
+  | 'SIGSTKFLT' | 'SIGCHLD' | 'SIGCONT' | 'SIGSTOP' | 'SIGTSTP' | 'SIGTTIN' | 'SIGTTOU'
+  | 'SIGURG' | 'SIGXCPU' | 'SIGXFSZ' | 'SIGVTALRM' | 'SIGPROF' | 'SIGWINCH' | 'SIGIO'
+  | 'SIGPWR' | 'SIGSYS'
+
+/** Options for `exec()` and `spawn()`. */
+export interface ExecOptions extends Omit<NativeProcessOptions, 'env' | 'stdin' | 'stdout' | 'stderr' | 'encoding' | 'killSignal' | 'cwd'> {
+  /** Working directory of the child. Default: the parent's. */
+  cwd?: string | URL
+  /** Environment variables for the child, on top of `process.env` unless `extendEnv` is false; values are converted to strings, `undefined` ones skipped. Default: `process.env`. */
+  env?: Record<string, string | number | boolean | undefined>
+  /** Default: `'pipe'` for `spawn()`; for `exec()`, `'pipe'` with `input`, else `'ignore'` (`/dev/null`). */
+  stdin?: StdioMode
+  /** Default: `'pipe'`. */
+  stdout?: StdioMode
+  /** Default: `'pipe'`. */
+  stderr?: StdioMode
+  /** How `exec()` returns output: strings (invalid UTF-8 becomes U+FFFD) or Buffers. Default: `'utf8'`. */
+  encoding?: 'utf8' | 'utf-8' | 'buffer'
+  /** Signal for timeout, abort and maxBuffer, and the default for `kill()`. Default: `'SIGTERM'`. */
+  killSignal?: SignalName | number
+  /** Written to the child's stdin, which is then closed. Read in place: do not modify it until the call settles. Default: none. */
+  input?: BinaryLike
+  /** Aborting kills the child (`killSignal`, then SIGKILL) and rejects with an `AbortError` whose `cause` is `signal.reason`; a queued child never starts. Default: none. */
+  signal?: AbortSignal
+  /** Supervisor whose concurrency budget to use. Default: the shared default supervisor. */
+  supervisor?: Supervisor
+}
+
+/** Resource usage of a finished child, from `wait4`. */
+export interface ResourceUsage {
+  /** The child's own peak RSS in bytes, or `null` when it stayed below this process's own peak: Linux charges a child that shared its parent's memory until `execve` (as vfork-style spawns do) with the parent's peak, so smaller peaks cannot be told apart. */
+  maxRssBytes: number | null
+  userCpuMs: number
+  systemCpuMs: number
+}
+
+type Output<O> = O extends { encoding: 'buffer' } ? Buffer : string
+
+/** How a child ended. */
+export interface Result<T = string> {
+  /** The command line, quoted for display (never run through a shell). */
+  command: string
+  /** Undefined if the child never started. */
+  pid: number | undefined
+  /** `null` if the child was killed by a signal or never started. */
+  exitCode: number | null
+  /** The signal that killed the child, e.g. `'SIGTERM'`. */
+  signal: SignalName | string | null
+  /** Captured stdout (`exec()`); undefined when not piped, and always for `spawn()`, whose output is on its streams. */
+  stdout: T | undefined
+  /** Captured stderr (`exec()`); see `stdout`. */
+  stderr: T | undefined
+  /** From the spawn to the end of the child and its output (time in the queue excluded). */
+  durationMs: number
+  /** True unless the exit code is 0. */
+  failed: boolean
+  timedOut: boolean
+  /** Stopped by an AbortSignal (or never started because of it). */
+  cancelled: boolean
+  /** The supervisor signalled it: `kill()`, timeout, abort or maxBuffer. */
+  killed: boolean
+  /** The limit that most likely ended the child: CPU and file size by their signals, memory inferred from a crash under a memory limit. */
+  killedByLimit: 'cpuSeconds' | 'fileSizeBytes' | 'memoryBytes' | undefined
+  /** Undefined if the child never started. */
+  rusage: ResourceUsage | undefined
+}
+
+/**
+ * Rejection of `exec()` and `exited`: `code` is `ERR_OFFLOAD_EXIT` (non-zero exit or a signal),
+ * `ERR_OFFLOAD_TIMEOUT`, `ERR_OFFLOAD_MAX_BUFFER` (output truncated to `maxBuffer` attached),
+ * `ERR_OFFLOAD_LIMIT`, or `ENOENT`/`EACCES` when the program cannot be run. Carries every
+ * `Result` field.
+ */
+export declare class SubprocessError<T = string | Buffer> extends OffloadError implements Result<T> {
+  command: string
+  pid: number | undefined
+  exitCode: number | null
+  signal: string | null
+  stdout: T | undefined
+  stderr: T | undefined
+  durationMs: number
+  failed: boolean
+  timedOut: boolean
+  cancelled: boolean
+  killed: boolean
+  killedByLimit: 'cpuSeconds' | 'fileSizeBytes' | 'memoryBytes' | undefined
+  rusage: ResourceUsage | undefined
+  /** For spawn failures: `spawn <file>`. */
+  syscall?: string
+  path?: string
+  spawnargs?: string[]
+}
+
+/** A separate budget of running and queued children. */
+export declare class Supervisor {
+  /** @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad `maxConcurrent` or `maxQueue`. */
+  constructor(options?: SupervisorOptions)
+  readonly maxConcurrent: number
+  readonly maxQueue: number
+  stats(): SupervisorStats
+}
+
+/** A running child; see `spawn()`. */
+export declare class Subprocess {
+  /** The child's pid once spawned; undefined while it waits in the supervisor's queue. */
+  readonly pid: number | undefined
+  /** Null unless stdin is `'pipe'` (and no `input` was given). Writes after the child stops reading are dropped. */
+  readonly stdin: Writable | null
+  /** Null unless stdout is `'pipe'`. Also an async iterable of Buffers. */
+  readonly stdout: Readable | null
+  /** Null unless stderr is `'pipe'`. */
+  readonly stderr: Readable | null
+  /** Resolves when the child has ended, or rejects as `exec()` would. Never an unhandled rejection by itself. */
+  readonly exited: Promise<Result<undefined>>
+  /** Sends `signal` (to the whole tree with `killTree`), escalating to SIGKILL after `forceKillAfter`; a queued child never starts. False if it had already exited. */
+  kill(signal?: SignalName | number): boolean
+  /** Lines of a piped stream, decoded as UTF-8, without line endings (for progress output such as `ffmpeg -progress pipe:1`). */
+  lines(stream?: 'stdout' | 'stderr'): AsyncIterableIterator<string>
+  /** Kills the child and waits for it, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** Runs `file` with `args` (no shell unless `shell` is set) and buffers its output. Rejects with a `SubprocessError`, an `AbortError`, or `ERR_OFFLOAD_QUEUE_FULL`. */
+export declare function exec<O extends ExecOptions = {}>(file: string, args?: readonly string[], options?: O): Promise<Result<Output<O>>>
+export declare function exec<O extends ExecOptions = {}>(file: string, options?: O): Promise<Result<Output<O>>>
+/** Starts `file` with `args` and returns it with streams over its stdio. Throws synchronously for bad arguments and `ERR_OFFLOAD_QUEUE_FULL`. */
+export declare function spawn(file: string, args?: readonly string[], options?: ExecOptions): Subprocess
+export declare function spawn(file: string, options?: ExecOptions): Subprocess
+/** Counters over every supervisor in the process. */
+export declare function processStats(): SupervisorStats

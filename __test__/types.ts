@@ -1,7 +1,8 @@
 // Type test of the public API: `tsc -p __test__/tsconfig.json` must pass, and the
 // `@ts-expect-error` lines must stay errors.
 import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, AbortError, OffloadError } from 'offload'
-import type { PoolStats, TaskOptions } from 'offload'
+import { exec, spawn, Supervisor, SubprocessError, processStats } from 'offload'
+import type { PoolStats, TaskOptions, ExecOptions, Result, SupervisorStats } from 'offload'
 import { noop, spin } from 'offload/testing'
 
 async function main(): Promise<void> {
@@ -41,5 +42,40 @@ async function main(): Promise<void> {
   await compress('gzip', 42)
   void [buf, hex, mac, many, raw, p99, threads]
 }
+
+async function processes(): Promise<void> {
+  const supervisor = new Supervisor({ maxConcurrent: 2, maxQueue: 10 })
+  const opts: ExecOptions = {
+    cwd: new URL('file:///tmp'), env: { A: 1, B: undefined }, timeout: 1000, killSignal: 'SIGINT',
+    forceKillAfter: Infinity, maxBuffer: 1024, limits: { cpuSeconds: 1, memoryBytes: 1e9 },
+    supervisor, signal: AbortSignal.timeout(10), killTree: true, shell: '/bin/bash', reject: false,
+  }
+  const text: Result<string> = await exec('echo', ['hi'], opts)
+  const s: string | undefined = text.stdout
+  const bin = await exec('cat', { input: new Uint8Array(3), encoding: 'buffer' })
+  const b: Buffer | undefined = bin.stdout
+  const rss: number | null | undefined = bin.rusage?.maxRssBytes
+  const child = spawn('ffmpeg', ['-progress', 'pipe:1'], { stdin: 'ignore' })
+  for await (const line of child.lines()) void line.length
+  child.stdout?.pipe(process.stdout)
+  const killed: boolean = child.kill('SIGKILL') || child.kill(9)
+  const done: Result<undefined> = await child.exited
+  const stats: SupervisorStats = processStats()
+  const running: number = supervisor.stats().running + stats.queued + supervisor.maxConcurrent
+  try {
+    await exec('false')
+  } catch (e) {
+    if (e instanceof SubprocessError) void [e.exitCode, e.stderr, e.code, e.timedOut]
+  }
+  // @ts-expect-error args must be strings
+  await exec('echo', [1])
+  // @ts-expect-error unknown stdio mode
+  spawn('cat', [], { stdout: 'file' })
+  // @ts-expect-error unknown signal name
+  child.kill('SIGNOPE')
+  void [s, b, rss, killed, done, running]
+}
+
+void processes
 
 void main

@@ -144,8 +144,13 @@ impl From<ProcessStats> for SupervisorStats {
     }
 }
 
+/// A supervisor handle as JS holds it, inside an `External` (free functions over one are
+/// cheaper to call than class methods); declared to napi only so the typings can name it.
+#[napi]
 pub struct NativeSupervisor(Supervisor);
 
+/// A child handle as JS holds it, inside an `External`; declared to napi for the typings.
+#[napi]
 pub struct NativeChild {
     child: Child,
     scope: Arc<EnvScope>,

@@ -265,10 +265,11 @@ export declare function processStats(): SupervisorStats
 export declare function processWrite(child: ExternalObject<NativeChild>, data: unknown): unknown
 
 /**
- * Starts a child. Returns `[handle, promise]`: the promise resolves with the raw report
+ * Starts a child (`aborted`: its signal has already fired, so it is only reported as
+ * cancelled). Returns `[handle, promise]`: the promise resolves with the raw report
  * object (see `report.rs`) once the child has ended; the JS layer shapes it.
  */
-export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, streaming: boolean): unknown
+export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, streaming: boolean, aborted: boolean): unknown
 
 export declare function submitCompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 

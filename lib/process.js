@@ -141,7 +141,7 @@ function start(file, args, options, streaming) {
   const supervisor = (o.supervisor ?? getDefaultSupervisor())[kNative]
   let pair
   try {
-    pair = binding.spawnProcess(supervisor, file, argv, o.native, o.input, streaming)
+    pair = binding.spawnProcess(supervisor, file, argv, o.native, o.input, streaming, o.signal?.aborted === true)
   } catch (err) {
     throw fromNative(err)
   }
@@ -149,8 +149,7 @@ function start(file, args, options, streaming) {
   let settled = raw
   if (o.signal !== undefined) {
     const onAbort = () => binding.processCancel(handle)
-    if (o.signal.aborted) onAbort()
-    else {
+    if (!o.signal.aborted) {
       // addEventListener, never `onabort`: the caller's own handler must survive.
       o.signal.addEventListener('abort', onAbort, { once: true })
       settled = raw.finally(() => o.signal.removeEventListener('abort', onAbort))

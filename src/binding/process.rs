@@ -463,7 +463,8 @@ impl Source for Borrowed {
     }
 }
 
-/// Starts a child. Returns `[handle, promise]`: the promise resolves with the raw report
+/// Starts a child (`aborted`: its signal has already fired, so it is only reported as
+/// cancelled). Returns `[handle, promise]`: the promise resolves with the raw report
 /// object (see `report.rs`) once the child has ended; the JS layer shapes it.
 #[napi]
 pub fn spawn_process(
@@ -474,6 +475,7 @@ pub fn spawn_process(
     options: Option<ProcessOptions>,
     input: Option<Unknown>,
     streaming: bool,
+    aborted: bool,
 ) -> Result<Unknown<'static>> {
     let scope = env_scope(&env)?;
     let options = options.unwrap_or(ProcessOptions {
@@ -495,6 +497,7 @@ pub fn spawn_process(
         reject: None,
     });
     let Call { mut spec, encoding } = build(file, args, options, input.is_some(), streaming)?;
+    spec.cancelled = aborted;
     let mut keep = Vec::new();
     if let Some(value) = &input {
         let bytes = JsInput::from_js(env.raw(), value, "options.input")?;

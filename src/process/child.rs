@@ -67,6 +67,9 @@ pub struct Spec {
     pub force_kill_after: Option<Duration>,
     /// Give the child its own process group and signal the whole group.
     pub kill_tree: bool,
+    /// Start out cancelled (its AbortSignal had already fired): the child never runs and the
+    /// report says `cancelled`.
+    pub cancelled: bool,
 }
 
 impl Spec {
@@ -82,6 +85,7 @@ impl Spec {
             kill_signal: libc::SIGTERM,
             force_kill_after: Some(Duration::from_secs(2)),
             kill_tree: true,
+            cancelled: false,
         }
     }
 }
@@ -188,7 +192,7 @@ impl Inner {
             kill_tree: spec.kill_tree,
             state: Mutex::new(State {
                 phase: Phase::Pending,
-                cancelled: false,
+                cancelled: spec.cancelled,
                 killed: false,
                 pending_signal: None,
                 escalate: false,

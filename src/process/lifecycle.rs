@@ -440,11 +440,18 @@ fn strip_newline(mut v: Vec<u8>) -> Vec<u8> {
     v
 }
 
-/// The limit that most likely ended the child. CPU and file size have their own signals; a
-/// memory cap shows up as a failed allocation, which runtimes turn into an abort or a crash,
-/// so that one is inferred from a crash signal the supervisor did not send.
+/// The limit that most likely ended the child. CPU and file size have their own signals (also
+/// seen as exit code 128 + signal when a shell ran the process that got it); a memory cap
+/// shows up as a failed allocation, which runtimes turn into an abort or a crash, so that one
+/// is inferred from a crash signal the supervisor did not send.
 fn limit_hit(status: &ExitStatus, limits: &Limits, we_signalled: bool) -> Option<&'static str> {
     let cpu_us = status.user_cpu_us + status.system_cpu_us;
+    let shell_reported = status.code.and_then(|c| c.checked_sub(128));
+    match shell_reported {
+        Some(libc::SIGXCPU) if limits.cpu_seconds.is_some() => return Some("cpuSeconds"),
+        Some(libc::SIGXFSZ) if limits.file_size_bytes.is_some() => return Some("fileSizeBytes"),
+        _ => {}
+    }
     match status.signal? {
         libc::SIGXCPU => Some("cpuSeconds"),
         libc::SIGXFSZ => Some("fileSizeBytes"),

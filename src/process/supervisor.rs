@@ -64,6 +64,7 @@ pub(crate) struct Counters {
 pub struct ProcessStats {
     /// Children started.
     pub spawned: u64,
+    /// Children holding a running slot (being spawned, running, or draining their output).
     pub running: usize,
     /// Children waiting for admission.
     pub queued: usize,
@@ -161,12 +162,14 @@ impl Shared {
             }
         }
         a.running -= 1;
+        self.count(|c| {
+            c.running.fetch_sub(1, Ordering::Relaxed);
+        });
     }
 
     pub(crate) fn started(&self) {
         self.count(|c| {
             c.spawned.fetch_add(1, Ordering::Relaxed);
-            c.running.fetch_add(1, Ordering::Relaxed);
         });
     }
 
@@ -179,7 +182,6 @@ impl Shared {
         let rss = report.max_rss_bytes.unwrap_or(0);
         self.count(|c| {
             if ran {
-                c.running.fetch_sub(1, Ordering::Relaxed);
                 c.exited.fetch_add(1, Ordering::Relaxed);
             }
             c.failed.fetch_add(failed as u64, Ordering::Relaxed);
@@ -238,6 +240,9 @@ impl Supervisor {
             let mut a = self.0.admission();
             if a.running < self.0.config.max_concurrent {
                 a.running += 1;
+                self.0.count(|c| {
+                    c.running.fetch_add(1, Ordering::Relaxed);
+                });
                 None
             } else if a.queue.len() < self.0.config.max_queue {
                 let (tx, rx) = oneshot::channel();

@@ -237,8 +237,9 @@ fn an_owner_kills_all_its_children() {
 
 #[test]
 fn a_child_cancelled_before_its_spawn_never_runs() {
-    let (child, rx) = start(&supervisor(4, 4), sh("touch /tmp/offload-should-not-exist"));
-    child.cancel();
+    let mut spec = sh("touch /tmp/offload-should-not-exist");
+    spec.cancelled = true;
+    let (_, rx) = start(&supervisor(4, 4), spec);
     let r = rx.recv_timeout(Duration::from_secs(5)).unwrap();
     assert!(r.cancelled && r.status.is_none() && r.pid.is_none());
 }

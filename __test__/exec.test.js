@@ -1,0 +1,245 @@
+'use strict'
+// exec(): output, input, encodings, maxBuffer, timeouts and aborts over whole process trees,
+// limits, spawn failures and admission. The real `sh` and node:child_process are the oracles.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const cp = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { exec, Supervisor, SubprocessError, processStats } = require('..')
+const { dies, descendantsGone } = require('./helpers/proc')
+
+test('stdout, stderr and the exit code match the real sh', async () => {
+  const script = 'printf "out\\nput\\n"; printf "to err" >&2; exit 7'
+  const oracle = cp.spawnSync('sh', ['-c', script], { encoding: 'utf8' })
+  const err = await exec('sh', ['-c', script]).then(() => assert.fail('resolved'), (e) => e)
+  assert.ok(err instanceof SubprocessError)
+  assert.equal(err.code, 'ERR_OFFLOAD_EXIT')
+  assert.equal(err.exitCode, oracle.status)
+  assert.equal(err.stdout, oracle.stdout.replace(/\n$/, ''))
+  assert.equal(err.stderr, oracle.stderr)
+  assert.equal(err.signal, null)
+  assert.equal(err.failed, true)
+  assert.match(err.message, /failed with exit code 7: sh -c 'printf .*\nto err$/s)
+  const ok = await exec('sh', ['-c', script], { reject: false })
+  assert.equal(ok.exitCode, 7)
+  assert.equal(ok.stdout, 'out\nput')
+})
+
+test('arguments reach the program verbatim, never through a shell', async () => {
+  const args = ['a b', '$HOME', '"q"', "it's", '*', '; rm -rf /', '']
+  const r = await exec('printf', ['%s|', ...args])
+  assert.equal(r.stdout, `${args.join('|')}|`)
+  assert.equal(r.command, "printf '%s|' 'a b' '$HOME' '\"q\"' 'it'\\''s' '*' '; rm -rf /' ''")
+  assert.equal(r.exitCode, 0)
+  assert.equal(typeof r.pid, 'number')
+  assert.ok(r.durationMs > 0 && r.durationMs < 10_000)
+  assert.ok(r.rusage.userCpuMs >= 0 && r.rusage.systemCpuMs >= 0)
+})
+
+test('shell is opt-in, and a shell path may be given', async () => {
+  assert.equal((await exec('echo $((6 * 7))', { shell: true })).stdout, '42')
+  assert.equal((await exec('echo', ['$((6 * 7))'])).stdout, '$((6 * 7))')
+  assert.equal((await exec('echo', ['$0'], { shell: '/bin/sh' })).stdout, '/bin/sh')
+})
+
+test('env extends process.env unless extendEnv is false; cwd applies', async () => {
+  process.env.OFFLOAD_TEST_PARENT = 'parent'
+  try {
+    const script = 'echo "$OFFLOAD_TEST_PARENT|$OFFLOAD_X|$N"; pwd'
+    const r = await exec('sh', ['-c', script], { env: { OFFLOAD_X: 'x y', N: 5, SKIP: undefined }, cwd: os.tmpdir() })
+    assert.equal(r.stdout, `parent|x y|5\n${fs.realpathSync(os.tmpdir())}`)
+    const bare = await exec('/usr/bin/env', [], { env: { ONLY: '1' }, extendEnv: false })
+    assert.equal(bare.stdout, 'ONLY=1')
+    const url = await exec('pwd', { cwd: new URL('file:///') })
+    assert.equal(url.stdout, '/')
+  } finally {
+    delete process.env.OFFLOAD_TEST_PARENT
+  }
+})
+
+test('input is written to stdin and closed; without it stdin is /dev/null', async () => {
+  assert.equal((await exec('cat', { input: 'from a string\n' })).stdout, 'from a string')
+  const data = Buffer.alloc(3 * 1024 * 1024 + 17)
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 9)) & 0xff
+  const view = new Uint16Array(data.buffer, data.byteOffset, 8)
+  const r = await exec('cat', { input: data, encoding: 'buffer', stripFinalNewline: false })
+  assert.ok(Buffer.isBuffer(r.stdout))
+  assert.ok(r.stdout.equals(data))
+  assert.ok((await exec('cat', { input: view, encoding: 'buffer' })).stdout.equals(Buffer.from(view.buffer, view.byteOffset, 16)))
+  // Without input, cat reads /dev/null and ends at once instead of waiting for a terminal.
+  assert.equal((await exec('cat')).stdout, '')
+  // A child that never reads its input is fine too (EPIPE is swallowed).
+  assert.equal((await exec('true', { input: Buffer.alloc(4 * 1024 * 1024) })).exitCode, 0)
+})
+
+test('encoding and stripFinalNewline', async () => {
+  const bytes = Buffer.from([0x68, 0xc3, 0xa9, 0xff, 0x0a, 0x0a])
+  const text = await exec('cat', { input: bytes })
+  assert.equal(text.stdout, bytes.toString('utf8').slice(0, -1)) // one newline stripped, U+FFFD for 0xff
+  const kept = await exec('cat', { input: bytes, stripFinalNewline: false })
+  assert.equal(kept.stdout, bytes.toString('utf8'))
+  const crlf = await exec('printf', ['a\r\n'])
+  assert.equal(crlf.stdout, 'a')
+  const buf = await exec('cat', { input: bytes, encoding: 'buffer' })
+  assert.ok(buf.stdout.equals(bytes.subarray(0, 5)))
+  assert.ok(Buffer.isBuffer(buf.stderr) && buf.stderr.length === 0)
+  const ignored = await exec('echo', ['x'], { stdout: 'ignore' })
+  assert.equal(ignored.stdout, undefined)
+})
+
+test('maxBuffer kills the child and rejects with the truncated output', async () => {
+  const err = await exec('sh', ['-c', 'head -c 1000000 /dev/zero; sleep 100'], { maxBuffer: 1000, encoding: 'buffer' })
+    .then(() => assert.fail('resolved'), (e) => e)
+  assert.equal(err.code, 'ERR_OFFLOAD_MAX_BUFFER')
+  assert.match(err.message, /stdout exceeded maxBuffer \(1000 bytes\)/)
+  assert.equal(err.stdout.length, 1000)
+  assert.ok(err.stdout.equals(Buffer.alloc(1000)))
+  assert.equal(err.killed, true)
+  assert.equal(err.signal, 'SIGTERM')
+  const stderr = await exec('sh', ['-c', 'echo 123456789 >&2'], { maxBuffer: 4 }).catch((e) => e)
+  assert.equal(stderr.code, 'ERR_OFFLOAD_MAX_BUFFER')
+  assert.equal(stderr.stderr, '1234')
+})
+
+test('a 256 MiB stdout is captured exactly', async () => {
+  const size = 256 * 1024 * 1024
+  const pattern = 'abcdefghijklmnop\n'
+  const r = await exec('sh', ['-c', `yes abcdefghijklmnop | head -c ${size}`], {
+    encoding: 'buffer', maxBuffer: size, stripFinalNewline: false,
+  })
+  assert.equal(r.stdout.length, size)
+  assert.ok(r.stdout.equals(Buffer.alloc(size, pattern)))
+})
+
+const TREE = 'trap "" TERM; sh -c \'trap "" TERM; sleep 1000\' & echo $!; sleep 1000'
+
+test('timeout escalates to SIGKILL on a tree that ignores SIGTERM', async () => {
+  const start = Date.now()
+  const err = await exec('sh', ['-c', TREE], { timeout: 200, forceKillAfter: 300 }).catch((e) => e)
+  const took = Date.now() - start
+  assert.equal(err.code, 'ERR_OFFLOAD_TIMEOUT')
+  assert.match(err.message, /timed out after 200 ms/)
+  assert.equal(err.timedOut, true)
+  assert.equal(err.signal, 'SIGKILL')
+  assert.ok(took >= 450 && took < 5000, `took ${took} ms`)
+  assert.ok(await dies(Number(err.stdout)), `grandchild ${err.stdout} survived`)
+})
+
+test('abort kills the tree and rejects with an AbortError carrying the reason', async () => {
+  const ac = new AbortController()
+  const reason = new Error('client went away')
+  const pending = exec('sh', ['-c', TREE], { signal: ac.signal, forceKillAfter: 200 })
+  setTimeout(() => ac.abort(reason), 100)
+  const err = await pending.catch((e) => e)
+  assert.equal(err.name, 'AbortError')
+  assert.equal(err.code, 'ABORT_ERR')
+  assert.equal(err.cause, reason)
+  assert.equal(err.cancelled, true)
+  assert.equal(err.signal, 'SIGKILL')
+  assert.ok(await dies(Number(err.stdout)), `grandchild ${err.stdout} survived`)
+})
+
+test('an already-aborted signal rejects without starting the child', async () => {
+  const marker = path.join(os.tmpdir(), `offload-aborted-${process.pid}`)
+  const before = processStats().spawned
+  const err = await exec('touch', [marker], { signal: AbortSignal.abort('no') }).catch((e) => e)
+  assert.equal(err.name, 'AbortError')
+  assert.equal(err.cause, 'no')
+  assert.equal(err.pid, undefined)
+  assert.equal(processStats().spawned, before)
+  assert.equal(fs.existsSync(marker), false)
+})
+
+test('the child’s own exit does not wait for grandchildren holding its pipes', async () => {
+  const start = Date.now()
+  const r = await exec('sh', ['-c', 'sleep 1000 & echo $!'])
+  assert.ok(Date.now() - start < 5000)
+  assert.ok(await dies(Number(r.stdout)), 'the group was not cleaned up')
+})
+
+test('a missing or non-executable program rejects with ENOENT / EACCES', async () => {
+  const missing = await exec('offload-no-such-program', ['a']).catch((e) => e)
+  assert.ok(missing instanceof SubprocessError)
+  assert.equal(missing.code, 'ENOENT')
+  assert.equal(missing.syscall, 'spawn offload-no-such-program')
+  assert.equal(missing.path, 'offload-no-such-program')
+  assert.deepEqual(missing.spawnargs, ['a'])
+  assert.match(missing.message, /offload-no-such-program.*PATH=/)
+  assert.ok(missing.message.includes(process.env.PATH))
+  const absent = await exec('/nonexistent/prog').catch((e) => e)
+  assert.equal(absent.code, 'ENOENT')
+  const file = path.join(os.tmpdir(), `offload-noexec-${process.pid}`)
+  fs.writeFileSync(file, '#!/bin/sh\necho hi\n', { mode: 0o644 })
+  try {
+    const denied = await exec(file).catch((e) => e)
+    assert.equal(denied.code, 'EACCES')
+    assert.match(denied.message, /permission denied/)
+  } finally {
+    fs.rmSync(file)
+  }
+})
+
+test('limits apply in the child and a limit kill is named', async () => {
+  const r = await exec('sh', ['-c', 'ulimit -n; ulimit -v'], { limits: { openFiles: 64, memoryBytes: 512 * 1024 * 1024 } })
+  assert.equal(r.stdout, `64\n${512 * 1024}`)
+  const cpu = await exec('sh', ['-c', 'while :; do :; done'], { limits: { cpuSeconds: 1 } }).catch((e) => e)
+  assert.equal(cpu.code, 'ERR_OFFLOAD_LIMIT')
+  assert.equal(cpu.killedByLimit, 'cpuSeconds')
+  assert.equal(cpu.signal, 'SIGXCPU')
+  assert.match(cpu.message, /cpuSeconds limit/)
+  const file = path.join(os.tmpdir(), `offload-fsize-${process.pid}`)
+  try {
+    const big = await exec('dd', ['if=/dev/zero', `of=${file}`, 'bs=1000', 'count=100'], { limits: { fileSizeBytes: 4096 } }).catch((e) => e)
+    assert.equal(big.killedByLimit, 'fileSizeBytes')
+    assert.equal(big.signal, 'SIGXFSZ')
+    assert.equal(fs.statSync(file).size, 4096)
+    // Behind a shell, the signal shows as exit code 128 + SIGXFSZ.
+    const shell = await exec('sh', ['-c', `head -c 100000 /dev/zero > ${file}; exit $?`], { limits: { fileSizeBytes: 4096 } }).catch((e) => e)
+    assert.equal(shell.killedByLimit, 'fileSizeBytes')
+  } finally {
+    fs.rmSync(file, { force: true })
+  }
+  const mem = await exec(process.execPath, ['-e', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1))'], {
+    limits: { memoryBytes: 2 * 1024 * 1024 * 1024 }, reject: false,
+  })
+  assert.equal(mem.killedByLimit, 'memoryBytes', `${mem.signal} ${mem.exitCode} ${mem.stderr.slice(-300)}`)
+})
+
+test('a supervisor bounds running and queued children', async () => {
+  const supervisor = new Supervisor({ maxConcurrent: 1, maxQueue: 1 })
+  assert.equal(supervisor.maxConcurrent, 1)
+  assert.equal(supervisor.maxQueue, 1)
+  const first = exec('sleep', ['0.3'], { supervisor })
+  const second = exec('echo', ['second'], { supervisor })
+  const third = await exec('echo', ['third'], { supervisor }).catch((e) => e)
+  assert.equal(third.code, 'ERR_OFFLOAD_QUEUE_FULL')
+  assert.equal(third.name, 'OffloadError')
+  const s = supervisor.stats()
+  assert.equal(s.running + s.queued, 2)
+  assert.equal(s.queued, 1)
+  await first
+  assert.equal((await second).stdout, 'second')
+  const after = supervisor.stats()
+  assert.deepEqual([after.running, after.queued, after.spawned, after.exited], [0, 0, 2, 2])
+  assert.equal(new Supervisor({ maxQueue: Infinity }).maxQueue, Infinity)
+  assert.equal(new Supervisor().maxConcurrent, 4 * os.availableParallelism())
+})
+
+test('processStats counts across supervisors', async () => {
+  const before = processStats()
+  await exec('true')
+  await exec('false').catch(() => {})
+  await exec('offload-no-such-program').catch(() => {})
+  await exec('sleep', ['10'], { timeout: 50 }).catch(() => {})
+  const after = processStats()
+  assert.equal(after.spawned - before.spawned, 3)
+  assert.equal(after.exited - before.exited, 3)
+  assert.equal(after.failed - before.failed, 3)
+  assert.equal(after.spawnErrors - before.spawnErrors, 1)
+  assert.equal(after.timedOut - before.timedOut, 1)
+  assert.equal(after.killed - before.killed, 1)
+  assert.equal(after.running, 0)
+  assert.ok(await descendantsGone(), 'a child was left behind')
+})

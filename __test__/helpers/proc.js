@@ -1,0 +1,56 @@
+'use strict'
+// /proc inspection for the subprocess tests: is a process gone, which children does this
+// process have, how many descriptors does it hold.
+const fs = require('node:fs')
+const { setTimeout: sleep } = require('node:timers/promises')
+
+// [state, ppid] of a process, or undefined once it is gone (fields after the `comm` field,
+// which may itself contain spaces and parentheses).
+function stat(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const [state, ppid] = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    return [state, Number(ppid)]
+  } catch {
+    return undefined
+  }
+}
+
+// True once `pid` is gone or a zombie (dead, waiting for whoever inherited it), within `ms`.
+async function dies(pid, ms = 2000) {
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`not a pid: ${pid}`)
+  const end = Date.now() + ms
+  for (;;) {
+    const s = stat(pid)
+    if (s === undefined || s[0] === 'Z') return true
+    if (Date.now() > end) return false
+    await sleep(10)
+  }
+}
+
+// This process's children as [{ pid, state }].
+function children(parent = process.pid) {
+  const out = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const s = stat(name)
+    if (s !== undefined && s[1] === parent) out.push({ pid: Number(name), state: s[0] })
+  }
+  return out
+}
+
+// True once this process has no children left (zombies included), within `ms`.
+async function descendantsGone(ms = 2000) {
+  const end = Date.now() + ms
+  while (children().length > 0) {
+    if (Date.now() > end) return false
+    await sleep(10)
+  }
+  return true
+}
+
+function openFds() {
+  return fs.readdirSync('/proc/self/fd').length
+}
+
+module.exports = { stat, dies, children, descendantsGone, openFds }

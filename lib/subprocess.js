@@ -77,7 +77,14 @@ class Subprocess {
     this.stderr = o.stderr === 'pipe' ? new ChildOutput(handle, STDERR) : null
     this.killSignal = call.killSignal
     /** Settles when the child has ended: the Result, or the error `exec()` would reject with. */
-    this.exited = raw.then((r) => finish(r, call))
+    this.exited = raw.then((r) => {
+      // Like Node's ChildProcess: output nobody has started reading is drained once the child
+      // is gone, so its pipe closes now rather than when this object is collected.
+      for (const stream of [this.stdout, this.stderr]) {
+        if (stream !== null && stream.readableFlowing === null) stream.resume()
+      }
+      return finish(r, call)
+    })
     // Marked handled: a caller that only uses the streams must not get an unhandled
     // rejection; awaiting `exited` still throws.
     this.exited.catch(noop)
@@ -99,31 +106,36 @@ class Subprocess {
   }
 
   /** The lines of stdout or stderr as strings, without their line endings. */
-  async * lines(stream = 'stdout') {
+  lines(stream = 'stdout') {
     if (stream !== 'stdout' && stream !== 'stderr') throw invalidArgValue('stream', stream, "must be 'stdout' or 'stderr'")
     const source = this[stream]
     if (source === null) throw invalidArgValue('stream', stream, 'is not piped')
-    const decoder = new StringDecoder('utf8')
-    let rest = ''
-    for await (const chunk of source) {
-      rest += decoder.write(chunk)
-      let from = 0
-      let nl
-      while ((nl = rest.indexOf('\n', from)) !== -1) {
-        const end = nl > from && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
-        yield rest.slice(from, end)
-        from = nl + 1
-      }
-      rest = rest.slice(from)
-    }
-    rest += decoder.end()
-    if (rest.length > 0) yield rest
+    return linesOf(source)
   }
 
   async [Symbol.asyncDispose]() {
     this.kill()
     await this.exited.catch(noop)
   }
+}
+
+// Splits a byte stream into UTF-8 lines; a final line without a newline is still yielded.
+async function * linesOf(source) {
+  const decoder = new StringDecoder('utf8')
+  let rest = ''
+  for await (const chunk of source) {
+    rest += decoder.write(chunk)
+    let from = 0
+    let nl
+    while ((nl = rest.indexOf('\n', from)) !== -1) {
+      const end = nl > from && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
+      yield rest.slice(from, end)
+      from = nl + 1
+    }
+    rest = rest.slice(from)
+  }
+  rest += decoder.end()
+  if (rest.length > 0) yield rest
 }
 
 /** Starts `file` with `args` (no shell) and returns it with streams over its stdio. */

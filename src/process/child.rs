@@ -129,6 +129,8 @@ pub(crate) enum Phase {
 
 pub(crate) struct State {
     pub(crate) phase: Phase,
+    /// Kept after the child exits, as Node's `ChildProcess.pid` is.
+    pub(crate) pid: Option<libc::pid_t>,
     pub(crate) cancelled: bool,
     pub(crate) killed: bool,
     /// A signal asked for while pending, sent once the child runs.
@@ -192,6 +194,7 @@ impl Inner {
             kill_tree: spec.kill_tree,
             state: Mutex::new(State {
                 phase: Phase::Pending,
+                pid: None,
                 cancelled: spec.cancelled,
                 killed: false,
                 pending_signal: None,
@@ -251,12 +254,9 @@ impl Inner {
 pub struct Child(pub(crate) Arc<Inner>);
 
 impl Child {
-    /// The child's pid once it has been spawned.
+    /// The child's pid once it has been spawned (also after it has exited).
     pub fn pid(&self) -> Option<libc::pid_t> {
-        match self.0.lock().phase {
-            Phase::Running(pid) => Some(pid),
-            _ => None,
-        }
+        self.0.lock().pid
     }
 
     /// Sends `signal` (to the whole tree with `kill_tree`), escalating to SIGKILL after

@@ -196,6 +196,7 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
     let pending = {
         let mut st = inner.lock();
         st.phase = Phase::Running(pid);
+        st.pid = Some(pid);
         st.pending_signal.take()
     };
     if let Some(sig) = pending {

@@ -1,0 +1,195 @@
+'use strict'
+// spawn(): streams in both directions with backpressure, lines(), kill() with escalation,
+// `exited`, and argument errors thrown synchronously.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const { spawn, Subprocess, SubprocessError, Supervisor } = require('..')
+const { dies, stat } = require('./helpers/proc')
+
+async function collect(iterable) {
+  const out = []
+  for await (const item of iterable) out.push(item)
+  return out
+}
+
+test('stdin and stdout stream 20 MiB through cat unchanged', async () => {
+  const data = Buffer.alloc(20 * 1024 * 1024)
+  for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i)
+  const child = spawn('cat')
+  assert.ok(child instanceof Subprocess)
+  const chunks = []
+  const reading = (async () => {
+    for await (const chunk of child.stdout) chunks.push(chunk)
+  })()
+  // Many writes, so the pipe fills and writes wait for the reader.
+  for (let i = 0; i < data.length; i += 256 * 1024) {
+    if (!child.stdin.write(data.subarray(i, i + 256 * 1024))) await new Promise((r) => child.stdin.once('drain', r))
+  }
+  child.stdin.end()
+  await reading
+  const out = Buffer.concat(chunks)
+  assert.equal(out.length, data.length)
+  assert.ok(out.equals(data))
+  const r = await child.exited
+  assert.equal(r.exitCode, 0)
+  assert.equal(r.stdout, undefined)
+})
+
+test('a slow reader holds the child back instead of buffering without bound', async () => {
+  const child = spawn('head', ['-c', String(64 * 1024 * 1024), '/dev/zero'], { stdin: 'ignore' })
+  const first = await new Promise((resolve) => child.stdout.once('data', resolve))
+  assert.ok(first.length > 0 && first.length <= 1024 * 1024)
+  child.stdout.pause()
+  await new Promise((r) => setTimeout(r, 200))
+  // Paused: the child is blocked on a full pipe, not finished.
+  assert.equal(stat(child.pid)?.[0] === 'Z' || stat(child.pid) === undefined, false)
+  assert.ok(child.stdout.readableLength <= 2 * 1024 * 1024, `${child.stdout.readableLength} buffered`)
+  let total = first.length
+  child.stdout.on('data', (c) => { total += c.length })
+  const ended = new Promise((resolve) => child.stdout.once('end', resolve))
+  child.stdout.resume()
+  const r = await child.exited
+  await ended
+  assert.equal(total, 64 * 1024 * 1024)
+  assert.equal(r.exitCode, 0)
+})
+
+test('lines() splits on LF and CRLF across chunk boundaries, stderr too', async () => {
+  const script = 'printf "a\\r\\nb"; sleep 0.05; printf "c\\n\\nd"; printf "e1\\ne2\\n" >&2'
+  const child = spawn('sh', ['-c', script])
+  const [out, err] = await Promise.all([
+    collect(child.lines()),
+    collect(child.lines('stderr')),
+  ])
+  assert.deepEqual(out, ['a', 'bc', '', 'd'])
+  assert.deepEqual(err, ['e1', 'e2'])
+  assert.equal((await child.exited).exitCode, 0)
+  assert.throws(() => child.lines('stdin'), { code: 'ERR_INVALID_ARG_VALUE' })
+  const quiet = spawn('true', [], { stdout: 'ignore' })
+  assert.equal(quiet.stdout, null)
+  assert.throws(() => quiet.lines(), { code: 'ERR_INVALID_ARG_VALUE', message: /not piped/ })
+  await quiet.exited
+})
+
+test('kill() takes down a tree that ignores SIGTERM after forceKillAfter', async () => {
+  const child = spawn('sh', ['-c', 'trap "" TERM; sh -c \'trap "" TERM; sleep 1000\' & echo $!; sleep 1000'], { forceKillAfter: 300 })
+  const [line] = await child.lines().next().then((r) => [r.value])
+  const grandchild = Number(line)
+  const start = Date.now()
+  assert.equal(child.kill(), true)
+  const err = await child.exited.catch((e) => e)
+  assert.ok(err instanceof SubprocessError)
+  assert.equal(err.code, 'ERR_OFFLOAD_EXIT')
+  assert.equal(err.signal, 'SIGKILL')
+  assert.equal(err.killed, true)
+  assert.ok(Date.now() - start >= 250)
+  assert.ok(await dies(grandchild), 'grandchild survived')
+  assert.equal(child.kill(), false, 'kill after exit reports false')
+})
+
+test('kill() with a signal, pid and reject: false', async () => {
+  const child = spawn('sleep', ['1000'], { reject: false })
+  while (child.pid === undefined) await new Promise((r) => setImmediate(r))
+  assert.match(fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8'), /^sleep\0/)
+  assert.equal(child.kill('SIGINT'), true)
+  const r = await child.exited
+  assert.equal(r.signal, 'SIGINT')
+  assert.equal(r.exitCode, null)
+  assert.throws(() => child.kill('SIGNOPE'), { name: 'TypeError', code: 'ERR_UNKNOWN_SIGNAL' })
+  assert.throws(() => child.kill({}), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('a queued child can be killed before it starts', async () => {
+  const supervisor = new Supervisor({ maxConcurrent: 1 })
+  const running = spawn('sleep', ['0.2'], { supervisor })
+  const queued = spawn('sleep', ['1000'], { supervisor })
+  assert.equal(queued.pid, undefined)
+  assert.equal(queued.kill(), true)
+  const err = await queued.exited.catch((e) => e)
+  assert.equal(err.pid, undefined)
+  assert.equal(err.killed, true)
+  await running.exited
+  assert.equal(supervisor.stats().spawned, 1)
+})
+
+test('writing to a child that stopped reading is not an error', async () => {
+  const child = spawn('true')
+  let errored = null
+  child.stdin.on('error', (e) => { errored = e })
+  await child.exited
+  child.stdin.write(Buffer.alloc(1024 * 1024))
+  await new Promise((resolve) => child.stdin.end(resolve))
+  assert.equal(errored, null)
+})
+
+test('exited never becomes an unhandled rejection on its own', async () => {
+  const unhandled = []
+  const onUnhandled = (e) => unhandled.push(e)
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const child = spawn('false', [], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' })
+    await new Promise((r) => setTimeout(r, 200))
+    await assert.rejects(child.exited, { code: 'ERR_OFFLOAD_EXIT', exitCode: 1 })
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+  }
+  assert.deepEqual(unhandled, [])
+})
+
+test('Symbol.asyncDispose (await using) kills the child and waits for it', async () => {
+  // Node 20 has no `await using` syntax; call the disposer as it would.
+  const child = spawn('sleep', ['1000'])
+  while (child.pid === undefined) await new Promise((r) => setImmediate(r))
+  await child[Symbol.asyncDispose]()
+  assert.ok(await dies(child.pid))
+  assert.equal((await child.exited.catch((e) => e)).signal, 'SIGTERM')
+})
+
+test('bad arguments throw synchronously with Node-style codes', () => {
+  const cases = [
+    [() => spawn(42), TypeError, 'ERR_INVALID_ARG_TYPE', /"file" argument must be of type string\. Received type number/],
+    [() => spawn(''), TypeError, 'ERR_INVALID_ARG_VALUE', /'file'.*empty/],
+    [() => spawn('echo', 'x'), TypeError, 'ERR_INVALID_ARG_TYPE', /"args" argument must be an instance of Array/],
+    [() => spawn('echo', ['a', 3]), TypeError, 'ERR_INVALID_ARG_TYPE', /"args\[1\]" argument must be of type string/],
+    [() => spawn('echo', ['a\0b']), TypeError, 'ERR_INVALID_ARG_VALUE', /'args\[0\]'.*null bytes/],
+    [() => spawn('ec\0ho'), TypeError, 'ERR_INVALID_ARG_VALUE', /'file'.*null bytes/],
+    [() => spawn('echo', [], 'x'), TypeError, 'ERR_INVALID_ARG_TYPE', /"options" argument/],
+    [() => spawn('echo', [], { timeout: -1 }), RangeError, 'ERR_OUT_OF_RANGE', /"options.timeout".*Received -1/],
+    [() => spawn('echo', [], { timeout: '5' }), TypeError, 'ERR_INVALID_ARG_TYPE', /"options.timeout" property must be of type number/],
+    [() => spawn('echo', [], { forceKillAfter: -5 }), RangeError, 'ERR_OUT_OF_RANGE', /forceKillAfter/],
+    [() => spawn('echo', [], { maxBuffer: 1.5 }), RangeError, 'ERR_OUT_OF_RANGE', /maxBuffer/],
+    [() => spawn('echo', [], { killSignal: 'SIGNOPE' }), TypeError, 'ERR_UNKNOWN_SIGNAL', /SIGNOPE/],
+    [() => spawn('echo', [], { killSignal: 99 }), TypeError, 'ERR_UNKNOWN_SIGNAL', /99/],
+    [() => spawn('echo', [], { stdout: 'file' }), TypeError, 'ERR_INVALID_ARG_VALUE', /'options.stdout'.*'file'/],
+    [() => spawn('echo', [], { stdin: 'ignore', input: 'x' }), TypeError, 'ERR_INVALID_ARG_VALUE', /'input' needs stdin/],
+    [() => spawn('echo', [], { encoding: 'hex' }), TypeError, 'ERR_INVALID_ARG_VALUE', /'options.encoding'/],
+    [() => spawn('echo', [], { env: 'A=1' }), TypeError, 'ERR_INVALID_ARG_TYPE', /"options.env" property/],
+    [() => spawn('echo', [], { env: { 'A=B': '1' } }), TypeError, 'ERR_INVALID_ARG_VALUE', /options.env.A=B/],
+    [() => spawn('echo', [], { cwd: 5 }), TypeError, 'ERR_INVALID_ARG_TYPE', /"options.cwd"/],
+    [() => spawn('echo', [], { input: 5 }), TypeError, 'ERR_INVALID_ARG_TYPE', /"options.input"/],
+    [() => spawn('echo', [], { limits: { cpuSeconds: -1 } }), RangeError, 'ERR_OUT_OF_RANGE', /options.limits.cpuSeconds/],
+    [() => spawn('echo', [], { limits: { openFiles: '5' } }), TypeError, 'ERR_INVALID_ARG_TYPE', /options.limits.openFiles/],
+    [() => spawn('echo', [], { shell: 1 }), TypeError, 'ERR_INVALID_ARG_TYPE', /options.shell/],
+    [() => spawn('echo', [], { signal: {} }), TypeError, 'ERR_INVALID_ARG_TYPE', /options.signal/],
+    [() => spawn('echo', [], { supervisor: {} }), TypeError, 'ERR_INVALID_ARG_TYPE', /options.supervisor/],
+    [() => new Supervisor({ maxConcurrent: 0 }), RangeError, 'ERR_OUT_OF_RANGE', /maxConcurrent/],
+    [() => new Supervisor({ maxQueue: -1 }), RangeError, 'ERR_OUT_OF_RANGE', /maxQueue/],
+    [() => new Supervisor({ maxQueue: '1' }), TypeError, 'ERR_INVALID_ARG_TYPE', /maxQueue/],
+  ]
+  for (const [fn, Class, code, message] of cases) {
+    assert.throws(fn, (err) => {
+      assert.ok(err instanceof Class, `${fn}: ${err}`)
+      assert.equal(err.code, code, `${fn}`)
+      assert.match(err.message, message)
+      return true
+    })
+  }
+})
+
+test('exec rejects (never throws) on bad arguments', async () => {
+  const { exec } = require('..')
+  await assert.rejects(exec(42), { code: 'ERR_INVALID_ARG_TYPE' })
+  await assert.rejects(exec('echo', [], { timeout: -1 }), { code: 'ERR_OUT_OF_RANGE' })
+  await assert.rejects(exec('echo', ['\0']), { code: 'ERR_INVALID_ARG_VALUE' })
+})

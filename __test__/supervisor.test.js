@@ -1,0 +1,91 @@
+'use strict'
+// The supervisor's guarantees: spawning from a big heap, children never outliving the process
+// (or the worker) that started them, and no zombies or leaked descriptors after thousands of
+// spawns.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const cp = require('node:child_process')
+const path = require('node:path')
+const { Worker } = require('node:worker_threads')
+const { exec, spawn, Supervisor } = require('..')
+const { children, dies, openFds } = require('./helpers/proc')
+
+const fixture = (name) => path.join(__dirname, 'fixtures', name)
+
+test('a process holding a 2 GiB heap spawns children with their limits applied', async () => {
+  const r = await exec(process.execPath, ['--max-old-space-size=6144', fixture('big-heap-spawn.js'), '2048'], {
+    timeout: 120_000,
+    maxBuffer: 1024 * 1024,
+  })
+  const report = JSON.parse(r.stdout)
+  assert.ok(report.rss > 2 * 1024 ** 3, `parent RSS only ${report.rss}`)
+  assert.equal(report.outputs.length, 8)
+  for (const out of report.outputs) assert.equal(out, `${256 * 1024}\n32\n5`)
+})
+
+test('children die within a second when the Node process is SIGKILLed', async () => {
+  const parent = cp.spawn(process.execPath, [fixture('spawn-and-hang.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const pid = await new Promise((resolve, reject) => {
+    let out = ''
+    parent.stdout.on('data', (d) => {
+      out += d
+      if (out.includes('\n')) resolve(Number(out.trim()))
+    })
+    parent.on('exit', () => reject(new Error('fixture exited early')))
+  })
+  assert.match(require('node:fs').readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep\0/)
+  const exited = new Promise((resolve) => parent.on('exit', resolve))
+  parent.kill('SIGKILL')
+  await exited
+  assert.ok(await dies(pid, 1000), `sleep ${pid} outlived its parent`)
+})
+
+test('terminating a worker kills the children it started', async () => {
+  const worker = new Worker(fixture('worker-spawn.js'))
+  const pid = await new Promise((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('error', reject)
+  })
+  await worker.terminate()
+  assert.ok(await dies(pid, 1000), `sleep ${pid} outlived its worker`)
+})
+
+test('5,000 spawns leave no zombies and no descriptors behind', async () => {
+  // Warm up the supervisor's threads and epoll first, so their descriptors are in the baseline.
+  await exec('true')
+  const fds = openFds()
+  const supervisor = new Supervisor({ maxConcurrent: 16 })
+  let done = 0
+  const lanes = Array.from({ length: 16 }, async (_, lane) => {
+    for (let i = lane; i < 5000; i += 16) {
+      // A mix: buffered, streamed, with input, killed, and failing to start.
+      switch (i % 5) {
+        case 0: await exec('true', { supervisor }); break
+        case 1: await exec('cat', { supervisor, input: 'x' }); break
+        case 2: {
+          const child = spawn('echo', ['hi'], { supervisor })
+          for await (const chunk of child.stdout) void chunk
+          await child.exited
+          break
+        }
+        case 3: await exec('sleep', ['10'], { supervisor, timeout: 1 }).catch((e) => assert.equal(e.code, 'ERR_OFFLOAD_TIMEOUT')); break
+        default: await exec('offload-no-such-program', { supervisor }).catch((e) => assert.equal(e.code, 'ENOENT'))
+      }
+      done++
+    }
+  })
+  await Promise.all(lanes)
+  assert.equal(done, 5000)
+  const stats = supervisor.stats()
+  assert.equal(stats.spawned, 4000)
+  assert.equal(stats.exited, 4000)
+  assert.equal(stats.spawnErrors, 1000)
+  assert.equal(stats.running + stats.queued, 0)
+  assert.deepEqual(children().filter((c) => c.state === 'Z'), [], 'zombie children')
+  assert.deepEqual(children(), [], 'live children')
+  // Unread output of spawned children is drained (and its pipe closed) after their exit,
+  // which may take a moment for the last few.
+  const end = Date.now() + 2000
+  while (openFds() !== fds && Date.now() < end) await new Promise((r) => setTimeout(r, 10))
+  assert.equal(openFds(), fds)
+})

@@ -40,6 +40,13 @@ test('children die within a second when the Node process is SIGKILLed', async ()
   assert.ok(await dies(pid, 1000), `sleep ${pid} outlived its parent`)
 })
 
+test('process.exit() with children running kills them', async () => {
+  const script = `const c = require(${JSON.stringify(path.join(__dirname, '..'))}).spawn('sleep', ['1000'])
+    const t = setInterval(() => { if (c.pid) { clearInterval(t); console.log(c.pid); process.exit(0) } }, 5)`
+  const pid = Number(cp.execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))
+  assert.ok(await dies(pid, 1000), `sleep ${pid} outlived process.exit()`)
+})
+
 test('terminating a worker kills the children it started', async () => {
   const worker = new Worker(fixture('worker-spawn.js'))
   const pid = await new Promise((resolve, reject) => {

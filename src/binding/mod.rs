@@ -11,6 +11,7 @@ mod pool;
 mod process;
 #[cfg(target_os = "linux")]
 mod report;
+mod text;
 mod value;
 
 use std::sync::Arc;

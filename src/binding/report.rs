@@ -2,6 +2,7 @@
 //! error. Built on the I/O thread, so decoding output to text costs the event loop nothing
 //! beyond creating the string.
 
+use super::text::Prepared;
 use super::value::Value;
 use crate::process::{Report, SpawnError, Stream, signal};
 
@@ -24,10 +25,10 @@ fn output(o: Option<Vec<u8>>, encoding: Encoding) -> Value {
     match (o, encoding) {
         (None, _) => Value::Undefined,
         (Some(v), Encoding::Buffer) => Value::Bytes(v),
-        (Some(v), Encoding::Utf8) => Value::Text(match String::from_utf8(v) {
+        (Some(v), Encoding::Utf8) => Value::BigText(Prepared::new(match String::from_utf8(v) {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        }),
+        })),
     }
 }
 

@@ -8,6 +8,8 @@ use std::ptr;
 
 use napi::sys;
 
+use super::text::Prepared;
+
 /// Results at or below this size are copied into a fresh Buffer instead of handed over.
 const COPY_BELOW: usize = 64;
 
@@ -18,6 +20,8 @@ pub(crate) enum Value {
     Number(f64),
     Bytes(Vec<u8>),
     Text(String),
+    /// Text prepared for V8 off the JS thread (see `text.rs`).
+    BigText(Prepared),
     List(Vec<Value>),
     /// A plain object; its keys are fixed names.
     Object(Vec<(&'static CStr, Value)>),
@@ -86,6 +90,7 @@ impl Value {
                     }
                 }
                 Value::Text(s) => out = string(env, &s),
+                Value::BigText(t) => out = t.into_js(env),
                 Value::Bytes(v) => out = bytes(env, v),
                 Value::List(items) => {
                     sys::napi_create_array_with_length(env, items.len(), &mut out);

@@ -89,6 +89,16 @@ test('encoding and stripFinalNewline', async () => {
   assert.equal(ignored.stdout, undefined)
 })
 
+test('large text output (external strings) matches the bytes decoded by Node', async () => {
+  for (const line of ['plain ascii line', 'héllo wörld ✓ 𝄞']) {
+    const script = `yes '${line}' | head -c 3000001`
+    const expected = cp.execFileSync('sh', ['-c', script], { maxBuffer: 1 << 25 }).toString('utf8')
+    const r = await exec('sh', ['-c', script], { stripFinalNewline: false })
+    assert.equal(r.stdout.length, expected.length)
+    assert.ok(r.stdout === expected, line)
+  }
+})
+
 test('maxBuffer kills the child and rejects with the truncated output', async () => {
   const err = await exec('sh', ['-c', 'head -c 1000000 /dev/zero; sleep 100'], { maxBuffer: 1000, encoding: 'buffer' })
     .then(() => assert.fail('resolved'), (e) => e)

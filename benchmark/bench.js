@@ -1,11 +1,12 @@
 'use strict'
-// offload benchmark: `npm run bench` (full, ~2-3 min) or BENCH_QUICK=1 (smoke, <30 s).
-// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe to run a subset;
+// offload benchmark: `npm run bench` (full, ~3 min) or BENCH_QUICK=1 (smoke, <30 s).
+// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe,spawn,capture to run a subset;
 // BENCH_NO_OFFLOAD=1 to run only the comparisons (no addon needed).
-// Every comparison runs in this one process, rounds alternating implementations;
+// Every comparison runs in this one process (spawn and capture: in helper
+// processes, see benchmark/workers), rounds alternating implementations;
 // tables show medians, results/<timestamp>.json + results/latest.json keep everything.
 // Targets are printed PASS/MISS but never change the exit code; a crash or a
-// failed correctness check (wrong digest, invalid gzip) exits 1.
+// failed correctness check (wrong digest, invalid gzip, short capture) exits 1.
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -16,7 +17,9 @@ const SCENARIOS = [
   require('./scenarios/noop'),
   require('./scenarios/sha256'),
   require('./scenarios/gzip'),
-  require('./scenarios/fsprobe')
+  require('./scenarios/fsprobe'),
+  require('./scenarios/spawn'),
+  require('./scenarios/capture')
 ]
 
 async function main () {

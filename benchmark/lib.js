@@ -3,6 +3,8 @@
 
 const fs = require('node:fs')
 const os = require('node:os')
+const path = require('node:path')
+const { fork } = require('node:child_process')
 const v8 = require('node:v8')
 const vm = require('node:vm')
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks')
@@ -73,19 +75,41 @@ function machineBusyMs () {
   }
 }
 
+// CPU time (ms) of this process's reaped children (cutime + cstime in
+// /proc/self/stat); null off Linux. Spawned commands are our own work, so they
+// are split out of "other" rather than counted as noise.
+function childrenCpuMs () {
+  try {
+    const s = fs.readFileSync('/proc/self/stat', 'latin1')
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[13]) + Number(f[14])) * 10 // fields 16-17; USER_HZ 100 as above
+  } catch {
+    return null
+  }
+}
+
 // Every measured run's foreign CPU load, for the end-of-run noise warning.
 const otherCpu = []
 function noiseSummary () {
   return { medianOtherCores: median(otherCpu), maxOtherCores: otherCpu.length ? Math.max(...otherCpu) : null, runs: otherCpu.length }
 }
 
+// Adds runs measured in a helper process (their cpu.other) to this process's
+// noise summary; the parent sits idle meanwhile, so theirs is the machine's.
+function noteHelperNoise (runList) {
+  for (const r of runList) if (r.cpu && r.cpu.other != null) otherCpu.push(r.cpu.other)
+}
+
 function cpuSince (start, elapsedMs) {
   const self = process.cpuUsage(start.self)
   const selfMs = (self.user + self.system) / 1000
   const busy = machineBusyMs()
+  const kids = childrenCpuMs()
+  const kidsMs = start.kids == null || kids == null ? 0 : kids - start.kids
   return {
     self: selfMs / elapsedMs,
-    other: start.busy == null || busy == null ? null : Math.max(0, (busy - start.busy - selfMs) / elapsedMs)
+    children: kidsMs / elapsedMs,
+    other: start.busy == null || busy == null ? null : Math.max(0, (busy - start.busy - selfMs - kidsMs) / elapsedMs)
   }
 }
 
@@ -97,7 +121,7 @@ async function measure (fn) {
   // The first tick after enable() only sets the sampler's baseline timestamp;
   // without it a run that blocks from the start would go unrecorded.
   await sleep(2)
-  const cpu0 = { self: process.cpuUsage(), busy: machineBusyMs() }
+  const cpu0 = { self: process.cpuUsage(), busy: machineBusyMs(), kids: childrenCpuMs() }
   const t0 = performance.now()
   let res, elapsedMs, cpu
   try {
@@ -199,7 +223,8 @@ function printTable (title, header, rows) {
 }
 
 // Shared trailing columns: event-loop delay, then cores used by this process
-// (main thread + pool threads) and by everything else on the machine.
+// (main thread + pool threads) and by everything else on the machine except
+// our own children (cpu.children in the JSON).
 const LOOP_CPU_HEADER = ['loop p50', 'loop p99', 'loop max', 'cpu', 'other cpu']
 function loopCpuCols (m) {
   const c = m.cpu || {}
@@ -210,6 +235,40 @@ function loopCpuCols (m) {
 function target (value, ok, text) {
   if (value == null) return `n/a (${text})`
   return `${ok ? 'PASS' : 'MISS'} (${text})`
+}
+
+// Runs benchmark/workers/<name>.js in a fresh node process and resolves with the
+// one message it sends over IPC, once it has exited (so a big helper's memory is
+// gone before the next run). For measurements that need their own process: a
+// different heap size, or a peak RSS that nothing else has touched.
+function runHelper (name, args = [], { execArgv = [], timeoutMs = 300_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'workers', `${name}.js`), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    let result
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`helper ${name} ${args.join(' ')} did not finish within ${timeoutMs} ms`))
+    }, timeoutMs)
+    child.on('message', (m) => { result = m })
+    child.on('error', (err) => { clearTimeout(timer); reject(err) })
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0 && result !== undefined) resolve(result)
+      else reject(new Error(`helper ${name} ${args.join(' ')} exited with ${signal ?? `code ${code}`}${result === undefined ? ' without a result' : ''}`))
+    })
+  })
+}
+
+// Sends a helper's result to the parent and exits once it is flushed; a thrown
+// error exits 1 with its stack on stderr, which the parent reports.
+function helperMain (fn) {
+  fn().then(
+    (result) => process.send(result, () => process.exit(0)),
+    (err) => {
+      console.error(err && err.stack ? err.stack : err)
+      process.exit(1)
+    }
+  )
 }
 
 // Deterministic PRNG (mulberry32) so generated inputs are identical run to run.
@@ -230,6 +289,7 @@ module.exports = {
   gc,
   machineInfo,
   noiseSummary,
+  noteHelperNoise,
   median,
   percentile,
   measure,
@@ -243,6 +303,8 @@ module.exports = {
   loopCpuCols,
   target,
   prng,
+  runHelper,
+  helperMain,
   yieldToLoop,
   performance
 }

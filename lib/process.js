@@ -64,6 +64,29 @@ class SubprocessError extends OffloadError {
   }
 }
 
+// The binding reports a child as a positional list (src/binding/report.rs, `to_value`).
+function rawReport(r) {
+  return {
+    pid: r[0],
+    exitCode: r[1],
+    signal: r[2],
+    stdout: r[3],
+    stderr: r[4],
+    durationMs: r[5],
+    timedOut: r[6],
+    cancelled: r[7],
+    killed: r[8],
+    maxBufferExceeded: r[9],
+    killedByLimit: r[10],
+    ran: r[11],
+    maxRssBytes: r[12],
+    userCpuMs: r[13],
+    systemCpuMs: r[14],
+    errorCode: r[15],
+    errorMessage: r[16],
+  }
+}
+
 function resultOf(raw, call) {
   return {
     command: call.command,
@@ -158,8 +181,8 @@ function start(file, args, options, streaming) {
   return [handle, settled, call]
 }
 
-function finish(raw, call) {
-  const r = outcome(raw, call)
+function finish(report, call) {
+  const r = outcome(rawReport(report), call)
   if (r instanceof Error) throw r
   return r
 }

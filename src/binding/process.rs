@@ -300,6 +300,43 @@ const MAX_STRING_LENGTH: f64 = 536_870_888.0;
 /// The longest Buffer Node 20 can make (`buffer.constants.MAX_LENGTH`).
 const MAX_BUFFER_LENGTH: f64 = 4_294_967_296.0;
 
+/// The process's environment as `NAME=value` entries. Read on the JS thread, the only one that
+/// changes it (`process.env` writes call `setenv`, which replaces entries rather than editing
+/// them in place), and cached while the `environ` array holds the same entries: copying 30–60
+/// variables cost more than the rest of a spawn call.
+fn parent_env() -> Vec<Vec<u8>> {
+    unsafe extern "C" {
+        static environ: *const *const std::ffi::c_char;
+    }
+    thread_local! {
+        static CACHE: std::cell::RefCell<(Vec<usize>, Vec<Vec<u8>>)> = Default::default();
+    }
+    let mut entries = Vec::new();
+    // SAFETY: `environ` is a NULL-terminated array of C strings, changed only by this thread.
+    unsafe {
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            entries.push(*p as usize);
+            p = p.add(1);
+        }
+    }
+    CACHE.with_borrow_mut(|(pointers, copied)| {
+        if *pointers != entries {
+            // SAFETY: as above; each pointer is a live C string.
+            *copied = entries
+                .iter()
+                .map(|&e| {
+                    unsafe { std::ffi::CStr::from_ptr(e as *const std::ffi::c_char) }
+                        .to_bytes()
+                        .to_vec()
+                })
+                .collect();
+            *pointers = entries;
+        }
+        copied.clone()
+    })
+}
+
 /// A validated call: the core spec plus what the binding needs to shape the result.
 struct Call {
     spec: Spec,
@@ -339,13 +376,8 @@ fn build(
     };
     let mut cmd = Command::new(program);
     cmd.args = argv.into_iter().map(String::into_bytes).collect();
-    // The parent's environment is read here, on the JS thread, which is the only thread that
-    // changes it (process.env writes call setenv).
-    let mut env: Vec<(Vec<u8>, Vec<u8>)> = if o.extend_env.unwrap_or(true) {
-        use std::os::unix::ffi::OsStringExt;
-        std::env::vars_os()
-            .map(|(k, v)| (k.into_vec(), v.into_vec()))
-            .collect()
+    let mut env = if o.extend_env.unwrap_or(true) {
+        parent_env()
     } else {
         Vec::new()
     };
@@ -356,17 +388,13 @@ fn build(
                 "names must be non-empty without '=', and neither may contain null bytes",
             ));
         }
-        env.retain(|(name, _)| name != k.as_bytes());
-        env.push((k.into_bytes(), v.into_bytes()));
+        env.retain(|entry| !(entry.starts_with(k.as_bytes()) && entry.get(k.len()) == Some(&b'=')));
+        let mut entry = k.into_bytes();
+        entry.push(b'=');
+        entry.extend(v.into_bytes());
+        env.push(entry);
     }
-    cmd.env = env
-        .into_iter()
-        .map(|(mut k, v)| {
-            k.push(b'=');
-            k.extend(v);
-            k
-        })
-        .collect();
+    cmd.env = env;
     if let Some(cwd) = o.cwd {
         no_nul("property 'options.cwd'", &cwd)?;
         cmd.cwd = Some(PathBuf::from(cwd));

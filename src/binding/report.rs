@@ -53,41 +53,34 @@ fn spawn_code(e: &SpawnError) -> &'static str {
     }
 }
 
+/// The report as a positional list, in the order `lib/process.js` (`rawReport`) reads it:
+/// cheaper to build than an object with named properties, whose keys V8 would look up one by
+/// one. `[pid, exitCode, signal, stdout, stderr, durationMs, timedOut, cancelled, killed,
+/// maxBufferExceeded, killedByLimit, ran, maxRssBytes, userCpuMs, systemCpuMs, errorCode,
+/// errorMessage]`.
 pub(crate) fn to_value(r: Report, encoding: Encoding) -> Value {
     let status = r.status;
     let ms = |us: u64| us as f64 / 1000.0;
-    Value::Object(vec![
-        (c"pid", opt(r.pid.map(f64::from))),
-        (c"exitCode", opt(status.and_then(|s| s.code).map(f64::from))),
-        (
-            c"signal",
-            text(status.and_then(|s| s.signal).map(signal::name)),
-        ),
-        (c"stdout", output(r.stdout, encoding)),
-        (c"stderr", output(r.stderr, encoding)),
-        (
-            c"durationMs",
-            Value::Number(r.duration.as_secs_f64() * 1000.0),
-        ),
-        (c"timedOut", Value::Bool(r.timed_out)),
-        (c"cancelled", Value::Bool(r.cancelled)),
-        (c"killed", Value::Bool(r.killed)),
-        (
-            c"maxBufferExceeded",
-            text(r.max_buffer_exceeded.map(|s| match s {
-                Stream::Stdout => "stdout".to_owned(),
-                Stream::Stderr => "stderr".to_owned(),
-            })),
-        ),
-        (c"killedByLimit", text(r.killed_by_limit.map(str::to_owned))),
-        (c"ran", Value::Bool(status.is_some())),
-        (c"maxRssBytes", opt(r.max_rss_bytes.map(|b| b as f64))),
-        (c"userCpuMs", opt(status.map(|s| ms(s.user_cpu_us)))),
-        (c"systemCpuMs", opt(status.map(|s| ms(s.system_cpu_us)))),
-        (
-            c"errorCode",
-            text(r.spawn_error.as_ref().map(|e| spawn_code(e).to_owned())),
-        ),
-        (c"errorMessage", text(r.spawn_error.map(|e| e.to_string()))),
+    Value::List(vec![
+        opt(r.pid.map(f64::from)),
+        opt(status.and_then(|s| s.code).map(f64::from)),
+        text(status.and_then(|s| s.signal).map(signal::name)),
+        output(r.stdout, encoding),
+        output(r.stderr, encoding),
+        Value::Number(r.duration.as_secs_f64() * 1000.0),
+        Value::Bool(r.timed_out),
+        Value::Bool(r.cancelled),
+        Value::Bool(r.killed),
+        text(r.max_buffer_exceeded.map(|s| match s {
+            Stream::Stdout => "stdout".to_owned(),
+            Stream::Stderr => "stderr".to_owned(),
+        })),
+        text(r.killed_by_limit.map(str::to_owned)),
+        Value::Bool(status.is_some()),
+        opt(r.max_rss_bytes.map(|b| b as f64)),
+        opt(status.map(|s| ms(s.user_cpu_us))),
+        opt(status.map(|s| ms(s.system_cpu_us))),
+        text(r.spawn_error.as_ref().map(|e| spawn_code(e).to_owned())),
+        text(r.spawn_error.map(|e| e.to_string())),
     ])
 }

@@ -3,7 +3,7 @@
 //! Byte results become Buffers that own the Rust allocation (no copy); only tiny ones, such as
 //! digests, are copied, because an external buffer's finalizer costs more than 64 bytes do.
 
-use std::ffi::{CStr, c_void};
+use std::ffi::c_void;
 use std::ptr;
 
 use napi::sys;
@@ -23,8 +23,6 @@ pub(crate) enum Value {
     /// Text prepared for V8 off the JS thread (see `text.rs`).
     BigText(Prepared),
     List(Vec<Value>),
-    /// A plain object; its keys are fixed names.
-    Object(Vec<(&'static CStr, Value)>),
 }
 
 /// A task failure with the `code` the JS error will carry.
@@ -82,12 +80,6 @@ impl Value {
                 }
                 Value::Number(n) => {
                     sys::napi_create_double(env, n, &mut out);
-                }
-                Value::Object(fields) => {
-                    sys::napi_create_object(env, &mut out);
-                    for (key, value) in fields {
-                        sys::napi_set_named_property(env, out, key.as_ptr(), value.into_js(env));
-                    }
                 }
                 Value::Text(s) => out = string(env, &s),
                 Value::BigText(t) => out = t.into_js(env),

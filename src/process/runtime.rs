@@ -14,6 +14,9 @@ use tokio::runtime::{Builder, Handle};
 
 use super::spawner::Spawner;
 
+/// Niceness of the I/O thread.
+const IO_NICE: libc::c_int = 10;
+
 pub(crate) struct Services {
     pub(crate) io: Handle,
     pub(crate) spawner: Spawner,
@@ -39,7 +42,17 @@ pub(crate) fn services() -> io::Result<Arc<Services>> {
     let io = runtime.handle().clone();
     thread::Builder::new()
         .name("offload-io".into())
-        .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
+        .spawn(move || {
+            // Below the event loop's priority, like the CPU pool: on a small machine busy with
+            // children, the JS thread gets a core first. (Not the spawner: children inherit
+            // its niceness.)
+            // SAFETY: plain syscalls on the calling thread; niceness is per thread on Linux.
+            unsafe {
+                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                libc::setpriority(libc::PRIO_PROCESS, tid, IO_NICE);
+            }
+            runtime.block_on(std::future::pending::<()>())
+        })?;
     let services = Arc::new(Services {
         io,
         spawner: Spawner::start()?,

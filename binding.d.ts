@@ -80,6 +80,12 @@ export interface HashOptions {
  */
 export declare function init(dispatch: (arg?: unknown) => unknown, makeError: (arg?: unknown) => unknown): void
 
+/**
+ * SIGKILLs every child this environment started (and their trees), for process exit: Node
+ * does not run environment cleanup hooks on `process.exit()`.
+ */
+export declare function killAllProcesses(): void
+
 /** Latency percentiles in milliseconds. */
 export interface LatencyStats {
   p50: number
@@ -150,6 +156,9 @@ export interface PoolStats {
 
 /** Aborts the child (AbortSignal): `killSignal`, then SIGKILL; reported as cancelled. */
 export declare function processCancel(child: ExternalObject<NativeChild>): void
+
+/** Stops reading the child's stdout (`stream` 1) or stderr (2) and closes our end. */
+export declare function processCloseOutput(child: ExternalObject<NativeChild>, stream: number): void
 
 /** Closes the child's stdin after pending writes. */
 export declare function processCloseStdin(child: ExternalObject<NativeChild>): void
@@ -242,7 +251,9 @@ export interface ProcessOptions {
   shell?: boolean | string
   /**
    * Give the child its own process group and signal the whole group, so no grandchild
-   * outlives a timeout, abort or kill, or the child itself. Default: `true`.
+   * outlives a timeout, abort or kill, or the child itself. Not applied when stdin is
+   * inherited from a terminal (the child must stay in the terminal's foreground group to
+   * read it). Default: `true`.
    */
   killTree?: boolean
   /** Resource limits applied in the child. Default: none. */

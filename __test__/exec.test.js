@@ -253,3 +253,64 @@ test('processStats counts across supervisors', async () => {
   assert.equal(after.running, 0)
   assert.ok(await descendantsGone(), 'a child was left behind')
 })
+
+test('inherited stdio reaches the child even though Node holds its own close-on-exec', () => {
+  const script = `require(${JSON.stringify(path.join(__dirname, '..'))})
+    .exec('sh', ['-c', 'echo to-out; echo to-err >&2; cat'], { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' })
+    .then((r) => console.log('code', r.exitCode, r.stdout))`
+  const r = cp.spawnSync(process.execPath, ['-e', script], { input: 'from-stdin\n', encoding: 'utf8' })
+  assert.equal(r.stdout, 'to-out\nfrom-stdin\ncode 0 undefined\n')
+  assert.equal(r.stderr, 'to-err\n')
+})
+
+test('a timeout is not held up by a process that escaped the group and keeps the pipe open', async () => {
+  const start = Date.now()
+  const err = await exec('sh', ['-c', 'setsid sleep 30 & echo $!; sleep 100'], { timeout: 500 }).catch((e) => e)
+  try {
+    assert.equal(err.code, 'ERR_OFFLOAD_TIMEOUT')
+    assert.ok(Date.now() - start < 3000, `took ${Date.now() - start} ms`)
+  } finally {
+    process.kill(Number(err.stdout), 'SIGKILL')
+  }
+})
+
+test('an abort ends the wait for output held open by an escaped process', async () => {
+  const ac = new AbortController()
+  // The pause lets `setsid` leave the group before the child's exit kills what is left in it.
+  const pending = exec('sh', ['-c', 'setsid sleep 30 & echo $!; sleep 0.2'], { signal: ac.signal })
+  setTimeout(() => ac.abort(), 600)
+  const start = Date.now()
+  const err = await pending.catch((e) => e)
+  try {
+    assert.equal(err.name, 'AbortError')
+    assert.equal(err.exitCode, 0, 'the child itself had exited')
+    assert.ok(Date.now() - start < 3000)
+  } finally {
+    process.kill(Number(err.stdout), 'SIGKILL')
+  }
+})
+
+test('exec with stdin: pipe and no input gives the child end of file', async () => {
+  const r = await exec('cat', { stdin: 'pipe', timeout: 5000 })
+  assert.equal(r.stdout, '')
+  assert.equal(r.timedOut, false)
+})
+
+test('an already-aborted call does not wait for a queue slot', async () => {
+  const supervisor = new Supervisor({ maxConcurrent: 1, maxQueue: 0 })
+  const running = exec('sleep', ['1'], { supervisor })
+  const start = Date.now()
+  const err = await exec('true', { supervisor, signal: AbortSignal.abort() }).catch((e) => e)
+  assert.equal(err.name, 'AbortError')
+  assert.ok(Date.now() - start < 500, `took ${Date.now() - start} ms`)
+  await running
+})
+
+test('spawn failures name their cause: cwd, limits', async () => {
+  const cwd = await exec('ls', { cwd: '/nonexistent-offload-dir' }).catch((e) => e)
+  assert.equal(cwd.code, 'ENOENT')
+  assert.match(cwd.message, /cwd "\/nonexistent-offload-dir": No such file or directory/)
+  const limit = await exec('true', { limits: { openFiles: 1e12 } }).catch((e) => e)
+  assert.equal(limit.code, 'ERR_OFFLOAD_SPAWN')
+  assert.match(limit.message, /openFiles limit/)
+})

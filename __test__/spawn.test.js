@@ -109,6 +109,7 @@ test('a queued child can be killed before it starts', async () => {
   const err = await queued.exited.catch((e) => e)
   assert.equal(err.pid, undefined)
   assert.equal(err.killed, true)
+  assert.equal(err.code, 'ERR_OFFLOAD_CANCELLED')
   await running.exited
   assert.equal(supervisor.stats().spawned, 1)
 })
@@ -192,4 +193,53 @@ test('exec rejects (never throws) on bad arguments', async () => {
   await assert.rejects(exec(42), { code: 'ERR_INVALID_ARG_TYPE' })
   await assert.rejects(exec('echo', [], { timeout: -1 }), { code: 'ERR_OUT_OF_RANGE' })
   await assert.rejects(exec('echo', ['\0']), { code: 'ERR_INVALID_ARG_VALUE' })
+})
+
+test('breaking out of a stream closes the pipe, so a writer child ends', async () => {
+  const child = spawn('yes', [], { stdin: 'ignore' })
+  for await (const chunk of child.stdout) {
+    assert.ok(chunk.length > 0)
+    break
+  }
+  const err = await child.exited.catch((e) => e)
+  assert.equal(err.signal, 'SIGPIPE')
+  const lines = spawn('sh', ['-c', 'while :; do echo line; done'], { stdin: 'ignore' })
+  for await (const line of lines.lines()) {
+    assert.equal(line, 'line')
+    break
+  }
+  assert.equal((await lines.exited.catch((e) => e)).code, 'ERR_OFFLOAD_EXIT')
+})
+
+test('non-stopping signals are delivered without escalation or withdrawal', async () => {
+  const child = spawn('sh', ['-c', 'trap "echo got-usr1" USR1; while :; do sleep 0.05; done'], { forceKillAfter: 100 })
+  const lines = child.lines()
+  while (child.pid === undefined) await new Promise((r) => setTimeout(r, 5))
+  await new Promise((r) => setTimeout(r, 100)) // let the trap be installed
+  assert.equal(child.kill('SIGUSR1'), true)
+  assert.equal((await lines.next()).value, 'got-usr1')
+  await new Promise((r) => setTimeout(r, 300)) // past forceKillAfter
+  assert.ok(stat(child.pid)[0] !== 'Z', 'SIGUSR1 escalated to SIGKILL')
+  assert.equal(child.kill(), true)
+  assert.equal((await child.exited.catch((e) => e)).signal, 'SIGTERM')
+
+  const supervisor = new Supervisor({ maxConcurrent: 1 })
+  const first = spawn('sleep', ['0.2'], { supervisor })
+  const queued = spawn('echo', ['ran'], { supervisor, stdin: 'ignore' })
+  assert.equal(queued.kill('SIGUSR1'), false, 'nothing to deliver to while queued')
+  const out = collect(queued.lines())
+  assert.equal((await queued.exited).exitCode, 0)
+  assert.deepEqual(await out, ['ran'])
+  await first.exited
+})
+
+test('a queued child killed before it starts rejects with ERR_OFFLOAD_CANCELLED', async () => {
+  const supervisor = new Supervisor({ maxConcurrent: 1 })
+  const first = spawn('sleep', ['0.2'], { supervisor })
+  const queued = spawn('true', [], { supervisor })
+  assert.equal(queued.kill(), true)
+  const err = await queued.exited.catch((e) => e)
+  assert.equal(err.code, 'ERR_OFFLOAD_CANCELLED')
+  assert.match(err.message, /killed before it started/)
+  await first.exited
 })

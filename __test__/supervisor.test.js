@@ -40,11 +40,29 @@ test('children die within a second when the Node process is SIGKILLed', async ()
   assert.ok(await dies(pid, 1000), `sleep ${pid} outlived its parent`)
 })
 
-test('process.exit() with children running kills them', async () => {
-  const script = `const c = require(${JSON.stringify(path.join(__dirname, '..'))}).spawn('sleep', ['1000'])
-    const t = setInterval(() => { if (c.pid) { clearInterval(t); console.log(c.pid); process.exit(0) } }, 5)`
-  const pid = Number(cp.execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))
-  assert.ok(await dies(pid, 1000), `sleep ${pid} outlived process.exit()`)
+test('process.exit() kills running children and their trees', async () => {
+  const script = `const c = require(${JSON.stringify(path.join(__dirname, '..'))})
+      .spawn('sh', ['-c', 'sleep 1000 & echo $!; sleep 1000'], { stdin: 'ignore' })
+    c.lines().next().then(({ value }) => { console.log(c.pid, value); process.exit(0) })`
+  const pids = cp.execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim().split(' ').map(Number)
+  assert.equal(pids.length, 2)
+  for (const pid of pids) assert.ok(await dies(pid, 1000), `${pid} outlived process.exit()`)
+})
+
+test('a worker passes its own process.env to children', async () => {
+  const script = `const { parentPort } = require('node:worker_threads')
+    process.env.OFFLOAD_FROM_WORKER = 'from-worker'
+    require(${JSON.stringify(path.join(__dirname, '..'))})
+      .exec('sh', ['-c', 'echo "$OFFLOAD_FROM_WORKER|$OFFLOAD_EXTRA"'], { env: { OFFLOAD_EXTRA: 'extra' } })
+      .then((r) => parentPort.postMessage(r.stdout), (e) => parentPort.postMessage(String(e)))`
+  const worker = new Worker(script, { eval: true })
+  const out = await new Promise((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('error', reject)
+  })
+  await worker.terminate()
+  assert.equal(out, 'from-worker|extra')
+  assert.equal(process.env.OFFLOAD_FROM_WORKER, undefined)
 })
 
 test('terminating a worker kills the children it started', async () => {

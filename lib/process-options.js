@@ -4,6 +4,7 @@
 // binding gets a fresh object of validated values, never the caller's object, so no getter
 // runs in the middle of a spawn.
 const { fileURLToPath } = require('node:url')
+const { isMainThread } = require('node:worker_threads')
 const { invalidArgType } = require('./errors')
 const { toBytes, validateOptions, optionalSignal } = require('./validate')
 
@@ -72,10 +73,18 @@ function processOptions(options, Supervisor) {
   if (shell !== undefined && typeof shell !== 'boolean' && typeof shell !== 'string') {
     throw invalidArgType('options.shell', 'of type boolean or string', shell)
   }
+  let env = envOf(o.env)
+  let extendEnv = check(o.extendEnv, 'extendEnv', 'boolean')
+  if (!isMainThread && extendEnv !== false) {
+    // A worker's process.env is its own copy, not the process environment the binding
+    // reads on the main thread: pass it explicitly.
+    env = { ...envOf(process.env), ...env }
+    extendEnv = false
+  }
   const native = {
     cwd: cwdOf(o.cwd),
-    env: envOf(o.env),
-    extendEnv: check(o.extendEnv, 'extendEnv', 'boolean'),
+    env,
+    extendEnv,
     stdin: check(o.stdin, 'stdin', 'string'),
     stdout: check(o.stdout, 'stdout', 'string'),
     stderr: check(o.stderr, 'stderr', 'string'),

@@ -45,6 +45,17 @@ function processStats() {
   return binding.processStats()
 }
 
+// Node runs no environment cleanup hooks on process.exit(), so the binding cannot see that
+// exit coming; without this, only the direct children would die (by their parent-death
+// signal) and their own children would live on. One hook per environment, shared by every
+// copy of this module.
+const kExitHook = Symbol.for('offload.killChildrenOnExit')
+function killChildrenOnExit() {
+  if (binding[kExitHook]) return
+  binding[kExitHook] = true
+  process.once('exit', () => binding.killAllProcesses())
+}
+
 // How a command is shown in results and messages: arguments quoted as a POSIX shell would
 // need them, so the line can be pasted into a terminal.
 function escape(arg) {
@@ -125,6 +136,9 @@ function outcome(raw, call) {
     err.spawnargs = call.args
     return err
   }
+  if (!raw.ran && raw.killed && !raw.cancelled) {
+    return new SubprocessError('ERR_OFFLOAD_CANCELLED', `Command was killed before it started: ${command}`, result)
+  }
   if (raw.cancelled) {
     const err = new AbortError(undefined, { cause: call.signal?.reason })
     return Object.assign(err, result)
@@ -162,6 +176,7 @@ function start(file, args, options, streaming) {
     options: o,
   }
   const supervisor = (o.supervisor ?? getDefaultSupervisor())[kNative]
+  killChildrenOnExit()
   let pair
   try {
     pair = binding.spawnProcess(supervisor, file, argv, o.native, o.input, streaming, o.signal?.aborted === true)

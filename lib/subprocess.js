@@ -30,6 +30,13 @@ class ChildOutput extends Readable {
       (err) => this.destroy(err),
     )
   }
+
+  // Breaking out of `for await`, or destroy(): close the pipe so the child is not left
+  // blocked on a full one (its next write fails, as with Node's child_process).
+  _destroy(err, callback) {
+    binding.processCloseOutput(this[kHandle], this.fd)
+    callback(err)
+  }
 }
 
 class ChildInput extends Writable {

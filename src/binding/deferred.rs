@@ -58,7 +58,11 @@ impl Deferred {
             let error = match result {
                 Ok(v) => {
                     let value = v.into_js(env);
-                    if !value.is_null() {
+                    // A nested conversion may have failed (leaving an exception pending) even
+                    // though the outer value was made; resolving would then fail silently.
+                    let mut pending = false;
+                    sys::napi_is_exception_pending(env, &mut pending);
+                    if !value.is_null() && !pending {
                         sys::napi_resolve_deferred(env, self.deferred, value);
                         return self.release(env);
                     }

@@ -92,7 +92,9 @@ pub struct ProcessOptions {
     /// Default: `false`.
     pub shell: Option<Either<bool, String>>,
     /// Give the child its own process group and signal the whole group, so no grandchild
-    /// outlives a timeout, abort or kill, or the child itself. Default: `true`.
+    /// outlives a timeout, abort or kill, or the child itself. Not applied when stdin is
+    /// inherited from a terminal (the child must stay in the terminal's foreground group to
+    /// read it). Default: `true`.
     pub kill_tree: Option<bool>,
     /// Resource limits applied in the child. Default: none.
     pub limits: Option<ProcessLimits>,
@@ -412,6 +414,9 @@ fn build(
     spec.stdin = match stdio("stdin", o.stdin, stdin_default)?.as_str() {
         "inherit" if !has_input => Input::Inherit,
         "ignore" if !has_input => Input::Null,
+        // exec() hands out no stream to write to: a pipe with nothing to feed it is closed at
+        // once, which is what /dev/null gives.
+        "pipe" if !streaming && !has_input => Input::Null,
         "pipe" => Input::Pipe,
         _ => {
             return Err(errors::invalid_value(
@@ -470,7 +475,12 @@ fn build(
     if let Some(f) = o.force_kill_after {
         spec.force_kill_after = ms("options.forceKillAfter", f, true)?;
     }
-    spec.kill_tree = o.kill_tree.unwrap_or(true);
+    // A child reading the terminal must stay in the terminal's foreground process group, or
+    // its first read stops it (SIGTTIN): with an inherited TTY stdin it keeps ours, as
+    // child_process does.
+    // SAFETY: isatty only inspects descriptor 0.
+    let tty_stdin = matches!(spec.stdin, Input::Inherit) && unsafe { libc::isatty(0) } == 1;
+    spec.kill_tree = o.kill_tree.unwrap_or(true) && !tty_stdin;
     Ok(Call { spec, encoding })
 }
 
@@ -657,6 +667,25 @@ pub fn process_write(
             done(r.map(|()| Value::Undefined).map_err(io_error))
         })
     })
+}
+
+/// Stops reading the child's stdout (`stream` 1) or stderr (2) and closes our end.
+#[napi]
+pub fn process_close_output(child: &External<NativeChild>, stream: u32) {
+    let which = if stream == 2 {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    };
+    child.child.close_output(which);
+}
+
+/// SIGKILLs every child this environment started (and their trees), for process exit: Node
+/// does not run environment cleanup hooks on `process.exit()`.
+#[napi]
+pub fn kill_all_processes(env: Env) -> Result<()> {
+    env_scope(&env)?.processes.kill_all();
+    Ok(())
 }
 
 /// Closes the child's stdin after pending writes.

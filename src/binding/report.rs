@@ -46,9 +46,17 @@ fn spawn_code(e: &SpawnError) -> &'static str {
         SpawnError::NotFound { .. } => "ENOENT",
         SpawnError::PermissionDenied { .. } => "EACCES",
         SpawnError::Nul { .. } => "ERR_INVALID_ARG_VALUE",
-        SpawnError::Exec { .. } | SpawnError::Clone(_) | SpawnError::Stdio(_) => {
-            "ERR_OFFLOAD_SPAWN"
-        }
+        SpawnError::Cwd { errno, .. } => match *errno {
+            libc::ENOENT => "ENOENT",
+            libc::ENOTDIR => "ENOTDIR",
+            libc::EACCES => "EACCES",
+            _ => "ERR_OFFLOAD_SPAWN",
+        },
+        SpawnError::Exec { .. }
+        | SpawnError::Clone(_)
+        | SpawnError::Stdio(_)
+        | SpawnError::Limit { .. }
+        | SpawnError::Setup { .. } => "ERR_OFFLOAD_SPAWN",
         SpawnError::Internal => "ERR_OFFLOAD_INTERNAL",
     }
 }

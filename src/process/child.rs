@@ -44,8 +44,8 @@ pub enum Output {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stream {
-    Stdout,
-    Stderr,
+    Stdout = 0,
+    Stderr = 1,
 }
 
 /// Everything about one child, fixed before it is admitted.
@@ -138,6 +138,8 @@ pub(crate) struct State {
     /// Arm the SIGKILL escalation timer (the lifecycle task reads and clears it).
     pub(crate) escalate: bool,
     pub(crate) max_buffer_exceeded: Option<Stream>,
+    /// Stop draining output now (abort or kill after the child itself exited).
+    pub(crate) stop_drain: bool,
 }
 
 pub(crate) type WriteDone = Box<dyn FnOnce(io::Result<()>) + Send>;
@@ -151,17 +153,20 @@ fn epipe() -> io::Error {
     io::Error::from_raw_os_error(libc::EPIPE)
 }
 
-/// Applies stdin operations in order; everything after a close (or the end of the pipe)
-/// fails with `EPIPE`.
-pub(crate) async fn feed_stdin(writer: Option<Writer>, mut ops: mpsc::UnboundedReceiver<StdinOp>) {
-    let mut writer = writer;
+/// Applies stdin operations in order until the close; the receiver is then dropped, so
+/// later writes fail with `EPIPE` at once (see [`Child::write`]).
+pub(crate) async fn feed_stdin(writer: Writer, mut ops: mpsc::UnboundedReceiver<StdinOp>) {
     while let Some(op) = ops.recv().await {
         match op {
-            StdinOp::Write(src, done) => match writer.as_ref() {
-                Some(w) => done(w.write_all(&*src).await),
-                None => done(Err(epipe())),
-            },
-            StdinOp::Close => writer = None,
+            StdinOp::Write(src, done) => done(writer.write_all(&*src).await),
+            StdinOp::Close => break,
+        }
+    }
+    ops.close();
+    // Writes queued after the close still get their answer.
+    while let Ok(op) = ops.try_recv() {
+        if let StdinOp::Write(_, done) = op {
+            done(Err(epipe()));
         }
     }
 }
@@ -182,6 +187,8 @@ pub(crate) struct Inner {
     pub(crate) stdin_ops: Mutex<Option<mpsc::UnboundedReceiver<StdinOp>>>,
     pub(crate) stdout: tokio::sync::Mutex<Option<Reader>>,
     pub(crate) stderr: tokio::sync::Mutex<Option<Reader>>,
+    /// Set when the caller gives up on a stream ([`Child::close_output`]).
+    closed: [watch::Sender<bool>; 2],
 }
 
 impl Inner {
@@ -200,6 +207,7 @@ impl Inner {
                 pending_signal: None,
                 escalate: false,
                 max_buffer_exceeded: None,
+                stop_drain: false,
             }),
             wake: Notify::new(),
             ready: watch::Sender::new(false),
@@ -207,6 +215,7 @@ impl Inner {
             stdin_ops: Mutex::new(Some(stdin_ops)),
             stdout: tokio::sync::Mutex::new(None),
             stderr: tokio::sync::Mutex::new(None),
+            closed: [watch::Sender::new(false), watch::Sender::new(false)],
         }
     }
 
@@ -218,11 +227,30 @@ impl Inner {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether `sig` asks the child to stop: those signals withdraw a queued child and
+    /// escalate to SIGKILL. Others (SIGHUP, SIGUSR1, SIGCONT, ...) are just delivered.
+    pub(crate) fn stops(&self, sig: c_int) -> bool {
+        sig == self.kill_signal
+            || matches!(
+                sig,
+                libc::SIGTERM | libc::SIGINT | libc::SIGQUIT | libc::SIGKILL
+            )
+    }
+
     /// Sends `sig` to the child (its group with `kill_tree`), or remembers it while the child
-    /// is pending. `escalate` arms the SIGKILL timer. False once the child has exited.
+    /// is pending (only a stopping signal, which then keeps it from ever starting). `escalate`
+    /// arms the SIGKILL timer. False once the child has exited, or if there was nothing to
+    /// deliver to.
     pub(crate) fn signal(&self, st: &mut State, sig: c_int, escalate: bool) -> bool {
         let sent = match st.phase {
-            Phase::Exited => return false,
+            Phase::Exited => {
+                // Whoever signals a child that is gone wants the call over: stop draining
+                // output that escaped processes may still be writing.
+                st.stop_drain = true;
+                self.wake.notify_one();
+                return false;
+            }
+            Phase::Pending if !self.stops(sig) => return false,
             Phase::Pending => {
                 st.pending_signal = Some(sig);
                 true
@@ -233,8 +261,8 @@ impl Inner {
                 unsafe { libc::kill(target, sig) == 0 }
             }
         };
-        st.killed |= sig != 0;
-        if escalate && sig != libc::SIGKILL && sig != 0 {
+        st.killed |= sent && self.stops(sig);
+        if escalate && sig != libc::SIGKILL && self.stops(sig) {
             st.escalate = true;
         }
         self.wake.notify_one();
@@ -259,9 +287,10 @@ impl Child {
         self.0.lock().pid
     }
 
-    /// Sends `signal` (to the whole tree with `kill_tree`), escalating to SIGKILL after
-    /// `force_kill_after`. A child still queued is withdrawn and never runs. False if it had
-    /// already exited.
+    /// Sends `signal` (to the whole tree with `kill_tree`). A stopping signal (the kill signal,
+    /// SIGTERM, SIGINT, SIGQUIT, SIGKILL) escalates to SIGKILL after `force_kill_after`, and
+    /// withdraws a child still queued so it never runs. False if it had already exited (or is
+    /// queued and `signal` does not stop it).
     pub fn kill(&self, signal: c_int) -> bool {
         let mut st = self.0.lock();
         self.0.signal(&mut st, signal, true)
@@ -271,19 +300,15 @@ impl Child {
     /// `cancelled`.
     pub fn cancel(&self) {
         let mut st = self.0.lock();
-        if st.phase != Phase::Exited {
-            st.cancelled = true;
-            self.0.signal(&mut st, self.0.kill_signal, true);
-        }
+        st.cancelled = true;
+        self.0.signal(&mut st, self.0.kill_signal, true);
     }
 
     /// SIGKILL at once, for teardown.
     pub(crate) fn terminate(&self) {
         let mut st = self.0.lock();
-        if st.phase != Phase::Exited {
-            st.cancelled = true;
-            self.0.signal(&mut st, libc::SIGKILL, false);
-        }
+        st.cancelled = true;
+        self.0.signal(&mut st, libc::SIGKILL, false);
     }
 
     /// Reads the next chunk of a [`Output::Stream`] stream; `done` gets `None` at its end
@@ -299,16 +324,33 @@ impl Child {
                 Stream::Stdout => &inner.stdout,
                 Stream::Stderr => &inner.stderr,
             };
+            let mut closed = inner.closed[which as usize].subscribe();
             let mut reader = stream.lock().await;
             let result = match reader.as_ref() {
-                Some(r) => r.chunk().await,
-                None => Ok(None),
+                Some(r) if !*closed.borrow() => tokio::select! {
+                    r = r.chunk() => r,
+                    _ = closed.wait_for(|c| *c) => Ok(None),
+                },
+                _ => Ok(None),
             };
             if !matches!(result, Ok(Some(_))) {
                 reader.take(); // closes our end at EOF or on error
             }
             drop(reader);
             done(result);
+        });
+    }
+
+    /// Stops reading a [`Output::Stream`] stream and closes our end (the child's next write
+    /// to it fails); a pending read ends as if at end of file.
+    pub fn close_output(&self, which: Stream) {
+        self.0.closed[which as usize].send_replace(true);
+        let inner = self.0.clone();
+        self.0.services.run(async move {
+            match which {
+                Stream::Stdout => inner.stdout.lock().await.take(),
+                Stream::Stderr => inner.stderr.lock().await.take(),
+            };
         });
     }
 

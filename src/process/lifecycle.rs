@@ -24,17 +24,31 @@ use super::pipe::{Reader, Writer, pipe, register};
 use super::spawn::{Command, ExitStatus, Limits, SpawnError, Stdio, try_wait};
 use super::supervisor::Shared;
 
+/// How a child got past admission.
+pub(crate) enum Admit {
+    /// It holds a running slot.
+    Now,
+    /// It waits in the queue for this.
+    Queued(oneshot::Receiver<()>),
+    /// It was cancelled before it was submitted: it neither runs nor queues.
+    Never,
+}
+
+/// How long output is still read after the supervisor killed the child.
+const DRAIN_AFTER_KILL: Duration = Duration::from_millis(100);
+
 /// Waits for admission (if queued), runs the child and accounts for it.
 pub(crate) async fn run(
     shared: &Arc<Shared>,
     inner: &Arc<Inner>,
     spec: Spec,
-    admitted: Option<oneshot::Receiver<()>>,
+    admit: Admit,
 ) -> Report {
     let _ready = Ready(inner);
-    let admitted = match admitted {
-        Some(rx) => admission(shared, inner, rx).await,
-        None => true,
+    let admitted = match admit {
+        Admit::Now => true,
+        Admit::Queued(rx) => admission(shared, inner, rx).await,
+        Admit::Never => false,
     };
     let report = match admitted {
         false => {
@@ -59,15 +73,24 @@ struct Ready<'a>(&'a Inner);
 impl Drop for Ready<'_> {
     fn drop(&mut self) {
         self.0.ready.send_replace(true);
-        // A child that never got a stdin pipe still owes its writers an answer (EPIPE).
-        let ops = self
-            .0
-            .stdin_ops
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(ops) = ops {
-            tokio::spawn(feed_stdin(None, ops));
+        refuse_stdin(self.0);
+    }
+}
+
+/// For a child without a stdin pipe (or one that never started): drop the receiver, so
+/// writes fail with `EPIPE` at once, queued ones included.
+fn refuse_stdin(inner: &Inner) {
+    let ops = inner
+        .stdin_ops
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    if let Some(mut ops) = ops {
+        ops.close();
+        while let Ok(op) = ops.try_recv() {
+            if let StdinOp::Write(_, done) = op {
+                done(Err(std::io::Error::from_raw_os_error(libc::EPIPE)));
+            }
         }
     }
 }
@@ -237,7 +260,7 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
             // EPIPE only means the child did not read all of its input.
             let _ = w.write_all(&*src).await;
         })),
-        (_, w) => {
+        (_, Some(w)) => {
             let ops = inner
                 .stdin_ops
                 .lock()
@@ -246,6 +269,10 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
             if let Some(ops) = ops {
                 tokio::spawn(feed_stdin(w, ops));
             }
+            None
+        }
+        (_, None) => {
+            refuse_stdin(inner);
             None
         }
     };
@@ -273,12 +300,28 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
 
     let [out, err] = captures;
     let mut drain = pin!(async { (join(out).await, join(err).await) });
-    let (out, err) = tokio::select! {
-        outputs = &mut drain => outputs,
-        () = sleep_until(deadline.unwrap_or(started)), if deadline.is_some() && !report.timed_out => {
-            report.timed_out = true;
+    // A child the supervisor killed is over: read what its pipes already hold, briefly, but
+    // do not wait for processes that escaped its group. Otherwise the timeout still bounds
+    // the wait, and an abort or kill stops it.
+    let killed = report.timed_out || inner.lock().killed;
+    let drain_until = if killed {
+        Some(Instant::now() + DRAIN_AFTER_KILL)
+    } else {
+        deadline
+    };
+    let (out, err) = loop {
+        if std::mem::take(&mut inner.lock().stop_drain) {
             let _ = stop.send(true);
-            drain.await
+            break drain.await;
+        }
+        tokio::select! {
+            outputs = &mut drain => break outputs,
+            () = sleep_until(drain_until.unwrap_or(started)), if drain_until.is_some() => {
+                report.timed_out |= !killed;
+                let _ = stop.send(true);
+                break drain.await;
+            }
+            () = inner.wake.notified() => {}
         }
     };
     let strip = |o: Option<Vec<u8>>| {
@@ -457,7 +500,11 @@ fn limit_hit(status: &ExitStatus, limits: &Limits, we_signalled: bool) -> Option
         libc::SIGXCPU => Some("cpuSeconds"),
         libc::SIGXFSZ => Some("fileSizeBytes"),
         _ if we_signalled => None,
-        libc::SIGKILL if limits.cpu_seconds.is_some_and(|s| cpu_us >= s * 1_000_000) => {
+        libc::SIGKILL
+            if limits
+                .cpu_seconds
+                .is_some_and(|s| cpu_us >= s.saturating_mul(1_000_000)) =>
+        {
             Some("cpuSeconds")
         }
         libc::SIGSEGV | libc::SIGABRT | libc::SIGBUS | libc::SIGTRAP | libc::SIGKILL

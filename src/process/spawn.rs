@@ -54,14 +54,20 @@ impl Limits {
             (libc::RLIMIT_NPROC, self.processes),
             (libc::RLIMIT_FSIZE, self.file_size_bytes),
         ];
+        // SAFETY: valid out-pointer.
+        let mut cpu: libc::rlimit = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        unsafe { libc::getrlimit(libc::RLIMIT_CPU, &mut cpu) };
         pairs
             .into_iter()
             .filter_map(|(resource, v)| {
                 v.map(|v| {
                     // A CPU hard limit one second above the soft one: SIGXCPU (which names the
                     // cause) arrives first, and SIGKILL only if the child ignores it.
+                    // (Never above the inherited hard limit, which only a privileged process
+                    // may raise.)
                     let max = if resource == libc::RLIMIT_CPU {
-                        v.saturating_add(1)
+                        v.saturating_add(1).min(cpu.rlim_max).max(v)
                     } else {
                         v
                     };
@@ -73,6 +79,17 @@ impl Limits {
                 })
             })
             .collect()
+    }
+}
+
+fn limit_name(resource: c_int) -> &'static str {
+    match resource as _ {
+        libc::RLIMIT_AS => "memoryBytes",
+        libc::RLIMIT_CPU => "cpuSeconds",
+        libc::RLIMIT_NOFILE => "openFiles",
+        libc::RLIMIT_NPROC => "processes",
+        libc::RLIMIT_FSIZE => "fileSizeBytes",
+        _ => "unknown",
     }
 }
 
@@ -122,6 +139,12 @@ pub enum SpawnError {
     Nul { what: &'static str },
     #[error("{program}: exec failed: {}", std::io::Error::from_raw_os_error(*.errno))]
     Exec { program: String, errno: i32 },
+    #[error("cwd {cwd:?}: {}", std::io::Error::from_raw_os_error(*.errno))]
+    Cwd { cwd: String, errno: i32 },
+    #[error("could not apply the {resource} limit: {}", std::io::Error::from_raw_os_error(*.errno))]
+    Limit { resource: &'static str, errno: i32 },
+    #[error("could not set up the child ({step}): {}", std::io::Error::from_raw_os_error(*.errno))]
+    Setup { step: &'static str, errno: i32 },
     #[error("could not create the process: {}", std::io::Error::from_raw_os_error(*.0))]
     Clone(i32),
     #[error("could not set up the child's stdio: {}", std::io::Error::from_raw_os_error(*.0))]
@@ -158,7 +181,14 @@ struct ChildArgs {
     /// Written by the child if it fails before or at `execve` (atomic only so the child can
     /// write it through the shared reference it holds).
     errno: AtomicI32,
+    /// Which setup step the child was at (`STEP_*`), so a failure names its cause.
+    step: AtomicI32,
 }
+
+const STEP_SETUP: i32 = 0;
+const STEP_CWD: i32 = 1;
+const STEP_LIMITS: i32 = 2; // + the index of the limit in `rlimits`
+const STEP_EXEC: i32 = 100;
 
 const CHILD_STACK: usize = 64 * 1024;
 
@@ -176,8 +206,9 @@ fn resolve(program: &Path, env: &[Vec<u8>]) -> Result<PathBuf, SpawnError> {
         .iter()
         .find_map(|e| e.strip_prefix(b"PATH="))
         .map(|p| p.to_vec())
-        .or_else(|| std::env::var_os("PATH").map(|p| p.as_bytes().to_vec()))
-        .unwrap_or_else(|| b"/usr/local/bin:/usr/bin:/bin".to_vec());
+        // Not the parent's PATH: reading the environment here (off the thread that changes
+        // it) would race with `setenv`. This is glibc's default for an unset PATH.
+        .unwrap_or_else(|| b"/bin:/usr/bin".to_vec());
     let mut denied = false;
     for dir in path.split(|&b| b == b':') {
         let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
@@ -236,6 +267,7 @@ pub fn spawn(cmd: &Command) -> Result<libc::pid_t, SpawnError> {
         parent_pid: unsafe { libc::getpid() },
         rlimits: cmd.limits.rlimits(),
         errno: AtomicI32::new(0),
+        step: AtomicI32::new(STEP_SETUP),
     };
     let mut stack = vec![0u8; CHILD_STACK];
     // SAFETY: the stack grows down; its top, 16-byte aligned, is inside the allocation.
@@ -267,13 +299,34 @@ pub fn spawn(cmd: &Command) -> Result<libc::pid_t, SpawnError> {
         // The child exited with 127 without exec'ing; reap it so it leaves no zombie.
         let _ = wait(pid);
         let program = cmd.program.display().to_string();
-        return Err(match errno {
-            libc::ENOENT => SpawnError::NotFound {
-                program,
-                path: program_path.display().to_string(),
+        return Err(match child.step.load(Ordering::Relaxed) {
+            STEP_EXEC => match errno {
+                libc::ENOENT => SpawnError::NotFound {
+                    program,
+                    path: program_path.display().to_string(),
+                },
+                libc::EACCES => SpawnError::PermissionDenied { program },
+                errno => SpawnError::Exec { program, errno },
             },
-            libc::EACCES => SpawnError::PermissionDenied { program },
-            errno => SpawnError::Exec { program, errno },
+            STEP_CWD => SpawnError::Cwd {
+                cwd: cmd
+                    .cwd
+                    .as_ref()
+                    .map(|c| c.display().to_string())
+                    .unwrap_or_default(),
+                errno,
+            },
+            step if step >= STEP_LIMITS => SpawnError::Limit {
+                resource: child
+                    .rlimits
+                    .get((step - STEP_LIMITS) as usize)
+                    .map_or("unknown", |&(r, _)| limit_name(r)),
+                errno,
+            },
+            _ => SpawnError::Setup {
+                step: "process group, parent-death signal or stdio",
+                errno,
+            },
         });
     }
     Ok(pid)
@@ -337,7 +390,12 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
         for (target, source) in stdio.iter().enumerate() {
             let target = target as c_int;
             let fd = match *source {
-                Stdio::Inherit => continue,
+                Stdio::Inherit => {
+                    // The parent may hold its own stdio close-on-exec (Node does): clear the
+                    // flag so the program really inherits it. A closed descriptor stays closed.
+                    libc::fcntl(target, libc::F_SETFD, 0);
+                    continue;
+                }
                 Stdio::Fd(fd) => fd,
                 Stdio::Null => {
                     let mode = if target == 0 {
@@ -356,17 +414,20 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
                 fail(a);
             }
         }
+        a.step.store(STEP_CWD, Ordering::Relaxed);
         if let Some(cwd) = &a.cwd
             && libc::chdir(cwd.as_ptr()) != 0
         {
             fail(a);
         }
         // Limits last: a low descriptor or memory limit must not break the setup above.
-        for (resource, lim) in &a.rlimits {
+        for (i, (resource, lim)) in a.rlimits.iter().enumerate() {
+            a.step.store(STEP_LIMITS + i as i32, Ordering::Relaxed);
             if libc::setrlimit(*resource as _, lim) != 0 {
                 fail(a);
             }
         }
+        a.step.store(STEP_EXEC, Ordering::Relaxed);
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut());

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::oneshot;
 
 use super::child::{Child, Inner, Report, Spec};
-use super::lifecycle;
+use super::lifecycle::{self, Admit};
 use super::runtime::{Services, services};
 use super::spawn::SpawnError;
 
@@ -236,21 +236,23 @@ impl Supervisor {
             return Err(SupervisorError::Closed);
         }
         let id = IDS.fetch_add(1, Ordering::Relaxed);
-        let admitted = {
+        let admitted = if spec.cancelled {
+            Admit::Never
+        } else {
             let mut a = self.0.admission();
             if a.running < self.0.config.max_concurrent {
                 a.running += 1;
                 self.0.count(|c| {
                     c.running.fetch_add(1, Ordering::Relaxed);
                 });
-                None
+                Admit::Now
             } else if a.queue.len() < self.0.config.max_queue {
                 let (tx, rx) = oneshot::channel();
                 a.queue.push_back((id, tx));
                 self.0.count(|c| {
                     c.queued.fetch_add(1, Ordering::Relaxed);
                 });
-                Some(rx)
+                Admit::Queued(rx)
             } else {
                 return Err(SupervisorError::QueueFull {
                     max_queue: self.0.config.max_queue,
@@ -266,11 +268,22 @@ impl Supervisor {
         self.0.services.run(async move {
             let report = lifecycle::run(&shared, &inner, spec, admitted).await;
             owner.remove(inner.id);
-            finish.call(report);
+            // `on_exit` may convert the output (a big string is transcoded for V8); keep that
+            // off the thread that supervises every other child.
+            let captured = report.stdout.as_ref().map_or(0, Vec::len)
+                + report.stderr.as_ref().map_or(0, Vec::len);
+            if captured > BLOCKING_ABOVE {
+                drop(tokio::task::spawn_blocking(move || finish.call(report)));
+            } else {
+                finish.call(report);
+            }
         });
         Ok(child)
     }
 }
+
+/// Captured output above which `on_exit` runs on a blocking thread rather than the I/O thread.
+const BLOCKING_ABOVE: usize = 1 << 20;
 
 /// Calls `on_exit` exactly once: with the report, or, should the lifecycle task panic or be
 /// dropped, with an internal-error report, so no caller waits forever.

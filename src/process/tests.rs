@@ -169,10 +169,13 @@ fn cwd_and_dev_null_stdin() {
     assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["/tmp", "0"]);
     let mut c = sh("true");
     c.cwd = Some("/nonexistent-dir".into());
-    assert!(matches!(
+    assert_eq!(
         spawn(&c),
-        Err(SpawnError::NotFound { .. }) | Err(SpawnError::Exec { .. })
-    ));
+        Err(SpawnError::Cwd {
+            cwd: "/nonexistent-dir".into(),
+            errno: libc::ENOENT
+        })
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use super::text::Prepared;
 use super::value::Value;
-use crate::process::{Report, SpawnError, Stream, signal};
+use crate::process::{Captured, Report, SpawnError, Stream, signal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Encoding {
@@ -21,14 +21,17 @@ impl Encoding {
     }
 }
 
-fn output(o: Option<Vec<u8>>, encoding: Encoding) -> Value {
+fn output(o: Option<Captured>, encoding: Encoding) -> Value {
     match (o, encoding) {
         (None, _) => Value::Undefined,
-        (Some(v), Encoding::Buffer) => Value::Bytes(v),
-        (Some(v), Encoding::Utf8) => Value::BigText(Prepared::new(match String::from_utf8(v) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        })),
+        (Some(Captured::Heap(v)), Encoding::Buffer) => Value::Bytes(v),
+        (Some(Captured::Mapped(m)), Encoding::Buffer) => Value::Mapped(m),
+        (Some(c), Encoding::Utf8) => {
+            Value::BigText(Prepared::new(match String::from_utf8(c.into_vec()) {
+                Ok(s) => s,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            }))
+        }
     }
 }
 

@@ -9,6 +9,8 @@ use std::ptr;
 use napi::sys;
 
 use super::text::Prepared;
+#[cfg(target_os = "linux")]
+use crate::process::Mapped;
 
 /// Results at or below this size are copied into a fresh Buffer instead of handed over.
 const COPY_BELOW: usize = 64;
@@ -19,6 +21,9 @@ pub(crate) enum Value {
     Bool(bool),
     Number(f64),
     Bytes(Vec<u8>),
+    /// Bytes in a memory mapping (a large captured output), handed over without a copy.
+    #[cfg(target_os = "linux")]
+    Mapped(Mapped),
     Text(String),
     /// Text prepared for V8 off the JS thread (see `text.rs`).
     BigText(Prepared),
@@ -84,6 +89,8 @@ impl Value {
                 Value::Text(s) => out = string(env, &s),
                 Value::BigText(t) => out = t.into_js(env),
                 Value::Bytes(v) => out = bytes(env, v),
+                #[cfg(target_os = "linux")]
+                Value::Mapped(m) => out = mapped(env, m),
                 Value::List(items) => {
                     sys::napi_create_array_with_length(env, items.len(), &mut out);
                     for (i, item) in items.into_iter().enumerate() {
@@ -123,6 +130,38 @@ unsafe fn bytes(env: sys::napi_env, v: Vec<u8>) -> sys::napi_value {
         sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
     }
     out
+}
+
+#[cfg(target_os = "linux")]
+unsafe fn mapped(env: sys::napi_env, mut m: Mapped) -> sys::napi_value {
+    let mut out = ptr::null_mut();
+    let len = m.as_slice().len();
+    let data = m.as_mut_ptr();
+    let boxed = Box::into_raw(Box::new(m));
+    unsafe {
+        let status = sys::napi_create_external_buffer(
+            env,
+            len,
+            data.cast(),
+            Some(free_mapped),
+            boxed.cast(),
+            &mut out,
+        );
+        if status == sys::Status::napi_no_external_buffers_allowed {
+            // As in `bytes`: refused memory stays ours; copy it.
+            let m = Box::from_raw(boxed);
+            let mut copy = ptr::null_mut();
+            let s = m.as_slice();
+            sys::napi_create_buffer_copy(env, s.len(), s.as_ptr().cast(), &mut copy, &mut out);
+        }
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+unsafe extern "C" fn free_mapped(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box<Mapped> leaked in `mapped`; dropping it unmaps the memory.
+    drop(unsafe { Box::from_raw(hint.cast::<Mapped>()) });
 }
 
 unsafe extern "C" fn free_vec(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {

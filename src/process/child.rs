@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, watch};
 
+use super::capture::Captured;
 use super::pipe::{Reader, Source, Writer};
 use super::runtime::Services;
 use super::spawn::{Command, ExitStatus, SpawnError};
@@ -98,8 +99,8 @@ pub struct Report {
     pub status: Option<ExitStatus>,
     pub spawn_error: Option<SpawnError>,
     /// Captured output, for streams in [`Output::Capture`] mode.
-    pub stdout: Option<Vec<u8>>,
-    pub stderr: Option<Vec<u8>>,
+    pub stdout: Option<Captured>,
+    pub stderr: Option<Captured>,
     /// From the spawn to the end of the child (its output drained).
     pub duration: Duration,
     pub timed_out: bool,

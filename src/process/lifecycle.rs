@@ -19,6 +19,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until};
 
+use super::capture::{Captured, capture};
 use super::child::{Inner, Input, Output, Phase, Report, Spec, StdinOp, Stream, feed_stdin};
 use super::pipe::{Reader, Writer, pipe, register};
 use super::spawn::{Command, ExitStatus, Limits, SpawnError, Stdio, try_wait};
@@ -228,7 +229,7 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
     }
 
     let (stop, stopped) = watch::channel(false);
-    let mut captures: [Option<JoinHandle<Vec<u8>>>; 2] = [None, None];
+    let mut captures: [Option<JoinHandle<Captured>>; 2] = [None, None];
     for (i, (mode, fd, which)) in [
         (spec.stdout, pipes.stdout.take(), Stream::Stdout),
         (spec.stderr, pipes.stderr.take(), Stream::Stderr),
@@ -324,14 +325,13 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
             () = inner.wake.notified() => {}
         }
     };
-    let strip = |o: Option<Vec<u8>>| {
-        o.map(|v| {
-            if spec.strip_final_newline {
-                strip_newline(v)
-            } else {
-                v
-            }
-        })
+    let strip = |mut o: Option<Captured>| {
+        if spec.strip_final_newline
+            && let Some(c) = o.as_mut()
+        {
+            c.strip_final_newline();
+        }
+        o
     };
     report.stdout = strip(out);
     report.stderr = strip(err);
@@ -439,49 +439,11 @@ async fn reap(pid: libc::pid_t) -> ExitStatus {
     }
 }
 
-/// Collects a stream up to `max` bytes; one more marks it exceeded, kills the child and stops
-/// (closing our end, so the child's next write fails too).
-async fn capture(
-    inner: Arc<Inner>,
-    reader: Reader,
-    which: Stream,
-    max: usize,
-    mut stop: watch::Receiver<bool>,
-) -> Vec<u8> {
-    let mut buf = Vec::new();
-    loop {
-        let room = max.saturating_sub(buf.len()).saturating_add(1);
-        let read = tokio::select! {
-            r = reader.read_into(&mut buf, room) => r,
-            _ = stop.changed() => break,
-        };
-        if !matches!(read, Ok(n) if n > 0) {
-            break;
-        }
-        if buf.len() > max {
-            buf.truncate(max);
-            inner.exceeded(which);
-            break;
-        }
-    }
-    buf
-}
-
-async fn join(task: Option<JoinHandle<Vec<u8>>>) -> Option<Vec<u8>> {
+async fn join(task: Option<JoinHandle<Captured>>) -> Option<Captured> {
     match task {
-        Some(t) => Some(t.await.unwrap_or_default()),
+        Some(t) => Some(t.await.unwrap_or(Captured::Heap(Vec::new()))),
         None => None,
     }
-}
-
-fn strip_newline(mut v: Vec<u8>) -> Vec<u8> {
-    if v.last() == Some(&b'\n') {
-        v.pop();
-        if v.last() == Some(&b'\r') {
-            v.pop();
-        }
-    }
-    v
 }
 
 /// The limit that most likely ended the child. CPU and file size have their own signals (also

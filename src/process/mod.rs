@@ -7,6 +7,7 @@
 //! children run and wait, applies timeouts with escalation from the kill signal to SIGKILL,
 //! kills whole process trees, caps captured output and reports resource usage from `wait4`.
 
+mod capture;
 mod child;
 mod lifecycle;
 mod pipe;
@@ -16,6 +17,7 @@ mod spawn;
 mod spawner;
 mod supervisor;
 
+pub use capture::{Captured, Mapped};
 pub use child::{Child, Input, Output, Report, Spec, Stream};
 pub use pipe::Source;
 pub use spawn::{Command, ExitStatus, Limits, SpawnError, Stdio, spawn, try_wait, wait};

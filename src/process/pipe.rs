@@ -103,6 +103,94 @@ impl Reader {
         }
     }
 
+    /// For captures: appends up to `max` bytes, reading repeatedly while data keeps arriving
+    /// (no `FIONREAD`; the capture buffer has room), so a fast producer costs as few trips
+    /// through epoll as possible. 0 means end of file.
+    pub(crate) async fn fill(&self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        let mut total = 0;
+        loop {
+            let mut guard = self.0.readable().await?;
+            let attempt = guard.try_io(|fd| {
+                loop {
+                    if total == max {
+                        return Ok(());
+                    }
+                    if buf.capacity() - buf.len() < 64 * 1024 {
+                        buf.reserve(64 * 1024);
+                    }
+                    let spare = buf.spare_capacity_mut();
+                    let want = spare.len().min(max - total);
+                    // SAFETY: reading into uninitialised spare capacity of `want` bytes.
+                    let n = result(unsafe {
+                        libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), want)
+                    });
+                    match n {
+                        Ok(0) => return Ok(()),
+                        Ok(n) => {
+                            // SAFETY: the kernel initialised the first `n` bytes.
+                            unsafe { buf.set_len(buf.len() + n) };
+                            total += n;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock && total > 0 => {
+                            return Ok(());
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            });
+            match attempt {
+                Ok(r) => return r.map(|()| total),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// Moves up to `len` bytes from the pipe into `file` at `offset` with `splice` (no copy
+    /// through user space), repeating while data keeps arriving. 0 means end of file.
+    pub(crate) async fn splice_to(
+        &self,
+        file: &OwnedFd,
+        offset: usize,
+        len: usize,
+    ) -> io::Result<usize> {
+        let mut total = 0;
+        loop {
+            let mut guard = self.0.readable().await?;
+            let attempt = guard.try_io(|fd| {
+                loop {
+                    if total == len {
+                        return Ok(());
+                    }
+                    let mut off = (offset + total) as libc::loff_t;
+                    // SAFETY: splice between two descriptors we own; `off` is a valid in-out
+                    // pointer for the destination offset.
+                    let n = result(unsafe {
+                        libc::splice(
+                            fd.as_raw_fd(),
+                            std::ptr::null_mut(),
+                            file.as_raw_fd(),
+                            &mut off,
+                            len - total,
+                            libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
+                        )
+                    });
+                    match n {
+                        Ok(0) => return Ok(()),
+                        Ok(n) => total += n,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock && total > 0 => {
+                            return Ok(());
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            });
+            match attempt {
+                Ok(r) => return r.map(|()| total),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
     /// The next chunk (what the pipe holds, up to [`MAX_CHUNK`]), or `None` at end of file.
     pub(crate) async fn chunk(&self) -> io::Result<Option<Vec<u8>>> {
         let mut buf = Vec::new();

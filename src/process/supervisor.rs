@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::oneshot;
 
+use super::capture::Captured;
 use super::child::{Child, Inner, Report, Spec};
 use super::lifecycle::{self, Admit};
 use super::runtime::{Services, services};
@@ -270,8 +271,8 @@ impl Supervisor {
             owner.remove(inner.id);
             // `on_exit` may convert the output (a big string is transcoded for V8); keep that
             // off the thread that supervises every other child.
-            let captured = report.stdout.as_ref().map_or(0, Vec::len)
-                + report.stderr.as_ref().map_or(0, Vec::len);
+            let captured = report.stdout.as_ref().map_or(0, Captured::len)
+                + report.stderr.as_ref().map_or(0, Captured::len);
             if captured > BLOCKING_ABOVE {
                 drop(tokio::task::spawn_blocking(move || finish.call(report)));
             } else {

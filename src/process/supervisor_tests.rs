@@ -57,8 +57,8 @@ fn captures_both_streams_and_the_exit_code() {
     let mut spec = sh("printf 'out\\n'; printf 'err\\r\\n' >&2; exit 3");
     spec.strip_final_newline = true;
     let r = run(spec);
-    assert_eq!(r.stdout.as_deref(), Some(&b"out"[..]));
-    assert_eq!(r.stderr.as_deref(), Some(&b"err"[..]));
+    assert_eq!(r.stdout.as_ref().map(Captured::as_slice), Some(&b"out"[..]));
+    assert_eq!(r.stderr.as_ref().map(Captured::as_slice), Some(&b"err"[..]));
     let status = r.status.unwrap();
     assert_eq!((status.code, status.signal), (Some(3), None));
     assert!(!r.timed_out && !r.killed && !r.cancelled);
@@ -71,7 +71,7 @@ fn input_is_written_then_closed() {
     spec.stdin = Input::Bytes(Box::new(data.clone()));
     spec.max_buffer = 10_000_000;
     let r = run(spec);
-    assert_eq!(r.stdout.unwrap(), data);
+    assert_eq!(r.stdout.unwrap().into_vec(), data);
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn a_timeout_escalates_to_sigkill_on_a_tree_that_ignores_sigterm() {
     assert_eq!(r.status.unwrap().signal, Some(libc::SIGKILL));
     assert!(took >= Duration::from_millis(450), "{took:?}");
     assert!(took < Duration::from_secs(5), "{took:?}");
-    let grandchild: libc::pid_t = String::from_utf8(r.stdout.unwrap())
+    let grandchild: libc::pid_t = String::from_utf8(r.stdout.unwrap().into_vec())
         .unwrap()
         .trim()
         .parse()
@@ -98,9 +98,34 @@ fn a_timeout_escalates_to_sigkill_on_a_tree_that_ignores_sigterm() {
 fn grandchildren_holding_a_pipe_do_not_hang_the_call() {
     let begin = Instant::now();
     let r = run(sh("sleep 100 & echo started"));
-    assert_eq!(r.stdout.as_deref(), Some(&b"started\n"[..]));
+    assert_eq!(
+        r.stdout.as_ref().map(Captured::as_slice),
+        Some(&b"started\n"[..])
+    );
     assert_eq!(r.status.unwrap().code, Some(0));
     assert!(begin.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_large_capture_spills_to_a_mapping_and_keeps_every_byte() {
+    let mut spec = sh("yes 0123456789abcdef | head -c 20000003");
+    spec.max_buffer = 30_000_000;
+    let r = run(spec);
+    let out = r.stdout.unwrap();
+    assert!(matches!(out, Captured::Mapped(_)));
+    let expected: Vec<u8> = b"0123456789abcdef\n"
+        .iter()
+        .copied()
+        .cycle()
+        .take(20_000_003)
+        .collect();
+    assert_eq!(out.as_slice(), &expected[..]);
+    // maxBuffer cuts a spilled capture at the exact byte too.
+    let mut spec = sh("head -c 20000000 /dev/zero; sleep 100");
+    spec.max_buffer = 10_000_001;
+    let r = run(spec);
+    assert_eq!(r.max_buffer_exceeded, Some(Stream::Stdout));
+    assert_eq!(r.stdout.unwrap().len(), 10_000_001);
 }
 
 #[test]
@@ -168,7 +193,7 @@ fn a_slot_passes_to_the_next_queued_child() {
         .collect();
     for (i, rx) in rxs.into_iter().enumerate() {
         let r = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        assert_eq!(r.stdout.unwrap(), format!("{i}\n").into_bytes());
+        assert_eq!(r.stdout.unwrap().into_vec(), format!("{i}\n").into_bytes());
     }
     assert_eq!(sup.stats().exited, 5);
 }
@@ -249,7 +274,10 @@ fn peak_rss_is_the_childs_own_or_unknown() {
     let big = run(sh(
         "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo ${#x}",
     ));
-    assert_eq!(big.stdout.as_deref(), Some(&b"100000000\n"[..]));
+    assert_eq!(
+        big.stdout.as_ref().map(Captured::as_slice),
+        Some(&b"100000000\n"[..])
+    );
     let rss = big
         .max_rss_bytes
         .expect("a 100 MB peak is well above the test process's own");

@@ -314,3 +314,23 @@ test('spawn failures name their cause: cwd, limits', async () => {
   assert.equal(limit.code, 'ERR_OFFLOAD_SPAWN')
   assert.match(limit.message, /openFiles limit/)
 })
+
+test('maxBuffer on one stream still drains the other after the child exits', async () => {
+  const err = await exec('sh', ['-c', 'echo the-error >&2; head -c 5000 /dev/zero'], { maxBuffer: 100 }).catch((e) => e)
+  assert.equal(err.code, 'ERR_OFFLOAD_MAX_BUFFER')
+  assert.equal(err.stdout.length, 100)
+  assert.equal(err.stderr, 'the-error')
+})
+
+test('a large binary capture matches the bytes, also when cut by maxBuffer', async () => {
+  const size = 9 * 1024 * 1024 + 3
+  const script = `yes 0123456789abcdef | head -c ${size}`
+  const expected = cp.execFileSync('sh', ['-c', script], { maxBuffer: 1 << 25 })
+  const r = await exec('sh', ['-c', script], { encoding: 'buffer', stripFinalNewline: false })
+  assert.ok(r.stdout.equals(expected))
+  const cut = await exec('sh', ['-c', script], { encoding: 'buffer', maxBuffer: 6 * 1024 * 1024 + 1 }).catch((e) => e)
+  assert.equal(cut.code, 'ERR_OFFLOAD_MAX_BUFFER')
+  assert.ok(cut.stdout.equals(expected.subarray(0, 6 * 1024 * 1024 + 1)))
+  const text = await exec('sh', ['-c', script], { stripFinalNewline: false })
+  assert.equal(text.stdout, expected.toString('latin1'))
+})

@@ -243,3 +243,10 @@ test('a queued child killed before it starts rejects with ERR_OFFLOAD_CANCELLED'
   assert.match(err.message, /killed before it started/)
   await first.exited
 })
+
+test('destroying a stream before the child starts still closes its pipe', async () => {
+  const child = spawn('head', ['-c', String(8 * 1024 * 1024), '/dev/zero'], { stdin: 'ignore' })
+  child.stdout.destroy()
+  const err = await child.exited.catch((e) => e)
+  assert.equal(err.signal, 'SIGPIPE')
+})

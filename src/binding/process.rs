@@ -302,10 +302,11 @@ const MAX_STRING_LENGTH: f64 = 536_870_888.0;
 /// The longest Buffer Node 20 can make (`buffer.constants.MAX_LENGTH`).
 const MAX_BUFFER_LENGTH: f64 = 4_294_967_296.0;
 
-/// The process's environment as `NAME=value` entries. Read on the JS thread, the only one that
-/// changes it (`process.env` writes call `setenv`, which replaces entries rather than editing
-/// them in place), and cached while the `environ` array holds the same entries: copying 30–60
-/// variables cost more than the rest of a spawn call.
+/// The process's environment as `NAME=value` entries. Read on the main JS thread, the one
+/// that changes it (`process.env` writes call `setenv`, which replaces entries rather than
+/// editing them in place); workers pass their own `process.env` instead. Cached while the
+/// `environ` array holds the same entries: copying 30–60 variables cost more than the rest of
+/// a spawn call.
 fn parent_env() -> Vec<Vec<u8>> {
     unsafe extern "C" {
         static environ: *const *const std::ffi::c_char;
@@ -323,7 +324,9 @@ fn parent_env() -> Vec<Vec<u8>> {
         }
     }
     CACHE.with_borrow_mut(|(pointers, copied)| {
-        if *pointers != entries {
+        // Pointer equality means equal contents only where setenv never frees a replaced
+        // string (glibc); elsewhere (musl) the copy is made every time.
+        if *pointers != entries || cfg!(not(target_env = "gnu")) {
             // SAFETY: as above; each pointer is a live C string.
             *copied = entries
                 .iter()
@@ -535,6 +538,8 @@ pub fn spawn_process(
         reject: None,
     });
     let Call { mut spec, encoding } = build(file, args, options, input.is_some(), streaming)?;
+    // A mapped capture helps only when it is handed over as is; text is copied anyway.
+    spec.map_large_output = encoding == Encoding::Buffer;
     spec.cancelled = aborted;
     let mut keep = Vec::new();
     if let Some(value) = &input {

@@ -118,13 +118,14 @@ unsafe fn bytes(env: sys::napi_env, v: Vec<u8>) -> sys::napi_value {
                 boxed.cast(),
                 &mut out,
             );
-            if status == sys::Status::napi_no_external_buffers_allowed {
-                // Runtimes with a V8 sandbox refuse external memory and leave it with us: copy.
+            if still_ours(status) {
+                // Refused before Node took the memory (a V8 sandbox, or an env that can no
+                // longer run JS): it is still ours; copy it.
                 let v = *Box::from_raw(boxed);
                 sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
             }
-            // Any other failure (e.g. longer than the largest Buffer) has already handed the
-            // memory to the finalizer, so it must not be touched here; the caller sees null.
+            // A generic failure (longer than the largest Buffer) has already handed the memory
+            // to the finalizer, so it must not be touched here; the caller sees null.
             return out;
         }
         sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
@@ -147,7 +148,7 @@ unsafe fn mapped(env: sys::napi_env, mut m: Mapped) -> sys::napi_value {
             boxed.cast(),
             &mut out,
         );
-        if status == sys::Status::napi_no_external_buffers_allowed {
+        if still_ours(status) {
             // As in `bytes`: refused memory stays ours; copy it.
             let m = Box::from_raw(boxed);
             let mut copy = ptr::null_mut();
@@ -162,6 +163,13 @@ unsafe fn mapped(env: sys::napi_env, mut m: Mapped) -> sys::napi_value {
 unsafe extern "C" fn free_mapped(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the Box<Mapped> leaked in `mapped`; dropping it unmaps the memory.
     drop(unsafe { Box::from_raw(hint.cast::<Mapped>()) });
+}
+
+/// Whether memory offered to `napi_create_external_buffer` is still ours after `status`.
+/// Node registers the finalizer only past its argument checks; of the failures after that,
+/// the only one (a Buffer too long) has already run it.
+fn still_ours(status: sys::napi_status) -> bool {
+    status != sys::Status::napi_ok && status != sys::Status::napi_generic_failure
 }
 
 unsafe extern "C" fn free_vec(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {

@@ -21,9 +21,6 @@ use super::pipe::Reader;
 /// Captured bytes past which the rest goes through a memfd.
 const SPILL_ABOVE: usize = 4 << 20;
 
-/// The most one splice moves (the pipe's size).
-const SPLICE_CHUNK: usize = 1 << 20;
-
 /// Captured output: on the heap, or a mapped memfd.
 #[derive(Debug)]
 pub enum Captured {
@@ -123,24 +120,33 @@ impl Drop for Mapped {
 }
 
 /// Collects a stream up to `max` bytes; one more marks it exceeded, kills the child and stops
-/// (closing our end, so the child's next write fails too). `stop` ends it early.
+/// (closing our end, so the child's next write fails too). `stop` ends it early. With `map`,
+/// a large capture continues in a memfd.
 pub(crate) async fn capture(
     inner: Arc<Inner>,
     reader: Reader,
     which: Stream,
     max: usize,
+    map: bool,
     mut stop: watch::Receiver<bool>,
 ) -> Captured {
     let mut buf = Vec::new();
-    let mut spill_tried = false;
+    let mut spill = map && spill_allowed(max);
     loop {
-        if !spill_tried && buf.len() >= SPILL_ABOVE {
-            spill_tried = true;
+        if spill && buf.len() >= SPILL_ABOVE {
+            spill = false;
             if let Some(file) = memfd(&buf) {
-                return spill(&inner, &reader, which, max, stop, file, buf).await;
+                let head = buf.len();
+                drop(buf);
+                return spill_rest(&inner, &reader, which, max, stop, file, head).await;
             }
         }
-        let room = max.saturating_sub(buf.len()).saturating_add(1);
+        // Bounded reads: the I/O thread serves every other child between them, and the
+        // switch to a memfd happens close to its threshold.
+        let room = max
+            .saturating_sub(buf.len())
+            .saturating_add(1)
+            .min(READ_CHUNK);
         let read = tokio::select! {
             r = reader.fill(&mut buf, room) => r,
             _ = stop.changed() => break,
@@ -157,6 +163,19 @@ pub(crate) async fn capture(
     Captured::Heap(buf)
 }
 
+/// The most one heap read call takes in.
+const READ_CHUNK: usize = 1 << 20;
+
+/// Writing to a file counts against this process's `RLIMIT_FSIZE`, and passing it would
+/// send Node SIGXFSZ: spill only when the limit cannot be reached.
+fn spill_allowed(max: usize) -> bool {
+    // SAFETY: valid out-pointer.
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut lim) };
+    lim.rlim_cur == libc::RLIM_INFINITY || lim.rlim_cur > max as u64
+}
+
 /// A memfd holding `head`, or `None` if one cannot be made.
 fn memfd(head: &[u8]) -> Option<OwnedFd> {
     // SAFETY: a valid C string; the result is a new descriptor or -1.
@@ -166,42 +185,62 @@ fn memfd(head: &[u8]) -> Option<OwnedFd> {
     }
     // SAFETY: a descriptor we just created.
     let file = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut written = 0;
-    while written < head.len() {
-        let rest = &head[written..];
-        // SAFETY: writing from a valid slice.
-        let n = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
-        if n <= 0 {
-            return None;
-        }
-        written += n as usize;
-    }
+    write_at(&file, head, 0).ok()?;
     Some(file)
 }
 
-/// The rest of a large capture: spliced into `file` after the `head` already read.
-async fn spill(
+fn write_at(file: &OwnedFd, mut bytes: &[u8], mut offset: usize) -> io::Result<()> {
+    while !bytes.is_empty() {
+        // SAFETY: writing from a valid slice.
+        let n = unsafe {
+            libc::pwrite(
+                file.as_raw_fd(),
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                offset as libc::off_t,
+            )
+        };
+        if n <= 0 {
+            return Err(io::Error::last_os_error());
+        }
+        bytes = &bytes[n as usize..];
+        offset += n as usize;
+    }
+    Ok(())
+}
+
+/// The rest of a large capture, moved into `file` after the `total` bytes already there:
+/// by `splice`, or, should splicing fail (a sandbox may forbid it), by reads and writes.
+async fn spill_rest(
     inner: &Inner,
     reader: &Reader,
     which: Stream,
     max: usize,
     mut stop: watch::Receiver<bool>,
     file: OwnedFd,
-    head: Vec<u8>,
+    mut total: usize,
 ) -> Captured {
-    let mut total = head.len();
+    let mut splice = true;
+    let mut chunk = Vec::new();
     loop {
-        let room = max
-            .saturating_sub(total)
-            .saturating_add(1)
-            .min(SPLICE_CHUNK);
+        let room = max.saturating_sub(total).saturating_add(1).min(READ_CHUNK);
         let moved = tokio::select! {
-            r = reader.splice_to(&file, total, room) => r,
+            r = async {
+                if splice {
+                    reader.splice_to(&file, total, room).await
+                } else {
+                    chunk.clear();
+                    let n = reader.fill(&mut chunk, room).await?;
+                    write_at(&file, &chunk, total).map(|()| n)
+                }
+            } => r,
             _ = stop.changed() => break,
         };
         match moved {
-            Ok(n) if n > 0 => total += n,
-            _ => break,
+            Ok(0) => break,
+            Ok(n) => total += n,
+            Err(_) if splice => splice = false,
+            Err(_) => break,
         }
         if total > max {
             total = max;
@@ -211,7 +250,8 @@ async fn spill(
     }
     match Mapped::new(&file, total) {
         Some(m) => Captured::Mapped(m),
-        None => Captured::Heap(read_back(&file, total).unwrap_or(head)),
+        // Mapping fails only when address space runs out; a copy is the last resort.
+        None => Captured::Heap(read_back(&file, total).unwrap_or_default()),
     }
 }
 

@@ -68,6 +68,10 @@ pub struct Spec {
     pub force_kill_after: Option<Duration>,
     /// Give the child its own process group and signal the whole group.
     pub kill_tree: bool,
+    /// Let a large capture come back as a mapped memfd ([`Captured::Mapped`]) rather than a
+    /// heap `Vec` (faster; see `capture.rs`). Callers that will copy the bytes anyway (to
+    /// decode text) gain nothing from it.
+    pub map_large_output: bool,
     /// Start out cancelled (its AbortSignal had already fired): the child never runs and the
     /// report says `cancelled`.
     pub cancelled: bool,
@@ -86,6 +90,7 @@ impl Spec {
             kill_signal: libc::SIGTERM,
             force_kill_after: Some(Duration::from_secs(2)),
             kill_tree: true,
+            map_large_output: true,
             cancelled: false,
         }
     }
@@ -274,7 +279,11 @@ impl Inner {
     pub(crate) fn exceeded(&self, which: Stream) {
         let mut st = self.lock();
         st.max_buffer_exceeded.get_or_insert(which);
-        self.signal(&mut st, self.kill_signal, true);
+        // Once the child has exited there is nobody to kill, and the other stream (often
+        // stderr, the useful part of the error) must still be drained.
+        if st.phase != Phase::Exited {
+            self.signal(&mut st, self.kill_signal, true);
+        }
     }
 }
 
@@ -348,6 +357,9 @@ impl Child {
         self.0.closed[which as usize].send_replace(true);
         let inner = self.0.clone();
         self.0.services.run(async move {
+            // Before the spawn there is no reader yet: wait for it, or it would be installed
+            // (and never read) after this ran.
+            inner.until_ready().await;
             match which {
                 Stream::Stdout => inner.stdout.lock().await.take(),
                 Stream::Stderr => inner.stderr.lock().await.take(),

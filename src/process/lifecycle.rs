@@ -246,6 +246,7 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
                 reader,
                 which,
                 spec.max_buffer,
+                spec.map_large_output,
                 stopped.clone(),
             );
             captures[i] = Some(tokio::spawn(task));

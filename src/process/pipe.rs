@@ -131,9 +131,7 @@ impl Reader {
                             unsafe { buf.set_len(buf.len() + n) };
                             total += n;
                         }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock && total > 0 => {
-                            return Ok(());
-                        }
+                        Err(_) if total > 0 => return Ok(()),
                         Err(e) => return Err(e),
                     }
                 }
@@ -177,9 +175,8 @@ impl Reader {
                     match n {
                         Ok(0) => return Ok(()),
                         Ok(n) => total += n,
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock && total > 0 => {
-                            return Ok(());
-                        }
+                        // Bytes already moved are kept; an error after them recurs next call.
+                        Err(_) if total > 0 => return Ok(()),
                         Err(e) => return Err(e),
                     }
                 }

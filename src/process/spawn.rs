@@ -64,8 +64,8 @@ impl Limits {
                 v.map(|v| {
                     // A CPU hard limit one second above the soft one: SIGXCPU (which names the
                     // cause) arrives first, and SIGKILL only if the child ignores it.
-                    // (Never above the inherited hard limit, which only a privileged process
-                    // may raise.)
+                    // (Capped at the inherited hard limit, which only a privileged process may
+                    // raise; a soft limit above it fails the spawn with a clear error.)
                     let max = if resource == libc::RLIMIT_CPU {
                         v.saturating_add(1).min(cpu.rlim_max).max(v)
                     } else {

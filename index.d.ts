@@ -172,7 +172,8 @@ export interface Result<T = string> {
 /**
  * Rejection of `exec()` and `exited`: `code` is `ERR_OFFLOAD_EXIT` (non-zero exit or a signal),
  * `ERR_OFFLOAD_TIMEOUT`, `ERR_OFFLOAD_MAX_BUFFER` (output truncated to `maxBuffer` attached),
- * `ERR_OFFLOAD_LIMIT`, or `ENOENT`/`EACCES` when the program cannot be run. Carries every
+ * `ERR_OFFLOAD_LIMIT`, `ERR_OFFLOAD_CANCELLED` (killed while queued), `ERR_OFFLOAD_SPAWN`
+ * (setup failed), or `ENOENT`/`EACCES` when the program or `cwd` cannot be used. Carries every
  * `Result` field.
  */
 export declare class SubprocessError<T = string | Buffer> extends OffloadError implements Result<T> {

@@ -59,6 +59,7 @@ fn spawn_code(e: &SpawnError) -> &'static str {
         | SpawnError::Clone(_)
         | SpawnError::Stdio(_)
         | SpawnError::Limit { .. }
+        | SpawnError::ExtraFds
         | SpawnError::Setup { .. } => "ERR_OFFLOAD_SPAWN",
         SpawnError::Internal => "ERR_OFFLOAD_INTERNAL",
     }

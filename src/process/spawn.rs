@@ -105,6 +105,10 @@ pub struct Command {
     pub stdin: Stdio,
     pub stdout: Stdio,
     pub stderr: Stdio,
+    /// Descriptors the child gets beyond stdio, as `(target, source)`: `source` (one of ours)
+    /// becomes the child's `target`. Targets must be unique and at least 3; at most
+    /// [`MAX_EXTRA_FDS`]. (The process pool's message pipes use this.)
+    pub extra_fds: Vec<(RawFd, RawFd)>,
     /// Make the child the leader of a new process group, so the whole tree can be signalled.
     pub process_group: bool,
     /// Signal the child receives when the thread that spawned it dies (`PR_SET_PDEATHSIG`).
@@ -122,6 +126,7 @@ impl Command {
             stdin: Stdio::Null,
             stdout: Stdio::Inherit,
             stderr: Stdio::Inherit,
+            extra_fds: Vec::new(),
             process_group: false,
             parent_death_signal: None,
             limits: Limits::default(),
@@ -137,6 +142,8 @@ pub enum SpawnError {
     PermissionDenied { program: String },
     #[error("{what} contains a NUL byte")]
     Nul { what: &'static str },
+    #[error("extra descriptors need unique targets of at least 3, at most {MAX_EXTRA_FDS} of them")]
+    ExtraFds,
     #[error("{program}: exec failed: {}", std::io::Error::from_raw_os_error(*.errno))]
     Exec { program: String, errno: i32 },
     #[error("cwd {cwd:?}: {}", std::io::Error::from_raw_os_error(*.errno))]
@@ -174,6 +181,8 @@ struct ChildArgs {
     cwd: Option<CString>,
     dev_null: CString,
     stdio: [Stdio; 3],
+    extra: [(c_int, c_int); MAX_EXTRA_FDS],
+    extra_len: usize,
     process_group: bool,
     parent_death_signal: c_int,
     parent_pid: libc::pid_t,
@@ -191,6 +200,9 @@ const STEP_LIMITS: i32 = 2; // + the index of the limit in `rlimits`
 const STEP_EXEC: i32 = 100;
 
 const CHILD_STACK: usize = 64 * 1024;
+
+/// The most descriptors [`Command::extra_fds`] may pass.
+pub const MAX_EXTRA_FDS: usize = 8;
 
 fn cstring(bytes: &[u8], what: &'static str) -> Result<CString, SpawnError> {
     CString::new(bytes).map_err(|_| SpawnError::Nul { what })
@@ -254,6 +266,16 @@ pub fn spawn(cmd: &Command) -> Result<libc::pid_t, SpawnError> {
             .chain(std::iter::once(ptr::null()))
             .collect()
     };
+    let mut extra = [(0, 0); MAX_EXTRA_FDS];
+    let targets_ok = cmd
+        .extra_fds
+        .iter()
+        .enumerate()
+        .all(|(i, &(t, _))| t >= 3 && !cmd.extra_fds[..i].iter().any(|&(u, _)| u == t));
+    if cmd.extra_fds.len() > MAX_EXTRA_FDS || !targets_ok {
+        return Err(SpawnError::ExtraFds);
+    }
+    extra[..cmd.extra_fds.len()].copy_from_slice(&cmd.extra_fds);
     let mut child = ChildArgs {
         argv: null_terminated(&args),
         envp: null_terminated(&env),
@@ -261,6 +283,8 @@ pub fn spawn(cmd: &Command) -> Result<libc::pid_t, SpawnError> {
         cwd,
         dev_null: CString::from(c"/dev/null"),
         stdio: [cmd.stdin, cmd.stdout, cmd.stderr],
+        extra,
+        extra_len: cmd.extra_fds.len(),
         process_group: cmd.process_group,
         parent_death_signal: cmd.parent_death_signal.unwrap_or(0),
         // SAFETY: always succeeds.
@@ -373,19 +397,29 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
                 libc::_exit(127);
             }
         }
-        // A source descriptor below 3 could be overwritten by an earlier dup2 onto 0..2:
-        // move such sources out of the way first.
+        // A source descriptor at or below the highest target could be overwritten by an
+        // earlier dup2 onto it: move such sources above every target first.
         let mut stdio = a.stdio;
-        for source in &mut stdio {
-            if let Stdio::Fd(fd) = *source
-                && fd < 3
-            {
-                let moved = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3);
-                if moved < 0 {
-                    fail(a);
-                }
-                *source = Stdio::Fd(moved);
+        let mut extra = a.extra;
+        let extra = &mut extra[..a.extra_len];
+        let high = extra.iter().map(|&(t, _)| t).max().unwrap_or(2).max(2);
+        let above = |fd: c_int| -> c_int {
+            if fd > high {
+                return fd;
             }
+            let moved = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, high + 1);
+            if moved < 0 {
+                fail(a);
+            }
+            moved
+        };
+        for source in &mut stdio {
+            if let Stdio::Fd(fd) = *source {
+                *source = Stdio::Fd(above(fd));
+            }
+        }
+        for (_, source) in extra.iter_mut() {
+            *source = above(*source);
         }
         for (target, source) in stdio.iter().enumerate() {
             let target = target as c_int;
@@ -411,6 +445,12 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
                 }
             };
             if libc::dup2(fd, target) < 0 {
+                fail(a);
+            }
+        }
+        // dup2 leaves the new descriptor without close-on-exec, so these survive execve.
+        for &(target, source) in extra.iter() {
+            if libc::dup2(source, target) < 0 {
                 fail(a);
             }
         }

@@ -265,3 +265,32 @@ fn wait_reports_resource_usage() {
     assert!(status.max_rss_bytes > 100 * 1024, "{status:?}");
     assert!(status.user_cpu_us + status.system_cpu_us > 0, "{status:?}");
 }
+
+#[test]
+fn extra_descriptors_reach_the_child_even_when_sources_collide_with_targets() {
+    let (r1, w1) = pipe();
+    let (r2, w2) = pipe();
+    // Make the second source's number a target of the first: moving must keep both intact.
+    let mut c = sh("echo one >&3; echo two >&4");
+    c.extra_fds = vec![(3, w1), (4, w2)];
+    c.extra_fds.push((w1.max(w2) + 1, w2));
+    let pid = spawn(&c).unwrap();
+    // SAFETY: we own these descriptors.
+    unsafe {
+        libc::close(w1);
+        libc::close(w2);
+    }
+    let read = |fd| {
+        let mut s = String::new();
+        // SAFETY: we own `fd`.
+        unsafe { std::fs::File::from_raw_fd(fd) }
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    };
+    assert_eq!(wait(pid).unwrap().code, Some(0));
+    assert_eq!((read(r1).as_str(), read(r2).as_str()), ("one\n", "two\n"));
+    let mut bad = sh("true");
+    bad.extra_fds = vec![(2, 0)];
+    assert_eq!(spawn(&bad), Err(SpawnError::ExtraFds));
+}

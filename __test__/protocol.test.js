@@ -1,0 +1,80 @@
+'use strict'
+// The process-pool wire format (docs/protocol.md): values with binary data anywhere round-trip
+// exactly, frames split across arbitrary chunk boundaries reassemble, and corrupt frames are
+// refused rather than misread.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { KIND, message, FrameReader, parseFrame, valueOf, pack, unpack } = require('../lib/protocol')
+
+function roundTrip(value) {
+  const frame = Buffer.concat(message(KIND.run, 42, 'payload', value, { name: 'task' }))
+  const [parsed] = new FrameReader().push(frame)
+  assert.equal(parsed.kind, KIND.run)
+  assert.equal(parsed.id, 42)
+  assert.equal(parsed.header.name, 'task')
+  return valueOf(parsed, 'payload')
+}
+
+test('JSON values and binary values anywhere round-trip', () => {
+  const buf = Buffer.from('hello')
+  const floats = new Float64Array([1.5, -2, Math.PI])
+  const view = new Uint16Array(new Uint8Array([0, 1, 2, 3, 4, 5, 6]).buffer, 2, 2)
+  const value = {
+    n: 1, s: 'x', list: [1, 'two', null, { deep: buf }], floats, view,
+    ab: new Uint8Array([9, 8]).buffer, dv: new DataView(new Uint8Array([7]).buffer),
+    big: Buffer.alloc(1024 * 1024, 7), dropped: undefined,
+  }
+  const back = roundTrip(value)
+  assert.ok(Buffer.isBuffer(back.list[3].deep) && back.list[3].deep.equals(buf))
+  assert.ok(back.floats instanceof Float64Array)
+  assert.deepEqual([...back.floats], [...floats])
+  assert.ok(back.view instanceof Uint16Array)
+  assert.deepEqual([...back.view], [...view])
+  assert.ok(back.ab instanceof ArrayBuffer)
+  assert.deepEqual([...new Uint8Array(back.ab)], [9, 8])
+  assert.ok(back.dv instanceof DataView && back.dv.getUint8(0) === 7)
+  assert.equal(back.big.length, 1024 * 1024)
+  assert.ok(back.big.every((b) => b === 7))
+  assert.deepEqual([back.n, back.s, back.list[2], 'dropped' in back], [1, 'x', null, false])
+  assert.equal(roundTrip(undefined), undefined)
+  assert.equal(roundTrip('plain'), 'plain')
+  assert.ok(roundTrip(buf).equals(buf))
+})
+
+test('objects that look like markers are escaped, not misread', () => {
+  const tricky = { $offload: 'blob', index: 0, type: 'Buffer', inner: { $offload: { $offload: 'object' } } }
+  assert.deepEqual(roundTrip(tricky), tricky)
+  const blobs = []
+  assert.deepEqual(unpack(pack([tricky, Buffer.from('z')], blobs), blobs.map((b) => Buffer.from(b))), [tricky, Buffer.from('z')])
+})
+
+test('frames reassemble across any chunking, several per chunk', () => {
+  const frames = [
+    ...message(KIND.result, 1, 'value', { a: Buffer.from('one') }),
+    ...message(KIND.error, 2, 'error', { name: 'TypeError', message: 'bad', props: { status: 422 } }),
+    ...message(KIND.ready, 0, 'value', undefined, { protocol: 1, pid: 123 }),
+  ]
+  const bytes = Buffer.concat(frames)
+  for (const size of [1, 2, 7, 13, 64, bytes.length]) {
+    const reader = new FrameReader()
+    const got = []
+    for (let i = 0; i < bytes.length; i += size) got.push(...reader.push(bytes.subarray(i, i + size)))
+    assert.deepEqual(got.map((f) => [f.kind, f.id]), [[KIND.result, 1], [KIND.error, 2], [KIND.ready, 0]])
+    assert.ok(valueOf(got[0], 'value').a.equals(Buffer.from('one')))
+    assert.equal(valueOf(got[1], 'error').props.status, 422)
+    assert.deepEqual([got[2].header.protocol, got[2].header.pid], [1, 123])
+  }
+})
+
+test('corrupt frames are refused', () => {
+  const good = Buffer.concat(message(KIND.result, 1, 'value', Buffer.from('abc')))
+  const shortHeader = Buffer.from(good)
+  shortHeader.writeUInt32LE(10_000, 9) // header longer than the frame
+  assert.throws(() => parseFrame(shortHeader), /header longer than its frame/)
+  const badBlobs = Buffer.from(good)
+  badBlobs.writeUInt32LE(good.readUInt32LE(0) - 1, 0)
+  assert.throws(() => parseFrame(badBlobs.subarray(0, badBlobs.length - 1)), /blob lengths/)
+  const extra = Buffer.concat([good, Buffer.from([0])])
+  extra.writeUInt32LE(good.readUInt32LE(0) + 1, 0)
+  assert.throws(() => parseFrame(extra), /left over/)
+})

@@ -1,0 +1,177 @@
+'use strict'
+// The process-pool wire format (docs/protocol.md): length-prefixed frames with a JSON header
+// and binary blobs. Buffers and TypedArrays anywhere in a value travel as blobs, not as JSON,
+// so a 1 MiB Buffer costs one copy through a pipe. Shared by the parent and `offload/worker`.
+
+const KIND = Object.freeze({ run: 1, cancel: 2, ready: 3, result: 4, error: 5 })
+const PREFIX = 13 // length u32, kind u8, id u32, headerLength u32
+const MAX_FRAME = 0xffffffff
+
+const TYPED = {
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+}
+
+// Replaces binary values with markers (collecting them in `blobs`) and escapes objects that
+// carry our marker key. Plain JSON semantics otherwise: toJSON is honoured.
+function pack(value, blobs) {
+  const wrappers = new WeakSet()
+  return JSON.stringify(value, function replacer(key, v) {
+    const raw = this[key] // before toJSON: Buffers define toJSON, and we want the bytes
+    if (ArrayBuffer.isView(raw) || raw instanceof ArrayBuffer) return blobMarker(raw, blobs)
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, '$offload') &&
+        !(key === 'value' && wrappers.has(this))) {
+      const wrapper = { $offload: 'object', value: Object.assign({}, v) }
+      wrappers.add(wrapper)
+      return wrapper
+    }
+    return v
+  })
+}
+
+function blobMarker(raw, blobs) {
+  let type
+  let bytes
+  if (raw instanceof ArrayBuffer) {
+    type = 'ArrayBuffer'
+    bytes = new Uint8Array(raw)
+  } else {
+    type = Buffer.isBuffer(raw) ? 'Buffer' : raw.constructor.name
+    if (type !== 'Buffer' && type !== 'DataView' && !(type in TYPED)) type = 'Uint8Array'
+    bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)
+  }
+  blobs.push(bytes)
+  return { $offload: 'blob', index: blobs.length - 1, type }
+}
+
+// The inverse of `pack`; `blobs` are Buffers (views into the received frame).
+// Top-down, so an escaped object's own `$offload` key is never taken for a marker.
+function unpack(json, blobs) {
+  if (json === undefined) return undefined
+  return revive(JSON.parse(json), blobs)
+}
+
+function fromBlob(bytes, type) {
+  if (bytes === undefined) throw new Error('offload protocol: a blob marker points past the blobs')
+  if (type === 'Buffer') return bytes
+  // Copy into a fresh, aligned ArrayBuffer: the frame's memory is shared and may be misaligned.
+  const copy = new Uint8Array(bytes)
+  if (type === 'ArrayBuffer') return copy.buffer
+  if (type === 'DataView') return new DataView(copy.buffer)
+  const Typed = TYPED[type] ?? Uint8Array
+  return new Typed(copy.buffer, 0, copy.byteLength / (Typed.BYTES_PER_ELEMENT ?? 1))
+}
+
+// One frame as a list of Buffers (for a gathered write). `header` is an object whose `blobs`
+// field is filled in here; `blobs` are Uint8Arrays.
+function encodeFrame(kind, id, headerJson, blobs) {
+  const header = Buffer.from(headerJson, 'utf8')
+  let length = PREFIX - 4 + header.length
+  for (const b of blobs) length += b.byteLength
+  if (length > MAX_FRAME) throw new RangeError(`offload protocol: a frame of ${length} bytes is over the 4 GiB limit`)
+  const prefix = Buffer.allocUnsafe(PREFIX)
+  prefix.writeUInt32LE(length, 0)
+  prefix.writeUInt8(kind, 4)
+  prefix.writeUInt32LE(id, 5)
+  prefix.writeUInt32LE(header.length, 9)
+  return [prefix, header, ...blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))]
+}
+
+// Encodes `value` under `field` of a header, e.g. message(KIND.result, 7, 'value', 42).
+function message(kind, id, field, value, extra) {
+  const blobs = []
+  const packed = value === undefined ? undefined : pack(value, blobs)
+  const lengths = blobs.map((b) => b.byteLength)
+  // Built by hand so the packed value is not stringified twice.
+  let json = `{"blobs":${JSON.stringify(lengths)}`
+  if (extra !== undefined) for (const [k, v] of Object.entries(extra)) json += `,${JSON.stringify(k)}:${JSON.stringify(v)}`
+  if (packed !== undefined) json += `,${JSON.stringify(field)}:${packed}`
+  json += '}'
+  return encodeFrame(kind, id, json, blobs)
+}
+
+// Splits a byte stream into frames: push(chunk) returns the complete frames so far, each
+// { kind, id, header (parsed lazily by the caller), blobs }.
+class FrameReader {
+  constructor() {
+    this.chunks = []
+    this.buffered = 0
+  }
+
+  push(chunk) {
+    this.chunks.push(chunk)
+    this.buffered += chunk.length
+    const frames = []
+    for (;;) {
+      if (this.buffered < 4) break
+      const head = this.peek(4)
+      const length = head.readUInt32LE(0)
+      if (this.buffered < 4 + length) break
+      const frame = this.take(4 + length)
+      frames.push(parseFrame(frame))
+    }
+    return frames
+  }
+
+  // The first `n` buffered bytes, joining chunks only as far as needed.
+  peek(n) {
+    if (this.chunks[0].length >= n) return this.chunks[0]
+    this.chunks = [Buffer.concat(this.chunks)]
+    return this.chunks[0]
+  }
+
+  take(n) {
+    const first = this.peek(n)
+    const frame = first.subarray(0, n)
+    if (first.length === n) this.chunks.shift()
+    else this.chunks[0] = first.subarray(n)
+    this.buffered -= n
+    return frame
+  }
+}
+
+function parseFrame(frame) {
+  if (frame.length < PREFIX) throw new Error('offload protocol: a frame shorter than its prefix')
+  const kind = frame.readUInt8(4)
+  const id = frame.readUInt32LE(5)
+  const headerLength = frame.readUInt32LE(9)
+  if (PREFIX + headerLength > frame.length) throw new Error('offload protocol: a header longer than its frame')
+  const header = JSON.parse(frame.toString('utf8', PREFIX, PREFIX + headerLength))
+  const blobs = []
+  let offset = PREFIX + headerLength
+  for (const n of header.blobs ?? []) {
+    if (!Number.isInteger(n) || n < 0 || offset + n > frame.length) throw new Error('offload protocol: blob lengths do not match the frame')
+    blobs.push(frame.subarray(offset, offset + n))
+    offset += n
+  }
+  if (offset !== frame.length) throw new Error('offload protocol: bytes left over after the blobs')
+  return { kind, id, header, blobs }
+}
+
+// Reads a value field of a parsed frame back (e.g. field 'payload' of a run frame).
+function valueOf(frame, field) {
+  const v = frame.header[field]
+  if (v === undefined) return undefined
+  // The header was parsed as plain JSON; revive markers in place.
+  return revive(v, frame.blobs)
+}
+
+function revive(v, blobs) {
+  if (v === null || typeof v !== 'object') return v
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = revive(v[i], blobs)
+    return v
+  }
+  if (Object.hasOwn(v, '$offload')) {
+    if (v.$offload === 'blob') return fromBlob(blobs[v.index], v.type)
+    if (v.$offload === 'object') {
+      const inner = v.value
+      for (const k of Object.keys(inner)) inner[k] = revive(inner[k], blobs)
+      return inner
+    }
+  }
+  for (const k of Object.keys(v)) v[k] = revive(v[k], blobs)
+  return v
+}
+
+module.exports = { KIND, message, encodeFrame, FrameReader, parseFrame, valueOf, pack, unpack }

@@ -79,3 +79,18 @@ async function processes(): Promise<void> {
 void processes
 
 void main
+
+import { serve } from 'offload/worker'
+import type { TaskContext } from 'offload/worker'
+
+function workerTypes(): void {
+  serve(async (payload: unknown, { signal, name }: TaskContext) => {
+    signal.throwIfAborted()
+    return { payload, name }
+  })
+  serve({ resize: (buf: Buffer) => buf.subarray(0, 1), default: () => 42 })
+  // @ts-expect-error handlers must be functions
+  serve({ bad: 42 })
+}
+
+void workerTypes

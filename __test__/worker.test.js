@@ -1,0 +1,122 @@
+'use strict'
+// offload/worker against a parent that speaks the protocol by hand over child_process pipes
+// (descriptors 3 and 4): ready, binary payloads, named tasks, error fields, cancellation, a
+// clean exit when the requests pipe closes, and stdout kept out of the protocol.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const cp = require('node:child_process')
+const crypto = require('node:crypto')
+const path = require('node:path')
+const { KIND, message, FrameReader, valueOf } = require('../lib/protocol')
+
+const WORKER = path.join(__dirname, 'fixtures', 'pool-worker.js')
+
+// Starts the fixture; returns helpers to send tasks and await their reply frames.
+function startWorker() {
+  const child = cp.spawn(process.execPath, [WORKER], { stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'pipe'] })
+  const reader = new FrameReader()
+  const waiting = new Map()
+  const frames = []
+  let onFrame = () => {}
+  child.stdio[4].on('data', (chunk) => {
+    for (const frame of reader.push(chunk)) {
+      frames.push(frame)
+      const resolve = waiting.get(frame.id)
+      if (resolve && frame.kind !== KIND.ready) {
+        waiting.delete(frame.id)
+        resolve(frame)
+      }
+      onFrame(frame)
+    }
+  })
+  let stdout = ''
+  child.stdout.on('data', (d) => { stdout += d })
+  const ready = new Promise((resolve) => {
+    onFrame = (f) => { if (f.kind === KIND.ready) resolve(f) }
+  })
+  let next = 1
+  return {
+    child,
+    ready,
+    frames,
+    stdout: () => stdout,
+    run(name, payload) {
+      const id = next++
+      for (const part of message(KIND.run, id, 'payload', payload, { name })) child.stdio[3].write(part)
+      return { id, reply: new Promise((resolve) => waiting.set(id, resolve)) }
+    },
+    cancel(id) {
+      for (const part of message(KIND.cancel, id, 'value', undefined)) child.stdio[3].write(part)
+    },
+    exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
+  }
+}
+
+test('the worker announces itself, then answers tasks with binary data intact', async () => {
+  const w = startWorker()
+  const ready = await w.ready
+  assert.equal(ready.id, 0)
+  assert.deepEqual([ready.header.protocol, ready.header.pid], [1, w.child.pid])
+
+  const big = crypto.randomBytes(1024 * 1024)
+  const payload = { text: 'hi', nested: [{ bin: Buffer.from('abc') }], floats: new Float32Array([1.5, 2.5]) }
+  const [echo, hash] = await Promise.all([w.run('echo', payload).reply, w.run('hash', big).reply])
+  assert.equal(echo.kind, KIND.result)
+  const back = valueOf(echo, 'value')
+  assert.equal(back.text, 'hi')
+  assert.ok(back.nested[0].bin.equals(Buffer.from('abc')))
+  assert.deepEqual([...back.floats], [1.5, 2.5])
+  assert.ok(valueOf(hash, 'value').equals(crypto.createHash('sha256').update(big).digest()))
+
+  const log = await w.run('log', 'to the log').reply
+  assert.equal(valueOf(log, 'value'), 'logged')
+  w.child.stdio[3].end()
+  assert.deepEqual(await w.exited, { code: 0, signal: null })
+  assert.equal(w.stdout(), 'to the log\n')
+})
+
+test('errors keep name, message, stack, code and own properties', async () => {
+  const w = startWorker()
+  await w.ready
+  const fail = await w.run('fail', null).reply
+  assert.equal(fail.kind, KIND.error)
+  const err = valueOf(fail, 'error')
+  assert.deepEqual([err.name, err.message, err.code, err.props.status], ['TypeError', 'bad input', 'E_BAD', 422])
+  assert.equal(err.props.detail.field, 'name')
+  assert.ok(err.props.detail.raw.equals(Buffer.from([1, 2])))
+  assert.match(err.stack, /TypeError: bad input\n\s+at fail .*pool-worker\.js/)
+  const str = valueOf(await w.run('throwString').reply, 'error')
+  assert.deepEqual([str.name, str.message], ['Error', 'just a string'])
+  const unknown = valueOf(await w.run('nope', 1).reply, 'error')
+  assert.equal(unknown.code, 'ERR_OFFLOAD_UNKNOWN_TASK')
+  const unnamed = valueOf(await w.run(null, 1).reply, 'error')
+  assert.equal(unnamed.code, 'ERR_OFFLOAD_UNKNOWN_TASK', 'no default handler in this fixture')
+  w.child.stdio[3].end()
+  await w.exited
+})
+
+test('cancel aborts the task signal; closing requests lets running tasks finish first', async () => {
+  const w = startWorker()
+  await w.ready
+  const waiting = w.run('wait', null)
+  const slow = w.run('slow', 150)
+  w.cancel(waiting.id)
+  const cancelled = await waiting.reply
+  assert.equal(cancelled.kind, KIND.error)
+  assert.equal(valueOf(cancelled, 'error').message, 'cancelled by the pool')
+  w.child.stdio[3].end() // while `slow` still runs
+  const done = await slow.reply
+  assert.equal(valueOf(done, 'value'), 'slept 150')
+  assert.deepEqual(await w.exited, { code: 0, signal: null })
+})
+
+test('serve() refuses to run outside a pool', () => {
+  const r = cp.spawnSync(process.execPath, [WORKER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  assert.notEqual(r.status, 0)
+  assert.match(r.stderr, /not started by an offload ProcessPool/)
+})
+
+test('the ESM entry exports the same serve', async () => {
+  const esm = await import('../worker.mjs')
+  assert.equal(esm.serve, require('../worker').serve)
+})

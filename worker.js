@@ -1,0 +1,108 @@
+'use strict'
+// offload/worker: the worker side of a process pool (docs/protocol.md). A worker script calls
+// `serve(handler)` or `serve({ name: handler, ... })`; each task's payload is decoded from the
+// request pipe (descriptor 3), the handler runs, and its result or error goes back on the reply
+// pipe (descriptor 4). The worker's own stdout and stderr stay free for logging.
+const fs = require('node:fs')
+const net = require('node:net')
+const { KIND, message, FrameReader, valueOf } = require('./lib/protocol')
+
+const REQUESTS = 3
+const REPLIES = 4
+
+let serving = false
+
+function isPipe(fd) {
+  try {
+    return fs.fstatSync(fd).isFIFO() || fs.fstatSync(fd).isSocket()
+  } catch {
+    return false
+  }
+}
+
+// What a thrown value becomes on the wire: name, message, stack, code, and the error's other
+// own enumerable properties.
+function describeError(err) {
+  if (!(err instanceof Error)) {
+    return { name: 'Error', message: typeof err === 'string' ? err : `non-error thrown: ${String(err)}`, props: {} }
+  }
+  const props = {}
+  for (const key of Object.keys(err)) {
+    if (key !== 'name' && key !== 'message' && key !== 'stack' && key !== 'code') props[key] = err[key]
+  }
+  return { name: err.name, message: err.message, stack: err.stack, code: err.code, props }
+}
+
+/**
+ * Serves tasks from the pool that started this process. `handlers` is one function, or an
+ * object of named functions (`pool.run(payload, { name })`). A handler receives
+ * `(payload, { signal, name })` and may return a value or a promise.
+ */
+function serve(handlers) {
+  if (serving) throw new Error('offload/worker: serve() was already called in this process')
+  const named = typeof handlers === 'object' && handlers !== null
+  if (typeof handlers !== 'function' && !named) {
+    throw new TypeError('offload/worker: serve() needs a function or an object of functions')
+  }
+  if (!isPipe(REQUESTS) || !isPipe(REPLIES)) {
+    throw new Error('offload/worker: this process was not started by an offload ProcessPool (descriptors 3 and 4 are not its pipes)')
+  }
+  serving = true
+  const input = new net.Socket({ fd: REQUESTS, readable: true, writable: false })
+  const output = new net.Socket({ fd: REPLIES, readable: false, writable: true })
+  const reader = new FrameReader()
+  const running = new Map() // id -> AbortController
+  let closing = false
+
+  const send = (frame) => {
+    for (const part of frame) output.write(part)
+  }
+  const finish = () => {
+    if (closing && running.size === 0) output.end(() => process.exit(0))
+  }
+
+  async function run(frame) {
+    const controller = new AbortController()
+    running.set(frame.id, controller)
+    const name = frame.header.name ?? null
+    try {
+      const handler = named ? handlers[name ?? 'default'] : name === null ? handlers : undefined
+      if (typeof handler !== 'function') {
+        const err = new Error(`offload/worker: no task named ${JSON.stringify(name)}`)
+        err.code = 'ERR_OFFLOAD_UNKNOWN_TASK'
+        throw err
+      }
+      const value = await handler(valueOf(frame, 'payload'), { signal: controller.signal, name })
+      send(message(KIND.result, frame.id, 'value', value))
+    } catch (err) {
+      send(message(KIND.error, frame.id, 'error', describeError(err)))
+    } finally {
+      running.delete(frame.id)
+      finish()
+    }
+  }
+
+  input.on('data', (chunk) => {
+    let frames
+    try {
+      frames = reader.push(chunk)
+    } catch (err) {
+      // A corrupt stream cannot be resynchronised: report and leave, so the pool replaces us.
+      console.error(`offload/worker: ${err.message}`)
+      process.exit(70)
+    }
+    for (const frame of frames) {
+      if (frame.kind === KIND.run) run(frame)
+      else if (frame.kind === KIND.cancel) running.get(frame.id)?.abort()
+    }
+  })
+  // The pool closed our requests: finish what we have, reply, and exit.
+  input.on('end', () => {
+    closing = true
+    finish()
+  })
+  output.on('error', () => process.exit(0)) // the pool is gone
+  send(message(KIND.ready, 0, 'value', undefined, { protocol: 1, pid: process.pid }))
+}
+
+module.exports = { serve }

@@ -10,10 +10,11 @@ const path = require('node:path')
 const { KIND, message, FrameReader, valueOf } = require('../lib/protocol')
 
 const WORKER = path.join(__dirname, 'fixtures', 'pool-worker.js')
+const PY_WORKER = path.join(__dirname, 'fixtures', 'pool_worker.py')
 
-// Starts the fixture; returns helpers to send tasks and await their reply frames.
-function startWorker() {
-  const child = cp.spawn(process.execPath, [WORKER], { stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'pipe'] })
+// Starts a worker; returns helpers to send tasks and await their reply frames.
+function startWorker(command = process.execPath, args = [WORKER]) {
+  const child = cp.spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit', 'pipe', 'pipe'] })
   const reader = new FrameReader()
   const waiting = new Map()
   const frames = []
@@ -119,4 +120,26 @@ test('serve() refuses to run outside a pool', () => {
 test('the ESM entry exports the same serve', async () => {
   const esm = await import('../worker.mjs')
   assert.equal(esm.serve, require('../worker').serve)
+})
+
+test('the Python helper speaks the same protocol', async () => {
+  const w = startWorker('python3', [PY_WORKER])
+  const ready = await w.ready
+  assert.deepEqual([ready.header.protocol, ready.header.pid], [1, w.child.pid])
+  const big = crypto.randomBytes(1024 * 1024)
+  const payload = { text: 'hi', list: [1, null, { bin: Buffer.from('abc') }], $offload: 'not a marker' }
+  const [echo, hash] = await Promise.all([w.run('echo', payload).reply, w.run('hash', big).reply])
+  const back = valueOf(echo, 'value')
+  assert.equal(back.text, 'hi')
+  assert.equal(back.$offload, 'not a marker')
+  assert.ok(back.list[2].bin.equals(Buffer.from('abc')))
+  assert.ok(valueOf(hash, 'value').equals(crypto.createHash('sha256').update(big).digest()))
+  const err = valueOf(await w.run('fail', null).reply, 'error')
+  assert.deepEqual([err.name, err.message, err.code, err.props.status], ['BadInput', 'bad input', 'E_BAD', 422])
+  assert.match(err.stack, /Traceback[\s\S]*pool_worker\.py[\s\S]*BadInput: bad input/)
+  assert.equal(valueOf(await w.run('nope', 1).reply, 'error').code, 'ERR_OFFLOAD_UNKNOWN_TASK')
+  assert.equal(valueOf(await w.run('log', 'from python').reply, 'value'), 'logged')
+  w.child.stdio[3].end()
+  assert.deepEqual(await w.exited, { code: 0, signal: null })
+  assert.equal(w.stdout(), 'from python\n')
 })

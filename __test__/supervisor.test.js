@@ -65,6 +65,26 @@ test('a worker passes its own process.env to children', async () => {
   assert.equal(process.env.OFFLOAD_FROM_WORKER, undefined)
 })
 
+test('grandchildren die too when the Node process is SIGKILLed (the watchdog)', async () => {
+  const script = `const c = require(${JSON.stringify(path.join(__dirname, '..'))})
+      .spawn('sh', ['-c', 'sleep 1000 & echo $!; sleep 1000'], { stdin: 'ignore' })
+    c.lines().next().then(({ value }) => console.log(c.pid, value))`
+  const parent = cp.spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const pids = await new Promise((resolve, reject) => {
+    let out = ''
+    parent.stdout.on('data', (d) => {
+      out += d
+      if (out.includes('\n')) resolve(out.trim().split(' ').map(Number))
+    })
+    parent.on('exit', () => reject(new Error('fixture exited early')))
+  })
+  await new Promise((r) => setTimeout(r, 100)) // past the watchdog's registration delay
+  const exited = new Promise((resolve) => parent.on('exit', resolve))
+  parent.kill('SIGKILL')
+  await exited
+  for (const pid of pids) assert.ok(await dies(pid, 1000), `${pid} outlived a SIGKILLed parent`)
+})
+
 test('terminating a worker kills the children it started', async () => {
   const worker = new Worker(fixture('worker-spawn.js'))
   const pid = await new Promise((resolve, reject) => {

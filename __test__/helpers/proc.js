@@ -28,13 +28,22 @@ async function dies(pid, ms = 2000) {
   }
 }
 
-// This process's children as [{ pid, state }].
+// offload's watchdog (src/process/watchdog.rs) is a child for the life of the process.
+function isWatchdog(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('# offload-watchdog')
+  } catch {
+    return false
+  }
+}
+
+// This process's children as [{ pid, state }], offload's watchdog excepted.
 function children(parent = process.pid) {
   const out = []
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
     const s = stat(name)
-    if (s !== undefined && s[1] === parent) out.push({ pid: Number(name), state: s[0] })
+    if (s !== undefined && s[1] === parent && !isWatchdog(name)) out.push({ pid: Number(name), state: s[0] })
   }
   return out
 }

@@ -24,6 +24,7 @@ use super::child::{Inner, Input, Output, Phase, Report, Spec, StdinOp, Stream, f
 use super::pipe::{Reader, Writer, pipe, register};
 use super::spawn::{Command, ExitStatus, Limits, SpawnError, Stdio, try_wait};
 use super::supervisor::Shared;
+use super::watchdog::REGISTER_AFTER;
 
 /// How a child got past admission.
 pub(crate) enum Admit {
@@ -281,7 +282,8 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
 
     inner.ready.send_replace(true);
     let deadline = spec.timeout.map(|t| started + t);
-    watch_until_exit(inner, &spec, pid, deadline, &mut report).await;
+    let mut watched = false;
+    watch_until_exit(inner, &spec, pid, deadline, &mut report, &mut watched).await;
     {
         let mut st = inner.lock();
         st.phase = Phase::Exited;
@@ -289,6 +291,9 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
             // SAFETY: the group is named after our unreaped child, so it is still ours.
             unsafe { libc::kill(-pid, libc::SIGKILL) };
         }
+    }
+    if watched {
+        inner.services.watchdog.unwatch(pid);
     }
     let status = reap(pid).await;
     drop(slot);
@@ -358,9 +363,11 @@ async fn watch_until_exit(
     pid: libc::pid_t,
     deadline: Option<Instant>,
     report: &mut Report,
+    watched: &mut bool,
 ) {
     let mut exited = pin!(exit(pid));
     let mut escalate_at: Option<Instant> = None;
+    let register_at = Instant::now() + REGISTER_AFTER;
     loop {
         if std::mem::take(&mut inner.lock().escalate) && escalate_at.is_none() {
             escalate_at = spec.force_kill_after.map(|after| Instant::now() + after);
@@ -378,6 +385,10 @@ async fn watch_until_exit(
                 let mut st = inner.lock();
                 inner.signal(&mut st, libc::SIGKILL, false);
             }
+            () = sleep_until(register_at), if spec.kill_tree && !*watched => {
+                *watched = true;
+                inner.services.watchdog.watch(pid);
+            }
             () = inner.wake.notified() => {}
         }
     }
@@ -385,7 +396,7 @@ async fn watch_until_exit(
 
 /// Resolves once `pid` has exited (it stays unreaped): through a pidfd, or by polling
 /// `waitid(WNOWAIT)` on kernels without one (before 5.3).
-async fn exit(pid: libc::pid_t) {
+pub(crate) async fn exit(pid: libc::pid_t) {
     // SAFETY: pidfd_open returns a new descriptor or -1.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as c_int;
     if fd >= 0 {
@@ -421,7 +432,7 @@ fn own_peak_rss() -> u64 {
     usage.ru_maxrss as u64 * 1024
 }
 
-async fn reap(pid: libc::pid_t) -> ExitStatus {
+pub(crate) async fn reap(pid: libc::pid_t) -> ExitStatus {
     loop {
         match try_wait(pid) {
             Ok(Some(status)) => return status,

@@ -16,6 +16,7 @@ pub mod signal;
 mod spawn;
 mod spawner;
 mod supervisor;
+mod watchdog;
 
 pub use capture::{Captured, Mapped};
 pub use child::{Child, Input, Output, Report, Spec, Stream};

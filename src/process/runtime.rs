@@ -1,7 +1,8 @@
 //! The supervisor's two long-lived threads, started on first use and kept for the process's
 //! lifetime: `offload-io`, a single-threaded tokio runtime that waits on every child's pipes,
 //! exit and timers; and `offload-spawner` (see [`Spawner`]), which creates the children so
-//! their parent-death signal is tied to a thread that never exits. Neither ever runs
+//! their parent-death signal is tied to a thread that never exits. Also the [`Watchdog`]
+//! process, which kills the children's process groups should this process be SIGKILLed. Neither ever runs
 //! JavaScript, and one epoll thread is plenty: per child it only moves bytes and wakes up on
 //! exit.
 
@@ -12,7 +13,9 @@ use std::thread;
 
 use tokio::runtime::{Builder, Handle};
 
+use super::lifecycle::{exit, reap};
 use super::spawner::Spawner;
+use super::watchdog::Watchdog;
 
 /// Niceness of the I/O thread.
 const IO_NICE: libc::c_int = 10;
@@ -20,6 +23,7 @@ const IO_NICE: libc::c_int = 10;
 pub(crate) struct Services {
     pub(crate) io: Handle,
     pub(crate) spawner: Spawner,
+    pub(crate) watchdog: Arc<Watchdog>,
 }
 
 impl Services {
@@ -53,9 +57,18 @@ pub(crate) fn services() -> io::Result<Arc<Services>> {
             }
             runtime.block_on(std::future::pending::<()>())
         })?;
+    let spawner = Spawner::start()?;
+    let reaper = io.clone();
+    let watchdog = Watchdog::start(&spawner, move |pid| {
+        drop(reaper.spawn(async move {
+            exit(pid).await;
+            let _ = reap(pid).await;
+        }))
+    });
     let services = Arc::new(Services {
         io,
-        spawner: Spawner::start()?,
+        spawner,
+        watchdog,
     });
     *slot = Some(services.clone());
     Ok(services)

@@ -1,0 +1,106 @@
+//! The watchdog: kills children's whole process groups when this process dies, even by SIGKILL.
+//!
+//! The parent-death signal reaches only direct children; their own children would outlive a
+//! SIGKILLed Node process. So a tiny `/bin/sh` process, started once and in a process group of
+//! its own (and without a parent-death signal, so it outlives us), reads lines `+PGID` and
+//! `-PGID` on its stdin as children start and end. When its stdin reaches end of file (we
+//! closed it, or we died and the kernel did), it SIGKILLs every group still listed and exits.
+//! Registration is a few bytes on a pipe; a child is registered only once it has run for
+//! [`REGISTER_AFTER`], so spawn storms of short-lived tools cost the shell nothing.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::pipe::pipe;
+use super::spawn::{Command, Stdio};
+use super::spawner::Spawner;
+
+/// How long a child runs before its group is registered (see the module docs).
+pub(crate) const REGISTER_AFTER: Duration = Duration::from_millis(20);
+
+/// POSIX sh only (dash): the list of live groups is a space-separated string.
+const SCRIPT: &str = r#"# offload-watchdog
+trap '' INT TERM HUP QUIT PIPE
+live=''
+while IFS= read -r line; do
+  case $line in
+    +*) live="$live ${line#+}" ;;
+    -*) rest=''
+        for g in $live; do [ "$g" = "${line#-}" ] || rest="$rest $g"; done
+        live=$rest ;;
+  esac
+done
+for g in $live; do kill -s KILL -- "-$g" 2>/dev/null; done
+"#;
+
+pub(crate) struct Watchdog {
+    /// Our end of the watchdog's stdin; `None` once it could not be started or has died.
+    feed: Mutex<Option<OwnedFd>>,
+}
+
+impl Watchdog {
+    /// Starts the watchdog on the spawner thread without waiting for it; `reap` is handed
+    /// its pid so it is reaped should it ever exit before us. Failure only loses this extra
+    /// guarantee.
+    pub(crate) fn start(
+        spawner: &Spawner,
+        reap: impl FnOnce(libc::pid_t) + Send + 'static,
+    ) -> std::sync::Arc<Self> {
+        let dog = std::sync::Arc::new(Self {
+            feed: Mutex::new(None),
+        });
+        let Ok((read, write)) = pipe() else {
+            return dog;
+        };
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args = vec![b"-c".to_vec(), SCRIPT.as_bytes().to_vec()];
+        cmd.env = vec![b"PATH=/usr/bin:/bin".to_vec()];
+        cmd.stdin = Stdio::Fd(read.as_raw_fd());
+        cmd.stdout = Stdio::Null;
+        cmd.stderr = Stdio::Null;
+        // Its own group (no group kill of ours reaches it) and no parent-death signal: it
+        // must outlive us to do its job. It exits at end of file, so it never lingers.
+        cmd.process_group = true;
+        let installed = dog.clone();
+        spawner.request(
+            cmd,
+            Box::new(move |spawned| {
+                drop(read);
+                if let Ok(pid) = spawned {
+                    // Writes must never block the I/O thread; a full pipe drops a message.
+                    // SAFETY: plain fcntl calls on a descriptor we own.
+                    unsafe {
+                        let flags = libc::fcntl(write.as_raw_fd(), libc::F_GETFL);
+                        libc::fcntl(write.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+                    }
+                    *installed.feed.lock().unwrap_or_else(|p| p.into_inner()) = Some(write);
+                    reap(pid);
+                }
+            }),
+        );
+        dog
+    }
+
+    fn send(&self, line: &str) {
+        let mut feed = self.feed.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(fd) = feed.as_ref() else { return };
+        // SAFETY: writing a valid buffer to a descriptor we own; a short line is written whole
+        // or not at all (pipe writes up to PIPE_BUF are atomic).
+        let n = unsafe { libc::write(fd.as_raw_fd(), line.as_ptr().cast(), line.len()) };
+        if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EPIPE) {
+            *feed = None; // it died; the direct children still have their parent-death signal
+        }
+    }
+
+    /// Lists a running child's process group.
+    pub(crate) fn watch(&self, pgid: libc::pid_t) {
+        self.send(&format!("+{pgid}\n"));
+    }
+
+    /// Takes a group off the list once it is gone.
+    pub(crate) fn unwatch(&self, pgid: libc::pid_t) {
+        self.send(&format!("-{pgid}\n"));
+    }
+}

@@ -334,3 +334,14 @@ test('a large binary capture matches the bytes, also when cut by maxBuffer', asy
   const text = await exec('sh', ['-c', script], { stripFinalNewline: false })
   assert.equal(text.stdout, expected.toString('latin1'))
 })
+
+test('rusage reports a child peak above this process, and CPU time', async () => {
+  const r = await exec('sh', ['-c', 'x=$(head -c 300000000 /dev/zero | tr "\\0" a); i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo ${#x}'])
+  assert.equal(r.stdout, '300000000')
+  assert.ok(r.rusage.maxRssBytes >= 300_000_000, `maxRssBytes ${r.rusage.maxRssBytes}`)
+  assert.ok(r.rusage.userCpuMs > 0)
+  // `true` peaks far below this process: the kernel's figure is ours, so it is withheld.
+  const small = await exec('true')
+  assert.ok(small.rusage.maxRssBytes === null || small.rusage.maxRssBytes < 50_000_000)
+  assert.ok(processStats().maxRssBytes >= 300_000_000)
+})

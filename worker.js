@@ -33,6 +33,18 @@ function describeError(err) {
   return { name: err.name, message: err.message, stack: err.stack, code: err.code, props }
 }
 
+// An error reply; an error whose properties cannot be serialised (a cycle, a BigInt, a
+// throwing getter) still goes back with its name, message, stack and code.
+function errorFrame(id, err) {
+  const described = describeError(err)
+  try {
+    return message(KIND.error, id, 'error', described)
+  } catch {
+    const { name, message: text, stack, code } = described
+    return message(KIND.error, id, 'error', { name, message: text, stack, code: typeof code === 'string' || typeof code === 'number' ? code : undefined, props: {} })
+  }
+}
+
 /**
  * Serves tasks from the pool that started this process. `handlers` is one function, or an
  * object of named functions (`pool.run(payload, { name })`). A handler receives
@@ -54,11 +66,25 @@ function serve(handlers) {
   const running = new Map() // id -> AbortController
   let closing = false
 
+  // Backpressure: while the pool is not reading our replies, stop reading its requests.
   const send = (frame) => {
-    for (const part of frame) output.write(part)
+    let ok = true
+    for (const part of frame) ok = output.write(part)
+    if (!ok && !input.isPaused()) {
+      input.pause()
+      output.once('drain', () => input.resume())
+    }
   }
+  let keepAlive
   const finish = () => {
-    if (closing && running.size === 0) output.end(() => process.exit(0))
+    if (!closing) return
+    if (running.size > 0) {
+      // Tasks still running must be answered even if nothing else keeps the loop alive.
+      keepAlive ??= setInterval(() => {}, 1 << 30)
+      return
+    }
+    clearInterval(keepAlive)
+    output.end(() => process.exit(0))
   }
 
   async function run(frame) {
@@ -66,16 +92,24 @@ function serve(handlers) {
     running.set(frame.id, controller)
     const name = frame.header.name ?? null
     try {
-      const handler = named ? handlers[name ?? 'default'] : name === null ? handlers : undefined
+      const key = name ?? 'default'
+      const handler = named ? (Object.hasOwn(handlers, key) ? handlers[key] : undefined) : name === null ? handlers : undefined
       if (typeof handler !== 'function') {
         const err = new Error(`offload/worker: no task named ${JSON.stringify(name)}`)
         err.code = 'ERR_OFFLOAD_UNKNOWN_TASK'
         throw err
       }
       const value = await handler(valueOf(frame, 'payload'), { signal: controller.signal, name })
-      send(message(KIND.result, frame.id, 'value', value))
+      let reply
+      try {
+        reply = message(KIND.result, frame.id, 'value', value)
+      } catch (err) {
+        err.message = `offload/worker: the result could not be sent: ${err.message}`
+        throw err
+      }
+      send(reply)
     } catch (err) {
-      send(message(KIND.error, frame.id, 'error', describeError(err)))
+      send(errorFrame(frame.id, err))
     } finally {
       running.delete(frame.id)
       finish()

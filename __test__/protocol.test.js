@@ -78,3 +78,11 @@ test('corrupt frames are refused', () => {
   extra.writeUInt32LE(good.readUInt32LE(0) + 1, 0)
   assert.throws(() => parseFrame(extra), /left over/)
 })
+
+test('a length prefix over the limit is refused at once, not buffered towards', () => {
+  const prefix = Buffer.alloc(4)
+  prefix.writeUInt32LE(2 ** 31, 0)
+  assert.throws(() => new FrameReader().push(prefix), /over the 1073741824-byte limit/)
+  const small = new FrameReader(16)
+  assert.throws(() => small.push(Buffer.concat(message(KIND.result, 1, 'value', 'x'.repeat(64)))), /over the 16-byte limit/)
+})

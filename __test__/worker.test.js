@@ -90,6 +90,10 @@ test('errors keep name, message, stack, code and own properties', async () => {
   assert.deepEqual([str.name, str.message], ['Error', 'just a string'])
   const unknown = valueOf(await w.run('nope', 1).reply, 'error')
   assert.equal(unknown.code, 'ERR_OFFLOAD_UNKNOWN_TASK')
+  assert.equal(valueOf(await w.run('constructor', 1).reply, 'error').code, 'ERR_OFFLOAD_UNKNOWN_TASK')
+  const cyclic = valueOf(await w.run('circular').reply, 'error')
+  assert.deepEqual([cyclic.name, cyclic.message, cyclic.code], ['Error', 'with a cycle', 'E_CYCLE'])
+  assert.match(cyclic.stack, /with a cycle/)
   const unnamed = valueOf(await w.run(null, 1).reply, 'error')
   assert.equal(unnamed.code, 'ERR_OFFLOAD_UNKNOWN_TASK', 'no default handler in this fixture')
   w.child.stdio[3].end()
@@ -139,7 +143,29 @@ test('the Python helper speaks the same protocol', async () => {
   assert.match(err.stack, /Traceback[\s\S]*pool_worker\.py[\s\S]*BadInput: bad input/)
   assert.equal(valueOf(await w.run('nope', 1).reply, 'error').code, 'ERR_OFFLOAD_UNKNOWN_TASK')
   assert.equal(valueOf(await w.run('log', 'from python').reply, 'value'), 'logged')
+  assert.deepEqual(valueOf(await w.run('nan').reply, 'value'), { x: null, y: [null] })
+  const set = await w.run('aset').reply
+  assert.equal(set.kind, KIND.error)
+  assert.match(valueOf(set, 'error').message, /not JSON serializable/)
   w.child.stdio[3].end()
   assert.deepEqual(await w.exited, { code: 0, signal: null })
   assert.equal(w.stdout(), 'from python\n')
+})
+
+test('a corrupt request stream makes a worker exit with 70 instead of hanging', async () => {
+  for (const [command, args] of [[process.execPath, [WORKER]], ['python3', [PY_WORKER]]]) {
+    const w = startWorker(command, args)
+    await w.ready
+    const header = Buffer.from('[]') // valid JSON, but not a header object with blobs
+    const frame = Buffer.alloc(13 + header.length)
+    frame.writeUInt32LE(9 + header.length, 0)
+    frame.writeUInt8(KIND.run, 4)
+    frame.writeUInt32LE(1, 5)
+    frame.writeUInt32LE(header.length, 9)
+    header.copy(frame, 13)
+    const huge = Buffer.alloc(4)
+    huge.writeUInt32LE(0xfffffff0, 0) // a length no helper accepts
+    w.child.stdio[3].write(command === 'python3' ? frame : huge)
+    assert.deepEqual(await w.exited, { code: 70, signal: null }, command)
+  }
 })

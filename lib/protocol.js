@@ -6,6 +6,8 @@
 const KIND = Object.freeze({ run: 1, cancel: 2, ready: 3, result: 4, error: 5 })
 const PREFIX = 13 // length u32, kind u8, id u32, headerLength u32
 const MAX_FRAME = 0xffffffff
+// What the helpers accept by default: larger payloads belong in files, not in a task.
+const DEFAULT_MAX_FRAME = 1 << 30
 
 const TYPED = {
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
@@ -93,9 +95,12 @@ function message(kind, id, field, value, extra) {
 // Splits a byte stream into frames: push(chunk) returns the complete frames so far, each
 // { kind, id, header (parsed lazily by the caller), blobs }.
 class FrameReader {
-  constructor() {
+  // `maxFrame`: a longer length prefix means a corrupt (or hostile) stream; refuse it rather
+  // than buffer towards it.
+  constructor(maxFrame = DEFAULT_MAX_FRAME) {
     this.chunks = []
     this.buffered = 0
+    this.maxFrame = maxFrame
   }
 
   push(chunk) {
@@ -106,6 +111,7 @@ class FrameReader {
       if (this.buffered < 4) break
       const head = this.peek(4)
       const length = head.readUInt32LE(0)
+      if (length > this.maxFrame) throw new Error(`offload protocol: a frame of ${length} bytes is over the ${this.maxFrame}-byte limit`)
       if (this.buffered < 4 + length) break
       const frame = this.take(4 + length)
       frames.push(parseFrame(frame))

@@ -27,6 +27,7 @@ __all__ = ["serve", "Context"]
 REQUESTS, REPLIES = 3, 4
 RUN, CANCEL, READY, RESULT, ERROR = 1, 2, 3, 4, 5
 _PREFIX = struct.Struct("<IBII")  # length, kind, id, header length
+MAX_FRAME = 1 << 30  # a longer frame means a corrupt stream (docs/protocol.md)
 
 
 class Context:
@@ -57,6 +58,8 @@ def _read_frame(f):
     if head is None:
         return None
     (length,) = struct.unpack("<I", head)
+    if length > MAX_FRAME:
+        raise ValueError(f"a frame of {length} bytes is over the {MAX_FRAME}-byte limit")
     body = _read_exact(f, length)
     if body is None or length < 9:
         raise ValueError("truncated frame")
@@ -89,6 +92,8 @@ def _revive(value, blobs):
 
 
 def _pack(value, blobs):
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None  # as JSON.stringify does
     if isinstance(value, (bytes, bytearray, memoryview)):
         blobs.append(bytes(value))
         return {"$offload": "blob", "index": len(blobs) - 1, "type": "Buffer"}
@@ -103,10 +108,11 @@ def _pack(value, blobs):
 def _frame(kind, task_id, field, value, extra=None):
     blobs = []
     header = dict(extra or {})
-    if value is not None or field == "value":
+    if value is not None:
         header[field] = _pack(value, blobs)
     header["blobs"] = [len(b) for b in blobs]
-    head = json.dumps(header, separators=(",", ":"), default=repr).encode("utf-8")
+    # Unserialisable values raise here, and the caller turns that into an error reply.
+    head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
     length = 9 + len(head) + sum(len(b) for b in blobs)
     return b"".join([_PREFIX.pack(length, kind, task_id, len(head)), head, *blobs])
 
@@ -116,14 +122,25 @@ def _describe(exc):
     for key, value in vars(exc).items():
         if key not in ("code",) and not key.startswith("_"):
             props[key] = value
-    code = getattr(exc, "code", None)
-    return {
+    described = {
         "name": type(exc).__name__,
         "message": str(exc),
         "stack": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-        "code": code if isinstance(code, (str, int)) else None,
         "props": props,
     }
+    code = getattr(exc, "code", None)
+    if isinstance(code, (str, int)):
+        described["code"] = code
+    return described
+
+
+def _error_frame(task_id, exc):
+    try:
+        return _frame(ERROR, task_id, "error", _describe(exc))
+    except (TypeError, ValueError):
+        # Its properties cannot be serialised: send the essentials.
+        plain = {"name": type(exc).__name__, "message": str(exc), "props": {}}
+        return _frame(ERROR, task_id, "error", plain)
 
 
 def serve(handlers):
@@ -140,15 +157,19 @@ def serve(handlers):
             "offload_worker: this process was not started by an offload ProcessPool "
             "(descriptors 3 and 4 are not its pipes)"
         ) from None
+    # Children this worker starts must not hold the pipes (the pool would miss our exit).
+    os.set_inheritable(REQUESTS, False)
+    os.set_inheritable(REPLIES, False)
     requests = os.fdopen(REQUESTS, "rb", buffering=1 << 16)
-    replies = os.fdopen(REPLIES, "wb", buffering=0)
     write_lock = threading.Lock()
     inbox = queue.Queue()
     contexts = {}
 
     def send(data):
+        view = memoryview(data)
         with write_lock:
-            replies.write(data)
+            while view:
+                view = view[os.write(REPLIES, view) :]
 
     def reader():
         try:
@@ -161,13 +182,17 @@ def serve(handlers):
                     ctx = Context(header.get("name"))
                     contexts[task_id] = ctx
                     inbox.put((task_id, ctx, header, blobs))
-                elif kind == CANCEL and task_id in contexts:
-                    contexts[task_id]._cancelled.set()
-        except ValueError as exc:
-            # A corrupt stream cannot be resynchronised: report and leave.
-            print(f"offload_worker: {exc}", file=sys.stderr)
+                elif kind == CANCEL:
+                    ctx = contexts.get(task_id)
+                    if ctx is not None:
+                        ctx._cancelled.set()
+        except BaseException as exc:  # noqa: BLE001 - any failure here leaves the stream unusable
+            # A corrupt stream cannot be resynchronised: report and leave, so the pool
+            # replaces this worker instead of waiting on it.
+            print(f"offload_worker: {exc!r}", file=sys.stderr, flush=True)
             os._exit(70)
-        inbox.put(None)
+        finally:
+            inbox.put(None)
 
     threading.Thread(target=reader, name="offload-requests", daemon=True).start()
     send(_frame(READY, 0, "value", None, {"protocol": 1, "pid": os.getpid()}))
@@ -187,9 +212,11 @@ def serve(handlers):
                 err.code = "ERR_OFFLOAD_UNKNOWN_TASK"
                 raise err
             result = handler(_revive(header.get("payload"), blobs), ctx)
-            send(_frame(RESULT, task_id, "value", result))
+            reply = _frame(RESULT, task_id, "value", result)
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
-            send(_frame(ERROR, task_id, "error", _describe(exc)))
+            reply = _error_frame(task_id, exc)
+        try:
+            send(reply)
         finally:
             contexts.pop(task_id, None)
-    replies.close()
+    os.close(REPLIES)

@@ -20,24 +20,64 @@ use super::spawner::Spawner;
 /// How long a child runs before its group is registered (see the module docs).
 pub(crate) const REGISTER_AFTER: Duration = Duration::from_millis(20);
 
-/// POSIX sh only (dash): the list of live groups is a space-separated string.
+/// POSIX sh only (dash): the list of live groups is a string of ` PGID ` words, and removal
+/// cuts a word out with parameter expansion (no rescans, so thousands of groups stay cheap).
 const SCRIPT: &str = r#"# offload-watchdog
 trap '' INT TERM HUP QUIT PIPE
-live=''
+live=' '
 while IFS= read -r line; do
   case $line in
-    +*) live="$live ${line#+}" ;;
-    -*) rest=''
-        for g in $live; do [ "$g" = "${line#-}" ] || rest="$rest $g"; done
-        live=$rest ;;
+    +*) live="$live${line#+} " ;;
+    -*) g=${line#-}
+        while :; do
+          case $live in
+            *" $g "*) live="${live%%" $g "*} ${live#*" $g "}" ;;
+            *) break ;;
+          esac
+        done ;;
   esac
 done
 for g in $live; do kill -s KILL -- "-$g" 2>/dev/null; done
 "#;
 
 pub(crate) struct Watchdog {
-    /// Our end of the watchdog's stdin; `None` once it could not be started or has died.
-    feed: Mutex<Option<OwnedFd>>,
+    feed: Mutex<Feed>,
+}
+
+#[derive(Default)]
+struct Feed {
+    /// Our end of the watchdog's stdin; `None` until it has started, or once it has died.
+    fd: Option<OwnedFd>,
+    /// Lines not yet written (the pipe was full, or the watchdog was still starting). Never
+    /// dropped: a lost `-PGID` would leave a stale entry naming a recycled group.
+    pending: String,
+}
+
+impl Feed {
+    /// Writes what is pending, keeping whatever the pipe does not take now.
+    fn flush(&mut self) {
+        let Some(fd) = self.fd.as_ref() else { return };
+        while !self.pending.is_empty() {
+            // SAFETY: writing a valid buffer to a descriptor we own.
+            let n = unsafe {
+                libc::write(
+                    fd.as_raw_fd(),
+                    self.pending.as_ptr().cast(),
+                    self.pending.len(),
+                )
+            };
+            if n > 0 {
+                self.pending.drain(..n as usize);
+                continue;
+            }
+            if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EPIPE) {
+                // It died; the direct children still have their parent-death signal.
+                self.fd = None;
+                self.pending.clear();
+            }
+            return;
+        }
+    }
 }
 
 impl Watchdog {
@@ -49,7 +89,7 @@ impl Watchdog {
         reap: impl FnOnce(libc::pid_t) + Send + 'static,
     ) -> std::sync::Arc<Self> {
         let dog = std::sync::Arc::new(Self {
-            feed: Mutex::new(None),
+            feed: Mutex::new(Feed::default()),
         });
         let Ok((read, write)) = pipe() else {
             return dog;
@@ -75,7 +115,9 @@ impl Watchdog {
                         let flags = libc::fcntl(write.as_raw_fd(), libc::F_GETFL);
                         libc::fcntl(write.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
                     }
-                    *installed.feed.lock().unwrap_or_else(|p| p.into_inner()) = Some(write);
+                    let mut feed = installed.feed.lock().unwrap_or_else(|p| p.into_inner());
+                    feed.fd = Some(write);
+                    feed.flush();
                     reap(pid);
                 }
             }),
@@ -85,13 +127,8 @@ impl Watchdog {
 
     fn send(&self, line: &str) {
         let mut feed = self.feed.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(fd) = feed.as_ref() else { return };
-        // SAFETY: writing a valid buffer to a descriptor we own; a short line is written whole
-        // or not at all (pipe writes up to PIPE_BUF are atomic).
-        let n = unsafe { libc::write(fd.as_raw_fd(), line.as_ptr().cast(), line.len()) };
-        if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EPIPE) {
-            *feed = None; // it died; the direct children still have their parent-death signal
-        }
+        feed.pending.push_str(line);
+        feed.flush();
     }
 
     /// Lists a running child's process group.

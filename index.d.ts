@@ -176,25 +176,14 @@ export interface Result<T = string> {
  * (setup failed), or `ENOENT`/`EACCES` when the program or `cwd` cannot be used. Carries every
  * `Result` field.
  */
-export declare class SubprocessError<T = string | Buffer> extends OffloadError implements Result<T> {
-  command: string
-  pid: number | undefined
-  exitCode: number | null
-  signal: string | null
-  stdout: T | undefined
-  stderr: T | undefined
-  durationMs: number
-  failed: boolean
-  timedOut: boolean
-  cancelled: boolean
-  killed: boolean
-  killedByLimit: 'cpuSeconds' | 'fileSizeBytes' | 'memoryBytes' | undefined
-  rusage: ResourceUsage | undefined
+export declare class SubprocessError<T = string | Buffer> extends OffloadError {
   /** For spawn failures: `spawn <file>`. */
   syscall?: string
   path?: string
   spawnargs?: string[]
 }
+/** Every `Result` field is on the error too (declaration merging). */
+export interface SubprocessError<T = string | Buffer> extends Result<T> {}
 
 /** A separate budget of running and queued children. */
 export declare class Supervisor {

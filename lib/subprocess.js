@@ -129,20 +129,25 @@ class Subprocess {
 // Splits a byte stream into UTF-8 lines; a final line without a newline is still yielded.
 async function * linesOf(source) {
   const decoder = new StringDecoder('utf8')
-  let rest = ''
+  // Partial line so far, as pieces: a line arriving in many chunks is joined once, and only
+  // each new chunk is searched for a newline (linear in the output, whatever the line length).
+  let pending = []
   for await (const chunk of source) {
-    rest += decoder.write(chunk)
+    const text = decoder.write(chunk)
     let from = 0
     let nl
-    while ((nl = rest.indexOf('\n', from)) !== -1) {
-      const end = nl > from && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
-      yield rest.slice(from, end)
+    while ((nl = text.indexOf('\n', from)) !== -1) {
+      pending.push(text.slice(from, nl))
+      const line = pending.join('')
+      pending = []
+      yield line.endsWith('\r') ? line.slice(0, -1) : line
       from = nl + 1
     }
-    rest = rest.slice(from)
+    if (from < text.length) pending.push(text.slice(from))
   }
-  rest += decoder.end()
-  if (rest.length > 0) yield rest
+  pending.push(decoder.end())
+  const last = pending.join('')
+  if (last.length > 0) yield last
 }
 
 /** Starts `file` with `args` (no shell) and returns it with streams over its stdio. */

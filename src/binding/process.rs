@@ -632,6 +632,15 @@ fn io_error(e: std::io::Error) -> TaskError {
     }
 }
 
+/// The stream JS names by its descriptor number: 2 is stderr, anything else stdout.
+fn stream_of(fd: u32) -> Stream {
+    if fd == 2 {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    }
+}
+
 /// The next chunk of the child's stdout (`stream` 1) or stderr (2): a Buffer, or null at end.
 #[napi]
 pub fn process_read(
@@ -639,11 +648,7 @@ pub fn process_read(
     child: &External<NativeChild>,
     stream: u32,
 ) -> Result<Unknown<'static>> {
-    let which = if stream == 2 {
-        Stream::Stderr
-    } else {
-        Stream::Stdout
-    };
+    let which = stream_of(stream);
     child.promise(&env, &[], |done| {
         child.child.read(which, move |r| {
             done(match r {
@@ -677,11 +682,7 @@ pub fn process_write(
 /// Stops reading the child's stdout (`stream` 1) or stderr (2) and closes our end.
 #[napi]
 pub fn process_close_output(child: &External<NativeChild>, stream: u32) {
-    let which = if stream == 2 {
-        Stream::Stderr
-    } else {
-        Stream::Stdout
-    };
+    let which = stream_of(stream);
     child.child.close_output(which);
 }
 

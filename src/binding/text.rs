@@ -13,6 +13,8 @@ use std::sync::OnceLock;
 
 use napi::sys;
 
+use super::value::string;
+
 /// Below this many bytes a plain copy is cheaper than an external string's finalizer.
 pub(crate) const EXTERNAL_ABOVE: usize = 64 * 1024;
 
@@ -114,47 +116,28 @@ unsafe fn external<T>(
 
 impl Prepared {
     pub(crate) unsafe fn into_js(self, env: sys::napi_env) -> sys::napi_value {
-        let mut out = ptr::null_mut();
         // SAFETY: N-API calls on the JS thread with valid buffers.
         unsafe {
             match (self, entry_points()) {
-                (Prepared::Latin1(v), Some(f)) => external(env, v, f.latin1, |b| {
-                    sys::napi_create_string_latin1(
-                        env,
-                        b.as_ptr().cast(),
-                        b.len() as isize,
-                        &mut out,
-                    );
-                    out
-                }),
-                (Prepared::Utf16(v), Some(f)) => external(env, v, f.utf16, |b| {
-                    sys::napi_create_string_utf16(env, b.as_ptr(), b.len() as isize, &mut out);
-                    out
-                }),
-                (Prepared::Utf8(s), _) => {
-                    sys::napi_create_string_utf8(
-                        env,
-                        s.as_ptr().cast(),
-                        s.len() as isize,
-                        &mut out,
-                    );
-                    out
-                }
+                (Prepared::Utf8(s), _) => string(env, &s),
+                (Prepared::Latin1(v), Some(f)) => external(env, v, f.latin1, |b| latin1(env, b)),
+                (Prepared::Utf16(v), Some(f)) => external(env, v, f.utf16, |b| utf16(env, b)),
                 // Never built without the entry points; copy if it somehow is.
-                (Prepared::Latin1(v), None) => {
-                    sys::napi_create_string_latin1(
-                        env,
-                        v.as_ptr().cast(),
-                        v.len() as isize,
-                        &mut out,
-                    );
-                    out
-                }
-                (Prepared::Utf16(v), None) => {
-                    sys::napi_create_string_utf16(env, v.as_ptr(), v.len() as isize, &mut out);
-                    out
-                }
+                (Prepared::Latin1(v), None) => latin1(env, &v),
+                (Prepared::Utf16(v), None) => utf16(env, &v),
             }
         }
     }
+}
+
+unsafe fn latin1(env: sys::napi_env, b: &[u8]) -> sys::napi_value {
+    let mut out = ptr::null_mut();
+    unsafe { sys::napi_create_string_latin1(env, b.as_ptr().cast(), b.len() as isize, &mut out) };
+    out
+}
+
+unsafe fn utf16(env: sys::napi_env, b: &[u16]) -> sys::napi_value {
+    let mut out = ptr::null_mut();
+    unsafe { sys::napi_create_string_utf16(env, b.as_ptr(), b.len() as isize, &mut out) };
+    out
 }

@@ -62,7 +62,7 @@ impl TaskError {
     }
 }
 
-unsafe fn string(env: sys::napi_env, s: &str) -> sys::napi_value {
+pub(crate) unsafe fn string(env: sys::napi_env, s: &str) -> sys::napi_value {
     let mut out = ptr::null_mut();
     unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) };
     out
@@ -90,7 +90,7 @@ impl Value {
                 Value::BigText(t) => out = t.into_js(env),
                 Value::Bytes(v) => out = bytes(env, v),
                 #[cfg(target_os = "linux")]
-                Value::Mapped(m) => out = mapped(env, m),
+                Value::Mapped(m) => out = adopt(env, m),
                 Value::List(items) => {
                     sys::napi_create_array_with_length(env, items.len(), &mut out);
                     for (i, item) in items.into_iter().enumerate() {
@@ -104,65 +104,75 @@ impl Value {
 }
 
 unsafe fn bytes(env: sys::napi_env, v: Vec<u8>) -> sys::napi_value {
-    let mut out = ptr::null_mut();
-    let mut data = ptr::null_mut();
-    unsafe {
-        if v.len() > COPY_BELOW {
-            let len = v.len();
-            let boxed = Box::into_raw(Box::new(v));
-            let status = sys::napi_create_external_buffer(
-                env,
-                len,
-                (*boxed).as_mut_ptr().cast(),
-                Some(free_vec),
-                boxed.cast(),
-                &mut out,
-            );
-            if still_ours(status) {
-                // Refused before Node took the memory (a V8 sandbox, or an env that can no
-                // longer run JS): it is still ours; copy it.
-                let v = *Box::from_raw(boxed);
-                sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
-            }
-            // A generic failure (longer than the largest Buffer) has already handed the memory
-            // to the finalizer, so it must not be touched here; the caller sees null.
-            return out;
-        }
-        sys::napi_create_buffer_copy(env, v.len(), v.as_ptr().cast(), &mut data, &mut out);
+    if v.len() > COPY_BELOW {
+        // SAFETY: on the JS thread, as the caller is.
+        return unsafe { adopt(env, v) };
     }
-    out
+    // SAFETY: as above.
+    unsafe { copy(env, &v) }
+}
+
+/// Memory a Buffer can adopt: owned bytes at an address that stays put while the owner lives.
+trait Owner: Send + 'static {
+    fn bytes(&mut self) -> &mut [u8];
+}
+
+impl Owner for Vec<u8> {
+    fn bytes(&mut self) -> &mut [u8] {
+        self
+    }
 }
 
 #[cfg(target_os = "linux")]
-unsafe fn mapped(env: sys::napi_env, mut m: Mapped) -> sys::napi_value {
+impl Owner for Mapped {
+    fn bytes(&mut self) -> &mut [u8] {
+        let len = self.as_slice().len();
+        // SAFETY: the mapping is writable and `len` bytes long; `self` is borrowed mutably.
+        unsafe { std::slice::from_raw_parts_mut(self.as_mut_ptr(), len) }
+    }
+}
+
+/// A Buffer over `owner`'s memory, freed (dropped) by V8's finalizer: no copy.
+unsafe fn adopt<T: Owner>(env: sys::napi_env, mut owner: T) -> sys::napi_value {
     let mut out = ptr::null_mut();
-    let len = m.as_slice().len();
-    let data = m.as_mut_ptr();
-    let boxed = Box::into_raw(Box::new(m));
+    let (data, len) = {
+        let b = owner.bytes();
+        (b.as_mut_ptr(), b.len())
+    };
+    let boxed = Box::into_raw(Box::new(owner));
     unsafe {
         let status = sys::napi_create_external_buffer(
             env,
             len,
             data.cast(),
-            Some(free_mapped),
+            Some(free_owner::<T>),
             boxed.cast(),
             &mut out,
         );
         if still_ours(status) {
-            // As in `bytes`: refused memory stays ours; copy it.
-            let m = Box::from_raw(boxed);
-            let mut copy = ptr::null_mut();
-            let s = m.as_slice();
-            sys::napi_create_buffer_copy(env, s.len(), s.as_ptr().cast(), &mut copy, &mut out);
+            // Refused before Node took the memory (a V8 sandbox, or an env that can no longer
+            // run JS): it is still ours; copy it.
+            let mut owner = Box::from_raw(boxed);
+            return copy(env, owner.bytes());
         }
     }
+    // A generic failure (longer than the largest Buffer) has already handed the memory to
+    // the finalizer, so it must not be touched here; the caller sees null.
     out
 }
 
-#[cfg(target_os = "linux")]
-unsafe extern "C" fn free_mapped(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the Box<Mapped> leaked in `mapped`; dropping it unmaps the memory.
-    drop(unsafe { Box::from_raw(hint.cast::<Mapped>()) });
+unsafe fn copy(env: sys::napi_env, bytes: &[u8]) -> sys::napi_value {
+    let mut out = ptr::null_mut();
+    let mut data = ptr::null_mut();
+    unsafe {
+        sys::napi_create_buffer_copy(env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut out)
+    };
+    out
+}
+
+unsafe extern "C" fn free_owner<T>(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box<T> leaked in `adopt`; V8 finalizes each buffer once.
+    drop(unsafe { Box::from_raw(hint.cast::<T>()) });
 }
 
 /// Whether memory offered to `napi_create_external_buffer` is still ours after `status`.
@@ -170,9 +180,4 @@ unsafe extern "C" fn free_mapped(_env: sys::napi_env, _data: *mut c_void, hint: 
 /// the only one (a Buffer too long) has already run it.
 fn still_ours(status: sys::napi_status) -> bool {
     status != sys::Status::napi_ok && status != sys::Status::napi_generic_failure
-}
-
-unsafe extern "C" fn free_vec(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the Box<Vec<u8>> leaked in `bytes`; V8 finalizes each buffer once.
-    drop(unsafe { Box::from_raw(hint.cast::<Vec<u8>>()) });
 }

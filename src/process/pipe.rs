@@ -103,38 +103,28 @@ impl Reader {
         }
     }
 
-    /// For captures: appends up to `max` bytes, reading repeatedly while data keeps arriving
-    /// (no `FIONREAD`; the capture buffer has room), so a fast producer costs as few trips
-    /// through epoll as possible. 0 means end of file.
-    pub(crate) async fn fill(&self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    /// Moves up to `max` bytes with `step(fd, remaining)` (one read or splice, returning the
+    /// bytes moved), repeating while data keeps arriving, so a fast producer costs as few trips
+    /// through epoll as possible. Waits for the first byte; 0 means end of file. Bytes already
+    /// moved are kept when an error follows them (it recurs on the next call).
+    async fn repeat(
+        &self,
+        max: usize,
+        mut step: impl FnMut(RawFd, usize) -> io::Result<usize>,
+    ) -> io::Result<usize> {
         let mut total = 0;
         loop {
             let mut guard = self.0.readable().await?;
             let attempt = guard.try_io(|fd| {
-                loop {
-                    if total == max {
-                        return Ok(());
-                    }
-                    if buf.capacity() - buf.len() < 64 * 1024 {
-                        buf.reserve(64 * 1024);
-                    }
-                    let spare = buf.spare_capacity_mut();
-                    let want = spare.len().min(max - total);
-                    // SAFETY: reading into uninitialised spare capacity of `want` bytes.
-                    let n = result(unsafe {
-                        libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), want)
-                    });
-                    match n {
-                        Ok(0) => return Ok(()),
-                        Ok(n) => {
-                            // SAFETY: the kernel initialised the first `n` bytes.
-                            unsafe { buf.set_len(buf.len() + n) };
-                            total += n;
-                        }
-                        Err(_) if total > 0 => return Ok(()),
+                while total < max {
+                    match step(fd.as_raw_fd(), max - total) {
+                        Ok(0) => break,
+                        Ok(n) => total += n,
+                        Err(_) if total > 0 => break,
                         Err(e) => return Err(e),
                     }
                 }
+                Ok(())
             });
             match attempt {
                 Ok(r) => return r.map(|()| total),
@@ -143,49 +133,51 @@ impl Reader {
         }
     }
 
+    /// For captures: appends up to `max` bytes to `buf` (no `FIONREAD`: the capture buffer
+    /// has room). 0 means end of file.
+    pub(crate) async fn fill(&self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        self.repeat(max, |fd, remaining| {
+            if buf.capacity() - buf.len() < 64 * 1024 {
+                buf.reserve(64 * 1024);
+            }
+            let spare = buf.spare_capacity_mut();
+            let want = spare.len().min(remaining);
+            // SAFETY: reading into uninitialised spare capacity of `want` bytes.
+            let n = result(unsafe { libc::read(fd, spare.as_mut_ptr().cast(), want) })?;
+            // SAFETY: the kernel initialised the first `n` bytes.
+            unsafe { buf.set_len(buf.len() + n) };
+            Ok(n)
+        })
+        .await
+    }
+
     /// Moves up to `len` bytes from the pipe into `file` at `offset` with `splice` (no copy
-    /// through user space), repeating while data keeps arriving. 0 means end of file.
+    /// through user space). 0 means end of file.
     pub(crate) async fn splice_to(
         &self,
         file: &OwnedFd,
         offset: usize,
         len: usize,
     ) -> io::Result<usize> {
-        let mut total = 0;
-        loop {
-            let mut guard = self.0.readable().await?;
-            let attempt = guard.try_io(|fd| {
-                loop {
-                    if total == len {
-                        return Ok(());
-                    }
-                    let mut off = (offset + total) as libc::loff_t;
-                    // SAFETY: splice between two descriptors we own; `off` is a valid in-out
-                    // pointer for the destination offset.
-                    let n = result(unsafe {
-                        libc::splice(
-                            fd.as_raw_fd(),
-                            std::ptr::null_mut(),
-                            file.as_raw_fd(),
-                            &mut off,
-                            len - total,
-                            libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
-                        )
-                    });
-                    match n {
-                        Ok(0) => return Ok(()),
-                        Ok(n) => total += n,
-                        // Bytes already moved are kept; an error after them recurs next call.
-                        Err(_) if total > 0 => return Ok(()),
-                        Err(e) => return Err(e),
-                    }
-                }
-            });
-            match attempt {
-                Ok(r) => return r.map(|()| total),
-                Err(_would_block) => continue,
-            }
-        }
+        let mut moved = 0;
+        self.repeat(len, |fd, remaining| {
+            let mut off = (offset + moved) as libc::loff_t;
+            // SAFETY: splice between two descriptors we own; `off` is a valid in-out pointer
+            // for the destination offset.
+            let n = result(unsafe {
+                libc::splice(
+                    fd,
+                    std::ptr::null_mut(),
+                    file.as_raw_fd(),
+                    &mut off,
+                    remaining,
+                    libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
+                )
+            })?;
+            moved += n;
+            Ok(n)
+        })
+        .await
     }
 
     /// The next chunk (what the pipe holds, up to [`MAX_CHUNK`]), or `None` at end of file.

@@ -270,6 +270,9 @@ export declare function processPid(child: ExternalObject<NativeChild>): number |
 /** The next chunk of the child's stdout (`stream` 1) or stderr (2): a Buffer, or null at end. */
 export declare function processRead(child: ExternalObject<NativeChild>, stream: number): unknown
 
+/** The resident set of a live process in bytes (`/proc/<pid>/statm`), or null if it is gone. */
+export declare function processRss(pid: number): number | null
+
 export declare function processStats(): SupervisorStats
 
 /** Writes `data` to the child's stdin (read in place, kept alive until written). */
@@ -278,9 +281,11 @@ export declare function processWrite(child: ExternalObject<NativeChild>, data: u
 /**
  * Starts a child (`aborted`: its signal has already fired, so it is only reported as
  * cancelled). Returns `[handle, promise]`: the promise resolves with the raw report
- * object (see `report.rs`) once the child has ended; the JS layer shapes it.
+ * object (see `report.rs`) once the child has ended; the JS layer shapes it. With
+ * `channels` (a process-pool worker), also the parent's ends of its message pipes:
+ * `[handle, promise, requestsFd, repliesFd]`, owned by the caller from then on.
  */
-export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, streaming: boolean, aborted: boolean): unknown
+export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, streaming: boolean, aborted: boolean, channels?: boolean | undefined | null): unknown
 
 export declare function submitCompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 

@@ -853,6 +853,7 @@ module.exports.processCloseStdin = nativeBinding.processCloseStdin
 module.exports.processKill = nativeBinding.processKill
 module.exports.processPid = nativeBinding.processPid
 module.exports.processRead = nativeBinding.processRead
+module.exports.processRss = nativeBinding.processRss
 module.exports.processStats = nativeBinding.processStats
 module.exports.processWrite = nativeBinding.processWrite
 module.exports.spawnProcess = nativeBinding.spawnProcess

@@ -9,6 +9,7 @@ const { AbortError, OffloadError, invalidArgType } = require('./lib/errors')
 const { toBytes, validateString, optionalString, optionalInteger } = require('./lib/validate')
 const { Supervisor, SubprocessError, exec, processStats } = require('./lib/process')
 const { Subprocess, spawn } = require('./lib/subprocess')
+const { ProcessPool } = require('./lib/process-pool')
 
 // The binding gets a fresh object holding the validated value, never the caller's object:
 // reading it again could run a getter (user code) in the middle of a submission.
@@ -82,6 +83,7 @@ module.exports = {
   Supervisor,
   Subprocess,
   processStats,
+  ProcessPool,
   AbortError,
   OffloadError,
   SubprocessError,

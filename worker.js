@@ -69,7 +69,9 @@ function serve(handlers) {
   // Backpressure: while the pool is not reading our replies, stop reading its requests.
   const send = (frame) => {
     let ok = true
+    if (frame.length > 1) output.cork() // one writev for the header and its blobs
     for (const part of frame) ok = output.write(part)
+    if (frame.length > 1) output.uncork()
     if (!ok && !input.isPaused()) {
       input.pause()
       output.once('drain', () => input.resume())

@@ -64,19 +64,21 @@ function fromBlob(bytes, type) {
   return new Typed(copy.buffer, 0, copy.byteLength / (Typed.BYTES_PER_ELEMENT ?? 1))
 }
 
-// One frame as a list of Buffers (for a gathered write). `header` is an object whose `blobs`
-// field is filled in here; `blobs` are Uint8Arrays.
+// One frame as a list of Buffers for a gathered write: the prefix and header in one Buffer,
+// then the blobs (Uint8Arrays, sent in place).
 function encodeFrame(kind, id, headerJson, blobs) {
-  const header = Buffer.from(headerJson, 'utf8')
-  let length = PREFIX - 4 + header.length
+  const headerLength = Buffer.byteLength(headerJson, 'utf8')
+  let length = PREFIX - 4 + headerLength
   for (const b of blobs) length += b.byteLength
   if (length > MAX_FRAME) throw new RangeError(`offload protocol: a frame of ${length} bytes is over the 4 GiB limit`)
-  const prefix = Buffer.allocUnsafe(PREFIX)
-  prefix.writeUInt32LE(length, 0)
-  prefix.writeUInt8(kind, 4)
-  prefix.writeUInt32LE(id, 5)
-  prefix.writeUInt32LE(header.length, 9)
-  return [prefix, header, ...blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))]
+  const head = Buffer.allocUnsafe(PREFIX + headerLength)
+  head.writeUInt32LE(length, 0)
+  head.writeUInt8(kind, 4)
+  head.writeUInt32LE(id, 5)
+  head.writeUInt32LE(headerLength, 9)
+  head.write(headerJson, PREFIX, 'utf8')
+  if (blobs.length === 0) return [head]
+  return [head, ...blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))]
 }
 
 // Encodes `value` under `field` of a header, e.g. message(KIND.result, 7, 'value', 42).

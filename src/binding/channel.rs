@@ -33,6 +33,10 @@ pub(crate) enum Settle {
     Slot(u32),
     /// A promise the binding created and settles itself.
     Deferred(Deferred),
+    /// The same, but not owed in the sense of keeping the event loop alive: the exit of a
+    /// process-pool worker, which lives as long as its pool and must not pin the process
+    /// (the pool keeps the loop alive itself while tasks are in flight).
+    Detached(Deferred),
 }
 
 pub(crate) struct Completion {
@@ -239,7 +243,7 @@ unsafe fn deliver(
     js_cb: sys::napi_value,
     batch: Vec<Completion>,
 ) {
-    let delivered = batch.len();
+    let mut delivered = batch.len();
     let mut slotted = Vec::new();
     unsafe {
         let mut make_error = ptr::null_mut();
@@ -247,6 +251,11 @@ unsafe fn deliver(
         for c in batch {
             match c.settle {
                 Settle::Deferred(d) => {
+                    d.settle(env, c.result, make_error);
+                    clear_exception(env);
+                }
+                Settle::Detached(d) => {
+                    delivered -= 1;
                     d.settle(env, c.result, make_error);
                     clear_exception(env);
                 }

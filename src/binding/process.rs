@@ -3,6 +3,7 @@
 //! supervisor's threads, and results come back through the environment's channel.
 
 use std::collections::HashMap;
+use std::os::fd::IntoRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +20,7 @@ use super::input::Input as JsInput;
 use super::report::{self, Encoding};
 use super::value::{TaskError, Value};
 use crate::process::{
-    Child, Command, Input, Limits, Output, ProcessStats, Source, Spec, Stream, Supervisor,
+    self, Child, Command, Input, Limits, Output, ProcessStats, Source, Spec, Stream, Supervisor,
     SupervisorConfig, SupervisorError, global_stats, signal,
 };
 
@@ -506,8 +507,15 @@ impl Source for Borrowed {
 
 /// Starts a child (`aborted`: its signal has already fired, so it is only reported as
 /// cancelled). Returns `[handle, promise]`: the promise resolves with the raw report
-/// object (see `report.rs`) once the child has ended; the JS layer shapes it.
+/// object (see `report.rs`) once the child has ended; the JS layer shapes it. With
+/// `channels` (a process-pool worker), also the parent's ends of its message pipes:
+/// `[handle, promise, requestsFd, repliesFd]`, owned by the caller from then on; that
+/// promise does not keep the event loop alive.
 #[napi]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one positional call from lib/process.js"
+)]
 pub fn spawn_process(
     env: Env,
     supervisor: &External<NativeSupervisor>,
@@ -517,6 +525,7 @@ pub fn spawn_process(
     input: Option<Unknown>,
     streaming: bool,
     aborted: bool,
+    channels: Option<bool>,
 ) -> Result<Unknown<'static>> {
     let scope = env_scope(&env)?;
     let options = options.unwrap_or(ProcessOptions {
@@ -541,6 +550,17 @@ pub fn spawn_process(
     // A mapped capture helps only when it is handed over as is; text is copied anyway.
     spec.map_large_output = encoding == Encoding::Buffer;
     spec.cancelled = aborted;
+    let mut parent_ends = None;
+    if channels == Some(true) {
+        let c = process::channels().map_err(|e| {
+            napi::Error::new(
+                "ERR_OFFLOAD_SPAWN".to_owned(),
+                format!("could not create the worker's pipes: {e}"),
+            )
+        })?;
+        spec.channels = c.worker_ends;
+        parent_ends = Some((c.requests, c.replies));
+    }
     let mut keep = Vec::new();
     if let Some(value) = &input {
         let bytes = JsInput::from_js(env.raw(), value, "options.input")?;
@@ -555,9 +575,14 @@ pub fn spawn_process(
     let (deferred, promise) = unsafe { Deferred::create(raw, &keep) }
         .map_err(|e| napi::Error::new("ERR_OFFLOAD_INTERNAL".to_owned(), e.reason))?;
     let post = scope.clone();
+    let detached = parent_ends.is_some();
     let spawned = supervisor.0.spawn(spec, &scope.processes, move |r| {
         post.post(Completion {
-            settle: Settle::Deferred(deferred),
+            settle: if detached {
+                Settle::Detached(deferred)
+            } else {
+                Settle::Deferred(deferred)
+            },
             result: Ok(report::to_value(r, encoding)),
         });
     });
@@ -569,7 +594,9 @@ pub fn spawn_process(
             return Err(supervisor_error(e));
         }
     };
-    scope.begin(raw);
+    if !detached {
+        scope.begin(raw);
+    }
     let handle = External::new(NativeChild { child, scope });
     // SAFETY: plain N-API calls on the JS thread.
     unsafe {
@@ -579,6 +606,13 @@ pub fn spawn_process(
         sys::napi_create_array_with_length(raw, 2, &mut pair);
         sys::napi_set_element(raw, pair, 0, handle);
         sys::napi_set_element(raw, pair, 1, promise);
+        if let Some((requests, replies)) = parent_ends {
+            for (i, fd) in [(2, requests), (3, replies)] {
+                let mut n = std::ptr::null_mut();
+                sys::napi_create_int32(raw, fd.into_raw_fd(), &mut n);
+                sys::napi_set_element(raw, pair, i, n);
+            }
+        }
         Ok(Unknown::from_raw_unchecked(raw, pair))
     }
 }
@@ -698,4 +732,10 @@ pub fn kill_all_processes(env: Env) -> Result<()> {
 #[napi]
 pub fn process_close_stdin(child: &External<NativeChild>) {
     child.child.close_stdin();
+}
+
+/// The resident set of a live process in bytes (`/proc/<pid>/statm`), or null if it is gone.
+#[napi]
+pub fn process_rss(pid: i32) -> Option<f64> {
+    process::rss_bytes(pid).ok().map(|b| b as f64)
 }

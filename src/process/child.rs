@@ -8,6 +8,7 @@
 
 use std::ffi::c_int;
 use std::io;
+use std::os::fd::{OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -75,6 +76,9 @@ pub struct Spec {
     /// Start out cancelled (its AbortSignal had already fired): the child never runs and the
     /// report says `cancelled`.
     pub cancelled: bool,
+    /// Descriptors the child gets beyond stdio, as `(target, descriptor)`: the process pool's
+    /// message pipes. Ours are closed once the child has them (or never starts).
+    pub channels: Vec<(RawFd, OwnedFd)>,
 }
 
 impl Spec {
@@ -92,6 +96,7 @@ impl Spec {
             kill_tree: true,
             map_large_output: true,
             cancelled: false,
+            channels: Vec::new(),
         }
     }
 }

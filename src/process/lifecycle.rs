@@ -192,7 +192,11 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
             SpawnError::Stdio(e.raw_os_error().unwrap_or(libc::EIO)),
             Pipes::default(),
         )),
-        Ok(pipes) => {
+        Ok(mut pipes) => {
+            for (target, fd) in std::mem::take(&mut spec.channels) {
+                cmd.extra_fds.push((target, fd.as_raw_fd()));
+                pipes.child_ends.push(fd);
+            }
             parent_peak = own_peak_rss();
             let (tx, rx) = oneshot::channel();
             inner.services.spawner.request(

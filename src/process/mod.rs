@@ -8,6 +8,7 @@
 //! kills whole process trees, caps captured output and reports resource usage from `wait4`.
 
 mod capture;
+mod channels;
 mod child;
 mod lifecycle;
 mod pipe;
@@ -19,6 +20,7 @@ mod supervisor;
 mod watchdog;
 
 pub use capture::{Captured, Mapped};
+pub use channels::{Channels, REPLIES_FD, REQUESTS_FD, channels, rss_bytes};
 pub use child::{Child, Input, Output, Report, Spec, Stream};
 pub use pipe::Source;
 pub use spawn::{Command, ExitStatus, Limits, SpawnError, Stdio, spawn, try_wait, wait};

@@ -289,3 +289,28 @@ fn peak_rss_is_the_childs_own_or_unknown() {
         "{small:?}"
     );
 }
+
+#[test]
+fn channels_reach_the_worker_on_descriptors_3_and_4_and_close_here() {
+    use std::io::{Read, Write};
+    let Channels {
+        requests,
+        replies,
+        worker_ends,
+    } = channels().unwrap();
+    // The worker echoes requests to replies, upper-cased, and says whether stdout is free.
+    let mut spec = sh("tr a-z A-Z <&3 >&4; echo done");
+    spec.channels = worker_ends;
+    let (_child, rx) = start(&supervisor(1, 1), spec);
+    let mut requests = std::fs::File::from(requests);
+    let mut replies = std::fs::File::from(replies);
+    requests.write_all(b"hello pool").unwrap();
+    drop(requests);
+    let mut echoed = String::new();
+    // EOF here proves the parent kept no copy of the worker's reply end.
+    replies.read_to_string(&mut echoed).unwrap();
+    assert_eq!(echoed, "HELLO POOL");
+    let r = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(r.stdout.unwrap().as_slice(), b"done\n");
+    assert_eq!(r.status.unwrap().code, Some(0));
+}

@@ -1,0 +1,130 @@
+'use strict'
+// One process-pool worker: a supervised child with a request pipe (its descriptor 3) and a
+// reply pipe (its descriptor 4), spoken to in the frames of docs/protocol.md.
+//
+// The pipes are driven by Node's own event loop (net.Socket over the descriptors the binding
+// hands over), so a round trip costs two wake-ups and no extra thread hop; the process itself
+// (spawn without fork, process group, parent-death signal, limits, reaping) belongs to the Rust
+// supervisor, whose report promise tells us how it ended. A worker runs one task at a time, so
+// a crash costs exactly one task.
+const net = require('node:net')
+const binding = require('../binding.js')
+const { KIND, FrameReader } = require('./protocol')
+const { fromNative } = require('./errors')
+
+// Frames below this size are written as one Buffer; larger ones as a gathered write of the
+// header and the caller's own blob memory.
+const SMALL = 64 * 1024
+
+// How a worker's exit is described in messages.
+function howEnded(raw) {
+  if (raw.errorCode !== null) return `could not be spawned (${raw.errorCode}: ${raw.errorMessage})`
+  if (raw.signal !== null) return `was killed by ${raw.signal}`
+  return `exited with code ${raw.exitCode}`
+}
+
+class PoolWorker {
+  // `events`: { ready(worker), frame(worker, frame), broken(worker, reason), exit(worker, raw) }.
+  constructor(spawnArgs, events) {
+    this.events = events
+    this.state = 'starting' // starting → idle ⇄ busy → (cancelling) → retiring | killing → dead
+    this.task = undefined
+    this.tasks = 0
+    this.pid = undefined
+    this.startedAt = Date.now()
+    this.killedByPool = false
+    this.timer = undefined
+    let spawned
+    try {
+      spawned = binding.spawnProcess(...spawnArgs)
+    } catch (err) {
+      throw fromNative(err)
+    }
+    const [handle, report, requestsFd, repliesFd] = spawned
+    this.handle = handle
+    this.requests = new net.Socket({ fd: requestsFd, readable: false, writable: true })
+    this.replies = new net.Socket({ fd: repliesFd, readable: true, writable: false })
+    // The pool keeps the loop alive while it has work; idle pipes must not.
+    this.requests.unref()
+    this.replies.unref()
+    // EPIPE and the like: the worker is gone or going, and its exit report says how.
+    this.requests.on('error', () => {})
+    this.replies.on('error', () => {})
+    this.repliesEnded = new Promise((resolve) => this.replies.once('close', resolve))
+    const reader = new FrameReader()
+    this.replies.on('data', (chunk) => {
+      let frames
+      try {
+        frames = reader.push(chunk)
+      } catch (err) {
+        this.events.broken(this, err.message)
+        return
+      }
+      for (const frame of frames) {
+        if (this.state === 'dead' || this.state === 'killing') return
+        this.events.frame(this, frame)
+      }
+    })
+    report.then((r) => this.#ended(r))
+  }
+
+  // A reply written just before the worker exited is still in the pipe when the exit report
+  // arrives: read it first (briefly; a grandchild could hold the pipe open).
+  async #ended(report) {
+    const raw = rawOf(report)
+    this.pid ??= raw.pid ?? undefined
+    await Promise.race([this.repliesEnded, new Promise((resolve) => setTimeout(resolve, 100).unref())])
+    clearTimeout(this.timer)
+    this.state = 'dead'
+    this.requests.destroy()
+    this.replies.destroy()
+    this.events.exit(this, raw)
+  }
+
+  // Sends one frame (as built by protocol.message).
+  send(frame) {
+    if (frame.length === 1) {
+      this.requests.write(frame[0])
+      return
+    }
+    let total = 0
+    for (const part of frame) total += part.length
+    if (total <= SMALL) {
+      this.requests.write(Buffer.concat(frame, total))
+      return
+    }
+    this.requests.cork()
+    for (const part of frame) this.requests.write(part)
+    this.requests.uncork()
+  }
+
+  // Asks the worker to finish and exit (it exits at the end of its requests); SIGKILL after
+  // `grace` ms if it does not.
+  retire(grace) {
+    if (this.state === 'dead' || this.state === 'killing' || this.state === 'retiring') return
+    this.state = 'retiring'
+    this.requests.end()
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.kill(), grace)
+  }
+
+  // SIGKILLs the worker's whole process group.
+  kill() {
+    if (this.state === 'dead' || this.state === 'killing') return
+    this.state = 'killing'
+    this.killedByPool = true
+    clearTimeout(this.timer)
+    binding.processKill(this.handle, 'SIGKILL')
+  }
+
+  rssBytes() {
+    return this.pid === undefined || this.state === 'dead' ? null : binding.processRss(this.pid)
+  }
+}
+
+// The fields of the binding's positional report that a worker's end needs (see process.js).
+function rawOf(r) {
+  return { pid: r[0], exitCode: r[1], signal: r[2], errorCode: r[15], errorMessage: r[16] }
+}
+
+module.exports = { PoolWorker, howEnded, KIND }

@@ -1,0 +1,101 @@
+'use strict'
+// Option checks for `new ProcessPool()`: types with Node's wording, ranges with
+// ERR_OUT_OF_RANGE, and the defaults in one place (index.d.ts documents the same ones).
+const os = require('node:os')
+const path = require('node:path')
+const { fileURLToPath } = require('node:url')
+const { invalidArgType, invalidArgValue, outOfRange } = require('./errors')
+const { validateOptions } = require('./validate')
+
+const MAX_MS = 2 ** 31 - 1
+
+function integer(o, key, min, max, fallback) {
+  const v = o[key]
+  if (v === undefined) return fallback
+  if (typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
+  if (v === Infinity && max === Infinity) return v
+  if (!Number.isInteger(v) || v < min || v > max) throw outOfRange(`options.${key}`, `an integer >= ${min} && <= ${max}`, v)
+  return v
+}
+
+// Milliseconds; 0 means `zeroMeans` (none, never, at once: per option).
+function ms(o, key, fallback, zeroMeans = 0) {
+  const v = o[key]
+  if (v === undefined) return fallback
+  if (typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
+  if (!(v >= 0 && v <= MAX_MS)) throw outOfRange(`options.${key}`, `>= 0 && <= ${MAX_MS}`, v)
+  return v === 0 ? zeroMeans : v
+}
+
+function stringArray(o, key) {
+  const v = o[key]
+  if (v === undefined) return []
+  if (!Array.isArray(v)) throw invalidArgType(`options.${key}`, 'an instance of Array', v)
+  v.forEach((a, i) => {
+    if (typeof a !== 'string') throw invalidArgType(`options.${key}[${i}]`, 'of type string', a)
+  })
+  return v.slice()
+}
+
+function logStream(o, key) {
+  const v = o[key] ?? 'inherit'
+  if (typeof v !== 'string') throw invalidArgType(`options.${key}`, 'of type string', v)
+  if (v !== 'inherit' && v !== 'ignore') throw invalidArgValue(`options.${key}`, v, "must be 'inherit' or 'ignore'")
+  return v
+}
+
+// What to run: `script` (a JS file run by this Node binary) or `command` + `args`.
+function program(o) {
+  let script = o.script
+  if (script instanceof URL) script = fileURLToPath(script)
+  if (script !== undefined && typeof script !== 'string') throw invalidArgType('options.script', 'of type string or an instance of URL', script)
+  const command = o.command
+  if (command !== undefined && typeof command !== 'string') throw invalidArgType('options.command', 'of type string', command)
+  if ((script === undefined) === (command === undefined)) {
+    throw invalidArgValue('options', o, "must have exactly one of 'script' and 'command'")
+  }
+  const args = stringArray(o, 'args')
+  if (command !== undefined) {
+    if (command === '') throw invalidArgValue('options.command', command, 'must not be empty')
+    if (o.execArgv !== undefined) throw invalidArgValue('options.execArgv', o.execArgv, "applies only with 'script'")
+    return { file: command, args, command: [command, ...args].join(' ') }
+  }
+  if (script === '') throw invalidArgValue('options.script', script, 'must not be empty')
+  const file = path.resolve(script)
+  return { file: process.execPath, args: [...stringArray(o, 'execArgv'), file, ...args], command: `node ${file}` }
+}
+
+function workerOptions(options) {
+  const o = validateOptions(options)
+  const size = integer(o, 'size', 1, 1024, os.availableParallelism())
+  const minWorkers = integer(o, 'minWorkers', 0, size, 0)
+  let maxRssBytes = o.maxRssBytes
+  if (maxRssBytes !== undefined) {
+    if (typeof maxRssBytes !== 'number') throw invalidArgType('options.maxRssBytes', 'of type number', maxRssBytes)
+    if (!(maxRssBytes > 0)) throw outOfRange('options.maxRssBytes', '> 0', maxRssBytes)
+    if (maxRssBytes === Infinity) maxRssBytes = undefined
+  }
+  return {
+    ...program(o),
+    size,
+    minWorkers,
+    maxQueue: integer(o, 'maxQueue', 0, Infinity, 10_000),
+    timeout: ms(o, 'timeout', undefined, undefined),
+    maxTasksPerWorker: integer(o, 'maxTasksPerWorker', 1, Infinity, Infinity),
+    maxRssBytes,
+    restartBackoff: ms(o, 'restartBackoff', 100),
+    startTimeout: ms(o, 'startTimeout', 30_000, MAX_MS),
+    idleTimeout: ms(o, 'idleTimeout', 60_000),
+    cancelGrace: ms(o, 'cancelGrace', 250),
+    retireGrace: 10_000,
+    stdout: logStream(o, 'stdout'),
+    stderr: logStream(o, 'stderr'),
+    // Checked (and converted) by processOptions, as for exec().
+    env: o.env,
+    cwd: o.cwd,
+    extendEnv: o.extendEnv,
+    limits: o.limits,
+  }
+}
+
+module.exports = { workerOptions }

@@ -1,0 +1,556 @@
+'use strict'
+// ProcessPool: persistent, isolated worker processes running the user's code (docs/protocol.md).
+//
+// Admission works as in the CPU pool: a task runs on an idle worker at once or waits in a
+// bounded queue (FIFO within three priority levels; past `maxQueue` it is refused with
+// ERR_OFFLOAD_QUEUE_FULL). Workers start on demand up to `size` (`minWorkers` are started up
+// front and kept), run one task at a time, and are replaced when they crash, are killed for a
+// timeout or an abort, or are recycled (`maxTasksPerWorker`, `maxRssBytes`). Only the task a
+// worker was running when it died fails. A worker that cannot start delays the next attempt
+// (`restartBackoff`, doubling) and, while no worker is up, fails the waiting tasks with
+// ERR_OFFLOAD_WORKER_START instead of retrying in a loop. The processes themselves are the
+// supervisor's: no fork, own process group (a kill takes the whole tree), parent-death
+// signal, rlimits.
+const os = require('node:os')
+const binding = require('../binding.js')
+const { AbortError, OffloadError, invalidArgType, invalidArgValue, outOfRange } = require('./errors')
+const { message, valueOf } = require('./protocol')
+const { PoolWorker, howEnded, KIND } = require('./pool-worker')
+const { Supervisor, killChildrenOnExit, kNative } = require('./process')
+const { processOptions } = require('./process-options')
+const { validateOptions, optionalSignal, optionalTimeout } = require('./validate')
+const { workerOptions } = require('./process-pool-options')
+
+const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
+const PRIORITY = { high: 0, normal: 1, low: 2 }
+// The longest wait between start attempts of a worker that keeps failing.
+const MAX_BACKOFF = 30_000
+
+// A FIFO with O(1) shift; cancelled entries are skipped when they reach the front.
+class Fifo {
+  constructor() {
+    this.items = []
+    this.head = 0
+  }
+
+  push(x) { this.items.push(x) }
+
+  shift() {
+    const x = this.items[this.head]
+    this.items[this.head++] = undefined
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    return x
+  }
+
+  get length() { return this.items.length - this.head }
+}
+
+class Task {
+  constructor(pool, id, frame, name, signal, resolve, reject) {
+    this.pool = pool
+    this.id = id
+    this.frame = frame
+    this.name = name
+    this.signal = signal
+    this.resolve = resolve
+    this.reject = reject
+    this.settled = false
+    this.worker = undefined
+    this.timer = undefined
+    this.queued = false
+  }
+
+  // AbortSignal listener (an object, so no closure per task).
+  handleEvent() {
+    this.pool._cancel(this, new AbortError(undefined, { cause: this.signal.reason }), 'cancelled')
+  }
+
+  // Settles once; returns false if it already was.
+  finish(err, value) {
+    if (this.settled) return false
+    this.settled = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.signal !== undefined) this.signal.removeEventListener('abort', this)
+    this.frame = undefined
+    if (err !== undefined) this.reject(err)
+    else this.resolve(value)
+    return true
+  }
+}
+
+function onTimeout(task, ms) {
+  task.pool._cancel(task, new OffloadError('ERR_OFFLOAD_TIMEOUT', `the task did not finish within ${ms} ms`), 'timedOut')
+}
+
+// Rebuilds an error thrown in a worker: same class where it is a built-in one, same name,
+// message and code, the worker's stack, and the error's other own properties.
+const BUILTIN = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError }
+function workerError(e, pid) {
+  const described = e !== null && typeof e === 'object' ? e : { name: 'Error', message: String(e) }
+  const Ctor = Object.hasOwn(BUILTIN, described.name) ? BUILTIN[described.name] : Error
+  const err = new Ctor(typeof described.message === 'string' ? described.message : String(described.message))
+  if (typeof described.name === 'string' && err.name !== described.name) {
+    Object.defineProperty(err, 'name', { value: described.name, writable: true, configurable: true })
+  }
+  if (described.code !== undefined && described.code !== null) err.code = described.code
+  if (described.props !== null && typeof described.props === 'object') Object.assign(err, described.props)
+  if (typeof described.stack === 'string') {
+    Object.defineProperty(err, 'stack', { value: `${described.stack}\n    at <offload worker pid ${pid}>`, writable: true, configurable: true })
+  }
+  return err
+}
+
+class ProcessPool {
+  #o
+  #supervisor
+  #spawnArgs
+  #queues = [new Fifo(), new Fifo(), new Fifo()]
+  #queued = 0
+  #workers = new Set()
+  #idle = [] // most recently used last, so the others can time out
+  #starting = 0
+  #nextId = 1
+  #inFlight = 0
+  #keepAlive
+  #failures = 0
+  #backoffUntil = 0
+  #backoffTimer
+  #lastStartError
+  #owed = 0 // replacements owed for workers that died or were recycled
+  #closing
+  #closed
+  #destroyed = false
+  #counts = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, crashed: 0, restarts: 0, recycled: 0, started: 0, startFailures: 0 }
+
+  constructor(options) {
+    const o = workerOptions(options)
+    this.#o = o
+    const native = processOptions({
+      env: o.env,
+      cwd: o.cwd,
+      extendEnv: o.extendEnv,
+      limits: o.limits,
+      stdin: 'ignore',
+      stdout: o.stdout,
+      stderr: o.stderr,
+      killTree: true,
+    }, Supervisor).native
+    // A private budget: workers must never wait behind exec() calls, and a dying worker may
+    // briefly overlap its replacement.
+    this.#supervisor = new Supervisor({ maxConcurrent: 2 * o.size + 2, maxQueue: Infinity })
+    this.#spawnArgs = [this.#supervisor[kNative], o.file, o.args, native, undefined, false, false, true]
+    this.#keepAlive = setInterval(() => {}, 2 ** 31 - 1)
+    this.#keepAlive.unref()
+    killChildrenOnExit()
+    for (let i = 0; i < o.minWorkers; i++) this.#start()
+  }
+
+  /** The most workers running at once. */
+  get size() { return this.#o.size }
+  /** Workers started up front and kept even when idle. */
+  get minWorkers() { return this.#o.minWorkers }
+  /** Waiting tasks admitted before `ERR_OFFLOAD_QUEUE_FULL`. */
+  get maxQueue() { return this.#o.maxQueue }
+
+  /** Runs `payload` on a worker; resolves with the handler's result. */
+  run(payload, options) {
+    let o
+    try {
+      o = runOptions(options, this.#o)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (this.#closing !== undefined || this.#destroyed) {
+      return Promise.reject(new OffloadError('ERR_OFFLOAD_POOL_CLOSED', 'the process pool is closed'))
+    }
+    if (o.signal !== undefined && o.signal.aborted) {
+      return Promise.reject(new AbortError(undefined, { cause: o.signal.reason }))
+    }
+    const idle = this.#idle.length > 0
+    if (!idle && this.#queued >= this.#o.maxQueue) {
+      return Promise.reject(new OffloadError('ERR_OFFLOAD_QUEUE_FULL', `the process pool queue is full (${this.#o.maxQueue} waiting)`))
+    }
+    if (!idle && this.#lastStartError !== undefined && this.#live() === 0 && Date.now() < this.#backoffUntil) {
+      return Promise.reject(this.#startError())
+    }
+    const id = this.#nextId
+    this.#nextId = id >= 0xffffffff ? 1 : id + 1
+    let frame
+    try {
+      frame = message(KIND.run, id, 'payload', payload, { name: o.name ?? null })
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    let resolve
+    let reject
+    const promise = new Promise((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    const task = new Task(this, id, frame, o.name, o.signal, resolve, reject)
+    if (o.signal !== undefined) o.signal.addEventListener('abort', task, { once: true })
+    if (o.timeout !== undefined) task.timer = setTimeout(onTimeout, o.timeout, task, o.timeout)
+    this.#inFlight++
+    this.#ref()
+    if (idle) this.#dispatch(this.#idle.pop(), task)
+    else {
+      this.#queues[o.priority].push(task)
+      task.queued = true
+      this.#queued++
+      this.#pump()
+    }
+    return promise
+  }
+
+  /** Counters, gauges and the live workers. */
+  stats() {
+    const workers = []
+    let busy = 0
+    for (const w of this.#workers) {
+      if (w.state === 'busy' || w.state === 'cancelling') busy++
+      if (w.state === 'dead' || w.pid === undefined) continue
+      workers.push({ pid: w.pid, state: w.state, tasks: w.tasks, rssBytes: w.rssBytes() })
+    }
+    const c = this.#counts
+    return {
+      size: this.#o.size,
+      workers,
+      starting: this.#starting,
+      idle: this.#idle.length,
+      busy,
+      queued: this.#queued,
+      completed: c.completed,
+      failed: c.failed,
+      cancelled: c.cancelled,
+      timedOut: c.timedOut,
+      crashed: c.crashed,
+      restarts: c.restarts,
+      recycled: c.recycled,
+      startFailures: c.startFailures,
+    }
+  }
+
+  /** Stops taking tasks, finishes the accepted ones, then lets every worker exit. */
+  close() {
+    if (this.#closing === undefined) {
+      this.#closing = new Promise((resolve) => { this.#closed = resolve })
+      this.#ref()
+      this.#maybeFinishClose()
+    }
+    return this.#closing
+  }
+
+  /** Fails every queued and running task and kills every worker at once. */
+  destroy() {
+    this.#destroyed = true
+    const closing = this.close()
+    const err = () => new OffloadError('ERR_OFFLOAD_POOL_DESTROYED', 'the process pool was destroyed')
+    for (const w of this.#workers) {
+      if (w.task !== undefined) this.#settle(w.task, err(), 'failed')
+      w.kill()
+    }
+    this.#idle.length = 0
+    this.#rejectQueued(err, 'failed')
+    this.#maybeFinishClose()
+    return closing
+  }
+
+  [asyncDispose]() {
+    return this.close()
+  }
+
+  // ---- workers ----
+
+  #live() {
+    let n = 0
+    for (const w of this.#workers) if (w.state === 'idle' || w.state === 'busy' || w.state === 'cancelling') n++
+    return n
+  }
+
+  // Workers that count against `size`: all but those on their way out.
+  #active() {
+    let n = 0
+    for (const w of this.#workers) if (w.state !== 'retiring' && w.state !== 'killing' && w.state !== 'dead') n++
+    return n
+  }
+
+  #start() {
+    if (this.#destroyed) return
+    const o = this.#o
+    let worker
+    try {
+      worker = new PoolWorker(this.#spawnArgs, this)
+    } catch (err) {
+      // Argument problems were caught by the constructor; this is a resource failure (pipes).
+      this.#startFailed(err.message, {})
+      return
+    }
+    this.#workers.add(worker)
+    this.#starting++
+    this.#counts.started++
+    if (this.#owed > 0) {
+      this.#owed--
+      this.#counts.restarts++
+    }
+    worker.timer = setTimeout(() => {
+      worker.startTimedOut = true
+      worker.kill()
+    }, o.startTimeout)
+  }
+
+  // PoolWorker events.
+  frame(worker, frame) {
+    if (worker.state === 'starting') {
+      if (frame.kind !== KIND.ready) return this.broken(worker, `sent frame kind ${frame.kind} before 'ready'`)
+      if (frame.header.protocol !== 1) return this.broken(worker, `speaks protocol ${frame.header.protocol}, not 1`)
+      clearTimeout(worker.timer)
+      worker.pid = binding.processPid(worker.handle) ?? frame.header.pid
+      this.#starting--
+      this.#failures = 0
+      this.#lastStartError = undefined
+      this.#becomeIdle(worker)
+      return
+    }
+    if (frame.kind !== KIND.result && frame.kind !== KIND.error) return this.broken(worker, `sent unexpected frame kind ${frame.kind}`)
+    const task = worker.task
+    if (task === undefined || frame.id !== task.id) return this.broken(worker, `answered task ${frame.id}, which it was not running`)
+    worker.task = undefined
+    worker.tasks++
+    clearTimeout(worker.timer)
+    let err
+    let value
+    try {
+      if (frame.kind === KIND.result) value = valueOf(frame, 'value')
+      else err = workerError(valueOf(frame, 'error'), worker.pid)
+    } catch (e) {
+      err = new OffloadError('ERR_OFFLOAD_WORKER_PROTOCOL', `the worker (pid ${worker.pid}) sent a reply that could not be decoded: ${e.message}`)
+    }
+    this.#settle(task, err, err === undefined ? 'completed' : 'failed', value)
+    if (worker.state === 'busy' || worker.state === 'cancelling') this.#afterTask(worker)
+  }
+
+  broken(worker, reason) {
+    const task = worker.task
+    worker.kill()
+    if (task !== undefined) {
+      this.#settle(task, new OffloadError('ERR_OFFLOAD_WORKER_PROTOCOL', `the worker (pid ${worker.pid ?? '?'}) broke the protocol: ${reason}`), 'failed')
+      worker.task = undefined
+    }
+  }
+
+  exit(worker, raw) {
+    this.#workers.delete(worker)
+    const i = this.#idle.indexOf(worker)
+    if (i >= 0) this.#idle.splice(i, 1)
+    if (!worker.ready) {
+      this.#starting--
+      if (!this.#destroyed && (worker.startTimedOut || !worker.killedByPool)) {
+        const reason = worker.startTimedOut ? `did not become ready within ${this.#o.startTimeout} ms` : `${howEnded(raw)} before it was ready`
+        this.#startFailed(reason, raw)
+      }
+    } else if (!worker.killedByPool && !worker.retired) {
+      this.#counts.crashed++
+      this.#owed++
+      if (worker.tasks === 0) this.#backoff() // dies without finishing anything: do not spin
+    }
+    const task = worker.task
+    if (task !== undefined) {
+      worker.task = undefined
+      const err = new OffloadError('ERR_OFFLOAD_WORKER_CRASHED', `the worker (pid ${raw.pid ?? '?'}) ${howEnded(raw)} while running the task`)
+      Object.assign(err, { pid: raw.pid ?? undefined, exitCode: raw.exitCode, signal: raw.signal })
+      this.#settle(task, err, 'failed')
+    }
+    this.#pump()
+    this.#maybeFinishClose()
+  }
+
+  #startFailed(reason, raw) {
+    this.#counts.startFailures++
+    const err = new OffloadError('ERR_OFFLOAD_WORKER_START', `the process pool's worker (${this.#o.command}) ${reason}`)
+    Object.assign(err, { exitCode: raw.exitCode ?? null, signal: raw.signal ?? null })
+    this.#lastStartError = err
+    this.#backoff()
+    // Nothing is up or on its way to take the waiting tasks: fail them rather than keep them
+    // waiting for a worker that may never start.
+    if (this.#live() === 0 && this.#starting === 0) this.#rejectQueued(() => this.#startError(), 'failed')
+  }
+
+  #startError() {
+    const last = this.#lastStartError
+    const err = new OffloadError(last.code, last.message)
+    return Object.assign(err, { exitCode: last.exitCode, signal: last.signal })
+  }
+
+  #backoff() {
+    const delay = Math.min(MAX_BACKOFF, this.#o.restartBackoff * 2 ** Math.min(this.#failures, 20))
+    this.#failures++
+    this.#backoffUntil = Date.now() + delay
+    clearTimeout(this.#backoffTimer)
+    this.#backoffTimer = setTimeout(() => this.#pump(), delay)
+    this.#backoffTimer.unref()
+  }
+
+  #dispatch(worker, task) {
+    worker.state = 'busy'
+    worker.task = task
+    task.worker = worker
+    clearTimeout(worker.timer) // the idle timer
+    const frame = task.frame
+    task.frame = undefined
+    worker.send(frame)
+  }
+
+  #afterTask(worker) {
+    const o = this.#o
+    let recycle = worker.tasks >= o.maxTasksPerWorker
+    if (!recycle && o.maxRssBytes !== undefined) {
+      const rss = worker.rssBytes()
+      recycle = rss !== null && rss > o.maxRssBytes
+    }
+    if (recycle) {
+      this.#counts.recycled++
+      this.#owed++
+      worker.retired = true
+      worker.retire(o.retireGrace)
+      this.#pump()
+      return
+    }
+    this.#becomeIdle(worker)
+  }
+
+  #becomeIdle(worker) {
+    worker.ready = true
+    worker.state = 'idle'
+    const task = this.#next()
+    if (task !== undefined) return this.#dispatch(worker, task)
+    if (this.#closing !== undefined) {
+      worker.retired = true
+      worker.retire(this.#o.retireGrace)
+      this.#maybeFinishClose()
+      return
+    }
+    this.#idle.push(worker)
+    if (this.#o.idleTimeout > 0) {
+      worker.timer = setTimeout(() => this.#idleTimeout(worker), this.#o.idleTimeout)
+      worker.timer.unref()
+    }
+    this.#unrefIfQuiet()
+  }
+
+  #idleTimeout(worker) {
+    if (worker.state !== 'idle' || this.#active() <= this.#o.minWorkers) return
+    this.#idle.splice(this.#idle.indexOf(worker), 1)
+    worker.retired = true
+    worker.retire(this.#o.retireGrace)
+  }
+
+  #next() {
+    for (const q of this.#queues) {
+      while (q.length > 0) {
+        const task = q.shift()
+        if (task.settled) continue // cancelled while waiting; already uncounted
+        task.queued = false
+        this.#queued--
+        return task
+      }
+    }
+    return undefined
+  }
+
+  // Starts workers for waiting tasks (and up to minWorkers), within `size` and the backoff.
+  #pump() {
+    if (this.#destroyed) return
+    const o = this.#o
+    const want = this.#closing !== undefined ? 0 : o.minWorkers
+    let needed = Math.max(this.#queued - this.#starting, want - this.#active())
+    if (needed <= 0) return this.#unrefIfQuiet()
+    if (Date.now() < this.#backoffUntil) return
+    // After a failure, one attempt at a time until a worker comes up.
+    if (this.#failures > 0) needed = this.#starting === 0 ? 1 : 0
+    while (needed-- > 0 && this.#active() < o.size) this.#start()
+  }
+
+  // ---- tasks ----
+
+  _cancel(task, err, counter) {
+    if (task.settled) return
+    const worker = task.worker
+    this.#settle(task, err, counter)
+    if (worker === undefined || worker.task !== task) return // still queued: skipped later
+    // Give a cooperative handler `cancelGrace` ms to see its signal and answer; then the
+    // worker (and its tree) is killed and replaced.
+    worker.state = 'cancelling'
+    worker.send(message(KIND.cancel, task.id, 'value', undefined))
+    clearTimeout(worker.timer)
+    worker.timer = setTimeout(() => {
+      if (worker.task === task) {
+        this.#owed++
+        worker.kill()
+      }
+    }, this.#o.cancelGrace)
+  }
+
+  #settle(task, err, counter, value) {
+    if (!task.finish(err, value)) return
+    if (task.queued) {
+      task.queued = false
+      this.#queued--
+    }
+    this.#counts[counter]++
+    this.#inFlight--
+    this.#unrefIfQuiet()
+  }
+
+  #rejectQueued(makeError, counter) {
+    let task
+    while ((task = this.#next()) !== undefined) this.#settle(task, makeError(), counter)
+  }
+
+  #maybeFinishClose() {
+    if (this.#closing === undefined) return
+    if (this.#queued === 0) {
+      for (const w of this.#idle) {
+        w.retired = true
+        w.retire(this.#o.retireGrace)
+      }
+      this.#idle.length = 0
+    }
+    if (this.#workers.size === 0 && this.#inFlight === 0) {
+      clearTimeout(this.#backoffTimer)
+      this.#keepAlive.unref()
+      this.#closed()
+    }
+  }
+
+  // The pool keeps the process alive while a task is accepted or a worker is between
+  // states; an idle pool does not (as with piscina), and its workers die with the process.
+  #ref() {
+    this.#keepAlive.ref()
+  }
+
+  #unrefIfQuiet() {
+    if (this.#inFlight > 0 || this.#closing !== undefined) return
+    for (const w of this.#workers) if (w.state !== 'idle') return
+    this.#keepAlive.unref()
+  }
+}
+
+function runOptions(options, poolOptions) {
+  const o = validateOptions(options)
+  const name = o.name
+  if (name !== undefined && name !== null && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
+  const priority = o.priority ?? 'normal'
+  if (typeof priority !== 'string') throw invalidArgType('options.priority', 'of type string', priority)
+  if (!Object.hasOwn(PRIORITY, priority)) throw invalidArgValue('options.priority', priority, "must be one of: 'high', 'normal', 'low'")
+  return {
+    name: name ?? undefined,
+    priority: PRIORITY[priority],
+    signal: optionalSignal(o),
+    timeout: o.timeout === undefined ? poolOptions.timeout : optionalTimeout(o),
+  }
+}
+
+module.exports = { ProcessPool, workerError, defaultSize: () => os.availableParallelism() }

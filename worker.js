@@ -12,6 +12,30 @@ const REPLIES = 4
 
 let serving = false
 
+// The second argument of a handler. Its AbortSignal is made on first use: most handlers never
+// look at it, and making one costs more than the rest of a small task.
+class TaskContext {
+  #controller
+  #aborted = false
+
+  constructor(name) {
+    this.name = name
+  }
+
+  get signal() {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#aborted) this.#controller.abort()
+    }
+    return this.#controller.signal
+  }
+
+  abort() {
+    this.#aborted = true
+    this.#controller?.abort()
+  }
+}
+
 function isPipe(fd) {
   try {
     return fs.fstatSync(fd).isFIFO() || fs.fstatSync(fd).isSocket()
@@ -61,20 +85,35 @@ function serve(handlers) {
   }
   serving = true
   const input = new net.Socket({ fd: REQUESTS, readable: true, writable: false })
-  const output = new net.Socket({ fd: REPLIES, readable: false, writable: true })
   const reader = new FrameReader()
-  const running = new Map() // id -> AbortController
+  const running = new Map() // id -> TaskContext, for tasks still running after their first tick
   let closing = false
 
-  // Backpressure: while the pool is not reading our replies, stop reading its requests.
+  // Replies are written with blocking writes on descriptor 4 (not a stream): one system call
+  // for a small reply, and natural backpressure, since while the pool is not reading, this
+  // process waits rather than queueing replies in memory. The pool always reads.
   const send = (frame) => {
-    let ok = true
-    if (frame.length > 1) output.cork() // one writev for the header and its blobs
-    for (const part of frame) ok = output.write(part)
-    if (frame.length > 1) output.uncork()
-    if (!ok && !input.isPaused()) {
-      input.pause()
-      output.once('drain', () => input.resume())
+    try {
+      let parts = frame
+      for (;;) {
+        let n = parts.length === 1 ? fs.writeSync(REPLIES, parts[0]) : fs.writevSync(REPLIES, parts)
+        let total = 0
+        for (const p of parts) total += p.length
+        if (n === total) return
+        // A partial write (a signal arrived): send the rest.
+        const rest = []
+        for (const p of parts) {
+          if (n >= p.length) n -= p.length
+          else {
+            rest.push(p.subarray(n))
+            n = 0
+          }
+        }
+        parts = rest
+      }
+    } catch (err) {
+      if (err.code === 'EAGAIN') throw err // descriptor 4 is not ours to make non-blocking
+      process.exit(0) // EPIPE: the pool is gone
     }
   }
   let keepAlive
@@ -86,36 +125,53 @@ function serve(handlers) {
       return
     }
     clearInterval(keepAlive)
-    output.end(() => process.exit(0))
+    process.exit(0)
   }
 
-  async function run(frame) {
-    const controller = new AbortController()
-    running.set(frame.id, controller)
-    const name = frame.header.name ?? null
+  const reply = (id, value) => {
+    let frame
     try {
-      const key = name ?? 'default'
-      const handler = named ? (Object.hasOwn(handlers, key) ? handlers[key] : undefined) : name === null ? handlers : undefined
+      frame = message(KIND.result, id, 'value', value)
+    } catch (err) {
+      err.message = `offload/worker: the result could not be sent: ${err.message}`
+      send(errorFrame(id, err))
+      return
+    }
+    send(frame)
+  }
+
+  // Runs one task. A handler that returns a plain value is answered in the same tick; only
+  // promises are tracked (they are the ones a cancel frame can reach).
+  function run(frame) {
+    const id = frame.id
+    const name = frame.header.name ?? null
+    const key = name ?? 'default'
+    const handler = named ? (Object.hasOwn(handlers, key) ? handlers[key] : undefined) : name === null ? handlers : undefined
+    let result
+    const context = new TaskContext(name)
+    try {
       if (typeof handler !== 'function') {
         const err = new Error(`offload/worker: no task named ${JSON.stringify(name)}`)
         err.code = 'ERR_OFFLOAD_UNKNOWN_TASK'
         throw err
       }
-      const value = await handler(valueOf(frame, 'payload'), { signal: controller.signal, name })
-      let reply
-      try {
-        reply = message(KIND.result, frame.id, 'value', value)
-      } catch (err) {
-        err.message = `offload/worker: the result could not be sent: ${err.message}`
-        throw err
-      }
-      send(reply)
+      result = handler(valueOf(frame, 'payload'), context)
     } catch (err) {
-      send(errorFrame(frame.id, err))
-    } finally {
-      running.delete(frame.id)
-      finish()
+      send(errorFrame(id, err))
+      return
     }
+    if (result === null || typeof result !== 'object' || typeof result.then !== 'function') {
+      reply(id, result)
+      return
+    }
+    running.set(id, context)
+    Promise.resolve(result).then(
+      (value) => reply(id, value),
+      (err) => send(errorFrame(id, err)),
+    ).finally(() => {
+      running.delete(id)
+      finish()
+    })
   }
 
   input.on('data', (chunk) => {
@@ -137,7 +193,6 @@ function serve(handlers) {
     closing = true
     finish()
   })
-  output.on('error', () => process.exit(0)) // the pool is gone
   send(message(KIND.ready, 0, 'value', undefined, { protocol: 1, pid: process.pid }))
 }
 

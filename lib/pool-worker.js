@@ -7,6 +7,7 @@
 // (spawn without fork, process group, parent-death signal, limits, reaping) belongs to the Rust
 // supervisor, whose report promise tells us how it ended. A worker runs one task at a time, so
 // a crash costs exactly one task.
+const fs = require('node:fs')
 const net = require('node:net')
 const binding = require('../binding.js')
 const { KIND, FrameReader } = require('./protocol')
@@ -43,6 +44,7 @@ class PoolWorker {
     const [handle, report, requestsFd, repliesFd] = spawned
     this.handle = handle
     this.requests = new net.Socket({ fd: requestsFd, readable: false, writable: true })
+    this.fd = requestsFd // non-blocking now: libuv set it when the socket adopted it
     this.replies = new net.Socket({ fd: repliesFd, readable: true, writable: false })
     // The pool keeps the loop alive while it has work; idle pipes must not.
     this.requests.unref()
@@ -76,26 +78,35 @@ class PoolWorker {
     await Promise.race([this.repliesEnded, new Promise((resolve) => setTimeout(resolve, 100).unref())])
     clearTimeout(this.timer)
     this.state = 'dead'
+    this.fd = undefined // closed with the socket, and the number may be reused
     this.requests.destroy()
     this.replies.destroy()
     this.events.exit(this, raw)
   }
 
-  // Sends one frame (as built by protocol.message).
+  // Sends one frame (as built by protocol.message). A small frame goes straight to the pipe
+  // when nothing is queued before it (one non-blocking write, no stream bookkeeping); what the
+  // pipe does not take, and every large frame, goes through the socket, which writes as the
+  // pipe drains.
   send(frame) {
-    if (frame.length === 1) {
-      this.requests.write(frame[0])
-      return
-    }
     let total = 0
     for (const part of frame) total += part.length
-    if (total <= SMALL) {
-      this.requests.write(Buffer.concat(frame, total))
+    if (total > SMALL) {
+      this.requests.cork() // one writev for the header and the blobs, read in place
+      for (const part of frame) this.requests.write(part)
+      this.requests.uncork()
       return
     }
-    this.requests.cork()
-    for (const part of frame) this.requests.write(part)
-    this.requests.uncork()
+    const bytes = frame.length === 1 ? frame[0] : Buffer.concat(frame, total)
+    let written = 0
+    if (this.requests.writableLength === 0 && !this.requests.destroyed && this.fd !== undefined) {
+      try {
+        written = fs.writeSync(this.fd, bytes)
+      } catch {
+        // EAGAIN (the pipe is full) or EPIPE (the worker is gone; its exit report follows).
+      }
+    }
+    if (written < bytes.length) this.requests.write(written === 0 ? bytes : bytes.subarray(written))
   }
 
   // Asks the worker to finish and exit (it exits at the end of its requests); SIGKILL after

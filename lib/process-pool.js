@@ -118,6 +118,7 @@ class ProcessPool {
   #failures = 0
   #backoffUntil = 0
   #backoffTimer
+  #sweeper
   #lastStartError
   #owed = 0 // replacements owed for workers that died or were recycled
   #closing
@@ -144,6 +145,10 @@ class ProcessPool {
     this.#spawnArgs = [this.#supervisor[kNative], o.file, o.args, native, undefined, false, false, true]
     this.#keepAlive = setInterval(() => {}, 2 ** 31 - 1)
     this.#keepAlive.unref()
+    if (o.idleTimeout > 0) {
+      this.#sweeper = setInterval(() => this.#sweep(), Math.max(50, o.idleTimeout / 4))
+      this.#sweeper.unref()
+    }
     killChildrenOnExit()
     for (let i = 0; i < o.minWorkers; i++) this.#start()
   }
@@ -397,7 +402,6 @@ class ProcessPool {
     worker.state = 'busy'
     worker.task = task
     task.worker = worker
-    clearTimeout(worker.timer) // the idle timer
     const frame = task.frame
     task.frame = undefined
     worker.send(frame)
@@ -432,19 +436,20 @@ class ProcessPool {
       this.#maybeFinishClose()
       return
     }
+    worker.idleSince = Date.now()
     this.#idle.push(worker)
-    if (this.#o.idleTimeout > 0) {
-      worker.timer = setTimeout(() => this.#idleTimeout(worker), this.#o.idleTimeout)
-      worker.timer.unref()
-    }
     this.#unrefIfQuiet()
   }
 
-  #idleTimeout(worker) {
-    if (worker.state !== 'idle' || this.#active() <= this.#o.minWorkers) return
-    this.#idle.splice(this.#idle.indexOf(worker), 1)
-    worker.retired = true
-    worker.retire(this.#o.retireGrace)
+  // Retires workers idle for `idleTimeout`, above `minWorkers`. One sweep timer for the pool,
+  // not a timer per task: the longest-idle workers are at the front of `#idle`.
+  #sweep() {
+    const cutoff = Date.now() - this.#o.idleTimeout
+    while (this.#idle.length > 0 && this.#idle[0].idleSince <= cutoff && this.#active() > this.#o.minWorkers) {
+      const worker = this.#idle.shift()
+      worker.retired = true
+      worker.retire(this.#o.retireGrace)
+    }
   }
 
   #next() {
@@ -520,7 +525,8 @@ class ProcessPool {
     }
     if (this.#workers.size === 0 && this.#inFlight === 0) {
       clearTimeout(this.#backoffTimer)
-      this.#keepAlive.unref()
+      clearInterval(this.#sweeper)
+      clearInterval(this.#keepAlive)
       this.#closed()
     }
   }

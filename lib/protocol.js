@@ -17,6 +17,7 @@ const TYPED = {
 // Replaces binary values with markers (collecting them in `blobs`) and escapes objects that
 // carry our marker key. Plain JSON semantics otherwise: toJSON is honoured.
 function pack(value, blobs) {
+  if (plain(value)) return JSON.stringify(value)
   const wrappers = new WeakSet()
   return JSON.stringify(value, function replacer(key, v) {
     const raw = this[key] // before toJSON: Buffers define toJSON, and we want the bytes
@@ -29,6 +30,33 @@ function pack(value, blobs) {
     }
     return v
   })
+}
+
+// True when plain JSON.stringify gives what `pack` would: no binary values, no objects with
+// our marker key, no toJSON that could return one. A replacer function costs more than this
+// walk on the small payloads that dominate task traffic; a walk that runs long (big data)
+// gives up and lets the replacer do it in one pass.
+function plain(value) {
+  if (value === null || typeof value !== 'object') return true
+  const stack = [value]
+  let budget = 256
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (--budget < 0 || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || typeof v.toJSON === 'function') return false
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i]
+        if (x !== null && typeof x === 'object') stack.push(x)
+      }
+      continue
+    }
+    for (const k in v) {
+      if (k === '$offload') return false
+      const x = v[k]
+      if (x !== null && typeof x === 'object') stack.push(x)
+    }
+  }
+  return true
 }
 
 function blobMarker(raw, blobs) {
@@ -85,10 +113,11 @@ function encodeFrame(kind, id, headerJson, blobs) {
 function message(kind, id, field, value, extra) {
   const blobs = []
   const packed = value === undefined ? undefined : pack(value, blobs)
-  const lengths = blobs.map((b) => b.byteLength)
   // Built by hand so the packed value is not stringified twice.
-  let json = `{"blobs":${JSON.stringify(lengths)}`
-  if (extra !== undefined) for (const [k, v] of Object.entries(extra)) json += `,${JSON.stringify(k)}:${JSON.stringify(v)}`
+  let json = blobs.length === 0 ? '{"blobs":[]' : `{"blobs":${JSON.stringify(blobs.map((b) => b.byteLength))}`
+  if (extra !== undefined) {
+    for (const k of Object.keys(extra)) json += `,${JSON.stringify(k)}:${JSON.stringify(extra[k])}`
+  }
   if (packed !== undefined) json += `,${JSON.stringify(field)}:${packed}`
   json += '}'
   return encodeFrame(kind, id, json, blobs)
@@ -144,7 +173,8 @@ function parseFrame(frame) {
   const id = frame.readUInt32LE(5)
   const headerLength = frame.readUInt32LE(9)
   if (PREFIX + headerLength > frame.length) throw new Error('offload protocol: a header longer than its frame')
-  const header = JSON.parse(frame.toString('utf8', PREFIX, PREFIX + headerLength))
+  const json = frame.toString('utf8', PREFIX, PREFIX + headerLength)
+  const header = JSON.parse(json)
   const blobs = []
   let offset = PREFIX + headerLength
   for (const n of header.blobs ?? []) {
@@ -153,7 +183,8 @@ function parseFrame(frame) {
     offset += n
   }
   if (offset !== frame.length) throw new Error('offload protocol: bytes left over after the blobs')
-  return { kind, id, header, blobs }
+  // Values need reviving only if a marker (blob or escaped object) is in the text.
+  return { kind, id, header, blobs, markers: json.includes('"$offload"') }
 }
 
 // Reads a value field of a parsed frame back (e.g. field 'payload' of a run frame).
@@ -161,7 +192,7 @@ function valueOf(frame, field) {
   const v = frame.header[field]
   if (v === undefined) return undefined
   // The header was parsed as plain JSON; revive markers in place.
-  return revive(v, frame.blobs)
+  return frame.markers === false ? v : revive(v, frame.blobs)
 }
 
 function revive(v, blobs) {

@@ -283,7 +283,8 @@ export declare function processWrite(child: ExternalObject<NativeChild>, data: u
  * cancelled). Returns `[handle, promise]`: the promise resolves with the raw report
  * object (see `report.rs`) once the child has ended; the JS layer shapes it. With
  * `channels` (a process-pool worker), also the parent's ends of its message pipes:
- * `[handle, promise, requestsFd, repliesFd]`, owned by the caller from then on.
+ * `[handle, promise, requestsFd, repliesFd]`, owned by the caller from then on; that
+ * promise does not keep the event loop alive.
  */
 export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, streaming: boolean, aborted: boolean, channels?: boolean | undefined | null): unknown
 

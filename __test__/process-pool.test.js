@@ -1,0 +1,377 @@
+'use strict'
+// ProcessPool: values and errors across the protocol, crash containment, timeouts and aborts
+// that kill whole trees, recycling, close/destroy leaving no process behind, start failures
+// that do not spin, admission, and the Python helper. Checked against node:crypto and /proc.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+const { setTimeout: sleep } = require('node:timers/promises')
+const { ProcessPool, AbortError, OffloadError } = require('..')
+const { dies, stat } = require('./helpers/proc')
+
+const WORKER = path.join(__dirname, 'fixtures', 'pool-worker.js')
+const BROKEN = path.join(__dirname, 'fixtures', 'broken-worker.js')
+const PY_WORKER = path.join(__dirname, 'fixtures', 'pool_worker.py')
+
+function pool(options) {
+  return new ProcessPool({ script: WORKER, size: 2, stdout: 'ignore', ...options })
+}
+
+async function rejects(promise, code) {
+  const err = await promise.then(() => assert.fail('expected a rejection'), (e) => e)
+  assert.equal(err.code, code, `${err.code}: ${err.message}`)
+  return err
+}
+
+const pids = (p) => p.stats().workers.map((w) => w.pid)
+
+// Waits (up to 10 s) until `check()` is true.
+async function until(check) {
+  for (const end = Date.now() + 10_000; !check(); await sleep(10)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${check}`)
+  }
+}
+
+test('values, Buffers and TypedArrays round-trip exactly; named tasks', async () => {
+  const p = pool()
+  try {
+    const payload = {
+      text: 'héllo ✓',
+      n: [1, 2.5, -3, null, true],
+      nested: { deep: { buf: Buffer.from([0, 255, 7]) } },
+      f64: new Float64Array([1.5, -0, Infinity]),
+      u16: new Uint16Array([1, 65535]),
+      ab: new Uint8Array([9, 8]).buffer,
+      marker: { $offload: 'blob', index: 0 },
+    }
+    const back = await p.run(payload, { name: 'echo' })
+    assert.deepEqual(back, payload)
+    assert.ok(Buffer.isBuffer(back.nested.deep.buf))
+    assert.ok(back.f64 instanceof Float64Array)
+    assert.ok(back.ab instanceof ArrayBuffer)
+    assert.equal(await p.run(null, { name: 'echo' }), null)
+    assert.equal(await p.run(undefined, { name: 'echo' }), undefined)
+    assert.equal(await p.run('x', { name: 'log' }), 'logged')
+    const err = await rejects(p.run(1, { name: 'nope' }), 'ERR_OFFLOAD_UNKNOWN_TASK')
+    assert.match(err.message, /no task named "nope"/)
+  } finally {
+    await p.close()
+  }
+})
+
+test('a 1 MiB Buffer is hashed in the worker to the same digest as node:crypto', async () => {
+  const p = pool()
+  try {
+    const data = crypto.randomBytes(1 << 20)
+    const digests = await Promise.all([0, 1, 2, 3].map(() => p.run(data, { name: 'hash' })))
+    const expected = crypto.createHash('sha256').update(data).digest()
+    for (const d of digests) assert.deepEqual(d, expected)
+  } finally {
+    await p.close()
+  }
+})
+
+test('an error thrown in a worker keeps its class, name, message, code, properties and stack', async () => {
+  const p = pool()
+  try {
+    const err = await rejects(p.run(null, { name: 'fail' }), 'E_BAD')
+    assert.ok(err instanceof TypeError)
+    assert.equal(err.name, 'TypeError')
+    assert.equal(err.message, 'bad input')
+    assert.equal(err.status, 422)
+    assert.deepEqual(err.detail, { field: 'name', raw: Buffer.from([1, 2]) })
+    assert.match(err.stack, /pool-worker\.js/)
+    assert.match(err.stack, /offload worker pid \d+/)
+    const str = await p.run(null, { name: 'throwString' }).catch((e) => e)
+    assert.equal(str.message, 'just a string')
+    const cyc = await rejects(p.run(null, { name: 'circular' }), 'E_CYCLE')
+    assert.equal(cyc.message, 'with a cycle')
+    assert.equal(p.stats().failed, 3)
+  } finally {
+    await p.close()
+  }
+})
+
+test('a crashing worker fails only its own task, with exit code or signal, and is replaced', async () => {
+  const p = pool({ size: 1 })
+  try {
+    const first = await p.run(null, { name: 'pid' })
+    const exit = await rejects(p.run(3, { name: 'exit' }), 'ERR_OFFLOAD_WORKER_CRASHED')
+    assert.equal(exit.exitCode, 3)
+    assert.equal(exit.signal, null)
+    assert.equal(exit.pid, first)
+    const segv = await rejects(p.run(null, { name: 'segv' }), 'ERR_OFFLOAD_WORKER_CRASHED')
+    assert.equal(segv.signal, 'SIGSEGV')
+    assert.match(segv.message, /killed by SIGSEGV while running the task/)
+    const uncaught = await rejects(p.run(null, { name: 'uncaught' }), 'ERR_OFFLOAD_WORKER_CRASHED')
+    assert.equal(uncaught.exitCode, 1)
+    // Tasks queued behind the crashes were not lost.
+    const queued = await Promise.all([p.run(null, { name: 'exit' }).catch((e) => e.code), p.run('a', { name: 'echo' }), p.run('b', { name: 'echo' })])
+    assert.deepEqual(queued, ['ERR_OFFLOAD_WORKER_CRASHED', 'a', 'b'])
+    const s = p.stats()
+    assert.equal(s.crashed, 4)
+    assert.equal(s.restarts, 4)
+    assert.equal(s.completed, 3)
+    assert.notEqual(await p.run(null, { name: 'pid' }), first)
+  } finally {
+    await p.close()
+  }
+})
+
+test('a task past its timeout has its worker tree killed, and the pool goes on', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offload-pool-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const pidFile = path.join(dir, 'grandchild')
+  const p = pool({ size: 1, cancelGrace: 50 })
+  try {
+    const worker = await p.run(null, { name: 'pid' })
+    const err = await rejects(p.run({ pidFile }, { name: 'hang', timeout: 300 }), 'ERR_OFFLOAD_TIMEOUT')
+    assert.ok(err instanceof OffloadError)
+    const grandchild = Number(fs.readFileSync(pidFile, 'utf8'))
+    assert.ok(await dies(worker), 'the worker is killed')
+    assert.ok(await dies(grandchild), 'its grandchild (ignoring SIGTERM) is killed too')
+    assert.equal(await p.run('after', { name: 'echo' }), 'after')
+    assert.equal(p.stats().timedOut, 1)
+  } finally {
+    await p.close()
+  }
+})
+
+test('an abort rejects with AbortError and its reason; a handler that honours its signal keeps its worker', async () => {
+  const p = pool({ size: 1, cancelGrace: 2000 })
+  try {
+    const worker = await p.run(null, { name: 'pid' })
+    const ac = new AbortController()
+    const waiting = p.run(null, { name: 'wait', signal: ac.signal })
+    await sleep(50)
+    ac.abort(new Error('client left'))
+    const err = await waiting.catch((e) => e)
+    assert.ok(err instanceof AbortError)
+    assert.equal(err.code, 'ABORT_ERR')
+    assert.equal(err.cause.message, 'client left')
+    // The handler saw its signal and answered within the grace: same worker, no restart.
+    assert.equal(await p.run(null, { name: 'pid' }), worker)
+    assert.equal(p.stats().cancelled, 1)
+    assert.equal(p.stats().restarts, 0)
+
+    const spinning = new AbortController()
+    const hung = p.run(null, { name: 'hang', signal: spinning.signal })
+    await sleep(50)
+    spinning.abort()
+    await assert.rejects(hung, { name: 'AbortError' })
+    // An already-aborted signal never reaches a worker.
+    await assert.rejects(p.run(null, { name: 'echo', signal: AbortSignal.abort('early') }), (e) => e.name === 'AbortError' && e.cause === 'early')
+    assert.ok(await dies(worker, 4000), 'a handler that ignores its signal has its worker killed after the grace')
+    assert.equal(await p.run('ok', { name: 'echo' }), 'ok')
+  } finally {
+    await p.close()
+  }
+})
+
+test('workers are recycled after maxTasksPerWorker tasks and past maxRssBytes, losing nothing', async () => {
+  const p = pool({ size: 1, maxTasksPerWorker: 2 })
+  try {
+    const seen = await Promise.all(Array.from({ length: 6 }, () => p.run(null, { name: 'pid' })))
+    assert.equal(new Set(seen).size, 3, `pids: ${seen}`)
+    assert.equal(p.stats().recycled, 3)
+  } finally {
+    await p.close()
+  }
+  const q = pool({ size: 1, maxRssBytes: 150 * 1024 * 1024 })
+  try {
+    const a = await q.run(10, { name: 'grow' })
+    const b = await q.run(10, { name: 'grow' })
+    assert.equal(a, b, 'a small worker is kept')
+    const c = await q.run(200, { name: 'grow' })
+    assert.equal(c, a)
+    assert.ok(await dies(a), 'the worker past maxRssBytes is recycled after its task')
+    const d = await q.run(1, { name: 'grow' })
+    assert.notEqual(d, a)
+    const s = q.stats()
+    assert.equal(s.recycled, 1)
+    assert.equal(s.crashed, 0)
+    assert.equal(s.workers.length, 1)
+    assert.ok(s.workers[0].rssBytes > 1024 * 1024 && s.workers[0].rssBytes < 150 * 1024 * 1024, `rss ${s.workers[0].rssBytes}`)
+  } finally {
+    await q.close()
+  }
+})
+
+test('close() finishes accepted tasks, then no worker is left', async () => {
+  const p = pool({ size: 2 })
+  const tasks = [p.run(200, { name: 'slow' }), p.run(150, { name: 'slow' }), p.run(100, { name: 'slow' }), p.run(50, { name: 'slow' })]
+  await until(() => p.stats().busy === 2)
+  const workers = pids(p)
+  assert.equal(workers.length, 2)
+  const closed = p.close()
+  await rejects(p.run(1, { name: 'echo' }), 'ERR_OFFLOAD_POOL_CLOSED')
+  assert.deepEqual(await Promise.all(tasks), ['slept 200', 'slept 150', 'slept 100', 'slept 50'])
+  await closed
+  assert.equal(p.close(), closed)
+  for (const pid of workers) assert.equal(stat(pid), undefined, `worker ${pid} is gone from /proc`)
+  assert.deepEqual(p.stats().workers, [])
+})
+
+test('destroy() fails queued and running tasks and kills every worker at once', async () => {
+  const p = pool({ size: 1 })
+  const running = p.run(null, { name: 'hang' })
+  const queued = p.run('x', { name: 'echo' })
+  await until(() => p.stats().busy === 1)
+  const [worker] = pids(p)
+  const outcomes = Promise.all([running, queued].map((t) => rejects(t, 'ERR_OFFLOAD_POOL_DESTROYED')))
+  await p.destroy()
+  await outcomes
+  assert.equal(stat(worker), undefined)
+  await rejects(p.run(1, { name: 'echo' }), 'ERR_OFFLOAD_POOL_CLOSED')
+})
+
+test('workers die with a SIGKILLed parent', async () => {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'pool-parent.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  for await (const chunk of child.stdout) {
+    out += chunk
+    if (out.includes('\n')) break
+  }
+  const workers = JSON.parse(out)
+  assert.equal(workers.length, 2)
+  for (const pid of workers) assert.ok(stat(pid) !== undefined)
+  child.kill('SIGKILL')
+  for (const pid of workers) assert.ok(await dies(pid), `worker ${pid} outlived its parent`)
+})
+
+test('an idle pool does not keep the process alive', async () => {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'pool-idle-exit.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (c) => { out += c })
+  const code = await new Promise((resolve) => child.on('exit', resolve))
+  assert.equal(code, 0)
+  assert.equal(out, 'still here\n')
+})
+
+test('a worker that cannot start fails the waiting tasks with ERR_OFFLOAD_WORKER_START, without spinning', async () => {
+  const p = new ProcessPool({ script: BROKEN, size: 2, stderr: 'ignore', restartBackoff: 200 })
+  try {
+    const errors = await Promise.all([p.run(1), p.run(2)].map((r) => r.catch((e) => e)))
+    for (const err of errors) {
+      assert.equal(err.code, 'ERR_OFFLOAD_WORKER_START')
+      assert.equal(err.exitCode, 1)
+      assert.match(err.message, /broken-worker\.js\) exited with code 1 before it was ready/)
+    }
+    // Within the backoff, calls fail at once instead of starting more processes.
+    const before = p.stats().startFailures
+    for (let i = 0; i < 20; i++) await rejects(p.run(i), 'ERR_OFFLOAD_WORKER_START')
+    assert.equal(p.stats().startFailures, before)
+  } finally {
+    await p.close()
+  }
+  const missing = new ProcessPool({ command: 'offload-no-such-program', size: 1 })
+  try {
+    const err = await rejects(missing.run(1), 'ERR_OFFLOAD_WORKER_START')
+    assert.match(err.message, /ENOENT/)
+  } finally {
+    await missing.close()
+  }
+})
+
+test('admission: maxQueue refuses with ERR_OFFLOAD_QUEUE_FULL, priorities order the queue', async () => {
+  const p = pool({ size: 1, maxQueue: 3, minWorkers: 1 })
+  try {
+    await p.run(null, { name: 'pid' })
+    const order = []
+    const blocker = p.run(100, { name: 'slow' })
+    const low = p.run('low', { name: 'echo', priority: 'low' }).then((v) => order.push(v))
+    const normal = p.run('normal', { name: 'echo' }).then((v) => order.push(v))
+    const high = p.run('high', { name: 'echo', priority: 'high' }).then((v) => order.push(v))
+    const err = await rejects(p.run('over', { name: 'echo' }), 'ERR_OFFLOAD_QUEUE_FULL')
+    assert.ok(err instanceof OffloadError)
+    assert.equal(p.stats().queued, 3)
+    await Promise.all([blocker, low, normal, high])
+    assert.deepEqual(order, ['high', 'normal', 'low'])
+  } finally {
+    await p.close()
+  }
+})
+
+test('workers get env, cwd and limits; stats list them', async () => {
+  const cwd = fs.realpathSync(os.tmpdir())
+  const p = pool({ size: 1, env: { OFFLOAD_POOL_TEST: 'yes' }, cwd, limits: { openFiles: 200 } })
+  try {
+    assert.equal(await p.run('OFFLOAD_POOL_TEST', { name: 'env' }), 'yes')
+    assert.equal(await p.run('PATH', { name: 'env' }), process.env.PATH)
+    assert.equal(await p.run(null, { name: 'cwd' }), cwd)
+    const [w] = p.stats().workers
+    const limits = fs.readFileSync(`/proc/${w.pid}/limits`, 'utf8')
+    assert.match(limits, /Max open files\s+200\s+200/)
+    assert.equal(w.tasks, 3)
+    assert.equal(w.state, 'idle')
+    const s = p.stats()
+    assert.deepEqual(Object.keys(s).sort(), ['busy', 'cancelled', 'completed', 'crashed', 'failed', 'idle', 'queued', 'recycled', 'restarts', 'size', 'startFailures', 'starting', 'timedOut', 'workers'])
+    assert.equal(s.size, 1)
+    assert.equal(s.idle, 1)
+  } finally {
+    await p.close()
+  }
+})
+
+test('the Python helper serves a pool', async () => {
+  const p = new ProcessPool({ command: 'python3', args: [PY_WORKER], size: 1, stdout: 'ignore' })
+  try {
+    const data = crypto.randomBytes(300_000)
+    assert.deepEqual(await p.run(data, { name: 'hash' }), crypto.createHash('sha256').update(data).digest())
+    assert.deepEqual(await p.run({ a: [1, 'two'], b: Buffer.from('xy') }, { name: 'echo' }), { a: [1, 'two'], b: Buffer.from('xy') })
+    const err = await rejects(p.run(null, { name: 'fail' }), 'E_BAD')
+    assert.equal(err.name, 'BadInput')
+    assert.equal(err.status, 422)
+  } finally {
+    await p.close()
+  }
+})
+
+test('bad options and arguments are TypeErrors and RangeErrors naming the option', async () => {
+  const bad = [
+    [{ script: WORKER, size: 'x' }, TypeError, 'ERR_INVALID_ARG_TYPE', /"options.size" property must be of type number/],
+    [{ script: WORKER, size: 0 }, RangeError, 'ERR_OUT_OF_RANGE', /"options.size" is out of range/],
+    [{ script: WORKER, size: 2, minWorkers: 3 }, RangeError, 'ERR_OUT_OF_RANGE', /options.minWorkers/],
+    [{}, TypeError, 'ERR_INVALID_ARG_VALUE', /exactly one of 'script' and 'command'/],
+    [{ script: WORKER, command: 'x' }, TypeError, 'ERR_INVALID_ARG_VALUE', /exactly one/],
+    [{ script: 42 }, TypeError, 'ERR_INVALID_ARG_TYPE', /options.script/],
+    [{ command: 'x', args: [1] }, TypeError, 'ERR_INVALID_ARG_TYPE', /options.args\[0\]/],
+    [{ script: WORKER, maxRssBytes: -1 }, RangeError, 'ERR_OUT_OF_RANGE', /options.maxRssBytes/],
+    [{ script: WORKER, timeout: -5 }, RangeError, 'ERR_OUT_OF_RANGE', /options.timeout/],
+    [{ script: WORKER, stdout: 'pipe' }, TypeError, 'ERR_INVALID_ARG_VALUE', /options.stdout/],
+    [{ script: WORKER, limits: { openFiles: 'many' } }, TypeError, 'ERR_INVALID_ARG_TYPE', /options.limits.openFiles/],
+    ['worker.js', TypeError, 'ERR_INVALID_ARG_TYPE', /"options" argument must be of type object/],
+  ]
+  for (const [options, Ctor, code, message] of bad) {
+    assert.throws(() => new ProcessPool(options), (e) => e instanceof Ctor && e.code === code && message.test(e.message), JSON.stringify(options))
+  }
+  const p = pool({ size: 1 })
+  try {
+    await assert.rejects(p.run(1, { priority: 'urgent' }), { code: 'ERR_INVALID_ARG_VALUE', message: /options.priority/ })
+    await assert.rejects(p.run(1, { name: 5 }), { code: 'ERR_INVALID_ARG_TYPE' })
+    await assert.rejects(p.run(1, { signal: 'x' }), { code: 'ERR_INVALID_ARG_TYPE' })
+    await assert.rejects(p.run(1, { timeout: 'soon' }), { code: 'ERR_INVALID_ARG_TYPE' })
+    await assert.rejects(p.run(10n, { name: 'echo' }), TypeError) // BigInt is not JSON
+  } finally {
+    await p.close()
+  }
+})
+
+test('many concurrent tasks with random crashes all settle, each with its own outcome', async () => {
+  const p = pool({ size: 2, restartBackoff: 1 })
+  try {
+    const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 37 === 5
+      ? p.run(9, { name: 'exit' }).then(() => 'resolved', (e) => e.code)
+      : p.run(i, { name: 'echo' }))))
+    for (let i = 0; i < 300; i++) assert.equal(outcomes[i], i % 37 === 5 ? 'ERR_OFFLOAD_WORKER_CRASHED' : i)
+    const s = p.stats()
+    assert.equal(s.completed + s.failed, 300)
+    assert.equal(s.queued, 0)
+  } finally {
+    await p.close()
+  }
+})

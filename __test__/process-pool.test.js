@@ -229,8 +229,9 @@ test('destroy() fails queued and running tasks and kills every worker at once', 
   await rejects(p.run(1, { name: 'echo' }), 'ERR_OFFLOAD_POOL_CLOSED')
 })
 
-test('workers die with a SIGKILLed parent', async () => {
+test('workers die with a SIGKILLed parent', async (t) => {
   const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'pool-parent.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.after(() => child.kill('SIGKILL'))
   let out = ''
   for await (const chunk of child.stdout) {
     out += chunk

@@ -2,7 +2,7 @@
 // `@ts-expect-error` lines must stay errors.
 import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, AbortError, OffloadError } from 'offload'
 import { exec, spawn, Supervisor, SubprocessError, processStats } from 'offload'
-import type { PoolStats, TaskOptions, ExecOptions, Result, SupervisorStats } from 'offload'
+import type { PoolStats, TaskOptions, ExecOptions, Result, SupervisorStats, ProcessPoolStats } from 'offload'
 import { noop, spin } from 'offload/testing'
 
 async function main(): Promise<void> {
@@ -94,3 +94,41 @@ function workerTypes(): void {
 }
 
 void workerTypes
+
+async function processPool(): Promise<void> {
+  const { ProcessPool } = await import('offload')
+  const pool = new ProcessPool({
+    script: new URL('file:///srv/render-worker.js'), size: 4, minWorkers: 1, maxQueue: 100, timeout: 5000,
+    maxTasksPerWorker: 1000, maxRssBytes: 512 * 1024 * 1024, limits: { cpuSeconds: 60 }, env: { MODE: 'x' },
+    stdout: 'ignore', restartBackoff: 200, idleTimeout: 0, cancelGrace: 100, execArgv: ['--max-old-space-size=256'],
+  })
+  const py = new ProcessPool({ command: 'python3', args: ['worker.py'] })
+  const out: { width: number } = await pool.run<{ width: number }>({ image: Buffer.alloc(4) }, { name: 'resize', signal: AbortSignal.timeout(100), priority: 'high' })
+  const anything = await py.run()
+  const stats: ProcessPoolStats = pool.stats()
+  const n: number = stats.crashed + stats.restarts + stats.timedOut + stats.workers[0].tasks + (stats.workers[0].rssBytes ?? 0)
+  await pool.close()
+  await py.destroy()
+  {
+    await using scoped = new ProcessPool({ script: 'w.js' })
+    void scoped.size
+  }
+  // @ts-expect-error stdout cannot be piped: it is the workers' log
+  void new ProcessPool({ script: 'w.js', stdout: 'pipe' })
+  // @ts-expect-error bad priority
+  await pool.run(1, { priority: 'urgent' })
+  void [out, anything, n]
+}
+
+async function workerSide(): Promise<void> {
+  const { serve } = await import('offload/worker')
+  serve({
+    resize: async (payload: { image: Buffer }, { signal, name }) => {
+      signal.throwIfAborted()
+      return { width: payload.image.length, name }
+    },
+  })
+}
+
+void processPool
+void workerSide

@@ -1,8 +1,8 @@
 'use strict'
 // offload benchmark: `npm run bench` (full, ~3 min) or BENCH_QUICK=1 (smoke, <30 s).
-// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe,spawn,capture to run a subset;
+// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe,spawn,capture,processpool to run a subset;
 // BENCH_NO_OFFLOAD=1 to run only the comparisons (no addon needed).
-// Every comparison runs in this one process (spawn and capture: in helper
+// Every comparison runs in this one process (spawn, capture, processpool: in helper
 // processes, see benchmark/workers), rounds alternating implementations;
 // tables show medians, results/<timestamp>.json + results/latest.json keep everything.
 // Targets are printed PASS/MISS but never change the exit code; a crash or a
@@ -19,7 +19,8 @@ const SCENARIOS = [
   require('./scenarios/gzip'),
   require('./scenarios/fsprobe'),
   require('./scenarios/spawn'),
-  require('./scenarios/capture')
+  require('./scenarios/capture'),
+  require('./scenarios/processpool')
 ]
 
 async function main () {

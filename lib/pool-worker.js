@@ -53,6 +53,12 @@ class PoolWorker {
     this.requests.on('error', () => {})
     this.replies.on('error', () => {})
     this.repliesEnded = new Promise((resolve) => this.replies.once('close', resolve))
+    // A worker that closes its reply pipe but lives on can never answer again. (A worker
+    // that exits closes it too; its exit report follows within milliseconds and wins.)
+    this.replies.once('close', () => {
+      this.mute = setTimeout(() => this.events.broken(this, 'closed its reply pipe'), 1000)
+      this.mute.unref()
+    })
     const reader = new FrameReader()
     this.replies.on('data', (chunk) => {
       let frames
@@ -77,6 +83,7 @@ class PoolWorker {
     this.pid ??= raw.pid ?? undefined
     await Promise.race([this.repliesEnded, new Promise((resolve) => setTimeout(resolve, 100).unref())])
     clearTimeout(this.timer)
+    clearTimeout(this.mute)
     this.state = 'dead'
     this.fd = undefined // closed with the socket, and the number may be reused
     this.requests.destroy()

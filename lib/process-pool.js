@@ -301,7 +301,7 @@ class ProcessPool {
       this.#counts.restarts++
     }
     worker.timer = setTimeout(() => {
-      worker.startTimedOut = true
+      worker.startFailure = `did not become ready within ${o.startTimeout} ms`
       worker.kill()
     }, o.startTimeout)
   }
@@ -339,6 +339,7 @@ class ProcessPool {
 
   broken(worker, reason) {
     const task = worker.task
+    if (!worker.ready) worker.startFailure ??= reason
     worker.kill()
     if (task !== undefined) {
       this.#settle(task, new OffloadError('ERR_OFFLOAD_WORKER_PROTOCOL', `the worker (pid ${worker.pid ?? '?'}) broke the protocol: ${reason}`), 'failed')
@@ -352,9 +353,8 @@ class ProcessPool {
     if (i >= 0) this.#idle.splice(i, 1)
     if (!worker.ready) {
       this.#starting--
-      if (!this.#destroyed && (worker.startTimedOut || !worker.killedByPool)) {
-        const reason = worker.startTimedOut ? `did not become ready within ${this.#o.startTimeout} ms` : `${howEnded(raw)} before it was ready`
-        this.#startFailed(reason, raw)
+      if (!this.#destroyed && (worker.startFailure !== undefined || !worker.killedByPool)) {
+        this.#startFailed(worker.startFailure ?? `${howEnded(raw)} before it was ready`, raw)
       }
     } else if (!worker.killedByPool && !worker.retired) {
       this.#counts.crashed++

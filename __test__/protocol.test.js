@@ -86,3 +86,18 @@ test('a length prefix over the limit is refused at once, not buffered towards', 
   const small = new FrameReader(16)
   assert.throws(() => small.push(Buffer.concat(message(KIND.result, 1, 'value', 'x'.repeat(64)))), /over the 16-byte limit/)
 })
+
+test('binary values are never expanded through toJSON (a Buffer would become an array of numbers first)', () => {
+  const buf = Buffer.from('bytes')
+  buf.toJSON = () => { throw new Error('expanded through toJSON') }
+  const typed = new Float32Array([1.5])
+  typed.toJSON = buf.toJSON
+  const frame = parseFrame(Buffer.concat(message(KIND.run, 1, 'payload', { buf, list: [typed], when: new Date(0) })))
+  const back = valueOf(frame, 'payload')
+  assert.deepEqual(back.buf, Buffer.from('bytes'))
+  assert.deepEqual([...back.list[0]], [1.5])
+  assert.equal(back.when, '1970-01-01T00:00:00.000Z')
+  const cyclic = { buf }
+  cyclic.self = cyclic
+  assert.throws(() => message(KIND.run, 1, 'payload', cyclic), { name: 'TypeError', message: /circular/ })
+})

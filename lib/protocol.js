@@ -18,18 +18,30 @@ const TYPED = {
 // carry our marker key. Plain JSON semantics otherwise: toJSON is honoured.
 function pack(value, blobs) {
   if (plain(value)) return JSON.stringify(value)
-  const wrappers = new WeakSet()
-  return JSON.stringify(value, function replacer(key, v) {
-    const raw = this[key] // before toJSON: Buffers define toJSON, and we want the bytes
-    if (ArrayBuffer.isView(raw) || raw instanceof ArrayBuffer) return blobMarker(raw, blobs)
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, '$offload') &&
-        !(key === 'value' && wrappers.has(this))) {
-      const wrapper = { $offload: 'object', value: Object.assign({}, v) }
-      wrappers.add(wrapper)
-      return wrapper
-    }
-    return v
-  })
+  return JSON.stringify(prepare(value, '', blobs, []))
+}
+
+// A copy of `v` that JSON.stringify turns into the wire form: binary values become blob
+// markers *before* stringify sees them (a Buffer's own toJSON would first expand it into an
+// array of numbers, milliseconds per MiB), objects with our marker key are escaped.
+// `ancestors` detects cycles, which JSON.stringify would have refused too.
+function prepare(v, key, blobs, ancestors) {
+  if (v === null || typeof v !== 'object') return v
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return blobMarker(v, blobs)
+  if (typeof v.toJSON === 'function') return prepare(v.toJSON(key), key, blobs, ancestors)
+  if (ancestors.includes(v)) throw new TypeError('Converting circular structure to JSON')
+  ancestors.push(v)
+  let out
+  if (Array.isArray(v)) {
+    out = new Array(v.length)
+    for (let i = 0; i < v.length; i++) out[i] = prepare(v[i], String(i), blobs, ancestors)
+  } else {
+    out = {}
+    for (const k of Object.keys(v)) out[k] = prepare(v[k], k, blobs, ancestors)
+    if (Object.hasOwn(v, '$offload')) out = { $offload: 'object', value: out }
+  }
+  ancestors.pop()
+  return out
 }
 
 // True when plain JSON.stringify gives what `pack` would: no binary values, no objects with

@@ -512,10 +512,6 @@ impl Source for Borrowed {
 /// `[handle, promise, requestsFd, repliesFd]`, owned by the caller from then on; that
 /// promise does not keep the event loop alive.
 #[napi]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one positional call from lib/process.js"
-)]
 pub fn spawn_process(
     env: Env,
     supervisor: &External<NativeSupervisor>,

@@ -284,7 +284,7 @@ export interface ProcessPoolRunOptions {
 
 export interface ProcessPoolWorkerStats {
   pid: number
-  state: 'idle' | 'busy' | 'cancelling' | 'retiring' | 'killing'
+  state: 'idle' | 'busy' | 'cancelling' | 'retiring' | 'exiting' | 'killing'
   /** Tasks answered by this worker. */
   tasks: number
   /** Resident memory now (`/proc/<pid>/statm`), or null if it could not be read. */

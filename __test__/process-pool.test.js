@@ -324,6 +324,7 @@ test('the Python helper serves a pool', async () => {
     const data = crypto.randomBytes(300_000)
     assert.deepEqual(await p.run(data, { name: 'hash' }), crypto.createHash('sha256').update(data).digest())
     assert.deepEqual(await p.run({ a: [1, 'two'], b: Buffer.from('xy') }, { name: 'echo' }), { a: [1, 'two'], b: Buffer.from('xy') })
+    assert.equal(await p.run(null, { name: 'none' }), null, "a handler's None is null, not undefined")
     const err = await rejects(p.run(null, { name: 'fail' }), 'E_BAD')
     assert.equal(err.name, 'BadInput')
     assert.equal(err.status, 422)
@@ -372,6 +373,71 @@ test('many concurrent tasks with random crashes all settle, each with its own ou
     const s = p.stats()
     assert.equal(s.completed + s.failed, 300)
     assert.equal(s.queued, 0)
+  } finally {
+    await p.close()
+  }
+})
+
+test('close() resolves when the last queued task times out during a restart backoff', async () => {
+  const p = pool({ size: 1, restartBackoff: 1500 })
+  await rejects(p.run(3, { name: 'exit' }), 'ERR_OFFLOAD_WORKER_CRASHED') // no task finished: backoff
+  const queued = p.run('x', { name: 'echo', timeout: 300 })
+  const closed = p.close()
+  await rejects(queued, 'ERR_OFFLOAD_TIMEOUT')
+  await closed
+  assert.deepEqual(p.stats().workers, [])
+})
+
+test('the restart backoff keeps doubling for workers that die right after they are ready', async () => {
+  const p = new ProcessPool({ script: path.join(__dirname, 'fixtures', 'flaky-worker.js'), size: 1, minWorkers: 1, restartBackoff: 100 })
+  try {
+    await sleep(2000)
+    // 100 + 200 + 400 + 800 ms of backoff fit in 2 s: about 5 starts. Resetting the backoff at
+    // every 'ready' gave one start per ~150 ms (over 12).
+    const { crashed } = p.stats()
+    assert.ok(crashed >= 2 && crashed <= 7, `crashed ${crashed} times in 2 s`)
+  } finally {
+    await p.destroy()
+  }
+})
+
+test('maxQueue 0 admits a task when a worker is free or can be started, and refuses the rest', async () => {
+  const p = pool({ size: 1, maxQueue: 0 })
+  try {
+    const first = p.run(100, { name: 'slow' })
+    await rejects(p.run('x', { name: 'echo' }), 'ERR_OFFLOAD_QUEUE_FULL')
+    assert.equal(await first, 'slept 100')
+    assert.equal(await p.run('y', { name: 'echo' }), 'y')
+  } finally {
+    await p.close()
+  }
+})
+
+test('a payload over the 1 GiB frame limit is refused up front, without harming a worker', async () => {
+  const p = pool({ size: 1 })
+  try {
+    const huge = Buffer.allocUnsafe((1 << 30) + 1)
+    const err = await p.run(huge, { name: 'echo' }).catch((e) => e)
+    assert.ok(err instanceof RangeError)
+    assert.equal(err.code, 'ERR_OUT_OF_RANGE')
+    assert.equal(await p.run('fine', { name: 'echo' }), 'fine')
+    assert.equal(p.stats().crashed, 0)
+  } finally {
+    await p.close()
+  }
+})
+
+test('own __proto__ keys survive a round trip and never replace a prototype', async () => {
+  const p = pool({ size: 1 })
+  try {
+    const body = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}')
+    for (const payload of [{ body }, { body, buf: Buffer.from('b') }]) {
+      const back = await p.run(payload, { name: 'echo' })
+      assert.ok(Object.hasOwn(back.body, '__proto__'))
+      assert.equal(Object.getPrototypeOf(back.body), Object.prototype)
+      assert.equal(back.body.polluted, undefined)
+      assert.equal(({}).polluted, undefined)
+    }
   } finally {
     await p.close()
   }

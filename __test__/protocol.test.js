@@ -101,3 +101,20 @@ test('binary values are never expanded through toJSON (a Buffer would become an 
   cyclic.self = cyclic
   assert.throws(() => message(KIND.run, 1, 'payload', cyclic), { name: 'TypeError', message: /circular/ })
 })
+
+test('a corrupt frame still hands over the good frames before it', () => {
+  const good = Buffer.concat(message(KIND.result, 7, 'value', 'kept'))
+  const bad = Buffer.alloc(17)
+  bad.writeUInt32LE(13, 0) // a frame whose header length points past its end
+  bad.writeUInt32LE(1000, 9)
+  const err = (() => {
+    try {
+      new FrameReader().push(Buffer.concat([good, bad]))
+    } catch (e) {
+      return e
+    }
+  })()
+  assert.match(err.message, /header longer than its frame/)
+  assert.equal(err.frames.length, 1)
+  assert.equal(valueOf(err.frames[0], 'value'), 'kept')
+})

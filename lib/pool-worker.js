@@ -25,7 +25,7 @@ function howEnded(raw) {
 }
 
 class PoolWorker {
-  // `events`: { ready(worker), frame(worker, frame), broken(worker, reason), exit(worker, raw) }.
+  // `events`: { frame(worker, frame), silent(worker), broken(worker, reason), exit(worker, raw) }.
   constructor(spawnArgs, events) {
     this.events = events
     this.state = 'starting' // starting → idle ⇄ busy → (cancelling) → retiring | killing → dead
@@ -43,9 +43,18 @@ class PoolWorker {
     }
     const [handle, report, requestsFd, repliesFd] = spawned
     this.handle = handle
-    this.requests = new net.Socket({ fd: requestsFd, readable: false, writable: true })
+    try {
+      this.requests = new net.Socket({ fd: requestsFd, readable: false, writable: true })
+      this.replies = new net.Socket({ fd: repliesFd, readable: true, writable: false })
+    } catch (err) {
+      // Without its pipes the worker is useless: kill it, and close what was not adopted.
+      binding.processKill(handle, 'SIGKILL')
+      if (this.requests === undefined) fs.closeSync(requestsFd)
+      else this.requests.destroy()
+      fs.closeSync(repliesFd)
+      throw err
+    }
     this.fd = requestsFd // non-blocking now: libuv set it when the socket adopted it
-    this.replies = new net.Socket({ fd: repliesFd, readable: true, writable: false })
     // The pool keeps the loop alive while it has work; idle pipes must not.
     this.requests.unref()
     this.replies.unref()
@@ -56,22 +65,26 @@ class PoolWorker {
     // A worker that closes its reply pipe but lives on can never answer again. (A worker
     // that exits closes it too; its exit report follows within milliseconds and wins.)
     this.replies.once('close', () => {
+      this.silent = true
+      this.events.silent(this)
       this.mute = setTimeout(() => this.events.broken(this, 'closed its reply pipe'), 1000)
       this.mute.unref()
     })
     const reader = new FrameReader()
     this.replies.on('data', (chunk) => {
       let frames
+      let corrupt
       try {
         frames = reader.push(chunk)
       } catch (err) {
-        this.events.broken(this, err.message)
-        return
+        frames = err.frames ?? []
+        corrupt = err
       }
       for (const frame of frames) {
         if (this.state === 'dead' || this.state === 'killing') return
         this.events.frame(this, frame)
       }
+      if (corrupt !== undefined) this.events.broken(this, corrupt.message)
     })
     report.then((r) => this.#ended(r))
   }
@@ -124,6 +137,7 @@ class PoolWorker {
     this.requests.end()
     clearTimeout(this.timer)
     this.timer = setTimeout(() => this.kill(), grace)
+    this.timer.unref() // the pool keeps the loop alive while it needs to
   }
 
   // SIGKILLs the worker's whole process group.

@@ -14,7 +14,7 @@
 const os = require('node:os')
 const binding = require('../binding.js')
 const { AbortError, OffloadError, invalidArgType, invalidArgValue, outOfRange } = require('./errors')
-const { message, valueOf } = require('./protocol')
+const { DEFAULT_MAX_FRAME, message, valueOf } = require('./protocol')
 const { PoolWorker, howEnded, KIND } = require('./pool-worker')
 const { Supervisor, killChildrenOnExit, kNative } = require('./process')
 const { processOptions } = require('./process-options')
@@ -96,7 +96,9 @@ function workerError(e, pid) {
     Object.defineProperty(err, 'name', { value: described.name, writable: true, configurable: true })
   }
   if (described.code !== undefined && described.code !== null) err.code = described.code
-  if (described.props !== null && typeof described.props === 'object') Object.assign(err, described.props)
+  if (described.props !== null && typeof described.props === 'object') {
+    for (const k of Object.keys(described.props)) if (k !== '__proto__') err[k] = described.props[k]
+  }
   if (typeof described.stack === 'string') {
     Object.defineProperty(err, 'stack', { value: `${described.stack}\n    at <offload worker pid ${pid}>`, writable: true, configurable: true })
   }
@@ -109,12 +111,14 @@ class ProcessPool {
   #spawnArgs
   #queues = [new Fifo(), new Fifo(), new Fifo()]
   #queued = 0
+  #stale = 0 // settled tasks still in the queue arrays
   #workers = new Set()
   #idle = [] // most recently used last, so the others can time out
   #starting = 0
   #nextId = 1
   #inFlight = 0
   #keepAlive
+  #refed = false
   #failures = 0
   #backoffUntil = 0
   #backoffTimer
@@ -175,10 +179,12 @@ class ProcessPool {
       return Promise.reject(new AbortError(undefined, { cause: o.signal.reason }))
     }
     const idle = this.#idle.length > 0
-    if (!idle && this.#queued >= this.#o.maxQueue) {
+    // Tasks that a starting worker, or one the pool may still start, will take are not
+    // waiting; maxQueue bounds the rest (so maxQueue 0 means "only if a worker is free").
+    if (!idle && this.#queued >= this.#o.maxQueue + this.#starting + Math.max(0, this.#o.size - this.#active())) {
       return Promise.reject(new OffloadError('ERR_OFFLOAD_QUEUE_FULL', `the process pool queue is full (${this.#o.maxQueue} waiting)`))
     }
-    if (!idle && this.#lastStartError !== undefined && this.#live() === 0 && Date.now() < this.#backoffUntil) {
+    if (!idle && this.#lastStartError !== undefined && this.#live() === 0 && performance.now() < this.#backoffUntil) {
       return Promise.reject(this.#startError())
     }
     const id = this.#nextId
@@ -188,6 +194,12 @@ class ProcessPool {
       frame = message(KIND.run, id, 'payload', payload, { name: o.name ?? null })
     } catch (err) {
       return Promise.reject(err)
+    }
+    let bytes = 0
+    for (const part of frame) bytes += part.length
+    if (bytes > DEFAULT_MAX_FRAME) {
+      // The worker helpers refuse longer frames (as a corrupt stream): fail here, clearly.
+      return Promise.reject(outOfRange('payload', `at most ${DEFAULT_MAX_FRAME} bytes encoded`, bytes))
     }
     let resolve
     let reject
@@ -216,7 +228,7 @@ class ProcessPool {
     let busy = 0
     for (const w of this.#workers) {
       if (w.state === 'busy' || w.state === 'cancelling') busy++
-      if (w.state === 'dead' || w.pid === undefined) continue
+      if (!w.ready || w.state === 'dead') continue
       workers.push({ pid: w.pid, state: w.state, tasks: w.tasks, rssBytes: w.rssBytes() })
     }
     const c = this.#counts
@@ -278,7 +290,7 @@ class ProcessPool {
   // Workers that count against `size`: all but those on their way out.
   #active() {
     let n = 0
-    for (const w of this.#workers) if (w.state !== 'retiring' && w.state !== 'killing' && w.state !== 'dead') n++
+    for (const w of this.#workers) if (w.state !== 'retiring' && w.state !== 'killing' && w.state !== 'exiting' && w.state !== 'dead') n++
     return n
   }
 
@@ -304,6 +316,7 @@ class ProcessPool {
       worker.startFailure = `did not become ready within ${o.startTimeout} ms`
       worker.kill()
     }, o.startTimeout)
+    worker.timer.unref() // the keep-alive covers it while a task waits for this worker
   }
 
   // PoolWorker events.
@@ -314,7 +327,6 @@ class ProcessPool {
       clearTimeout(worker.timer)
       worker.pid = binding.processPid(worker.handle) ?? frame.header.pid
       this.#starting--
-      this.#failures = 0
       this.#lastStartError = undefined
       this.#becomeIdle(worker)
       return
@@ -324,6 +336,7 @@ class ProcessPool {
     if (task === undefined || frame.id !== task.id) return this.broken(worker, `answered task ${frame.id}, which it was not running`)
     worker.task = undefined
     worker.tasks++
+    this.#failures = 0 // a worker that answers is healthy: reset the restart backoff
     clearTimeout(worker.timer)
     let err
     let value
@@ -337,9 +350,23 @@ class ProcessPool {
     if (worker.state === 'busy' || worker.state === 'cancelling') this.#afterTask(worker)
   }
 
+  // The worker's reply pipe closed: it is exiting (its exit report follows) and can take
+  // nothing more.
+  silent(worker) {
+    this.#forget(worker)
+    if (worker.state !== 'killing' && worker.state !== 'dead') worker.state = 'exiting'
+  }
+
+  #forget(worker) {
+    const i = this.#idle.indexOf(worker)
+    if (i >= 0) this.#idle.splice(i, 1)
+  }
+
   broken(worker, reason) {
     const task = worker.task
     if (!worker.ready) worker.startFailure ??= reason
+    else this.#owe()
+    this.#forget(worker)
     worker.kill()
     if (task !== undefined) {
       this.#settle(task, new OffloadError('ERR_OFFLOAD_WORKER_PROTOCOL', `the worker (pid ${worker.pid ?? '?'}) broke the protocol: ${reason}`), 'failed')
@@ -349,8 +376,7 @@ class ProcessPool {
 
   exit(worker, raw) {
     this.#workers.delete(worker)
-    const i = this.#idle.indexOf(worker)
-    if (i >= 0) this.#idle.splice(i, 1)
+    this.#forget(worker)
     if (!worker.ready) {
       this.#starting--
       if (!this.#destroyed && (worker.startFailure !== undefined || !worker.killedByPool)) {
@@ -358,7 +384,7 @@ class ProcessPool {
       }
     } else if (!worker.killedByPool && !worker.retired) {
       this.#counts.crashed++
-      this.#owed++
+      this.#owe()
       if (worker.tasks === 0) this.#backoff() // dies without finishing anything: do not spin
     }
     const task = worker.task
@@ -370,6 +396,12 @@ class ProcessPool {
     }
     this.#pump()
     this.#maybeFinishClose()
+  }
+
+  // A worker died or was retired: the next start replaces it (a restart). The pool never
+  // owes more replacements than it has slots.
+  #owe() {
+    this.#owed = Math.min(this.#owed + 1, this.#o.size)
   }
 
   #startFailed(reason, raw) {
@@ -390,9 +422,9 @@ class ProcessPool {
   }
 
   #backoff() {
-    const delay = Math.min(MAX_BACKOFF, this.#o.restartBackoff * 2 ** Math.min(this.#failures, 20))
+    const delay = Math.min(MAX_BACKOFF, Math.max(1, this.#o.restartBackoff) * 2 ** Math.min(this.#failures, 20))
     this.#failures++
-    this.#backoffUntil = Date.now() + delay
+    this.#backoffUntil = performance.now() + delay
     clearTimeout(this.#backoffTimer)
     this.#backoffTimer = setTimeout(() => this.#pump(), delay)
     this.#backoffTimer.unref()
@@ -416,7 +448,7 @@ class ProcessPool {
     }
     if (recycle) {
       this.#counts.recycled++
-      this.#owed++
+      this.#owe()
       worker.retired = true
       worker.retire(o.retireGrace)
       this.#pump()
@@ -427,6 +459,7 @@ class ProcessPool {
 
   #becomeIdle(worker) {
     worker.ready = true
+    if (worker.silent) return // exiting: the exit report will account for it
     worker.state = 'idle'
     const task = this.#next()
     if (task !== undefined) return this.#dispatch(worker, task)
@@ -456,7 +489,10 @@ class ProcessPool {
     for (const q of this.#queues) {
       while (q.length > 0) {
         const task = q.shift()
-        if (task.settled) continue // cancelled while waiting; already uncounted
+        if (task.settled) { // cancelled while waiting; already uncounted
+          this.#stale--
+          continue
+        }
         task.queued = false
         this.#queued--
         return task
@@ -471,8 +507,15 @@ class ProcessPool {
     const o = this.#o
     const want = this.#closing !== undefined ? 0 : o.minWorkers
     let needed = Math.max(this.#queued - this.#starting, want - this.#active())
-    if (needed <= 0) return this.#unrefIfQuiet()
-    if (Date.now() < this.#backoffUntil) return
+    if (needed <= 0) return
+    const wait = this.#backoffUntil - performance.now()
+    if (wait > 0) {
+      // Timers may fire a little early: come back rather than strand the queue.
+      clearTimeout(this.#backoffTimer)
+      this.#backoffTimer = setTimeout(() => this.#pump(), Math.ceil(wait))
+      this.#backoffTimer.unref()
+      return
+    }
     // After a failure, one attempt at a time until a worker comes up.
     if (this.#failures > 0) needed = this.#starting === 0 ? 1 : 0
     while (needed-- > 0 && this.#active() < o.size) this.#start()
@@ -492,7 +535,7 @@ class ProcessPool {
     clearTimeout(worker.timer)
     worker.timer = setTimeout(() => {
       if (worker.task === task) {
-        this.#owed++
+        this.#owe()
         worker.kill()
       }
     }, this.#o.cancelGrace)
@@ -503,10 +546,26 @@ class ProcessPool {
     if (task.queued) {
       task.queued = false
       this.#queued--
+      // Settled tasks stay in the queue arrays until they reach the front; do not let a storm
+      // of aborted waiting tasks grow them past what maxQueue allows.
+      if (++this.#stale > 1024 && this.#stale > this.#queued) this.#compact()
     }
     this.#counts[counter]++
     this.#inFlight--
     this.#unrefIfQuiet()
+    if (this.#closing !== undefined) this.#maybeFinishClose()
+  }
+
+  #compact() {
+    for (let i = 0; i < this.#queues.length; i++) {
+      const fresh = new Fifo()
+      for (let q = this.#queues[i]; q.length > 0;) {
+        const task = q.shift()
+        if (!task.settled) fresh.push(task)
+      }
+      this.#queues[i] = fresh
+    }
+    this.#stale = 0
   }
 
   #rejectQueued(makeError, counter) {
@@ -534,12 +593,14 @@ class ProcessPool {
   // The pool keeps the process alive while a task is accepted or a worker is between
   // states; an idle pool does not (as with piscina), and its workers die with the process.
   #ref() {
+    if (this.#refed) return
+    this.#refed = true
     this.#keepAlive.ref()
   }
 
   #unrefIfQuiet() {
-    if (this.#inFlight > 0 || this.#closing !== undefined) return
-    for (const w of this.#workers) if (w.state !== 'idle') return
+    if (!this.#refed || this.#inFlight > 0 || this.#closing !== undefined) return
+    this.#refed = false
     this.#keepAlive.unref()
   }
 }

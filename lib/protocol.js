@@ -37,7 +37,7 @@ function prepare(v, key, blobs, ancestors) {
     for (let i = 0; i < v.length; i++) out[i] = prepare(v[i], String(i), blobs, ancestors)
   } else {
     out = {}
-    for (const k of Object.keys(v)) out[k] = prepare(v[k], k, blobs, ancestors)
+    for (const k of Object.keys(v)) setOwn(out, k, prepare(v[k], k, blobs, ancestors))
     if (Object.hasOwn(v, '$offload')) out = { $offload: 'object', value: out }
   }
   ancestors.pop()
@@ -69,6 +69,13 @@ function plain(value) {
     }
   }
   return true
+}
+
+// `o[k] = v`, except that a key named `__proto__` (as JSON.parse creates it) stays an own
+// property instead of replacing the object's prototype.
+function setOwn(o, k, v) {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true })
+  else o[k] = v
 }
 
 function blobMarker(raw, blobs) {
@@ -110,7 +117,11 @@ function encodeFrame(kind, id, headerJson, blobs) {
   const headerLength = Buffer.byteLength(headerJson, 'utf8')
   let length = PREFIX - 4 + headerLength
   for (const b of blobs) length += b.byteLength
-  if (length > MAX_FRAME) throw new RangeError(`offload protocol: a frame of ${length} bytes is over the 4 GiB limit`)
+  if (length > MAX_FRAME) {
+    const err = new RangeError(`offload protocol: a frame of ${length} bytes is over the 4 GiB limit`)
+    err.code = 'ERR_OUT_OF_RANGE'
+    throw err
+  }
   const head = Buffer.allocUnsafe(PREFIX + headerLength)
   head.writeUInt32LE(length, 0)
   head.writeUInt8(kind, 4)
@@ -154,10 +165,14 @@ class FrameReader {
       if (this.buffered < 4) break
       const head = this.peek(4)
       const length = head.readUInt32LE(0)
-      if (length > this.maxFrame) throw new Error(`offload protocol: a frame of ${length} bytes is over the ${this.maxFrame}-byte limit`)
-      if (this.buffered < 4 + length) break
-      const frame = this.take(4 + length)
-      frames.push(parseFrame(frame))
+      try {
+        if (length > this.maxFrame) throw new Error(`offload protocol: a frame of ${length} bytes is over the ${this.maxFrame}-byte limit`)
+        if (this.buffered < 4 + length) break
+        frames.push(parseFrame(this.take(4 + length)))
+      } catch (err) {
+        err.frames = frames // the good frames before the corrupt one, for callers that want them
+        throw err
+      }
     }
     return frames
   }
@@ -217,12 +232,12 @@ function revive(v, blobs) {
     if (v.$offload === 'blob') return fromBlob(blobs[v.index], v.type)
     if (v.$offload === 'object') {
       const inner = v.value
-      for (const k of Object.keys(inner)) inner[k] = revive(inner[k], blobs)
+      for (const k of Object.keys(inner)) setOwn(inner, k, revive(inner[k], blobs))
       return inner
     }
   }
-  for (const k of Object.keys(v)) v[k] = revive(v[k], blobs)
+  for (const k of Object.keys(v)) setOwn(v, k, revive(v[k], blobs))
   return v
 }
 
-module.exports = { KIND, message, encodeFrame, FrameReader, parseFrame, valueOf, pack, unpack }
+module.exports = { KIND, DEFAULT_MAX_FRAME, message, encodeFrame, FrameReader, parseFrame, valueOf, pack, unpack }

@@ -105,10 +105,10 @@ def _pack(value, blobs):
     return value
 
 
-def _frame(kind, task_id, field, value, extra=None):
+def _frame(kind, task_id, field, value, extra=None, none_too=False):
     blobs = []
     header = dict(extra or {})
-    if value is not None:
+    if value is not None or none_too:  # a handler's None is JS null, not a missing value
         header[field] = _pack(value, blobs)
     header["blobs"] = [len(b) for b in blobs]
     # Unserialisable values raise here, and the caller turns that into an error reply.
@@ -212,7 +212,7 @@ def serve(handlers):
                 err.code = "ERR_OFFLOAD_UNKNOWN_TASK"
                 raise err
             result = handler(_revive(header.get("payload"), blobs), ctx)
-            reply = _frame(RESULT, task_id, "value", result)
+            reply = _frame(RESULT, task_id, "value", result, none_too=True)
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
             reply = _error_frame(task_id, exc)
         try:

@@ -282,3 +282,18 @@ impl NativePool {
         }
     }
 }
+
+/// Wait and run times as cumulative histogram counts at `bounds` (seconds, ascending), for
+/// Prometheus: `[waitLe..., waitCount, waitSumSeconds, runLe..., runCount, runSumSeconds]`.
+#[napi]
+pub fn pool_latency_buckets(pool: &External<NativePool>, bounds: Vec<f64>) -> Vec<f64> {
+    let bounds_us: Vec<u64> = bounds.iter().map(|s| (s * 1e6).max(0.0) as u64).collect();
+    let (wait, run) = pool.core.latency_buckets(&bounds_us);
+    let mut out = Vec::with_capacity(2 * (bounds.len() + 2));
+    for c in [wait, run] {
+        out.extend(c.le.iter().map(|&n| n as f64));
+        out.push(c.count as f64);
+        out.push(c.sum_us as f64 / 1e6);
+    }
+    out
+}

@@ -16,7 +16,18 @@ const BUCKETS: usize = (LINEAR + (64 - 4) * SUB) as usize;
 pub(crate) struct Histogram {
     buckets: Box<[AtomicU64]>,
     count: AtomicU64,
+    sum_us: AtomicU64,
     max_us: AtomicU64,
+}
+
+/// Counts at or below each of a list of bounds, as a Prometheus histogram exposes them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cumulative {
+    /// `le[i]`: values at or below `bounds[i]` (cumulative, so non-decreasing).
+    pub le: Vec<u64>,
+    pub count: u64,
+    /// The sum of every recorded value, in microseconds.
+    pub sum_us: u64,
 }
 
 /// Percentiles of a histogram, in milliseconds.
@@ -54,6 +65,7 @@ impl Histogram {
         Self {
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
             count: AtomicU64::new(0),
+            sum_us: AtomicU64::new(0),
             max_us: AtomicU64::new(0),
         }
     }
@@ -62,6 +74,7 @@ impl Histogram {
         let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
         self.buckets[index(us)].fetch_add(1, Relaxed);
         self.count.fetch_add(1, Relaxed);
+        self.sum_us.fetch_add(us, Relaxed);
         self.max_us.fetch_max(us, Relaxed);
     }
 
@@ -90,6 +103,28 @@ impl Histogram {
             p90: at(0.90),
             p99: at(0.99),
             max: max_us as f64 / 1000.0,
+        }
+    }
+
+    /// Counts at or below each bound (microseconds, ascending). A bucket of this histogram
+    /// is counted under a bound only when all of it lies there, so a value may be counted
+    /// one bound late, never early (the bucket error, 12.5%, again).
+    pub(crate) fn cumulative(&self, bounds_us: &[u64]) -> Cumulative {
+        let counts: Vec<u64> = self.buckets.iter().map(|b| b.load(Relaxed)).collect();
+        let mut le = Vec::with_capacity(bounds_us.len());
+        let (mut i, mut seen) = (0, 0);
+        for &bound in bounds_us {
+            while i < counts.len() && upper_bound(i) <= bound {
+                seen += counts[i];
+                i += 1;
+            }
+            le.push(seen);
+        }
+        Cumulative {
+            le,
+            // From the same snapshot, so `count >= le[last]` always holds.
+            count: counts.iter().sum(),
+            sum_us: self.sum_us.load(Relaxed),
         }
     }
 
@@ -127,6 +162,25 @@ mod tests {
         assert!((90.0..=90.0 * 1.125).contains(&p.p90), "{p:?}");
         assert!((99.0..=100.0).contains(&p.p99), "{p:?}");
         assert_eq!(p.max, 100.0);
+    }
+
+    #[test]
+    fn cumulative_counts_are_never_early_and_at_most_one_bound_late() {
+        let h = Histogram::new();
+        for us in [5, 10, 100, 1_000, 1_000, 50_000] {
+            h.record(Duration::from_micros(us));
+        }
+        let c = h.cumulative(&[10, 100, 1_000, 10_000, 1_000_000]);
+        let exact = [2, 3, 5, 5, 6];
+        // 100 sits in the bucket 96..=103 and 1,000 in 960..=1023: each is counted under the
+        // next bound.
+        assert_eq!(c.le, vec![2, 2, 3, 5, 6]);
+        for (i, (&le, &e)) in c.le.iter().zip(&exact).enumerate() {
+            assert!(le <= e && (i == 0 || c.le[i] >= exact[i - 1]), "{:?}", c.le);
+        }
+        assert_eq!(c.count, 6);
+        assert_eq!(c.sum_us, 52_115);
+        assert_eq!(Histogram::new().cumulative(&[1]).le, vec![0]);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-pub use histogram::Percentiles;
+pub use histogram::{Cumulative, Percentiles};
 pub use stats::StatsSnapshot;
 pub use task::{CancelGroup, CancelReason, CancelToken, Outcome, Priority};
 pub use worker::TaskScope;
@@ -255,6 +255,11 @@ impl Pool {
 
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot(self.shared.config.threads)
+    }
+
+    /// Wait and run times counted at or below each bound (microseconds, ascending).
+    pub fn latency_buckets(&self, bounds_us: &[u64]) -> (Cumulative, Cumulative) {
+        self.shared.stats.latency_buckets(bounds_us)
     }
 }
 

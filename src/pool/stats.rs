@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use super::histogram::{Histogram, Percentiles};
+use super::histogram::{Cumulative, Histogram, Percentiles};
 use super::task::{CancelReason, Ended};
 
 pub(crate) struct Stats {
@@ -73,6 +73,11 @@ impl Stats {
             Ended::Cancelled(_) => &self.cancelled,
         };
         counter.fetch_add(1, Relaxed);
+    }
+
+    /// Wait and run times as cumulative counts at `bounds_us` (for Prometheus histograms).
+    pub(crate) fn latency_buckets(&self, bounds_us: &[u64]) -> (Cumulative, Cumulative) {
+        (self.wait.cumulative(bounds_us), self.run.cumulative(bounds_us))
     }
 
     pub(crate) fn snapshot(&self, threads: usize) -> StatsSnapshot {

@@ -104,6 +104,12 @@ export interface PoolInfo {
   maxQueue: number
 }
 
+/**
+ * Wait and run times as cumulative histogram counts at `bounds` (seconds, ascending), for
+ * Prometheus: `[waitLe..., waitCount, waitSumSeconds, runLe..., runCount, runSumSeconds]`.
+ */
+export declare function poolLatencyBuckets(pool: ExternalObject<NativePool>, bounds: Array<number>): Array<number>
+
 /** Options for `new Pool()`. */
 export interface PoolOptions {
   /**

@@ -846,6 +846,7 @@ module.exports.destroyPool = nativeBinding.destroyPool
 module.exports.init = nativeBinding.init
 module.exports.killAllProcesses = nativeBinding.killAllProcesses
 module.exports.poolInfo = nativeBinding.poolInfo
+module.exports.poolLatencyBuckets = nativeBinding.poolLatencyBuckets
 module.exports.poolStats = nativeBinding.poolStats
 module.exports.processCancel = nativeBinding.processCancel
 module.exports.processCloseOutput = nativeBinding.processCloseOutput

@@ -77,7 +77,10 @@ impl Stats {
 
     /// Wait and run times as cumulative counts at `bounds_us` (for Prometheus histograms).
     pub(crate) fn latency_buckets(&self, bounds_us: &[u64]) -> (Cumulative, Cumulative) {
-        (self.wait.cumulative(bounds_us), self.run.cumulative(bounds_us))
+        (
+            self.wait.cumulative(bounds_us),
+            self.run.cumulative(bounds_us),
+        )
     }
 
     pub(crate) fn snapshot(&self, threads: usize) -> StatsSnapshot {

@@ -10,6 +10,7 @@ const { toBytes, validateString, optionalString, optionalInteger } = require('./
 const { Supervisor, SubprocessError, exec, processStats } = require('./lib/process')
 const { Subprocess, spawn } = require('./lib/subprocess')
 const { ProcessPool } = require('./lib/process-pool')
+const { metrics } = require('./lib/metrics')
 
 // The binding gets a fresh object holding the validated value, never the caller's object:
 // reading it again could run a getter (user code) in the middle of a submission.
@@ -84,6 +85,7 @@ module.exports = {
   Subprocess,
   processStats,
   ProcessPool,
+  metrics,
   AbortError,
   OffloadError,
   SubprocessError,

@@ -5,6 +5,7 @@ const binding = require('../binding.js')
 const { fromNative, invalidArgType } = require('./errors')
 const { validateOptions } = require('./validate')
 const tasks = require('./tasks')
+const { register } = require('./metrics-registry')
 
 const kNative = Symbol('offload.native')
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
@@ -28,6 +29,7 @@ class Pool {
       throw fromNative(err)
     }
     this.#info = binding.poolInfo(this[kNative])
+    register('pools', this)
   }
 
   /** Number of worker threads. */

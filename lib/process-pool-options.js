@@ -75,8 +75,12 @@ function workerOptions(options) {
     if (!(maxRssBytes > 0)) throw outOfRange('options.maxRssBytes', '> 0', maxRssBytes)
     if (maxRssBytes === Infinity) maxRssBytes = undefined
   }
+  const prog = program(o)
+  const name = o.name ?? path.basename(o.script instanceof URL ? fileURLToPath(o.script) : String(o.script ?? o.command))
+  if (typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
   return {
-    ...program(o),
+    ...prog,
+    name,
     size,
     minWorkers,
     maxQueue: integer(o, 'maxQueue', 0, Infinity, 10_000),

@@ -20,6 +20,7 @@ const { Supervisor, killChildrenOnExit, kNative } = require('./process')
 const { processOptions } = require('./process-options')
 const { validateOptions, optionalSignal, optionalTimeout } = require('./validate')
 const { workerOptions } = require('./process-pool-options')
+const { register } = require('./metrics-registry')
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
 const PRIORITY = { high: 0, normal: 1, low: 2 }
@@ -154,9 +155,12 @@ class ProcessPool {
       this.#sweeper.unref()
     }
     killChildrenOnExit()
+    register('processPools', this)
     for (let i = 0; i < o.minWorkers; i++) this.#start()
   }
 
+  /** Names the pool in metrics. */
+  get name() { return this.#o.name }
   /** The most workers running at once. */
   get size() { return this.#o.size }
   /** Workers started up front and kept even when idle. */

@@ -1,0 +1,212 @@
+'use strict'
+// offload/express and metrics() against real HTTP on loopback: a full queue is a 503 with
+// Retry-After, a timeout a 504, a client that leaves cancels its task, a graceful shutdown of
+// the example server loses no accepted request, and the metrics exposition parses.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const http = require('node:http')
+const path = require('node:path')
+const zlib = require('node:zlib')
+const { spawn } = require('node:child_process')
+const { setTimeout: sleep } = require('node:timers/promises')
+const express = require('express')
+const parsePrometheus = require('parse-prometheus-text-format')
+const offload = require('..')
+const { spin } = require('../testing')
+const { errorHandler, abortOnClose } = require('../express')
+
+function listen(app) {
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server))
+  })
+}
+
+function request(port, method, url, body, { agent = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: url, agent }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+async function until(check, what) {
+  for (const end = Date.now() + 10_000; !check(); await sleep(10)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+  }
+}
+
+// One pool thread and no waiting room: a second concurrent call is refused.
+function spinApp(pool) {
+  const app = express()
+  app.get('/spin', async (req, res, next) => {
+    try {
+      await spin(Number(req.query.ms), { pool, signal: abortOnClose(req), timeout: req.query.timeout ? Number(req.query.timeout) : undefined })
+      res.send('spun')
+    } catch (err) {
+      next(err)
+    }
+  })
+  app.get('/boom', (req, res, next) => next(new Error('not ours')))
+  app.use(errorHandler({ retryAfter: 7 }))
+  // What errorHandler passes on reaches the next error handler.
+  app.use((err, req, res, next) => res.status(500).send(`fallback: ${err.message}`))
+  return app
+}
+
+test('a full queue is a 503 with Retry-After; a timeout is a 504; other errors pass through', async (t) => {
+  const pool = new offload.Pool({ threads: 1, maxQueue: 0 })
+  const server = await listen(spinApp(pool))
+  t.after(() => { server.close(); return pool.close() })
+  const { port } = server.address()
+  const busy = request(port, 'GET', '/spin?ms=400')
+  await until(() => pool.stats().running === 1, 'the first task to run')
+  const refused = await request(port, 'GET', '/spin?ms=1')
+  assert.equal(refused.status, 503)
+  assert.equal(refused.headers['retry-after'], '7')
+  assert.deepEqual(JSON.parse(refused.body), { error: { code: 'ERR_OFFLOAD_QUEUE_FULL', message: 'The server is busy; retry later.' } })
+  assert.equal((await busy).status, 200)
+  const late = await request(port, 'GET', '/spin?ms=2000&timeout=50')
+  assert.equal(late.status, 504)
+  assert.equal(JSON.parse(late.body).error.code, 'ERR_OFFLOAD_TIMEOUT')
+  const other = await request(port, 'GET', '/boom')
+  assert.equal(other.status, 500)
+  assert.equal(other.body.toString(), 'fallback: not ours')
+  assert.equal(pool.stats().rejected, 1)
+  // The pool counts the timeout once its thread has seen the cancellation.
+  await until(() => pool.stats().timedOut === 1, 'the timeout to be counted')
+})
+
+test('a client that disconnects cancels its running task, and nothing is sent', async (t) => {
+  const pool = new offload.Pool({ threads: 1 })
+  const server = await listen(spinApp(pool))
+  t.after(() => { server.close(); return pool.close() })
+  const { port } = server.address()
+  const req = http.request({ host: '127.0.0.1', port, path: '/spin?ms=20000' })
+  req.on('error', () => {})
+  req.end()
+  await until(() => pool.stats().running === 1, 'the task to run')
+  req.destroy()
+  await until(() => pool.stats().cancelled === 1, 'the task to be cancelled')
+  assert.equal(pool.stats().running, 0)
+  assert.equal(pool.stats().completed, 0)
+  // The thread is free again at once, not after 20 s.
+  assert.equal((await request(port, 'GET', '/spin?ms=1')).status, 200)
+})
+
+test('abortOnClose: fires only for an abandoned response, with a coded reason', async () => {
+  assert.throws(() => abortOnClose(null), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => abortOnClose({ on() {} }, 'res'), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => errorHandler({ retryAfter: -1 }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => errorHandler({ retryAfter: '1' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  const signals = []
+  const server = http.createServer((req, res) => {
+    signals.push(abortOnClose(req, res))
+    if (req.url === '/answer') res.end('done')
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  await request(port, 'GET', '/answer')
+  const left = http.request({ host: '127.0.0.1', port, path: '/hang' })
+  left.on('error', () => {})
+  left.end()
+  await until(() => signals.length === 2, 'the second request')
+  left.destroy()
+  await until(() => signals[1].aborted, 'the abandoned request to abort')
+  server.close()
+  assert.equal(signals[0].aborted, false, 'a completed response is not an abandonment')
+  assert.equal(signals[1].reason.code, 'ERR_OFFLOAD_CLIENT_GONE')
+})
+
+test('SIGTERM on the example server finishes every accepted request, then it exits', async (t) => {
+  const server = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'express', 'server.js')], {
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  t.after(() => server.kill('SIGKILL'))
+  let out = ''
+  server.stdout.on('data', (c) => { out += c })
+  await until(() => /listening on/.test(out), 'the server to listen')
+  const port = Number(/:(\d+)/.exec(out)[1])
+  const body = Buffer.from('offload '.repeat(512 * 1024)) // 4 MiB
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
+  const requests = Array.from({ length: 8 }, (_, i) => request(port, 'POST', i % 2 ? '/compress' : '/report', body, { agent }))
+  await sleep(150) // accepted and being worked on
+  server.kill('SIGTERM')
+  const responses = await Promise.all(requests)
+  for (const [i, r] of responses.entries()) {
+    assert.equal(r.status, 200, `request ${i}: ${r.body}`)
+    if (i % 2) assert.ok(zlib.gunzipSync(r.body).equals(body))
+    else assert.deepEqual(JSON.parse(r.body), { distinct: 1, top: { offload: 512 * 1024 } })
+  }
+  const code = await new Promise((resolve) => server.once('exit', resolve))
+  assert.equal(code, 0)
+  assert.match(out, /shut down cleanly/)
+  agent.destroy()
+  await assert.rejects(request(port, 'GET', '/health'), { code: 'ECONNREFUSED' })
+})
+
+// The text format's grammar, line by line (https://prometheus.io/docs/instrumenting/exposition_formats/).
+const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*'
+const HELP = new RegExp(`^# HELP (${NAME}) (.*)$`)
+const TYPE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`)
+const SAMPLE = new RegExp(`^(${NAME})(?:\\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*",?)*)\\})? (-?[0-9.eE+-]+|[+-]Inf|NaN)$`)
+
+test('metrics() is valid Prometheus text covering pools, subprocesses and process pools', async () => {
+  const pool = new offload.Pool({ name: 'metrics "test"', threads: 1 })
+  const workers = new offload.ProcessPool({ script: path.join(__dirname, 'fixtures', 'pool-worker.js'), name: 'renderer', size: 1, stdout: 'ignore' })
+  try {
+    await offload.hash('sha256', 'x', { pool })
+    await assert.rejects(spin(5000, { pool, timeout: 20 }), { code: 'ERR_OFFLOAD_TIMEOUT' })
+    await offload.exec('true')
+    await workers.run(null, { name: 'pid' })
+    await workers.run(2, { name: 'exit' }).catch(() => {})
+    const text = offload.metrics()
+    assert.equal(offload.metrics.contentType, 'text/plain; version=0.0.4; charset=utf-8')
+    assert.ok(text.endsWith('\n'))
+    const types = new Map()
+    for (const line of text.slice(0, -1).split('\n')) {
+      let m
+      if ((m = HELP.exec(line))) continue
+      if ((m = TYPE.exec(line))) {
+        assert.ok(!types.has(m[1]), `TYPE repeated for ${m[1]}`)
+        types.set(m[1], m[2])
+        continue
+      }
+      m = SAMPLE.exec(line)
+      assert.ok(m, `not a valid line: ${line}`)
+      const family = m[1].replace(/_(bucket|sum|count)$/, '')
+      assert.ok(types.has(m[1]) || types.get(family) === 'histogram', `sample before its TYPE: ${line}`)
+    }
+    // An independent parser agrees, and the values are the ones the stats report.
+    const families = new Map(parsePrometheus(text).map((f) => [f.name, f]))
+    const sample = (name, labels) => families.get(name).metrics.find((s) => Object.entries(labels).every(([k, v]) => s.labels?.[k] === v))
+    assert.equal(sample('offload_pool_tasks_total', { pool: 'metrics "test"', outcome: 'completed' }).value, '1')
+    assert.equal(sample('offload_pool_tasks_total', { pool: 'metrics "test"', outcome: 'timed_out' }).value, '1')
+    // Histograms, read with the grammar above (the parser package drops their labels).
+    const lines = text.split('\n').map((l) => SAMPLE.exec(l)).filter(Boolean)
+    const histogram = lines.filter((m) => m[1].startsWith('offload_pool_run_seconds') && m[2].startsWith('pool="metrics \\"test\\""'))
+    const buckets = histogram.filter((m) => m[1].endsWith('_bucket'))
+    const les = buckets.map((m) => /le="([^"]+)"/.exec(m[2])[1])
+    assert.equal(les.at(-1), '+Inf')
+    assert.deepEqual(les.slice(0, -1).map(Number), les.slice(0, -1).map(Number).sort((a, b) => a - b))
+    const counts = buckets.map((m) => Number(m[3]))
+    assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'buckets are cumulative')
+    const value = (suffix) => Number(histogram.find((m) => m[1] === `offload_pool_run_seconds_${suffix}`)[3])
+    assert.equal(value('count'), 2)
+    assert.equal(counts.at(-1), 2)
+    assert.ok(value('sum') >= 0.015, `run time sum ${value('sum')}`)
+    assert.ok(Number(families.get('offload_subprocesses_spawned_total').metrics[0].value) >= 1)
+    assert.equal(sample('offload_process_pool_crashes_total', { pool: 'renderer' }).value, '1')
+    assert.equal(sample('offload_process_pool_tasks_total', { pool: 'renderer', outcome: 'completed' }).value, '1')
+    assert.ok(Number(sample('offload_process_pool_rss_bytes', { pool: 'renderer' }).value) >= 0)
+    for (const [name, type] of [['offload_pool_queue_depth', 'gauge'], ['offload_pool_wait_seconds', 'histogram'], ['offload_subprocesses_killed_total', 'counter'], ['offload_subprocess_max_rss_bytes', 'gauge'], ['offload_process_pool_restarts_total', 'counter']]) {
+      assert.equal(types.get(name), type, name)
+    }
+  } finally {
+    await Promise.all([pool.close(), workers.close()])
+  }
+})

@@ -1,0 +1,109 @@
+'use strict'
+// An Express server that keeps answering while it hashes, compresses, runs external tools
+// and user code: the patterns to copy.
+//
+//   node examples/express/server.js            # PORT=3000 by default; PORT=0 picks a free one
+//   curl --data-binary @big.log localhost:3000/compress > big.log.gz
+//
+// `?inline=1` on /hash and /compress does the same work on the event loop instead, as the
+// blocking example in most tutorials does; `npm run demo` compares the two under load.
+const crypto = require('node:crypto')
+const path = require('node:path')
+const zlib = require('node:zlib')
+const { monitorEventLoopDelay } = require('node:perf_hooks')
+const express = require('express')
+const offload = require('../..')
+const { errorHandler, abortOnClose } = require('../../express')
+
+// A pool of its own for request work, with a short queue: past it, clients get a 503 with
+// Retry-After (errorHandler) instead of waiting behind minutes of work.
+const pool = new offload.Pool({ name: 'http', maxQueue: 64 })
+// User code that must not share this heap runs in worker processes.
+const reports = new offload.ProcessPool({ script: path.join(__dirname, 'report-worker.js'), size: 2, maxQueue: 64, timeout: 10_000 })
+
+const app = express()
+const body = express.raw({ type: () => true, limit: '64mb' })
+// Responses still being worked on, so a shutdown can ask each to close its connection.
+const inFlight = new Set()
+let closing = false
+app.use((req, res, next) => {
+  if (closing) res.setHeader('Connection', 'close')
+  inFlight.add(res)
+  res.once('close', () => inFlight.delete(res))
+  next()
+})
+const loop = monitorEventLoopDelay({ resolution: 1 })
+loop.enable()
+
+app.get('/health', (req, res) => res.json({ status: 'ok' }))
+
+app.post('/hash', body, async (req, res, next) => {
+  try {
+    if (req.query.inline) return res.send(crypto.createHash('sha256').update(req.body).digest('hex'))
+    const digest = await offload.hash('sha256', req.body, { encoding: 'hex', pool, signal: abortOnClose(req) })
+    res.send(digest)
+  } catch (err) {
+    next(err)
+  }
+})
+
+app.post('/compress', body, async (req, res, next) => {
+  try {
+    res.type('application/gzip')
+    if (req.query.inline) return res.send(zlib.gzipSync(req.body, { level: 6 }))
+    res.send(await offload.compress('gzip', req.body, { level: 6, pool, timeout: 5000, signal: abortOnClose(req) }))
+  } catch (err) {
+    next(err)
+  }
+})
+
+// An external tool (a stand-in for ffmpeg or ImageMagick): no shell, a timeout, and the whole
+// process tree killed on timeout or when the client leaves.
+app.post('/gzip-tool', body, async (req, res, next) => {
+  try {
+    const { stdout } = await offload.exec('gzip', ['-9', '-c'], {
+      input: req.body, encoding: 'buffer', timeout: 10_000, killTree: true, signal: abortOnClose(req),
+    })
+    res.type('application/gzip').send(stdout)
+  } catch (err) {
+    next(err)
+  }
+})
+
+// JavaScript that runs in an isolated worker process: a crash or a leak there costs one
+// request, not the server.
+app.post('/report', body, async (req, res, next) => {
+  try {
+    res.json(await reports.run(req.body, { name: 'words', signal: abortOnClose(req) }))
+  } catch (err) {
+    next(err)
+  }
+})
+
+app.get('/metrics', (req, res) => {
+  res.type(offload.metrics.contentType).send(offload.metrics())
+})
+
+// Event-loop delay since the last call, for the demo: GET /loop?reset=1.
+app.get('/loop', (req, res) => {
+  res.json({ p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 })
+  if (req.query.reset) loop.reset()
+})
+
+app.use(errorHandler({ retryAfter: 1 }))
+
+const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+  console.log(`listening on http://127.0.0.1:${server.address().port}`)
+})
+
+// Graceful shutdown: stop accepting connections, let accepted requests finish (their work is
+// in the pools), then close the pools and exit.
+process.once('SIGTERM', () => {
+  closing = true
+  for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close')
+  server.close(async () => {
+    await Promise.all([pool.close(), reports.close()])
+    console.log('shut down cleanly')
+    process.exit(0)
+  })
+})

@@ -14,11 +14,13 @@ import type {
 } from './binding'
 import type { Readable, Writable } from 'node:stream'
 
+/** Generated from the Rust sources (binding.d.ts), documented there. */
 export type { LatencyStats, PoolOptions, PoolStats, ProcessLimits, SupervisorOptions, SupervisorStats }
 
 /** Binary inputs are read in place (zero-copy); strings are read as UTF-8. Do not modify or transfer a binary input until the promise settles. */
 export type BinaryLike = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer
 
+/** Queue level of a task: FIFO within a level, higher levels first. */
 export type Priority = 'high' | 'normal' | 'low'
 
 /** Options every kernel accepts. */
@@ -33,18 +35,25 @@ export interface TaskOptions {
   priority?: Priority
 }
 
+/** Digests `hash` and `hashMany` compute. */
 export type HashAlgorithm =
   | 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512'
   | 'blake3' | 'xxh3-64' | 'xxh3-128' | 'md5' | 'crc32c'
+/** Digests `hmac` supports. */
 export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'md5'
+/** How a digest is returned: a Buffer, or a string in that encoding. */
 export type Encoding = 'buffer' | 'hex' | 'base64' | 'base64url'
+/** Formats of `compress` and `decompress`; gzip, deflate, deflate-raw and brotli interoperate with node:zlib. */
 export type CompressionFormat = 'gzip' | 'deflate' | 'deflate-raw' | 'brotli' | 'zstd' | 'lz4'
 
+/** Options of `hash`, `hmac` and `hashMany`. */
 export interface HashOptions extends TaskOptions, Omit<NativeHashOptions, 'encoding'> {
   /** Output encoding. Default: `'buffer'`. */
   encoding?: Encoding
 }
+/** Options of `compress`: the task options and `level`. */
 export interface CompressOptions extends TaskOptions, NativeCompressOptions {}
+/** Options of `decompress`: the task options and `maxOutputLength`. */
 export interface DecompressOptions extends TaskOptions, NativeDecompressOptions {}
 
 type Digest<O> = O extends { encoding: 'hex' | 'base64' | 'base64url' } ? string : Buffer
@@ -85,20 +94,26 @@ export declare function decompress(format: CompressionFormat, data: BinaryLike, 
 
 /** Error for offload's own failures; `code` is one of the `ERR_OFFLOAD_*` codes. */
 export declare class OffloadError extends Error {
+  /** Mostly for tests and wrappers: offload creates these itself. */
   constructor(code: string, message: string, options?: { cause?: unknown })
+  /** One of the `ERR_OFFLOAD_*` codes. */
   readonly code: string
 }
 
 /** Rejection for an aborted task: `name` is `'AbortError'`, `code` is `'ABORT_ERR'`, `cause` is the signal's reason. */
 export declare class AbortError extends Error {
+  /** Default message: `'The operation was aborted'`. */
   constructor(message?: string, options?: { cause?: unknown })
+  /** Always `'ABORT_ERR'`, as Node's own AbortError. */
   readonly code: 'ABORT_ERR'
 }
 
 // ---------------------------------------------------------------------------------------------
 // Subprocesses
 
+/** What a child's stdio stream is connected to. */
 export type StdioMode = 'pipe' | 'ignore' | 'inherit'
+/** Signal names `kill()` and `killSignal` accept (numbers work too). */
 export type SignalName =
   | 'SIGHUP' | 'SIGINT' | 'SIGQUIT' | 'SIGILL' | 'SIGTRAP' | 'SIGABRT' | 'SIGBUS' | 'SIGFPE'
   | 'SIGKILL' | 'SIGUSR1' | 'SIGSEGV' | 'SIGUSR2' | 'SIGPIPE' | 'SIGALRM' | 'SIGTERM'
@@ -134,7 +149,9 @@ export interface ExecOptions extends Omit<NativeProcessOptions, 'env' | 'stdin' 
 export interface ResourceUsage {
   /** The child's own peak RSS in bytes, or `null` when it stayed below this process's own peak: Linux charges a child that shared its parent's memory until `execve` (as vfork-style spawns do) with the parent's peak, so smaller peaks cannot be told apart. */
   maxRssBytes: number | null
+  /** CPU time the child spent in user mode. */
   userCpuMs: number
+  /** CPU time the child spent in the kernel. */
   systemCpuMs: number
 }
 
@@ -158,6 +175,7 @@ export interface Result<T = string> {
   durationMs: number
   /** True unless the exit code is 0. */
   failed: boolean
+  /** Killed because its `timeout` passed. */
   timedOut: boolean
   /** Stopped by an AbortSignal (or never started because of it). */
   cancelled: boolean
@@ -179,7 +197,9 @@ export interface Result<T = string> {
 export declare class SubprocessError<T = string | Buffer> extends OffloadError {
   /** For spawn failures: `spawn <file>`. */
   syscall?: string
+  /** For spawn failures: the program. */
   path?: string
+  /** For spawn failures: its arguments. */
   spawnargs?: string[]
 }
 /** Every `Result` field is on the error too (declaration merging). */
@@ -189,8 +209,11 @@ export interface SubprocessError<T = string | Buffer> extends Result<T> {}
 export declare class Supervisor {
   /** @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad `maxConcurrent` or `maxQueue`. */
   constructor(options?: SupervisorOptions)
+  /** Children running at once. */
   readonly maxConcurrent: number
+  /** Children allowed to wait; `Infinity` when unbounded. */
   readonly maxQueue: number
+  /** Counters of this supervisor's children. */
   stats(): SupervisorStats
 }
 
@@ -216,9 +239,11 @@ export declare class Subprocess {
 
 /** Runs `file` with `args` (no shell unless `shell` is set) and buffers its output. Rejects with a `SubprocessError`, an `AbortError`, or `ERR_OFFLOAD_QUEUE_FULL`. */
 export declare function exec<O extends ExecOptions = {}>(file: string, args?: readonly string[], options?: O): Promise<Result<Output<O>>>
+/** `exec(file, options)`: no arguments. */
 export declare function exec<O extends ExecOptions = {}>(file: string, options?: O): Promise<Result<Output<O>>>
 /** Starts `file` with `args` and returns it with streams over its stdio. Throws synchronously for bad arguments and `ERR_OFFLOAD_QUEUE_FULL`. */
 export declare function spawn(file: string, args?: readonly string[], options?: ExecOptions): Subprocess
+/** `spawn(file, options)`: no arguments. */
 export declare function spawn(file: string, options?: ExecOptions): Subprocess
 /** Counters over every supervisor in the process. */
 export declare function processStats(): SupervisorStats
@@ -232,6 +257,8 @@ export interface ProcessPoolOptions {
   script?: string | URL
   /** Any program that speaks the protocol on descriptors 3 and 4 (docs/protocol.md), e.g. `'python3'`. Run without a shell, found on `PATH`. */
   command?: string
+  /** Names the pool in `metrics()`. Default: the script's or command's file name. */
+  name?: string
   /** Arguments after the script or command. Default: `[]`. */
   args?: readonly string[]
   /** Node options before the script (`script` only), e.g. `['--max-old-space-size=512']`. Default: `[]`. */
@@ -282,8 +309,11 @@ export interface ProcessPoolRunOptions {
   priority?: Priority
 }
 
+/** One live worker of a ProcessPool. */
 export interface ProcessPoolWorkerStats {
+  /** The worker process. */
   pid: number
+  /** `cancelling`: its task was aborted or timed out and it has `cancelGrace` to answer; `retiring`: asked to exit; `exiting`: its reply pipe closed; `killing`: SIGKILL sent. */
   state: 'idle' | 'busy' | 'cancelling' | 'retiring' | 'exiting' | 'killing'
   /** Tasks answered by this worker. */
   tasks: number
@@ -291,6 +321,7 @@ export interface ProcessPoolWorkerStats {
   rssBytes: number | null
 }
 
+/** A snapshot of a ProcessPool: gauges, counters since it started, and its workers. */
 export interface ProcessPoolStats {
   /** The pool's `size`. */
   size: number
@@ -298,8 +329,11 @@ export interface ProcessPoolStats {
   workers: ProcessPoolWorkerStats[]
   /** Workers started but not ready yet. */
   starting: number
+  /** Ready workers without a task. */
   idle: number
+  /** Workers running a task (or finishing a cancelled one). */
   busy: number
+  /** Tasks waiting for a worker. */
   queued: number
   /** Tasks resolved. */
   completed: number
@@ -307,6 +341,7 @@ export interface ProcessPoolStats {
   failed: number
   /** Tasks aborted by their signal. */
   cancelled: number
+  /** Tasks that passed their `timeout`. */
   timedOut: number
   /** Workers that died without being asked to. */
   crashed: number
@@ -329,11 +364,17 @@ export interface ProcessPoolStats {
 export declare class ProcessPool {
   /** @throws {TypeError} `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE`, {RangeError} `ERR_OUT_OF_RANGE`, naming the option. */
   constructor(options: ProcessPoolOptions)
+  /** The pool's name in `metrics()`. */
+  readonly name: string
+  /** The most workers at once. */
   readonly size: number
+  /** Workers started with the pool and kept while idle. */
   readonly minWorkers: number
+  /** Waiting tasks admitted before `ERR_OFFLOAD_QUEUE_FULL`; `Infinity` when unbounded. */
   readonly maxQueue: number
   /** Runs `payload` (JSON, with Buffers and TypedArrays carried as raw bytes, read in place: do not modify them until the task settles) on a worker. */
   run<R = any>(payload?: unknown, options?: ProcessPoolRunOptions): Promise<R>
+  /** Counters, gauges and each live worker's pid, state, tasks and RSS (read from `/proc`). */
   stats(): ProcessPoolStats
   /** Stops admission (`ERR_OFFLOAD_POOL_CLOSED`), finishes queued and running tasks, then lets every worker exit; resolves when none is left. */
   close(): Promise<void>
@@ -341,4 +382,20 @@ export declare class ProcessPool {
   destroy(): Promise<void>
   /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+/**
+ * Every CPU pool, process pool and the subprocess counters in the Prometheus text exposition
+ * format (0.0.4), with `# HELP` and `# TYPE` lines: queue depth, running, tasks by outcome,
+ * wait and run time histograms (`offload_pool_*`); spawned, running, failed, killed, max RSS
+ * (`offload_subprocess*`); process-pool workers, crashes and restarts
+ * (`offload_process_pool_*`). Serve it with `metrics.contentType`.
+ */
+export declare const metrics: {
+  (): string
+  /** `'text/plain; version=0.0.4; charset=utf-8'`. */
+  readonly contentType: string
 }

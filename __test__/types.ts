@@ -132,3 +132,22 @@ async function workerSide(): Promise<void> {
 
 void processPool
 void workerSide
+
+async function metricsAndExpress(): Promise<void> {
+  const { metrics } = await import('offload')
+  const { errorHandler, abortOnClose } = await import('offload/express')
+  const text: string = metrics()
+  const type: string = metrics.contentType
+  const handler = errorHandler({ retryAfter: 5 })
+  const http = await import('node:http')
+  http.createServer((req, res) => {
+    const signal: AbortSignal = abortOnClose(req, res)
+    handler(new Error('x'), req, res, () => {})
+    void signal
+  })
+  // @ts-expect-error retryAfter is a number of seconds
+  errorHandler({ retryAfter: '5' })
+  void [text, type]
+}
+
+void metricsAndExpress

@@ -1,0 +1,50 @@
+// A typed Express app using offload: CPU kernels on the pool, an external tool, a process pool,
+// backpressure mapped to HTTP and Prometheus metrics. `npm test` type-checks this file
+// (tsc -p __test__/tsconfig.json); run it with any TypeScript runner.
+import express, { type Request, type Response, type NextFunction } from 'express'
+import { compress, exec, hash, metrics, Pool, ProcessPool } from 'offload'
+import { abortOnClose, errorHandler } from 'offload/express'
+
+const pool = new Pool({ name: 'http', maxQueue: 64 })
+const analysers = new ProcessPool({ script: require.resolve('./analyse-worker.js'), size: 2, maxRssBytes: 512 * 1024 * 1024 })
+
+interface Analysis { bytes: number, lines: number, longestLine: number }
+
+const app = express()
+app.use(express.raw({ type: () => true, limit: '32mb' }))
+
+app.post('/digest', async (req: Request, res: Response, next: NextFunction) => {
+  try {
+    const hex: string = await hash('sha256', req.body as Buffer, { encoding: 'hex', pool, signal: abortOnClose(req) })
+    const gz: Buffer = await compress('zstd', req.body as Buffer, { level: 3, pool, timeout: 2000 })
+    res.json({ hex, compressedBytes: gz.length })
+  } catch (err) {
+    next(err)
+  }
+})
+
+app.post('/analyse', async (req: Request, res: Response, next: NextFunction) => {
+  try {
+    const analysis = await analysers.run<Analysis>(req.body as Buffer, { name: 'lines', timeout: 5000, signal: abortOnClose(req) })
+    res.json(analysis)
+  } catch (err) {
+    next(err)
+  }
+})
+
+app.get('/version', async (_req: Request, res: Response, next: NextFunction) => {
+  try {
+    const { stdout } = await exec('git', ['rev-parse', 'HEAD'], { timeout: 2000 })
+    res.send(stdout)
+  } catch (err) {
+    next(err)
+  }
+})
+
+app.get('/metrics', (_req: Request, res: Response) => {
+  res.type(metrics.contentType).send(metrics())
+})
+
+app.use(errorHandler({ retryAfter: 2 }))
+
+export { app }

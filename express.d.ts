@@ -10,10 +10,11 @@ export interface ErrorHandlerOptions {
 export type OffloadErrorHandler = (err: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
 
 /**
- * Error-handling middleware: `ERR_OFFLOAD_QUEUE_FULL` → 503 with `Retry-After`,
- * `ERR_OFFLOAD_TIMEOUT` → 504, both with a JSON body `{ error: { code, message } }`; an
- * `AbortError` from a closed client connection → nothing (the socket is released). Other
- * errors go on to the next error handler.
+ * Error-handling middleware: `ERR_OFFLOAD_QUEUE_FULL` and `ERR_OFFLOAD_POOL_CLOSED` → 503 with
+ * `Retry-After`, `ERR_OFFLOAD_TIMEOUT` → 504, both with a JSON body `{ error: { code, message } }`,
+ * `Cache-Control: no-store` and none of the headers the route had set; an `AbortError` (or
+ * the `ERR_OFFLOAD_CLIENT_GONE` reason itself) from a closed client connection → nothing (the
+ * socket is released). Other errors go on to the next error handler.
  * @throws {TypeError|RangeError} for a bad `retryAfter`.
  */
 export declare function errorHandler(options?: ErrorHandlerOptions): OffloadErrorHandler
@@ -21,6 +22,12 @@ export declare function errorHandler(options?: ErrorHandlerOptions): OffloadErro
 /**
  * An AbortSignal that fires when the client disconnects before the response is sent; pass it
  * as `signal` to offload calls so abandoned requests stop using CPU and processes. Its reason
- * is an Error with code `ERR_OFFLOAD_CLIENT_GONE`. `res` defaults to `req.res` (Express).
+ * is an Error with code `ERR_OFFLOAD_CLIENT_GONE`. Calls for the same response share one signal.
+ * This form is for Express, which sets `req.res`.
  */
-export declare function abortOnClose(req: IncomingMessage, res?: ServerResponse): AbortSignal
+export declare function abortOnClose(req: IncomingMessage & { res?: ServerResponse }): AbortSignal
+/**
+ * For plain `http` servers: their requests have no `res` property, so `res` must be given
+ * (without it the call throws `ERR_INVALID_ARG_TYPE` naming `res`).
+ */
+export declare function abortOnClose(req: IncomingMessage, res: ServerResponse): AbortSignal

@@ -27,7 +27,10 @@ function request(port, method, url, body, { agent = false } = {}) {
       const chunks = []
       res.on('data', (c) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }))
+      res.on('error', reject)
+      res.on('aborted', () => reject(new Error(`${url}: response cut short`)))
     })
+    req.setTimeout(30_000, () => req.destroy(new Error(`${url}: no answer in 30 s`)))
     req.on('error', reject)
     req.end(body)
   })
@@ -51,27 +54,49 @@ function spinApp(pool) {
     }
   })
   app.get('/boom', (req, res, next) => next(new Error('not ours')))
+  app.get('/gzipped-full', (req, res, next) => {
+    res.setHeader('Content-Encoding', 'gzip')
+    res.setHeader('Cache-Control', 'public, max-age=86400')
+    next(new offload.OffloadError('ERR_OFFLOAD_QUEUE_FULL', 'full'))
+  })
+  app.get('/late', (req, res, next) => {
+    res.write('partial')
+    next(new offload.OffloadError('ERR_OFFLOAD_TIMEOUT', 'too late'))
+  })
   app.use(errorHandler({ retryAfter: 7 }))
   // What errorHandler passes on reaches the next error handler.
   app.use((err, req, res, next) => res.status(500).send(`fallback: ${err.message}`))
   return app
 }
 
-test('a full queue is a 503 with Retry-After; a timeout is a 504; other errors pass through', async (t) => {
+test('a full queue is a 503 with Retry-After; a timeout is a 504; other errors pass through', { timeout: 60_000 }, async (t) => {
   const pool = new offload.Pool({ threads: 1, maxQueue: 0 })
   const server = await listen(spinApp(pool))
   t.after(() => { server.close(); return pool.close() })
   const { port } = server.address()
-  const busy = request(port, 'GET', '/spin?ms=400')
+  // Holds the only thread until this client leaves.
+  const busy = http.request({ host: '127.0.0.1', port, path: '/spin?ms=30000' })
+  busy.on('error', () => {})
+  busy.end()
   await until(() => pool.stats().running === 1, 'the first task to run')
   const refused = await request(port, 'GET', '/spin?ms=1')
   assert.equal(refused.status, 503)
   assert.equal(refused.headers['retry-after'], '7')
+  assert.equal(refused.headers['cache-control'], 'no-store')
   assert.deepEqual(JSON.parse(refused.body), { error: { code: 'ERR_OFFLOAD_QUEUE_FULL', message: 'The server is busy; retry later.' } })
-  assert.equal((await busy).status, 200)
-  const late = await request(port, 'GET', '/spin?ms=2000&timeout=50')
-  assert.equal(late.status, 504)
-  assert.equal(JSON.parse(late.body).error.code, 'ERR_OFFLOAD_TIMEOUT')
+  busy.destroy()
+  await until(() => pool.stats().running === 0, 'the first task to be cancelled')
+  // The route's own headers do not leak into the error response.
+  const scrubbed = await request(port, 'GET', '/gzipped-full')
+  assert.equal(scrubbed.status, 503)
+  assert.equal(scrubbed.headers['content-encoding'], undefined)
+  assert.equal(scrubbed.headers['cache-control'], 'no-store')
+  // Headers already sent: the error goes on to the next handler, which can only end it.
+  const late = await request(port, 'GET', '/late').catch((e) => e)
+  assert.ok(late instanceof Error || late.status === 200, 'a started response is not turned into a 504')
+  const slow = await request(port, 'GET', '/spin?ms=2000&timeout=50')
+  assert.equal(slow.status, 504)
+  assert.equal(JSON.parse(slow.body).error.code, 'ERR_OFFLOAD_TIMEOUT')
   const other = await request(port, 'GET', '/boom')
   assert.equal(other.status, 500)
   assert.equal(other.body.toString(), 'fallback: not ours')
@@ -80,7 +105,7 @@ test('a full queue is a 503 with Retry-After; a timeout is a 504; other errors p
   await until(() => pool.stats().timedOut === 1, 'the timeout to be counted')
 })
 
-test('a client that disconnects cancels its running task, and nothing is sent', async (t) => {
+test('a client that disconnects cancels its running task, and nothing is sent', { timeout: 60_000 }, async (t) => {
   const pool = new offload.Pool({ threads: 1 })
   const server = await listen(spinApp(pool))
   t.after(() => { server.close(); return pool.close() })
@@ -116,12 +141,44 @@ test('abortOnClose: fires only for an abandoned response, with a coded reason', 
   await until(() => signals.length === 2, 'the second request')
   left.destroy()
   await until(() => signals[1].aborted, 'the abandoned request to abort')
-  server.close()
   assert.equal(signals[0].aborted, false, 'a completed response is not an abandonment')
   assert.equal(signals[1].reason.code, 'ERR_OFFLOAD_CLIENT_GONE')
+
+  // Two pipelined requests on one connection, then the client leaves: the second, still
+  // waiting behind the first, has no socket of its own and must abort too.
+  const net = require('node:net')
+  const before = signals.length
+  const socket = net.connect(port, '127.0.0.1')
+  socket.on('error', () => {})
+  socket.write('GET /hang1 HTTP/1.1\r\nHost: x\r\n\r\nGET /hang2 HTTP/1.1\r\nHost: x\r\n\r\n')
+  await until(() => signals.length === before + 2, 'both pipelined requests')
+  socket.destroy()
+  await until(() => signals[before].aborted && signals[before + 1].aborted, 'both pipelined requests to abort')
+  server.close()
 })
 
-test('SIGTERM on the example server finishes every accepted request, then it exits', async (t) => {
+test('errorHandler drops the errors of a client that left, in both forms', async () => {
+  const handler = errorHandler()
+  for (const err of [Object.assign(new Error('gone'), { code: 'ERR_OFFLOAD_CLIENT_GONE' }), new offload.AbortError(undefined, { cause: { code: 'ERR_OFFLOAD_CLIENT_GONE' } })]) {
+    let destroyed = false
+    let passed = false
+    handler(err, { socket: { destroyed: true } }, { writableEnded: false, destroy: () => { destroyed = true } }, () => { passed = true })
+    assert.equal(destroyed, true)
+    assert.equal(passed, false)
+  }
+  let passedOn
+  handler('a string', { socket: {} }, { headersSent: false }, (e) => { passedOn = e })
+  assert.equal(passedOn, 'a string')
+})
+
+// Sample values from an exposition, keyed by `name{labels}`.
+function samples(text) {
+  const out = new Map()
+  for (const m of text.split('\n').map((l) => SAMPLE.exec(l)).filter(Boolean)) out.set(m[2] ? `${m[1]}{${m[2]}}` : m[1], Number(m[3]))
+  return out
+}
+
+test('SIGTERM on the example server finishes every accepted request, then it exits', { timeout: 60_000 }, async (t) => {
   const server = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'express', 'server.js')], {
     env: { ...process.env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -134,7 +191,22 @@ test('SIGTERM on the example server finishes every accepted request, then it exi
   const body = Buffer.from('offload '.repeat(512 * 1024)) // 4 MiB
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
   const requests = Array.from({ length: 8 }, (_, i) => request(port, 'POST', i % 2 ? '/compress' : '/report', body, { agent }))
-  await sleep(150) // accepted and being worked on
+  let accepted = 0
+  const watch = (async () => {
+    while (accepted < 8) {
+      const m = samples((await request(port, 'GET', '/metrics')).body.toString())
+      const get = (k) => m.get(k) ?? 0
+      accepted = get('offload_pool_running{pool="http"}') + get('offload_pool_queue_depth{pool="http"}') +
+        get('offload_pool_tasks_total{pool="http",outcome="completed"}') +
+        get('offload_process_pool_workers{pool="report-worker.js",state="busy"}') + get('offload_process_pool_queue_depth{pool="report-worker.js"}') +
+        get('offload_process_pool_tasks_total{pool="report-worker.js",outcome="completed"}')
+      await sleep(10)
+    }
+  })()
+  await watch
+  // Wait until every request is with a pool (its body received), by the server's own metrics.
+  await until(() => accepted === 8, 'all requests to be accepted')
+  const signalled = Date.now()
   server.kill('SIGTERM')
   const responses = await Promise.all(requests)
   for (const [i, r] of responses.entries()) {
@@ -144,6 +216,9 @@ test('SIGTERM on the example server finishes every accepted request, then it exi
   }
   const code = await new Promise((resolve) => server.once('exit', resolve))
   assert.equal(code, 0)
+  // Kept-alive connections are closed as they go idle, not left to the 5 s keep-alive timeout
+  // (the agent here holds 8 of them open).
+  assert.ok(Date.now() - signalled < 4000, `shutdown took ${Date.now() - signalled} ms`)
   assert.match(out, /shut down cleanly/)
   agent.destroy()
   await assert.rejects(request(port, 'GET', '/health'), { code: 'ECONNREFUSED' })
@@ -164,6 +239,8 @@ test('metrics() is valid Prometheus text covering pools, subprocesses and proces
     await offload.exec('true')
     await workers.run(null, { name: 'pid' })
     await workers.run(2, { name: 'exit' }).catch(() => {})
+    // The pool counts the timed-out task once its thread has seen the cancellation.
+    await until(() => pool.stats().timedOut === 1 && pool.stats().running === 0, 'the timeout to be counted')
     const text = offload.metrics()
     assert.equal(offload.metrics.contentType, 'text/plain; version=0.0.4; charset=utf-8')
     assert.ok(text.endsWith('\n'))
@@ -208,5 +285,28 @@ test('metrics() is valid Prometheus text covering pools, subprocesses and proces
     }
   } finally {
     await Promise.all([pool.close(), workers.close()])
+  }
+})
+
+test('metrics labels: pools sharing a name get distinct, stable labels; closed pools leave; values are escaped', async () => {
+  const a = new offload.Pool({ name: 'dup', threads: 1 })
+  const b = new offload.Pool({ name: 'dup', threads: 1 })
+  const odd = new offload.Pool({ name: 'back\\slash"quote', threads: 1 })
+  const lines = new offload.ProcessPool({ command: 'true', name: 'two\nlines' })
+  try {
+    let m = samples(offload.metrics())
+    assert.ok(m.has('offload_pool_threads{pool="dup"}'))
+    assert.ok(m.has('offload_pool_threads{pool="dup#2"}'))
+    assert.ok(m.has('offload_pool_threads{pool="back\\\\slash\\"quote"}'), [...m.keys()].filter((k) => k.startsWith('offload_pool_threads')).join(' '))
+    assert.ok(m.has('offload_process_pool_queue_depth{pool="two\\nlines"}'))
+    await a.close()
+    m = samples(offload.metrics())
+    assert.ok(!m.has('offload_pool_threads{pool="dup"}'), 'a closed pool leaves')
+    assert.ok(m.has('offload_pool_threads{pool="dup#2"}'), 'the other keeps its label')
+    const c = new offload.Pool({ name: 'dup', threads: 1 })
+    assert.ok(samples(offload.metrics()).has('offload_pool_threads{pool="dup"}'))
+    await c.close()
+  } finally {
+    await Promise.all([a.close(), b.close(), odd.close(), lines.close()])
   }
 })

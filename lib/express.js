@@ -2,12 +2,14 @@
 // offload/express: the two pieces an Express (or plain `http`) app needs to turn offload's
 // backpressure into HTTP. `abortOnClose(req)` gives a signal that fires when the client goes
 // away, so abandoned requests stop using CPU and processes; `errorHandler()` maps offload's
-// errors to statuses (queue full → 503 with Retry-After, timeout → 504) and swallows the
-// AbortError of a client that is gone. Nothing here depends on Express itself.
+// errors to statuses (queue full or pool closed → 503 with Retry-After, timeout → 504) and
+// drops the errors of a client that is gone. Nothing here depends on Express itself.
 const { invalidArgType, outOfRange } = require('./errors')
 const { validateOptions } = require('./validate')
 
 const CLIENT_GONE = 'ERR_OFFLOAD_CLIENT_GONE'
+// One signal per response, however many calls ask for it.
+const signals = new WeakMap()
 
 function clientGone() {
   const err = new Error('the client closed the connection before the response was sent')
@@ -23,34 +25,57 @@ function clientGone() {
 function abortOnClose(req, res = req?.res) {
   if (req === null || typeof req !== 'object' || typeof req.on !== 'function') throw invalidArgType('req', 'an instance of http.IncomingMessage', req)
   if (res === null || typeof res !== 'object' || typeof res.on !== 'function') throw invalidArgType('res', 'an instance of http.ServerResponse', res)
+  let signal = signals.get(res)
+  if (signal !== undefined) return signal
   const controller = new AbortController()
-  if (res.writableFinished) return controller.signal
+  signal = controller.signal
+  signals.set(res, signal)
+  if (res.writableFinished) return signal
+  const socket = req.socket
   const onClose = () => {
+    cleanup()
     // 'close' also follows a response that was sent completely: that is not an abandonment.
     if (!res.writableFinished) controller.abort(clientGone())
   }
-  if (res.closed || req.socket?.destroyed) onClose()
-  else res.once('close', onClose)
-  return controller.signal
+  // The socket too: a pipelined request waiting behind another has no socket of its own
+  // yet, so its response emits nothing when the client leaves.
+  const cleanup = () => {
+    res.removeListener('close', onClose)
+    res.removeListener('finish', cleanup)
+    socket?.removeListener('close', onClose)
+  }
+  if (res.closed || socket?.destroyed) {
+    onClose()
+    return signal
+  }
+  res.once('close', onClose)
+  res.once('finish', cleanup)
+  socket?.once('close', onClose)
+  return signal
 }
 
 function isClientGone(err, req) {
+  if (err?.code === CLIENT_GONE) return true // a signal's reason, as fetch() rejects with it
   return err?.name === 'AbortError' && (err.cause?.code === CLIENT_GONE || req.socket?.destroyed === true)
 }
 
 function send(res, status, code, message, headers) {
+  // The route may have set headers for the response it meant to send (Content-Encoding,
+  // caching): none of them describe this one.
+  for (const name of res.getHeaderNames()) res.removeHeader(name)
   const body = JSON.stringify({ error: { code, message } })
   res.statusCode = status
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v)
+  res.setHeader('Cache-Control', 'no-store')
   res.setHeader('Content-Type', 'application/json; charset=utf-8')
   res.setHeader('Content-Length', Buffer.byteLength(body))
   res.end(body)
 }
 
 /**
- * Error-handling middleware: `ERR_OFFLOAD_QUEUE_FULL` → 503 with `Retry-After`,
- * `ERR_OFFLOAD_TIMEOUT` → 504, an AbortError from a closed client connection → nothing (the
- * client is gone). Everything else goes on to the next error handler.
+ * Error-handling middleware: `ERR_OFFLOAD_QUEUE_FULL` and `ERR_OFFLOAD_POOL_CLOSED` → 503
+ * with `Retry-After`, `ERR_OFFLOAD_TIMEOUT` → 504, the errors of a client that disconnected
+ * → nothing. Everything else goes on to the next error handler.
  */
 function errorHandler(options) {
   const o = validateOptions(options)
@@ -63,7 +88,7 @@ function errorHandler(options) {
       return
     }
     if (res.headersSent || err === null || typeof err !== 'object') return next(err)
-    if (err.code === 'ERR_OFFLOAD_QUEUE_FULL') {
+    if (err.code === 'ERR_OFFLOAD_QUEUE_FULL' || err.code === 'ERR_OFFLOAD_POOL_CLOSED') {
       return send(res, 503, err.code, 'The server is busy; retry later.', { 'Retry-After': String(retryAfter) })
     }
     if (err.code === 'ERR_OFFLOAD_TIMEOUT') return send(res, 504, err.code, 'The work did not finish in time.', {})

@@ -41,17 +41,6 @@ class Exposition {
   }
 }
 
-// Distinct label values for pools that share a name.
-function named(objects, nameOf) {
-  const seen = new Map()
-  return objects.map((o) => {
-    const base = nameOf(o)
-    const n = (seen.get(base) ?? 0) + 1
-    seen.set(base, n)
-    return [n === 1 ? base : `${base}#${n}`, o]
-  })
-}
-
 function cpuPools(out, pools) {
   const stats = pools.map(([name, p]) => [name, p.stats(), binding.poolLatencyBuckets(nativeOf(p), BOUNDS)])
   const gauge = (metric, help, pick) => out.family(metric, 'gauge', help, stats.map(([pool, s]) => ['', { pool }, pick(s)]))
@@ -108,9 +97,9 @@ function processPools(out, pools) {
 /** Every offload pool, process pool and the subprocess counters, as Prometheus text. */
 function metrics() {
   const out = new Exposition()
-  cpuPools(out, named(live('pools'), (p) => p.name))
+  cpuPools(out, live('pools'))
   subprocesses(out)
-  processPools(out, named(live('processPools'), (p) => p.name))
+  processPools(out, live('processPools'))
   return out.text()
 }
 

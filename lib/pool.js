@@ -13,6 +13,7 @@ const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
 class Pool {
   #closed = undefined
   #info
+  #unregister
 
   constructor(options) {
     options = validateOptions(options)
@@ -29,7 +30,7 @@ class Pool {
       throw fromNative(err)
     }
     this.#info = binding.poolInfo(this[kNative])
-    register('pools', this)
+    this.#unregister = register('pools', this, this.#info.name)
   }
 
   /** Number of worker threads. */
@@ -44,11 +45,15 @@ class Pool {
   }
 
   close() {
-    if (this.#closed === undefined) this.#closed = tasks.waitFor((slot) => binding.closePool(this[kNative], slot))
+    if (this.#closed === undefined) {
+      this.#unregister()
+      this.#closed = tasks.waitFor((slot) => binding.closePool(this[kNative], slot))
+    }
     return this.#closed
   }
 
   destroy() {
+    this.#unregister()
     binding.destroyPool(this[kNative])
   }
 

@@ -127,6 +127,7 @@ class ProcessPool {
   #lastStartError
   #owed = 0 // replacements owed for workers that died or were recycled
   #closing
+  #unregister
   #closed
   #destroyed = false
   #counts = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, crashed: 0, restarts: 0, recycled: 0, started: 0, startFailures: 0 }
@@ -155,7 +156,7 @@ class ProcessPool {
       this.#sweeper.unref()
     }
     killChildrenOnExit()
-    register('processPools', this)
+    this.#unregister = register('processPools', this, o.name)
     for (let i = 0; i < o.minWorkers; i++) this.#start()
   }
 
@@ -257,6 +258,7 @@ class ProcessPool {
   /** Stops taking tasks, finishes the accepted ones, then lets every worker exit. */
   close() {
     if (this.#closing === undefined) {
+      this.#unregister()
       this.#closing = new Promise((resolve) => { this.#closed = resolve })
       this.#ref()
       this.#maybeFinishClose()

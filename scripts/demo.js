@@ -2,7 +2,8 @@
 // `npm run demo`: starts examples/express/server.js on a free loopback port and drives its
 // /compress route two ways, inline on the event loop and with offload, while a separate
 // client polls /health. Prints /health latency, heavy-route throughput and the server's
-// event-loop delay side by side. Loopback only; finishes by itself in about 30 s.
+// event-loop delay side by side. Loopback only; finishes by itself in about 20 s (a 60 s
+// deadline ends it with an error if the server stalls).
 const http = require('node:http')
 const path = require('node:path')
 const zlib = require('node:zlib')
@@ -31,7 +32,9 @@ function request(agent, port, method, url, body) {
       res.on('data', (c) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }))
       res.on('error', reject)
+      res.on('aborted', () => reject(new Error(`${url}: the server cut the response`)))
     })
+    req.setTimeout(20_000, () => req.destroy(new Error(`${url}: no answer within 20 s`)))
     req.on('error', reject)
     req.end(body)
   })
@@ -102,27 +105,40 @@ async function main() {
     env: { ...process.env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
+  const exited = new Promise((resolve) => server.once('exit', (code, signal) => resolve({ code, signal })))
+  const deadline = setTimeout(() => {
+    console.error('demo: no result within 60 s; stopping')
+    server.kill('SIGKILL')
+    process.exit(1)
+  }, 60_000)
+  deadline.unref()
   const port = await new Promise((resolve, reject) => {
     let out = ''
     server.stdout.on('data', (c) => {
       out += c
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\n/.exec(out)
       if (m) resolve(Number(m[1]))
     })
-    server.once('exit', (code) => reject(new Error(`the example server exited with code ${code}`)))
+    exited.then(({ code, signal }) => reject(new Error(`the example server exited (${signal ?? `code ${code}`}) before it listened`)))
   })
+  // A server that dies mid-run fails the demo instead of leaving it waiting.
+  const died = exited.then(({ code, signal }) => { throw new Error(`the example server died (${signal ?? `code ${code}`})`) })
+  died.catch(() => {})
   const body = logText(2 * 1024 * 1024)
   console.log(`offload demo: examples/express/server.js on 127.0.0.1:${port}; ${CLIENTS} clients upload ${body.length} bytes to /compress (gzip level 6) for ${SECONDS} s each way while /health is polled every ${HEALTH_EVERY_MS} ms\n`)
   try {
     const rows = []
-    for (const mode of ['inline', 'offload']) rows.push(await phase(port, mode, body))
+    for (const mode of ['inline', 'offload']) rows.push(await Promise.race([phase(port, mode, body), died]))
     table(rows)
     const [inline, off] = rows
-    console.log(`\n/health p99: ${inline.health.p99.toFixed(1)} ms inline vs ${off.health.p99.toFixed(1)} ms with offload (${(inline.health.p99 / off.health.p99).toFixed(0)}x better); compress throughput ${(off.perSecond / inline.perSecond).toFixed(2)}x.`)
-    if (inline.failed + off.failed > 0) console.log(`(${inline.failed + off.failed} heavy requests were refused with 503: the pool's queue was full)`)
+    console.log(`\n/health p99: ${inline.health.p99.toFixed(1)} ms inline vs ${off.health.p99.toFixed(1)} ms with offload (ratio ${(inline.health.p99 / off.health.p99).toFixed(1)}); compress throughput ratio ${(off.perSecond / inline.perSecond).toFixed(2)}.`)
+    if (inline.failed + off.failed > 0) console.log(`(${inline.failed + off.failed} heavy requests got a status other than 200, e.g. 503 from a full queue)`)
   } finally {
-    server.kill('SIGTERM')
-    await new Promise((resolve) => server.once('exit', resolve))
+    if (server.exitCode === null && server.signalCode === null) {
+      server.kill('SIGTERM')
+      const { code } = await exited
+      if (code !== 0) process.exitCode = 1
+    }
   }
 }
 

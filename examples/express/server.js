@@ -29,7 +29,15 @@ let closing = false
 app.use((req, res, next) => {
   if (closing) res.setHeader('Connection', 'close')
   inFlight.add(res)
-  res.once('close', () => inFlight.delete(res))
+  // The socket's 'close' too: a pipelined response whose client left never emits its own.
+  const forget = () => {
+    inFlight.delete(res)
+    req.socket.removeListener('close', forget)
+    // Shutting down: a keep-alive connection that just went idle is not needed any more.
+    if (closing) server.closeIdleConnections()
+  }
+  res.once('close', forget)
+  req.socket.once('close', forget)
   next()
 })
 const loop = monitorEventLoopDelay({ resolution: 1 })
@@ -101,6 +109,14 @@ const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
 process.once('SIGTERM', () => {
   closing = true
   for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close')
+  // A request that is still being uploaded, or work that hangs, must not keep the process
+  // alive forever: after the deadline, connections are cut and the exit code says so.
+  const deadline = setTimeout(() => {
+    console.error(`shutdown deadline passed with ${inFlight.size} requests in flight`)
+    server.closeAllConnections()
+    process.exit(1)
+  }, Number(process.env.SHUTDOWN_DEADLINE_MS ?? 30_000))
+  deadline.unref()
   server.close(async () => {
     await Promise.all([pool.close(), reports.close()])
     console.log('shut down cleanly')

@@ -154,6 +154,8 @@ export interface PoolStats {
   rejected: number
   /** Share of thread time spent running tasks since the pool started, 0 to 1. */
   utilization: number
+  /** Thread time spent running tasks since the pool started, in seconds. */
+  busySeconds: number
   /** Time from submission to start. */
   waitTime: LatencyStats
   /** Time from start to finish. */

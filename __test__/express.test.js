@@ -277,6 +277,8 @@ test('metrics() is valid Prometheus text covering pools, subprocesses and proces
     assert.equal(counts.at(-1), 2)
     assert.ok(value('sum') >= 0.015, `run time sum ${value('sum')}`)
     assert.ok(Number(families.get('offload_subprocesses_spawned_total').metrics[0].value) >= 1)
+    const busy = Number(sample('offload_pool_busy_seconds_total', { pool: 'metrics "test"' }).value)
+    assert.ok(busy >= 0.015 && busy <= value('sum') + 1e-5, `busy ${busy} s, run sum ${value('sum')} s`)
     assert.equal(sample('offload_process_pool_crashes_total', { pool: 'renderer' }).value, '1')
     assert.equal(sample('offload_process_pool_tasks_total', { pool: 'renderer', outcome: 'completed' }).value, '1')
     assert.ok(Number(sample('offload_process_pool_rss_bytes', { pool: 'renderer' }).value) >= 0)

@@ -48,6 +48,8 @@ function cpuPools(out, pools) {
   gauge('offload_pool_queue_depth', 'Tasks waiting for a thread.', (s) => s.queued)
   gauge('offload_pool_running', 'Tasks running now.', (s) => s.running)
   gauge('offload_pool_utilization_ratio', 'Share of thread time spent running tasks since the pool started (0 to 1).', (s) => s.utilization)
+  out.family('offload_pool_busy_seconds_total', 'counter', 'Thread time spent running tasks; rate() / threads is the utilization over a window.',
+    stats.map(([pool, s]) => ['', { pool }, s.busySeconds]))
   const outcomes = [['completed', 'completed'], ['failed', 'failed'], ['cancelled', 'cancelled'], ['timed_out', 'timedOut'], ['rejected', 'rejected']]
   out.family('offload_pool_tasks_total', 'counter', 'Tasks that ended, by outcome (rejected: refused at admission, queue full or pool closed).',
     stats.flatMap(([pool, s]) => outcomes.map(([outcome, key]) => ['', { pool, outcome }, s[key]])))

@@ -47,8 +47,9 @@ app.get('/health', (req, res) => res.json({ status: 'ok' }))
 
 app.post('/hash', body, async (req, res, next) => {
   try {
-    if (req.query.inline) return res.send(crypto.createHash('sha256').update(req.body).digest('hex'))
-    const digest = await offload.hash('sha256', req.body, { encoding: 'hex', pool, signal: abortOnClose(req) })
+    const data = req.body ?? Buffer.alloc(0) // Express 5 leaves an empty body undefined
+    if (req.query.inline) return res.send(crypto.createHash('sha256').update(data).digest('hex'))
+    const digest = await offload.hash('sha256', data, { encoding: 'hex', pool, signal: abortOnClose(req) })
     res.send(digest)
   } catch (err) {
     next(err)
@@ -58,8 +59,9 @@ app.post('/hash', body, async (req, res, next) => {
 app.post('/compress', body, async (req, res, next) => {
   try {
     res.type('application/gzip')
-    if (req.query.inline) return res.send(zlib.gzipSync(req.body, { level: 6 }))
-    res.send(await offload.compress('gzip', req.body, { level: 6, pool, timeout: 5000, signal: abortOnClose(req) }))
+    const data = req.body ?? Buffer.alloc(0)
+    if (req.query.inline) return res.send(zlib.gzipSync(data, { level: 6 }))
+    res.send(await offload.compress('gzip', data, { level: 6, pool, timeout: 5000, signal: abortOnClose(req) }))
   } catch (err) {
     next(err)
   }
@@ -70,7 +72,7 @@ app.post('/compress', body, async (req, res, next) => {
 app.post('/gzip-tool', body, async (req, res, next) => {
   try {
     const { stdout } = await offload.exec('gzip', ['-9', '-c'], {
-      input: req.body, encoding: 'buffer', timeout: 10_000, killTree: true, signal: abortOnClose(req),
+      input: req.body ?? Buffer.alloc(0), encoding: 'buffer', timeout: 10_000, killTree: true, signal: abortOnClose(req),
     })
     res.type('application/gzip').send(stdout)
   } catch (err) {
@@ -82,7 +84,7 @@ app.post('/gzip-tool', body, async (req, res, next) => {
 // request, not the server.
 app.post('/report', body, async (req, res, next) => {
   try {
-    res.json(await reports.run(req.body, { name: 'words', signal: abortOnClose(req) }))
+    res.json(await reports.run(req.body ?? Buffer.alloc(0), { name: 'words', signal: abortOnClose(req) }))
   } catch (err) {
     next(err)
   }

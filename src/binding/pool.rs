@@ -118,6 +118,8 @@ pub struct PoolStats {
     pub rejected: f64,
     /// Share of thread time spent running tasks since the pool started, 0 to 1.
     pub utilization: f64,
+    /// Thread time spent running tasks since the pool started, in seconds.
+    pub busy_seconds: f64,
     /// Time from submission to start.
     pub wait_time: LatencyStats,
     /// Time from start to finish.
@@ -182,6 +184,7 @@ pub fn pool_stats(pool: &External<NativePool>) -> PoolStats {
         timed_out: s.timed_out as f64,
         rejected: s.rejected as f64,
         utilization: s.utilization,
+        busy_seconds: s.busy_seconds,
         wait_time: s.wait_time.into(),
         run_time: s.run_time.into(),
     }

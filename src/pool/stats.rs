@@ -34,6 +34,9 @@ pub struct StatsSnapshot {
     pub rejected: u64,
     /// Share of the pool's thread time spent running tasks since it started, 0..=1.
     pub utilization: f64,
+    /// Thread time spent running tasks since the pool started, in seconds (a counter: its
+    /// rate over a window, divided by `threads`, is the utilization in that window).
+    pub busy_seconds: f64,
     pub wait_time: Percentiles,
     pub run_time: Percentiles,
 }
@@ -100,6 +103,7 @@ impl Stats {
             } else {
                 0.0
             },
+            busy_seconds: busy / 1e9,
             wait_time: self.wait.percentiles(),
             run_time: self.run.percentiles(),
         }

@@ -12,6 +12,7 @@ const { spawn } = require('node:child_process')
 const { setTimeout: sleep } = require('node:timers/promises')
 const { ProcessPool, AbortError, OffloadError } = require('..')
 const { dies, stat } = require('./helpers/proc')
+const { until } = require('./helpers/until')
 
 const WORKER = path.join(__dirname, 'fixtures', 'pool-worker.js')
 const BROKEN = path.join(__dirname, 'fixtures', 'broken-worker.js')
@@ -19,6 +20,16 @@ const PY_WORKER = path.join(__dirname, 'fixtures', 'pool_worker.py')
 
 function pool(options) {
   return new ProcessPool({ script: WORKER, size: 2, stdout: 'ignore', ...options })
+}
+
+// Runs `fn` with a pool of the test worker, closing the pool whatever happens.
+async function withPool(options, fn) {
+  const p = pool(options)
+  try {
+    return await fn(p)
+  } finally {
+    await p.close()
+  }
 }
 
 async function rejects(promise, code) {
@@ -29,16 +40,9 @@ async function rejects(promise, code) {
 
 const pids = (p) => p.stats().workers.map((w) => w.pid)
 
-// Waits (up to 10 s) until `check()` is true.
-async function until(check) {
-  for (const end = Date.now() + 10_000; !check(); await sleep(10)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${check}`)
-  }
-}
 
 test('values, Buffers and TypedArrays round-trip exactly; named tasks', async () => {
-  const p = pool()
-  try {
+  await withPool(undefined, async (p) => {
     const payload = {
       text: 'héllo ✓',
       n: [1, 2.5, -3, null, true],
@@ -58,26 +62,20 @@ test('values, Buffers and TypedArrays round-trip exactly; named tasks', async ()
     assert.equal(await p.run('x', { name: 'log' }), 'logged')
     const err = await rejects(p.run(1, { name: 'nope' }), 'ERR_OFFLOAD_UNKNOWN_TASK')
     assert.match(err.message, /no task named "nope"/)
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('a 1 MiB Buffer is hashed in the worker to the same digest as node:crypto', async () => {
-  const p = pool()
-  try {
+  await withPool(undefined, async (p) => {
     const data = crypto.randomBytes(1 << 20)
     const digests = await Promise.all([0, 1, 2, 3].map(() => p.run(data, { name: 'hash' })))
     const expected = crypto.createHash('sha256').update(data).digest()
     for (const d of digests) assert.deepEqual(d, expected)
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('an error thrown in a worker keeps its class, name, message, code, properties and stack', async () => {
-  const p = pool()
-  try {
+  await withPool(undefined, async (p) => {
     const err = await rejects(p.run(null, { name: 'fail' }), 'E_BAD')
     assert.ok(err instanceof TypeError)
     assert.equal(err.name, 'TypeError')
@@ -91,14 +89,11 @@ test('an error thrown in a worker keeps its class, name, message, code, properti
     const cyc = await rejects(p.run(null, { name: 'circular' }), 'E_CYCLE')
     assert.equal(cyc.message, 'with a cycle')
     assert.equal(p.stats().failed, 3)
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('a crashing worker fails only its own task, with exit code or signal, and is replaced', async () => {
-  const p = pool({ size: 1 })
-  try {
+  await withPool({ size: 1 }, async (p) => {
     const first = await p.run(null, { name: 'pid' })
     const exit = await rejects(p.run(3, { name: 'exit' }), 'ERR_OFFLOAD_WORKER_CRASHED')
     assert.equal(exit.exitCode, 3)
@@ -117,17 +112,14 @@ test('a crashing worker fails only its own task, with exit code or signal, and i
     assert.equal(s.restarts, 4)
     assert.equal(s.completed, 3)
     assert.notEqual(await p.run(null, { name: 'pid' }), first)
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('a task past its timeout has its worker tree killed, and the pool goes on', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offload-pool-'))
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
   const pidFile = path.join(dir, 'grandchild')
-  const p = pool({ size: 1, cancelGrace: 50 })
-  try {
+  await withPool({ size: 1, cancelGrace: 50 }, async (p) => {
     const worker = await p.run(null, { name: 'pid' })
     const err = await rejects(p.run({ pidFile }, { name: 'hang', timeout: 300 }), 'ERR_OFFLOAD_TIMEOUT')
     assert.ok(err instanceof OffloadError)
@@ -136,14 +128,11 @@ test('a task past its timeout has its worker tree killed, and the pool goes on',
     assert.ok(await dies(grandchild), 'its grandchild (ignoring SIGTERM) is killed too')
     assert.equal(await p.run('after', { name: 'echo' }), 'after')
     assert.equal(p.stats().timedOut, 1)
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('an abort rejects with AbortError and its reason; a handler that honours its signal keeps its worker', async () => {
-  const p = pool({ size: 1, cancelGrace: 2000 })
-  try {
+  await withPool({ size: 1, cancelGrace: 2000 }, async (p) => {
     const worker = await p.run(null, { name: 'pid' })
     const ac = new AbortController()
     const waiting = p.run(null, { name: 'wait', signal: ac.signal })
@@ -167,22 +156,16 @@ test('an abort rejects with AbortError and its reason; a handler that honours it
     await assert.rejects(p.run(null, { name: 'echo', signal: AbortSignal.abort('early') }), (e) => e.name === 'AbortError' && e.cause === 'early')
     assert.ok(await dies(worker, 4000), 'a handler that ignores its signal has its worker killed after the grace')
     assert.equal(await p.run('ok', { name: 'echo' }), 'ok')
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('workers are recycled after maxTasksPerWorker tasks and past maxRssBytes, losing nothing', async () => {
-  const p = pool({ size: 1, maxTasksPerWorker: 2 })
-  try {
+  await withPool({ size: 1, maxTasksPerWorker: 2 }, async (p) => {
     const seen = await Promise.all(Array.from({ length: 6 }, () => p.run(null, { name: 'pid' })))
     assert.equal(new Set(seen).size, 3, `pids: ${seen}`)
     assert.equal(p.stats().recycled, 3)
-  } finally {
-    await p.close()
-  }
-  const q = pool({ size: 1, maxRssBytes: 150 * 1024 * 1024 })
-  try {
+  })
+  await withPool({ size: 1, maxRssBytes: 150 * 1024 * 1024 }, async (q) => {
     const a = await q.run(10, { name: 'grow' })
     const b = await q.run(10, { name: 'grow' })
     assert.equal(a, b, 'a small worker is kept')
@@ -196,9 +179,7 @@ test('workers are recycled after maxTasksPerWorker tasks and past maxRssBytes, l
     assert.equal(s.crashed, 0)
     assert.equal(s.workers.length, 1)
     assert.ok(s.workers[0].rssBytes > 1024 * 1024 && s.workers[0].rssBytes < 150 * 1024 * 1024, `rss ${s.workers[0].rssBytes}`)
-  } finally {
-    await q.close()
-  }
+  })
 })
 
 test('close() finishes accepted tasks, then no worker is left', async () => {
@@ -279,8 +260,7 @@ test('a worker that cannot start fails the waiting tasks with ERR_OFFLOAD_WORKER
 })
 
 test('admission: maxQueue refuses with ERR_OFFLOAD_QUEUE_FULL, priorities order the queue', async () => {
-  const p = pool({ size: 1, maxQueue: 3, minWorkers: 1 })
-  try {
+  await withPool({ size: 1, maxQueue: 3, minWorkers: 1 }, async (p) => {
     await p.run(null, { name: 'pid' })
     const order = []
     const blocker = p.run(100, { name: 'slow' })
@@ -292,15 +272,12 @@ test('admission: maxQueue refuses with ERR_OFFLOAD_QUEUE_FULL, priorities order 
     assert.equal(p.stats().queued, 3)
     await Promise.all([blocker, low, normal, high])
     assert.deepEqual(order, ['high', 'normal', 'low'])
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('workers get env, cwd and limits; stats list them', async () => {
   const cwd = fs.realpathSync(os.tmpdir())
-  const p = pool({ size: 1, env: { OFFLOAD_POOL_TEST: 'yes' }, cwd, limits: { openFiles: 200 } })
-  try {
+  await withPool({ size: 1, env: { OFFLOAD_POOL_TEST: 'yes' }, cwd, limits: { openFiles: 200 } }, async (p) => {
     assert.equal(await p.run('OFFLOAD_POOL_TEST', { name: 'env' }), 'yes')
     assert.equal(await p.run('PATH', { name: 'env' }), process.env.PATH)
     assert.equal(await p.run(null, { name: 'cwd' }), cwd)
@@ -313,9 +290,7 @@ test('workers get env, cwd and limits; stats list them', async () => {
     assert.deepEqual(Object.keys(s).sort(), ['busy', 'cancelled', 'completed', 'crashed', 'failed', 'idle', 'queued', 'recycled', 'restarts', 'size', 'startFailures', 'starting', 'timedOut', 'workers'])
     assert.equal(s.size, 1)
     assert.equal(s.idle, 1)
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('the Python helper serves a pool', async () => {
@@ -351,21 +326,17 @@ test('bad options and arguments are TypeErrors and RangeErrors naming the option
   for (const [options, Ctor, code, message] of bad) {
     assert.throws(() => new ProcessPool(options), (e) => e instanceof Ctor && e.code === code && message.test(e.message), JSON.stringify(options))
   }
-  const p = pool({ size: 1 })
-  try {
+  await withPool({ size: 1 }, async (p) => {
     await assert.rejects(p.run(1, { priority: 'urgent' }), { code: 'ERR_INVALID_ARG_VALUE', message: /options.priority/ })
     await assert.rejects(p.run(1, { name: 5 }), { code: 'ERR_INVALID_ARG_TYPE' })
     await assert.rejects(p.run(1, { signal: 'x' }), { code: 'ERR_INVALID_ARG_TYPE' })
     await assert.rejects(p.run(1, { timeout: 'soon' }), { code: 'ERR_INVALID_ARG_TYPE' })
     await assert.rejects(p.run(10n, { name: 'echo' }), TypeError) // BigInt is not JSON
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('many concurrent tasks with random crashes all settle, each with its own outcome', async () => {
-  const p = pool({ size: 2, restartBackoff: 1 })
-  try {
+  await withPool({ size: 2, restartBackoff: 1 }, async (p) => {
     const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 37 === 5
       ? p.run(9, { name: 'exit' }).then(() => 'resolved', (e) => e.code)
       : p.run(i, { name: 'echo' }))))
@@ -373,9 +344,7 @@ test('many concurrent tasks with random crashes all settle, each with its own ou
     const s = p.stats()
     assert.equal(s.completed + s.failed, 300)
     assert.equal(s.queued, 0)
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('close() resolves when the last queued task times out during a restart backoff', async () => {
@@ -402,34 +371,27 @@ test('the restart backoff keeps doubling for workers that die right after they a
 })
 
 test('maxQueue 0 admits a task when a worker is free or can be started, and refuses the rest', async () => {
-  const p = pool({ size: 1, maxQueue: 0 })
-  try {
+  await withPool({ size: 1, maxQueue: 0 }, async (p) => {
     const first = p.run(100, { name: 'slow' })
     await rejects(p.run('x', { name: 'echo' }), 'ERR_OFFLOAD_QUEUE_FULL')
     assert.equal(await first, 'slept 100')
     assert.equal(await p.run('y', { name: 'echo' }), 'y')
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('a payload over the 1 GiB frame limit is refused up front, without harming a worker', async () => {
-  const p = pool({ size: 1 })
-  try {
+  await withPool({ size: 1 }, async (p) => {
     const huge = Buffer.allocUnsafe((1 << 30) + 1)
     const err = await p.run(huge, { name: 'echo' }).catch((e) => e)
     assert.ok(err instanceof RangeError)
     assert.equal(err.code, 'ERR_OUT_OF_RANGE')
     assert.equal(await p.run('fine', { name: 'echo' }), 'fine')
     assert.equal(p.stats().crashed, 0)
-  } finally {
-    await p.close()
-  }
+  })
 })
 
 test('own __proto__ keys survive a round trip and never replace a prototype', async () => {
-  const p = pool({ size: 1 })
-  try {
+  await withPool({ size: 1 }, async (p) => {
     const body = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}')
     for (const payload of [{ body }, { body, buf: Buffer.from('b') }]) {
       const back = await p.run(payload, { name: 'echo' })
@@ -438,7 +400,5 @@ test('own __proto__ keys survive a round trip and never replace a prototype', as
       assert.equal(back.body.polluted, undefined)
       assert.equal(({}).polluted, undefined)
     }
-  } finally {
-    await p.close()
-  }
+  })
 })

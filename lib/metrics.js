@@ -107,4 +107,4 @@ function metrics() {
 
 metrics.contentType = 'text/plain; version=0.0.4; charset=utf-8'
 
-module.exports = { metrics, BOUNDS }
+module.exports = { metrics }

@@ -12,6 +12,7 @@ const net = require('node:net')
 const binding = require('../binding.js')
 const { KIND, FrameReader } = require('./protocol')
 const { fromNative } = require('./errors')
+const { rawReport } = require('./process')
 
 // Frames below this size are written as one Buffer; larger ones as a gathered write of the
 // header and the caller's own blob memory.
@@ -92,7 +93,7 @@ class PoolWorker {
   // A reply written just before the worker exited is still in the pipe when the exit report
   // arrives: read it first (briefly; a grandchild could hold the pipe open).
   async #ended(report) {
-    const raw = rawOf(report)
+    const raw = rawReport(report)
     this.pid ??= raw.pid ?? undefined
     await Promise.race([this.repliesEnded, new Promise((resolve) => setTimeout(resolve, 100).unref())])
     clearTimeout(this.timer)
@@ -152,11 +153,6 @@ class PoolWorker {
   rssBytes() {
     return this.pid === undefined || this.state === 'dead' ? null : binding.processRss(this.pid)
   }
-}
-
-// The fields of the binding's positional report that a worker's end needs (see process.js).
-function rawOf(r) {
-  return { pid: r[0], exitCode: r[1], signal: r[2], errorCode: r[15], errorMessage: r[16] }
 }
 
 module.exports = { PoolWorker, howEnded, KIND }

@@ -5,7 +5,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { fileURLToPath } = require('node:url')
 const { invalidArgType, invalidArgValue, outOfRange } = require('./errors')
-const { validateOptions } = require('./validate')
+const { validateOptions, optionalMs } = require('./validate')
 
 const MAX_MS = 2 ** 31 - 1
 
@@ -20,10 +20,8 @@ function integer(o, key, min, max, fallback) {
 
 // Milliseconds; 0 means `zeroMeans` (none, never, at once: per option).
 function ms(o, key, fallback, zeroMeans = 0) {
-  const v = o[key]
+  const v = optionalMs(o, key)
   if (v === undefined) return fallback
-  if (typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
-  if (!(v >= 0 && v <= MAX_MS)) throw outOfRange(`options.${key}`, `>= 0 && <= ${MAX_MS}`, v)
   return v === 0 ? zeroMeans : v
 }
 

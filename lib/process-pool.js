@@ -11,7 +11,6 @@
 // ERR_OFFLOAD_WORKER_START instead of retrying in a loop. The processes themselves are the
 // supervisor's: no fork, own process group (a kill takes the whole tree), parent-death
 // signal, rlimits.
-const os = require('node:os')
 const binding = require('../binding.js')
 const { AbortError, OffloadError, invalidArgType, invalidArgValue, outOfRange } = require('./errors')
 const { DEFAULT_MAX_FRAME, message, valueOf } = require('./protocol')
@@ -26,6 +25,9 @@ const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
 const PRIORITY = { high: 0, normal: 1, low: 2 }
 // The longest wait between start attempts of a worker that keeps failing.
 const MAX_BACKOFF = 30_000
+const LIVE = new Set(['idle', 'busy', 'cancelling'])
+const ACTIVE = new Set(['starting', 'idle', 'busy', 'cancelling'])
+const STARTING = new Set(['starting'])
 
 // A FIFO with O(1) shift; cancelled entries are skipped when they reach the front.
 class Fifo {
@@ -50,11 +52,10 @@ class Fifo {
 }
 
 class Task {
-  constructor(pool, id, frame, name, signal, resolve, reject) {
+  constructor(pool, id, frame, signal, resolve, reject) {
     this.pool = pool
     this.id = id
     this.frame = frame
-    this.name = name
     this.signal = signal
     this.resolve = resolve
     this.reject = reject
@@ -115,7 +116,6 @@ class ProcessPool {
   #stale = 0 // settled tasks still in the queue arrays
   #workers = new Set()
   #idle = [] // most recently used last, so the others can time out
-  #starting = 0
   #nextId = 1
   #inFlight = 0
   #keepAlive
@@ -130,7 +130,7 @@ class ProcessPool {
   #unregister
   #closed
   #destroyed = false
-  #counts = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, crashed: 0, restarts: 0, recycled: 0, started: 0, startFailures: 0 }
+  #counts = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, crashed: 0, restarts: 0, recycled: 0, startFailures: 0 }
 
   constructor(options) {
     const o = workerOptions(options)
@@ -186,7 +186,7 @@ class ProcessPool {
     const idle = this.#idle.length > 0
     // Tasks that a starting worker, or one the pool may still start, will take are not
     // waiting; maxQueue bounds the rest (so maxQueue 0 means "only if a worker is free").
-    if (!idle && this.#queued >= this.#o.maxQueue + this.#starting + Math.max(0, this.#o.size - this.#active())) {
+    if (!idle && this.#queued >= this.#o.maxQueue + this.#starting() + Math.max(0, this.#o.size - this.#active())) {
       return Promise.reject(new OffloadError('ERR_OFFLOAD_QUEUE_FULL', `the process pool queue is full (${this.#o.maxQueue} waiting)`))
     }
     if (!idle && this.#lastStartError !== undefined && this.#live() === 0 && performance.now() < this.#backoffUntil) {
@@ -212,7 +212,7 @@ class ProcessPool {
       resolve = res
       reject = rej
     })
-    const task = new Task(this, id, frame, o.name, o.signal, resolve, reject)
+    const task = new Task(this, id, frame, o.signal, resolve, reject)
     if (o.signal !== undefined) o.signal.addEventListener('abort', task, { once: true })
     if (o.timeout !== undefined) task.timer = setTimeout(onTimeout, o.timeout, task, o.timeout)
     this.#inFlight++
@@ -240,7 +240,7 @@ class ProcessPool {
     return {
       size: this.#o.size,
       workers,
-      starting: this.#starting,
+      starting: this.#starting(),
       idle: this.#idle.length,
       busy,
       queued: this.#queued,
@@ -287,18 +287,20 @@ class ProcessPool {
 
   // ---- workers ----
 
-  #live() {
+  // Worker counts by state, derived rather than kept (size is small, and a counter kept by
+  // hand drifts the first time a transition is missed).
+  #count(states) {
     let n = 0
-    for (const w of this.#workers) if (w.state === 'idle' || w.state === 'busy' || w.state === 'cancelling') n++
+    for (const w of this.#workers) if (states.has(w.state)) n++
     return n
   }
 
+  // Workers that took `ready` and can take or are running tasks.
+  #live() { return this.#count(LIVE) }
   // Workers that count against `size`: all but those on their way out.
-  #active() {
-    let n = 0
-    for (const w of this.#workers) if (w.state !== 'retiring' && w.state !== 'killing' && w.state !== 'exiting' && w.state !== 'dead') n++
-    return n
-  }
+  #active() { return this.#count(ACTIVE) }
+  // Started, not ready yet.
+  #starting() { return this.#count(STARTING) }
 
   #start() {
     if (this.#destroyed) return
@@ -312,8 +314,6 @@ class ProcessPool {
       return
     }
     this.#workers.add(worker)
-    this.#starting++
-    this.#counts.started++
     if (this.#owed > 0) {
       this.#owed--
       this.#counts.restarts++
@@ -332,7 +332,6 @@ class ProcessPool {
       if (frame.header.protocol !== 1) return this.broken(worker, `speaks protocol ${frame.header.protocol}, not 1`)
       clearTimeout(worker.timer)
       worker.pid = binding.processPid(worker.handle) ?? frame.header.pid
-      this.#starting--
       this.#lastStartError = undefined
       this.#becomeIdle(worker)
       return
@@ -384,7 +383,6 @@ class ProcessPool {
     this.#workers.delete(worker)
     this.#forget(worker)
     if (!worker.ready) {
-      this.#starting--
       if (!this.#destroyed && (worker.startFailure !== undefined || !worker.killedByPool)) {
         this.#startFailed(worker.startFailure ?? `${howEnded(raw)} before it was ready`, raw)
       }
@@ -418,7 +416,7 @@ class ProcessPool {
     this.#backoff()
     // Nothing is up or on its way to take the waiting tasks: fail them rather than keep them
     // waiting for a worker that may never start.
-    if (this.#live() === 0 && this.#starting === 0) this.#rejectQueued(() => this.#startError(), 'failed')
+    if (this.#live() === 0 && this.#starting() === 0) this.#rejectQueued(() => this.#startError(), 'failed')
   }
 
   #startError() {
@@ -512,7 +510,8 @@ class ProcessPool {
     if (this.#destroyed) return
     const o = this.#o
     const want = this.#closing !== undefined ? 0 : o.minWorkers
-    let needed = Math.max(this.#queued - this.#starting, want - this.#active())
+    const starting = this.#starting()
+    let needed = Math.max(this.#queued - starting, want - this.#active())
     if (needed <= 0) return
     const wait = this.#backoffUntil - performance.now()
     if (wait > 0) {
@@ -523,7 +522,7 @@ class ProcessPool {
       return
     }
     // After a failure, one attempt at a time until a worker comes up.
-    if (this.#failures > 0) needed = this.#starting === 0 ? 1 : 0
+    if (this.#failures > 0) needed = starting === 0 ? 1 : 0
     while (needed-- > 0 && this.#active() < o.size) this.#start()
   }
 
@@ -596,8 +595,8 @@ class ProcessPool {
     }
   }
 
-  // The pool keeps the process alive while a task is accepted or a worker is between
-  // states; an idle pool does not (as with piscina), and its workers die with the process.
+  // The pool keeps the process alive while a task is accepted or it is closing; an idle
+  // pool does not (as with piscina), and its workers die with the process.
   #ref() {
     if (this.#refed) return
     this.#refed = true
@@ -626,4 +625,4 @@ function runOptions(options, poolOptions) {
   }
 }
 
-module.exports = { ProcessPool, workerError, defaultSize: () => os.availableParallelism() }
+module.exports = { ProcessPool, workerError }

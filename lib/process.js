@@ -212,4 +212,4 @@ function exec(file, args, options) {
   }
 }
 
-module.exports = { Supervisor, SubprocessError, exec, start, finish, processStats, getDefaultSupervisor, killChildrenOnExit, kNative }
+module.exports = { Supervisor, SubprocessError, exec, start, finish, processStats, getDefaultSupervisor, killChildrenOnExit, kNative, rawReport }

@@ -18,7 +18,7 @@ const TYPED = {
 // carry our marker key. Plain JSON semantics otherwise: toJSON is honoured.
 function pack(value, blobs) {
   if (plain(value)) return JSON.stringify(value)
-  return JSON.stringify(prepare(value, '', blobs, []))
+  return JSON.stringify(prepare(value, '', blobs, new Set()))
 }
 
 // A copy of `v` that JSON.stringify turns into the wire form: binary values become blob
@@ -29,8 +29,8 @@ function prepare(v, key, blobs, ancestors) {
   if (v === null || typeof v !== 'object') return v
   if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return blobMarker(v, blobs)
   if (typeof v.toJSON === 'function') return prepare(v.toJSON(key), key, blobs, ancestors)
-  if (ancestors.includes(v)) throw new TypeError('Converting circular structure to JSON')
-  ancestors.push(v)
+  if (ancestors.has(v)) throw new TypeError('Converting circular structure to JSON')
+  ancestors.add(v)
   let out
   if (Array.isArray(v)) {
     out = new Array(v.length)
@@ -40,7 +40,7 @@ function prepare(v, key, blobs, ancestors) {
     for (const k of Object.keys(v)) setOwn(out, k, prepare(v[k], k, blobs, ancestors))
     if (Object.hasOwn(v, '$offload')) out = { $offload: 'object', value: out }
   }
-  ancestors.pop()
+  ancestors.delete(v)
   return out
 }
 

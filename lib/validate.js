@@ -47,11 +47,17 @@ function optionalInteger(options, key) {
 
 const MAX_TIMEOUT = 2 ** 31 - 1
 
-function optionalTimeout(options) {
-  const v = options.timeout
+// A duration option in milliseconds, as setTimeout accepts it; undefined when absent.
+function optionalMs(options, key) {
+  const v = options[key]
   if (v === undefined) return undefined
-  if (typeof v !== 'number') throw invalidArgType('options.timeout', 'of type number', v)
-  if (!(v >= 0 && v <= MAX_TIMEOUT)) throw outOfRange('options.timeout', `>= 0 && <= ${MAX_TIMEOUT}`, v)
+  if (typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
+  if (!(v >= 0 && v <= MAX_TIMEOUT)) throw outOfRange(`options.${key}`, `>= 0 && <= ${MAX_TIMEOUT}`, v)
+  return v
+}
+
+function optionalTimeout(options) {
+  const v = optionalMs(options, 'timeout')
   return v === 0 ? undefined : v
 }
 
@@ -65,4 +71,4 @@ function optionalSignal(options) {
   return s
 }
 
-module.exports = { toBytes, validateString, validateOptions, optionalString, optionalInteger, optionalTimeout, optionalSignal }
+module.exports = { toBytes, validateString, validateOptions, optionalString, optionalInteger, optionalMs, optionalTimeout, optionalSignal }

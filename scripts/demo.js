@@ -8,6 +8,7 @@ const http = require('node:http')
 const path = require('node:path')
 const zlib = require('node:zlib')
 const { spawn } = require('node:child_process')
+const { percentile } = require('../benchmark/lib')
 
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 8)
 const CLIENTS = 4 // concurrent uploaders of the heavy route
@@ -38,11 +39,6 @@ function request(agent, port, method, url, body) {
     req.on('error', reject)
     req.end(body)
   })
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 }
 
 async function phase(port, mode, body) {
@@ -76,10 +72,9 @@ async function phase(port, mode, body) {
   const loop = JSON.parse((await request(healthAgent, port, 'GET', '/loop')).body)
   heavyAgent.destroy()
   healthAgent.destroy()
-  latencies.sort((a, b) => a - b)
   return {
     mode,
-    health: { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) },
+    health: { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
     perSecond: done / elapsed,
     failed,
     loop,

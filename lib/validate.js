@@ -64,8 +64,10 @@ function optionalTimeout(options) {
 function optionalSignal(options) {
   const s = options.signal
   if (s === undefined) return undefined
-  // Duck-typed so signals from other realms (vm contexts, polyfills) work too.
-  if (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
+  // Duck-typed so signals from other realms (vm contexts, polyfills) work too, but complete:
+  // a signal we cannot unsubscribe from would throw later, far from the caller.
+  if (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' ||
+      typeof s.addEventListener !== 'function' || typeof s.removeEventListener !== 'function') {
     throw invalidArgType('options.signal', 'an instance of AbortSignal', s)
   }
   return s

@@ -32,8 +32,13 @@ export declare class NativePool {}
  */
 export declare class NativeSupervisor {}
 
-/** Cancels a task submitted as cancellable; `reason` is `'abort'` or `'timeout'`. */
-export declare function cancelTask(pool: ExternalObject<NativePool>, id: number, reason: string): boolean
+/**
+ * Cancels a task submitted as cancellable; `reason` is `'abort'` or `'timeout'`. Returns
+ * 0 if it had already finished, 1 if it was dequeued (it never ran, so its inputs are free
+ * now), 2 if it is running: its completion follows once the kernel sees the cancel flag,
+ * and until then it may still read its inputs.
+ */
+export declare function cancelTask(pool: ExternalObject<NativePool>, id: number, reason: string): number
 
 /** Stops admission; a completion for `slot` is posted once every accepted task has ended. */
 export declare function closePool(pool: ExternalObject<NativePool>, slot: number): void
@@ -213,8 +218,8 @@ export interface ProcessOptions {
    */
   env?: Record<string, string>
   /**
-   * Start from the parent's environment and apply `env` on top; `false` gives the child
-   * exactly `env`. Default: `true`.
+   * Start from the parent's environment (`process.env` at the call) and apply `env` on
+   * top; `false` gives the child exactly `env`. Default: `true`.
    */
   extendEnv?: boolean
   /**
@@ -281,10 +286,19 @@ export declare function processRead(child: ExternalObject<NativeChild>, stream: 
 /** The resident set of a live process in bytes (`/proc/<pid>/statm`), or null if it is gone. */
 export declare function processRss(pid: number): number | null
 
+/**
+ * Resolves with the child's pid once it has been spawned, or with null once it is known it
+ * never will be (its report then says why).
+ */
+export declare function processSpawned(child: ExternalObject<NativeChild>): unknown
+
 export declare function processStats(): SupervisorStats
 
 /** Writes `data` to the child's stdin (read in place, kept alive until written). */
 export declare function processWrite(child: ExternalObject<NativeChild>, data: unknown): unknown
+
+/** Test-only: runs the finalizer kept by a `'later'` failure, as Node may at teardown. */
+export declare function runKeptStringFinalizer(): boolean
 
 /**
  * Starts a child (`aborted`: its signal has already fired, so it is only reported as
@@ -348,6 +362,19 @@ export interface SupervisorStats {
   killed: number
   /** Spawns that failed (program not found, not executable, ...). */
   spawnErrors: number
-  /** The largest peak RSS of any child, in bytes. */
-  maxRssBytes: number
+  /**
+   * The largest peak RSS, in bytes, measured of any child; undefined until one was
+   * measured. Linux reports a child started without fork (as offload starts them) with at
+   * least this process's own peak, so a child whose peak stays below that is not measured
+   * and not counted, rather than counted as 0 or as this process's size.
+   */
+  maxRssBytes?: number
 }
+
+/**
+ * Test-only (`offload/testing`): drives [`external`] through a stand-in for N-API's
+ * external-string entry point that fails in `mode`, and returns the string made instead:
+ * `'finalized'` runs the finalizer before failing, `'unregistered'` never runs it, `'later'`
+ * keeps it for [`run_kept_string_finalizer`]. A double free aborts the process.
+ */
+export declare function testExternalStringFailure(mode: string, text: string): unknown

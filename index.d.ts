@@ -13,6 +13,7 @@ import type {
   SupervisorStats,
 } from './binding'
 import type { Readable, Writable } from 'node:stream'
+import type { EventEmitter } from 'node:events'
 
 /** Generated from the Rust sources (binding.d.ts), documented there. */
 export type { LatencyStats, PoolOptions, PoolStats, ProcessLimits, SupervisorOptions, SupervisorStats }
@@ -183,6 +184,8 @@ export interface Result<T = string> {
   killed: boolean
   /** The limit that most likely ended the child: CPU and file size by their signals, memory inferred from a crash under a memory limit. */
   killedByLimit: 'cpuSeconds' | 'fileSizeBytes' | 'memoryBytes' | undefined
+  /** With `input`: how many of its bytes the child read before it closed stdin or exited; less than the input's length when it stopped reading early (not an error by itself, as with a shell pipe into `head`). Undefined without `input`. */
+  inputBytesWritten: number | undefined
   /** Undefined if the child never started. */
   rusage: ResourceUsage | undefined
 }
@@ -191,7 +194,7 @@ export interface Result<T = string> {
  * Rejection of `exec()` and `exited`: `code` is `ERR_OFFLOAD_EXIT` (non-zero exit or a signal),
  * `ERR_OFFLOAD_TIMEOUT`, `ERR_OFFLOAD_MAX_BUFFER` (output truncated to `maxBuffer` attached),
  * `ERR_OFFLOAD_LIMIT`, `ERR_OFFLOAD_CANCELLED` (killed while queued), `ERR_OFFLOAD_SPAWN`
- * (setup failed), or `ENOENT`/`EACCES` when the program or `cwd` cannot be used. Carries every
+ * (setup failed), `ERR_OFFLOAD_IO` (writing `input` failed other than by the child closing stdin), or `ENOENT`/`EACCES` when the program or `cwd` cannot be used. Carries every
  * `Result` field.
  */
 export declare class SubprocessError<T = string | Buffer> extends OffloadError {
@@ -201,6 +204,8 @@ export declare class SubprocessError<T = string | Buffer> extends OffloadError {
   path?: string
   /** For spawn failures: its arguments. */
   spawnargs?: string[]
+  /** For `ENOENT` (program not found): the `PATH` directories searched. Kept out of the message, which apps often echo to clients. */
+  searchedPath?: string[]
 }
 /** Every `Result` field is on the error too (declaration merging). */
 export interface SubprocessError<T = string | Buffer> extends Result<T> {}
@@ -217,10 +222,16 @@ export declare class Supervisor {
   stats(): SupervisorStats
 }
 
-/** A running child; see `spawn()`. */
-export declare class Subprocess {
-  /** The child's pid once spawned; undefined while it waits in the supervisor's queue. */
+/** A running child; see `spawn()`. Emits `'spawn'` once the child exists, as Node's `ChildProcess` does. */
+export declare class Subprocess extends EventEmitter {
+  /** The child's pid once spawned; undefined while it waits in the supervisor's queue (see `spawned`). */
   readonly pid: number | undefined
+  /** Resolves with the pid once the child has been spawned; rejects as `exited` does if it never is (program not found, aborted or killed while queued). */
+  readonly spawned: Promise<number>
+  on(event: 'spawn', listener: () => void): this
+  once(event: 'spawn', listener: () => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
   /** Null unless stdin is `'pipe'` (and no `input` was given). Writes after the child stops reading are dropped. */
   readonly stdin: Writable | null
   /** Null unless stdout is `'pipe'`. Also an async iterable of Buffers. */

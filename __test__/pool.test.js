@@ -28,13 +28,16 @@ test('threads default to OFFLOAD_THREADS, else availableParallelism', () => {
   assert.equal(out.trim(), '3')
 })
 
-test('pool threads are named offload-<name>-<n>', async () => {
+test('pool threads are named offload-<name>-<n>, the name cut short so the number survives 15 bytes', async () => {
+  const threadNames = () => fs.readdirSync('/proc/self/task').map((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim())
   const pool = new Pool({ threads: 2, name: 'naming' })
-  await Promise.all([spin(20, { pool }), spin(20, { pool })])
-  const names = fs.readdirSync('/proc/self/task').map((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim())
-  // The kernel truncates thread names to 15 bytes.
-  assert.ok(names.includes('offload-naming-'), names.join(','))
-  await pool.close()
+  const short = new Pool({ threads: 1, name: 'io' })
+  await Promise.all([spin(20, { pool }), spin(20, { pool }), spin(5, { pool: short })])
+  const names = threadNames()
+  // Linux keeps 15 bytes of a thread name: `offload-naming-0` would lose its number.
+  assert.ok(names.includes('offload-namin-0') && names.includes('offload-namin-1'), names.join(','))
+  assert.ok(names.includes('offload-io-0'), names.join(','))
+  await Promise.all([pool.close(), short.close()])
 })
 
 test('pool threads run at the configured niceness (default 10), below the event loop', async () => {
@@ -46,7 +49,7 @@ test('pool threads run at the configured niceness (default 10), below the event 
   const c = new Pool({ threads: 1, name: 'nice0', nice: 0 })
   await Promise.all([spin(5, { pool: a }), spin(5, { pool: a }), spin(5, { pool: b }), spin(5, { pool: c })])
   assert.deepEqual(niceOf('offload-nice5-'), [5, 5])
-  assert.deepEqual(niceOf('offload-nicedef'), [10])
+  assert.deepEqual(niceOf('offload-niced-'), [10])
   assert.deepEqual(niceOf('offload-nice0-'), [0])
   assert.equal(Number(fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[16]), 0, 'the JS thread is untouched')
   await Promise.all([a.close(), b.close(), c.close()])

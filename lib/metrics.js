@@ -75,7 +75,12 @@ function subprocesses(out) {
   counter('offload_subprocesses_timed_out_total', 'Children killed for their timeout.', s.timedOut)
   counter('offload_subprocesses_killed_total', 'Children offload signalled (kill(), timeout, abort, maxBuffer, teardown).', s.killed)
   counter('offload_subprocesses_spawn_errors_total', 'Children that could not be started (ENOENT, EACCES, setup failures).', s.spawnErrors)
-  gauge('offload_subprocess_max_rss_bytes', 'The largest peak resident set of any child, as wait4 reports it.', s.maxRssBytes)
+  // Absent until a child's peak could be measured: Linux reports a child started without
+  // fork with at least this process's own peak, so smaller children are not measurable, and a
+  // 0 or this process's size would be a misleading sample.
+  if (s.maxRssBytes !== undefined) {
+    gauge('offload_subprocess_max_rss_bytes', "The largest peak resident set measured of any child (children whose peak stays below this process's own are not measurable).", s.maxRssBytes)
+  }
 }
 
 function processPools(out, pools) {

@@ -3,8 +3,8 @@
 // wording for them lives; values (ranges, names, NUL bytes) are checked by the binding. The
 // binding gets a fresh object of validated values, never the caller's object, so no getter
 // runs in the middle of a spawn.
+const path = require('node:path')
 const { fileURLToPath } = require('node:url')
-const { isMainThread } = require('node:worker_threads')
 const { invalidArgType } = require('./errors')
 const { toBytes, validateOptions, optionalSignal } = require('./validate')
 
@@ -59,11 +59,14 @@ function envOf(env) {
   return out
 }
 
+// Always absolute, from the directory current at the call: a queued child starts later, on
+// another thread, and a process.chdir() in between must not move it (relative PATH entries
+// are resolved against this directory too, as execvp in the child would).
 function cwdOf(cwd) {
-  if (cwd === undefined) return undefined
+  if (cwd === undefined) return process.cwd()
   if (cwd instanceof URL) return fileURLToPath(cwd)
   if (typeof cwd !== 'string') throw invalidArgType('options.cwd', 'of type string or an instance of URL', cwd)
-  return cwd
+  return path.resolve(cwd)
 }
 
 // Returns { native, input, signal, supervisor, reject, timeout, maxBuffer, killSignal }.
@@ -73,18 +76,14 @@ function processOptions(options, Supervisor) {
   if (shell !== undefined && typeof shell !== 'boolean' && typeof shell !== 'string') {
     throw invalidArgType('options.shell', 'of type boolean or string', shell)
   }
-  let env = envOf(o.env)
-  let extendEnv = check(o.extendEnv, 'extendEnv', 'boolean')
-  if (!isMainThread && extendEnv !== false) {
-    // A worker's process.env is its own copy, not the process environment the binding
-    // reads on the main thread: pass it explicitly.
-    env = { ...envOf(process.env), ...env }
-    extendEnv = false
-  }
+  const own = envOf(o.env)
+  // The child's whole environment, taken here from process.env: Node reads the process
+  // environment under its own lock (a worker with SHARE_ENV may setenv() at any moment), and
+  // a worker's process.env is its own copy anyway. The binding never reads `environ`.
+  const env = check(o.extendEnv, 'extendEnv', 'boolean') === false ? own ?? {} : { ...envOf(process.env), ...own }
   const native = {
     cwd: cwdOf(o.cwd),
     env,
-    extendEnv,
     stdin: check(o.stdin, 'stdin', 'string'),
     stdout: check(o.stdout, 'stdout', 'string'),
     stderr: check(o.stderr, 'stderr', 'string'),
@@ -118,4 +117,4 @@ function processOptions(options, Supervisor) {
   }
 }
 
-module.exports = { normalizeArgs, processOptions, stringOrNumber }
+module.exports = { normalizeArgs, processOptions, stringOrNumber, cwdOf, envOf }

@@ -5,7 +5,7 @@
 const binding = require('../binding.js')
 const { AbortError, OffloadError, fromNative, invalidArgType } = require('./errors')
 const { normalizeArgs, processOptions } = require('./process-options')
-const { validateOptions } = require('./validate')
+const { validateOptions, unlisten } = require('./validate')
 // The completion channel (opened by the task table) settles every child's promises.
 require('./tasks')
 
@@ -95,6 +95,9 @@ function rawReport(r) {
     systemCpuMs: r[14],
     errorCode: r[15],
     errorMessage: r[16],
+    searchedPath: r[17],
+    inputWritten: r[18],
+    inputError: r[19],
   }
 }
 
@@ -112,6 +115,7 @@ function resultOf(raw, call) {
     cancelled: raw.cancelled,
     killed: raw.killed,
     killedByLimit: raw.killedByLimit ?? undefined,
+    inputBytesWritten: raw.inputWritten ?? undefined,
     rusage: !raw.ran ? undefined : {
       maxRssBytes: raw.maxRssBytes,
       userCpuMs: raw.userCpuMs,
@@ -130,7 +134,13 @@ function outcome(raw, call) {
   const result = resultOf(raw, call)
   const { command } = result
   if (raw.errorCode !== null) {
-    const err = new SubprocessError(raw.errorCode, `spawn ${call.file} ${raw.errorCode}: ${raw.errorMessage}`, result)
+    // A program not found reads as Node's `spawn foo ENOENT`; the directories searched are a
+    // property, never part of the message (apps echo messages to HTTP clients).
+    const message = raw.searchedPath !== null
+      ? `spawn ${call.file} ENOENT`
+      : `spawn ${call.file} ${raw.errorCode}: ${raw.errorMessage}`
+    const err = new SubprocessError(raw.errorCode, message, result)
+    if (raw.searchedPath !== null) err.searchedPath = raw.searchedPath.split(':')
     err.syscall = `spawn ${call.file}`
     err.path = call.file
     err.spawnargs = call.args
@@ -138,6 +148,9 @@ function outcome(raw, call) {
   }
   if (!raw.ran && raw.killed && !raw.cancelled) {
     return new SubprocessError('ERR_OFFLOAD_CANCELLED', `Command was killed before it started: ${command}`, result)
+  }
+  if (raw.inputError !== null) {
+    return new SubprocessError('ERR_OFFLOAD_IO', `Could not write the input to the child (${raw.inputError}): ${command}`, result)
   }
   if (raw.cancelled) {
     const err = new AbortError(undefined, { cause: call.signal?.reason })
@@ -177,22 +190,23 @@ function start(file, args, options, streaming) {
   }
   const supervisor = (o.supervisor ?? getDefaultSupervisor())[kNative]
   killChildrenOnExit()
+  // Subscribed before spawning: the signal is the caller's object and may throw, and once a
+  // child exists its promise must follow it to the end.
+  let handle
+  const onAbort = () => { if (handle !== undefined) binding.processCancel(handle) }
+  const listening = o.signal !== undefined && !o.signal.aborted
+  // addEventListener, never `onabort`: the caller's own handler must survive.
+  if (listening) o.signal.addEventListener('abort', onAbort, { once: true })
   let pair
   try {
     pair = binding.spawnProcess(supervisor, file, argv, o.native, o.input, streaming, o.signal?.aborted === true)
   } catch (err) {
+    if (listening) unlisten(o.signal, onAbort)
     throw fromNative(err)
   }
-  const [handle, raw] = pair
-  let settled = raw
-  if (o.signal !== undefined) {
-    const onAbort = () => binding.processCancel(handle)
-    if (!o.signal.aborted) {
-      // addEventListener, never `onabort`: the caller's own handler must survive.
-      o.signal.addEventListener('abort', onAbort, { once: true })
-      settled = raw.finally(() => o.signal.removeEventListener('abort', onAbort))
-    }
-  }
+  handle = pair[0]
+  const raw = pair[1]
+  const settled = listening ? raw.finally(() => unlisten(o.signal, onAbort)) : raw
   return [handle, settled, call]
 }
 

@@ -5,10 +5,11 @@
 // the pipe holds, up to 1 MiB) and is not called again until that chunk is pushed, so a
 // slow consumer stops the reads and, through the full pipe, the child. Writes to stdin are
 // read in place by the I/O thread and acknowledged when written.
+const { EventEmitter } = require('node:events')
 const { Readable, Writable } = require('node:stream')
 const { StringDecoder } = require('node:string_decoder')
 const binding = require('../binding.js')
-const { fromNative, invalidArgValue } = require('./errors')
+const { OffloadError, fromNative, invalidArgValue } = require('./errors')
 const { start, finish } = require('./process')
 const { stringOrNumber } = require('./process-options')
 const { toBytes } = require('./validate')
@@ -74,9 +75,15 @@ class ChildInput extends Writable {
 
 function noop() {}
 
-/** A running child process; see `spawn()`. */
-class Subprocess {
+/**
+ * A running child process; see `spawn()`. Emits `'spawn'` (as Node's ChildProcess does) once
+ * the child exists: it may first wait in the supervisor's queue.
+ */
+class Subprocess extends EventEmitter {
+  #spawned = undefined
+
   constructor(handle, raw, call) {
+    super()
     this[kHandle] = handle
     const o = call.options
     this.stdin = o.input === undefined && (o.stdin ?? 'pipe') === 'pipe' ? new ChildInput(handle) : null
@@ -95,6 +102,26 @@ class Subprocess {
     // Marked handled: a caller that only uses the streams must not get an unhandled
     // rejection; awaiting `exited` still throws.
     this.exited.catch(noop)
+    // The 'spawn' event costs a native wait, so it is armed only once someone listens.
+    this.on('newListener', function arm(event) {
+      if (event !== 'spawn') return
+      this.off('newListener', arm)
+      this.spawned.then(() => this.emit('spawn'), noop)
+    })
+  }
+
+  /**
+   * Resolves with the pid once the child has been spawned; rejects, as `exited` does, if it
+   * never is (program not found, aborted or killed while queued, ...).
+   */
+  get spawned() {
+    if (this.#spawned === undefined) {
+      this.#spawned = binding.processSpawned(this[kHandle]).then((pid) => pid ?? this.exited.then(() => {
+        throw new OffloadError('ERR_OFFLOAD_INTERNAL', 'the child was never spawned, yet its report shows no error')
+      }))
+      this.#spawned.catch(noop)
+    }
+    return this.#spawned
   }
 
   /** The child's pid, once it has been spawned (it may wait in the supervisor's queue). */

@@ -12,6 +12,7 @@
 // completion is owed.
 const binding = require('../binding.js')
 const { AbortError, OffloadError, fromNative, fromTask } = require('./errors')
+const { unlisten } = require('./validate')
 
 // The table lives on the native binding object, which is shared by every copy of this module
 // in one environment: test runners such as Jest evaluate JS modules once per test file but load
@@ -21,6 +22,8 @@ const state = binding[kState] ??= { entries: [], freeSlots: [], initialized: fal
 const { entries, freeSlots } = state
 // Asks an entry point for a natively settled promise (u32::MAX in the binding).
 const NATIVE_PROMISE = 0xffffffff
+// `cancelTask`'s answer for a task that is running (see src/binding/pool.rs).
+const RUNNING = 2
 
 // A pending task. Most tasks have no signal or timeout, so they use this lean shape; the
 // fields for cancellation live on `CancellableEntry`.
@@ -36,29 +39,41 @@ class Entry {
 }
 
 class CancellableEntry extends Entry {
-  constructor(resolve, reject, inputs, native, taskId) {
+  constructor(resolve, reject, inputs, native) {
     super(resolve, reject, inputs)
     this.native = native
-    this.taskId = taskId
+    this.taskId = undefined
     this.signal = undefined
     this.timer = undefined
+    // The abort or timeout error, once cancelled while running; the rejection waits for the
+    // task's completion.
+    this.error = undefined
   }
 
   // Called by the AbortSignal (an EventListener object, so no closure per task).
   handleEvent() {
+    // A signal that fires while the task is being submitted has nothing to cancel yet.
+    if (this.taskId === undefined) return
     this.cancel(new AbortError(undefined, { cause: this.signal.reason }), 'abort')
   }
 
   cancel(err, reason) {
-    if (this.settled) return
-    this.settled = true
+    if (this.settled || this.error !== undefined) return
     this.cleanup()
+    if (binding.cancelTask(this.native, this.taskId, reason) === RUNNING) {
+      // The kernel reads the inputs until it next polls its cancel flag (at most one chunk
+      // later): the promise settles when its completion arrives, so that once it has settled
+      // the caller may transfer, resize or free the memory.
+      this.error = err
+      return
+    }
+    // It never ran, or has finished: nothing native reads the inputs any more.
+    this.settled = true
     this.reject(err)
-    binding.cancelTask(this.native, this.taskId, reason)
   }
 
   cleanup() {
-    if (this.signal !== undefined) this.signal.removeEventListener('abort', this)
+    if (this.signal !== undefined) unlisten(this.signal, this)
     if (this.timer !== undefined) clearTimeout(this.timer)
   }
 }
@@ -86,15 +101,15 @@ function dispatch(slots, codes, values) {
     freeSlots.push(slot)
     if (entry.settled) continue
     entry.settled = true
+    if (entry.error !== undefined) {
+      entry.reject(entry.error)
+      continue
+    }
     const code = codes === undefined ? undefined : codes[i]
     const value = values === undefined ? undefined : values[i]
-    try {
-      // A throwing signal polyfill must not cost the rest of the batch its settlement.
-      entry.cleanup()
-    } finally {
-      if (code === undefined) entry.resolve(value)
-      else entry.reject(fromTask(code, value))
-    }
+    entry.cleanup()
+    if (code === undefined) entry.resolve(value)
+    else entry.reject(fromTask(code, value))
   }
 }
 
@@ -141,26 +156,27 @@ function submit(native, signal, timeout, priority, inputs, start, nativeOk) {
   if (signal !== undefined && signal.aborted) {
     return Promise.reject(new AbortError(undefined, { cause: signal.reason }))
   }
-  const slot = reserve()
-  let taskId
-  try {
-    taskId = start(native, slot, priority, signal !== undefined || timeout !== undefined)
-  } catch (err) {
-    release(slot)
-    return Promise.reject(fromNative(err))
-  }
   const promise = new Promise(capture)
-  if (signal === undefined && timeout === undefined) {
-    track(slot, new Entry(captured.resolve, captured.reject, inputs))
-    return promise
-  }
-  const entry = new CancellableEntry(captured.resolve, captured.reject, inputs, native, taskId)
-  track(slot, entry)
+  const cancellable = signal !== undefined || timeout !== undefined
+  const entry = cancellable
+    ? new CancellableEntry(captured.resolve, captured.reject, inputs, native)
+    : new Entry(captured.resolve, captured.reject, inputs)
   if (signal !== undefined) {
-    entry.signal = signal
+    // Subscribed before submitting: the signal is the caller's object and may throw, and
+    // once the task is submitted its promise must follow it to the end.
     // addEventListener, never `onabort`: the caller's own handler must survive.
     signal.addEventListener('abort', entry, { once: true })
+    entry.signal = signal
   }
+  const slot = reserve()
+  try {
+    entry.taskId = start(native, slot, priority, cancellable)
+  } catch (err) {
+    release(slot)
+    entry.cleanup()
+    return Promise.reject(fromNative(err))
+  }
+  track(slot, entry)
   if (timeout !== undefined) entry.timer = setTimeout(onTimeout, timeout, entry, timeout)
   return promise
 }

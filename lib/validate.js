@@ -8,10 +8,26 @@ const BINARY = 'of type string or an instance of Buffer, TypedArray, DataView, A
 // binding has one zero-copy path. Strings pass through and are read as UTF-8 by the binding.
 function toBytes(value, name) {
   if (typeof value === 'string') return value
-  if (value instanceof Uint8Array && value.constructor !== Uint8ClampedArray) return value
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-  if (value instanceof ArrayBuffer || isSharedArrayBuffer(value)) return new Uint8Array(value)
+  if (ArrayBuffer.isView(value)) {
+    fixedLength(value.buffer, name)
+    if (value instanceof Uint8Array && value.constructor !== Uint8ClampedArray) return value
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  }
+  if (value instanceof ArrayBuffer || isSharedArrayBuffer(value)) {
+    fixedLength(value, name)
+    return new Uint8Array(value)
+  }
   throw invalidArgType(name, BINARY, value)
+}
+
+// Native code reads an input in place for as long as its task runs. Shrinking a resizable
+// ArrayBuffer decommits the memory under it, so those are refused. A growable
+// SharedArrayBuffer never shrinks (its whole maximum is reserved up front): the bytes present
+// at the call are read, and growth after it is not seen.
+function fixedLength(buffer, name) {
+  if (buffer.resizable === true) {
+    throw invalidArgType(name, `${BINARY} backed by a fixed-length ArrayBuffer (a resizable one can shrink under the running task; pass a copy, e.g. new Uint8Array(view))`, buffer)
+  }
 }
 
 function isSharedArrayBuffer(value) {
@@ -73,4 +89,15 @@ function optionalSignal(options) {
   return s
 }
 
-module.exports = { toBytes, validateString, validateOptions, optionalString, optionalInteger, optionalMs, optionalTimeout, optionalSignal }
+// Removes an abort listener. The signal is the caller's object: a throwing
+// removeEventListener (a polyfill) must not escape into a completion batch or a timer, where
+// it would cost other tasks their settlement or crash the process; it becomes a warning.
+function unlisten(signal, listener) {
+  try {
+    signal.removeEventListener('abort', listener)
+  } catch (err) {
+    process.emitWarning(`offload: the signal's removeEventListener threw: ${err}`, { code: 'OFFLOAD_SIGNAL_CLEANUP' })
+  }
+}
+
+module.exports = { unlisten, toBytes, validateString, validateOptions, optionalString, optionalInteger, optionalMs, optionalTimeout, optionalSignal }

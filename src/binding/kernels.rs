@@ -28,7 +28,7 @@ pub struct CompressOptions {
     /// Compression level: 0–9 for gzip/deflate/deflate-raw (default 6, as node:zlib),
     /// 0–11 for brotli (default 11, as node:zlib), 1–22 for zstd (default 3), 0 for lz4.
     /// Default: the format's default.
-    pub level: Option<i32>,
+    pub level: Option<f64>,
 }
 
 /// Options for `decompress()`.
@@ -262,9 +262,14 @@ pub fn submit_compress(
 ) -> Result<Unknown<'static>> {
     let fmt = self::format(&format)?;
     let range = fmt.level_range();
+    // Read as a double, never as napi's int32 (which wraps 2**32 + 9 to 9 and 1e300 to 0).
     let level = match options.and_then(|o| o.level) {
         None => fmt.default_level(),
-        Some(l) if range.contains(&l) => l,
+        Some(l)
+            if l.fract() == 0.0 && (*range.start() as f64..=*range.end() as f64).contains(&l) =>
+        {
+            l as i32
+        }
         Some(l) => {
             return Err(out_of_range(
                 "options.level",

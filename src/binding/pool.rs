@@ -11,7 +11,7 @@ use super::deferred::Deferred;
 use super::errors::{self, Result, out_of_range, pool_error};
 use super::value::{TaskError, Value};
 use crate::pool::{
-    CancelReason, CancelToken, Percentiles, Pool, PoolConfig, Priority, SubmitOptions,
+    CancelReason, CancelToken, Cancelled, Percentiles, Pool, PoolConfig, Priority, SubmitOptions,
 };
 
 /// Options for `new Pool()`.
@@ -190,14 +190,21 @@ pub fn pool_stats(pool: &External<NativePool>) -> PoolStats {
     }
 }
 
-/// Cancels a task submitted as cancellable; `reason` is `'abort'` or `'timeout'`.
+/// Cancels a task submitted as cancellable; `reason` is `'abort'` or `'timeout'`. Returns
+/// 0 if it had already finished, 1 if it was dequeued (it never ran, so its inputs are free
+/// now), 2 if it is running: its completion follows once the kernel sees the cancel flag,
+/// and until then it may still read its inputs.
 #[napi]
-pub fn cancel_task(pool: &External<NativePool>, id: f64, reason: String) -> bool {
+pub fn cancel_task(pool: &External<NativePool>, id: f64, reason: String) -> u32 {
     let reason = match reason.as_str() {
         "timeout" => CancelReason::TimedOut,
         _ => CancelReason::Aborted,
     };
-    pool.core.cancel(id as u64, reason)
+    match pool.core.cancel(id as u64, reason) {
+        Cancelled::NotFound => 0,
+        Cancelled::Dequeued => 1,
+        Cancelled::Signalled => 2,
+    }
 }
 
 /// Stops admission; a completion for `slot` is posted once every accepted task has ended.

@@ -61,8 +61,12 @@ pub struct ProcessOptions {
     /// Environment variables for the child; added to the parent's (see `extendEnv`).
     /// Default: the parent's environment.
     pub env: Option<HashMap<String, String>>,
-    /// Start from the parent's environment and apply `env` on top; `false` gives the child
-    /// exactly `env`. Default: `true`.
+    /// Start from the parent's environment (`process.env` at the call) and apply `env` on
+    /// top; `false` gives the child exactly `env`. Default: `true`.
+    #[expect(
+        dead_code,
+        reason = "applied by the JS layer; declared here so its docs reach the typings"
+    )]
     pub extend_env: Option<bool>,
     /// `'pipe'`, `'ignore'` or `'inherit'`. Default: `'pipe'` for `spawn()`; for `exec()`,
     /// `'pipe'` with `input`, else `'ignore'` (`/dev/null`).
@@ -81,7 +85,7 @@ pub struct ProcessOptions {
     /// Default: `0`.
     pub timeout: Option<f64>,
     /// Signal for timeout, abort and maxBuffer, and the default for `kill()`. Default: `'SIGTERM'`.
-    pub kill_signal: Option<Either<String, i32>>,
+    pub kill_signal: Option<Either<String, f64>>,
     /// Milliseconds to wait after `killSignal` before SIGKILL; `Infinity` never escalates.
     /// Default: `2000`.
     pub force_kill_after: Option<f64>,
@@ -127,8 +131,11 @@ pub struct SupervisorStats {
     pub killed: f64,
     /// Spawns that failed (program not found, not executable, ...).
     pub spawn_errors: f64,
-    /// The largest peak RSS of any child, in bytes.
-    pub max_rss_bytes: f64,
+    /// The largest peak RSS, in bytes, measured of any child; undefined until one was
+    /// measured. Linux reports a child started without fork (as offload starts them) with at
+    /// least this process's own peak, so a child whose peak stays below that is not measured
+    /// and not counted, rather than counted as 0 or as this process's size.
+    pub max_rss_bytes: Option<f64>,
 }
 
 impl From<ProcessStats> for SupervisorStats {
@@ -142,7 +149,7 @@ impl From<ProcessStats> for SupervisorStats {
             timed_out: s.timed_out as f64,
             killed: s.killed as f64,
             spawn_errors: s.spawn_errors as f64,
-            max_rss_bytes: s.max_rss_bytes as f64,
+            max_rss_bytes: s.max_rss_bytes.map(|b| b as f64),
         }
     }
 }
@@ -220,11 +227,15 @@ pub fn process_stats() -> SupervisorStats {
     global_stats().into()
 }
 
-/// A signal option: a name such as `'SIGTERM'` or a number.
-pub(crate) fn parse_signal(name: &str, value: Either<String, i32>) -> Result<i32> {
+/// A signal option: a name such as `'SIGTERM'` or a number. Numbers are read as doubles, never
+/// through napi's int32 (which wraps `2**32 + 15` to 15); a fraction is refused, not truncated.
+pub(crate) fn parse_signal(name: &str, value: Either<String, f64>) -> Result<i32> {
     let sig = match &value {
         Either::A(s) => signal::by_name(s),
-        Either::B(n) => Some(*n).filter(|&n| signal::is_valid(n)),
+        Either::B(n) => Some(*n)
+            .filter(|n| n.fract() == 0.0 && (1.0..=64.0).contains(n))
+            .map(|n| n as i32)
+            .filter(|&n| signal::is_valid(n)),
     };
     sig.ok_or_else(|| {
         let shown = match value {
@@ -303,46 +314,6 @@ const MAX_STRING_LENGTH: f64 = 536_870_888.0;
 /// The longest Buffer Node 20 can make (`buffer.constants.MAX_LENGTH`).
 const MAX_BUFFER_LENGTH: f64 = 4_294_967_296.0;
 
-/// The process's environment as `NAME=value` entries. Read on the main JS thread, the one
-/// that changes it (`process.env` writes call `setenv`, which replaces entries rather than
-/// editing them in place); workers pass their own `process.env` instead. Cached while the
-/// `environ` array holds the same entries: copying 30–60 variables cost more than the rest of
-/// a spawn call.
-fn parent_env() -> Vec<Vec<u8>> {
-    unsafe extern "C" {
-        static environ: *const *const std::ffi::c_char;
-    }
-    thread_local! {
-        static CACHE: std::cell::RefCell<(Vec<usize>, Vec<Vec<u8>>)> = Default::default();
-    }
-    let mut entries = Vec::new();
-    // SAFETY: `environ` is a NULL-terminated array of C strings, changed only by this thread.
-    unsafe {
-        let mut p = environ;
-        while !p.is_null() && !(*p).is_null() {
-            entries.push(*p as usize);
-            p = p.add(1);
-        }
-    }
-    CACHE.with_borrow_mut(|(pointers, copied)| {
-        // Pointer equality means equal contents only where setenv never frees a replaced
-        // string (glibc); elsewhere (musl) the copy is made every time.
-        if *pointers != entries || cfg!(not(target_env = "gnu")) {
-            // SAFETY: as above; each pointer is a live C string.
-            *copied = entries
-                .iter()
-                .map(|&e| {
-                    unsafe { std::ffi::CStr::from_ptr(e as *const std::ffi::c_char) }
-                        .to_bytes()
-                        .to_vec()
-                })
-                .collect();
-            *pointers = entries;
-        }
-        copied.clone()
-    })
-}
-
 /// A validated call: the core spec plus what the binding needs to shape the result.
 struct Call {
     spec: Spec,
@@ -382,11 +353,10 @@ fn build(
     };
     let mut cmd = Command::new(program);
     cmd.args = argv.into_iter().map(String::into_bytes).collect();
-    let mut env = if o.extend_env.unwrap_or(true) {
-        parent_env()
-    } else {
-        Vec::new()
-    };
+    // The JS layer passes the child's whole environment, taken from `process.env` (see
+    // lib/process-options.js): reading `environ` here would race with `setenv` on other
+    // threads, which Node guards with a lock of its own.
+    let mut env = Vec::new();
     for (k, v) in o.env.unwrap_or_default() {
         if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
             return Err(errors::invalid_value(
@@ -394,7 +364,6 @@ fn build(
                 "names must be non-empty without '=', and neither may contain null bytes",
             ));
         }
-        env.retain(|entry| !(entry.starts_with(k.as_bytes()) && entry.get(k.len()) == Some(&b'=')));
         let mut entry = k.into_bytes();
         entry.push(b'=');
         entry.extend(v.into_bytes());
@@ -618,10 +587,21 @@ pub fn process_pid(child: &External<NativeChild>) -> Option<i32> {
     child.child.pid()
 }
 
+/// Resolves with the child's pid once it has been spawned, or with null once it is known it
+/// never will be (its report then says why).
+#[napi]
+pub fn process_spawned(env: Env, child: &External<NativeChild>) -> Result<Unknown<'static>> {
+    child.promise(&env, &[], |done| {
+        child.child.when_spawned(move |pid| {
+            done(Ok(pid.map_or(Value::Null, |p| Value::Number(f64::from(p)))))
+        })
+    })
+}
+
 /// Sends `signal` (default: the child's `killSignal`), escalating to SIGKILL after
 /// `forceKillAfter`; false if the child had already exited.
 #[napi]
-pub fn process_kill(child: &External<NativeChild>, signal: Either<String, i32>) -> Result<bool> {
+pub fn process_kill(child: &External<NativeChild>, signal: Either<String, f64>) -> Result<bool> {
     let sig = parse_signal("signal", signal)?;
     Ok(child.child.kill(sig))
 }

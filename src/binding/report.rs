@@ -69,7 +69,7 @@ fn spawn_code(e: &SpawnError) -> &'static str {
 /// cheaper to build than an object with named properties, whose keys V8 would look up one by
 /// one. `[pid, exitCode, signal, stdout, stderr, durationMs, timedOut, cancelled, killed,
 /// maxBufferExceeded, killedByLimit, ran, maxRssBytes, userCpuMs, systemCpuMs, errorCode,
-/// errorMessage]`.
+/// errorMessage, searchedPath, inputWritten, inputError]`.
 pub(crate) fn to_value(r: Report, encoding: Encoding) -> Value {
     let status = r.status;
     let ms = |us: u64| us as f64 / 1000.0;
@@ -93,6 +93,12 @@ pub(crate) fn to_value(r: Report, encoding: Encoding) -> Value {
         opt(status.map(|s| ms(s.user_cpu_us))),
         opt(status.map(|s| ms(s.system_cpu_us))),
         text(r.spawn_error.as_ref().map(|e| spawn_code(e).to_owned())),
-        text(r.spawn_error.map(|e| e.to_string())),
+        text(r.spawn_error.as_ref().map(|e| e.to_string())),
+        text(match r.spawn_error {
+            Some(SpawnError::NotFound { path, .. }) => Some(path),
+            _ => None,
+        }),
+        opt(r.input_written.map(|n| n as f64)),
+        text(r.input_error),
     ])
 }

@@ -9,7 +9,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use napi::sys;
 
@@ -77,12 +77,29 @@ fn entry_points() -> Option<&'static EntryPoints> {
         .as_ref()
 }
 
-unsafe extern "C" fn free<T>(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the Box<Vec<T>> leaked in `external`; Node finalizes it exactly once.
-    drop(unsafe { Box::from_raw(hint.cast::<Vec<T>>()) });
+/// An external string's memory. V8's finalizer holds one reference and `external` another,
+/// so whichever way the create call ends, nothing frees the text twice or reads it freed.
+type Shared<T> = Arc<Mutex<Vec<T>>>;
+
+/// # Safety
+/// `hint` must come from `Arc::into_raw` of a `Shared<T>` in `external`, and be passed to
+/// this finalizer at most once (N-API's contract for finalizers).
+unsafe extern "C" fn release<T>(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: per the contract above, this reference is the finalizer's own.
+    drop(unsafe { Shared::<T>::from_raw(hint.cast_const().cast()) });
 }
 
-/// Hands `v` to V8 as an external string; on refusal the memory is still ours and is copied.
+/// Hands `v` to V8 as an external string; if that fails the text is copied.
+///
+/// The finalizer's reference is never reclaimed here: after a failure N-API may have run the
+/// finalizer already, may never run it, or may run it at environment teardown (Node links the
+/// string resource before V8 accepts it). So on failure the text is moved out, copied and
+/// freed here, and the finalizer, whenever it runs, frees only the empty shell. At worst
+/// that shell leaks; nothing is freed twice.
+///
+/// # Safety
+/// `env` must be the current JS thread's environment and `create` an N-API external-string
+/// entry point.
 unsafe fn external<T>(
     env: sys::napi_env,
     v: Vec<T>,
@@ -90,17 +107,22 @@ unsafe fn external<T>(
     copy: impl FnOnce(&[T]) -> sys::napi_value,
 ) -> sys::napi_value {
     let len = v.len();
-    let boxed = Box::into_raw(Box::new(v));
+    // The heap buffer does not move while the Vec is left alone, so the pointer stays valid
+    // after the lock is released.
+    let data = v.as_ptr().cast_mut();
+    let ours: Shared<T> = Arc::new(Mutex::new(v));
+    let hint = Arc::into_raw(ours.clone());
     let mut out = ptr::null_mut();
     let mut copied = false;
-    // SAFETY: the Vec stays alive until the finalizer frees it (also when Node copied it).
+    // SAFETY: the text lives while a string refers to it (the finalizer's reference); V8 only
+    // reads it. The C signature wants `*mut`; nothing writes through it.
     let status = unsafe {
         create(
             env,
-            (*boxed).as_mut_ptr(),
+            data,
             len as isize,
-            Some(free::<T>),
-            boxed.cast(),
+            Some(release::<T>),
+            hint.cast_mut().cast(),
             &mut out,
             &mut copied,
         )
@@ -108,10 +130,9 @@ unsafe fn external<T>(
     if status == sys::Status::napi_ok {
         return out;
     }
-    // Refused (e.g. a V8 sandbox): the finalizer was not registered, so the memory is ours.
-    // SAFETY: `boxed` was leaked above and not taken by Node.
-    let v = unsafe { Box::from_raw(boxed) };
-    copy(&v)
+    // No string refers to the text, so it is ours to move out.
+    let text = std::mem::take(&mut *ours.lock().unwrap_or_else(|p| p.into_inner()));
+    copy(&text)
 }
 
 impl Prepared {
@@ -140,4 +161,80 @@ unsafe fn utf16(env: sys::napi_env, b: &[u16]) -> sys::napi_value {
     let mut out = ptr::null_mut();
     unsafe { sys::napi_create_string_utf16(env, b.as_ptr(), b.len() as isize, &mut out) };
     out
+}
+
+/// Test-only (`offload/testing`): drives [`external`] through a stand-in for N-API's
+/// external-string entry point that fails in `mode`, and returns the string made instead:
+/// `'finalized'` runs the finalizer before failing, `'unregistered'` never runs it, `'later'`
+/// keeps it for [`run_kept_string_finalizer`]. A double free aborts the process.
+#[napi_derive::napi]
+pub fn test_external_string_failure(
+    env: napi::Env,
+    mode: String,
+    text: String,
+) -> super::errors::Result<napi::bindgen_prelude::Unknown<'static>> {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static MODE: AtomicU8 = AtomicU8::new(0);
+    MODE.store(
+        match mode.as_str() {
+            "finalized" => 0,
+            "unregistered" => 1,
+            "later" => 2,
+            _ => {
+                return Err(super::errors::one_of(
+                    "argument 'mode'",
+                    &["finalized", "unregistered", "later"],
+                    &mode,
+                ));
+            }
+        },
+        Ordering::Relaxed,
+    );
+    unsafe extern "C" fn failing(
+        env: sys::napi_env,
+        data: *mut u8,
+        _len: isize,
+        finalize: sys::napi_finalize,
+        hint: *mut c_void,
+        _out: *mut sys::napi_value,
+        _copied: *mut bool,
+    ) -> sys::napi_status {
+        let finalize = finalize.expect("a finalizer is always passed");
+        match MODE.load(Ordering::Relaxed) {
+            // SAFETY: the finalizer with the data and hint it was given, once.
+            0 => unsafe { finalize(env, data.cast(), hint) },
+            1 => {}
+            _ => {
+                *KEPT.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((finalize, data as usize, hint as usize))
+            }
+        }
+        sys::Status::napi_generic_failure
+    }
+    let raw = env.raw();
+    // SAFETY: on the JS thread; `failing` has the entry point's signature.
+    let value = unsafe { external(raw, text.into_bytes(), failing, |b| latin1(raw, b)) };
+    // SAFETY: a value just created in this env.
+    Ok(unsafe { napi::bindgen_prelude::Unknown::from_raw_unchecked(raw, value) })
+}
+
+type KeptFinalizer = (
+    unsafe extern "C" fn(sys::napi_env, *mut c_void, *mut c_void),
+    usize,
+    usize,
+);
+static KEPT: Mutex<Option<KeptFinalizer>> = Mutex::new(None);
+
+/// Test-only: runs the finalizer kept by a `'later'` failure, as Node may at teardown.
+#[napi_derive::napi]
+pub fn run_kept_string_finalizer(env: napi::Env) -> bool {
+    let kept = KEPT.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match kept {
+        // SAFETY: the finalizer `external` registered, called once with its own data and hint.
+        Some((f, data, hint)) => {
+            unsafe { f(env.raw(), data as *mut c_void, hint as *mut c_void) };
+            true
+        }
+        None => false,
+    }
 }

@@ -64,6 +64,24 @@ pub fn default_threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// Linux keeps 15 bytes of a thread's name.
+const THREAD_NAME_MAX: usize = 15;
+
+/// `offload-<name>-<n>`, with `offload-<name>` cut short so that the whole fits Linux's 15
+/// bytes and the thread number always survives (`offload-images-12` becomes `offload-imag-12`).
+fn thread_name(name: &str, index: usize) -> String {
+    let suffix = format!("-{index}");
+    let mut prefix = format!("offload-{name}");
+    let mut keep = THREAD_NAME_MAX
+        .saturating_sub(suffix.len())
+        .min(prefix.len());
+    while !prefix.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    prefix.truncate(keep);
+    prefix + &suffix
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PoolError {
     #[error("the pool queue is full ({max_queue} tasks already waiting)")]
@@ -72,6 +90,17 @@ pub enum PoolError {
     Closed,
     #[error("could not start the pool's threads: {0}")]
     Spawn(String),
+}
+
+/// What [`Pool::cancel`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cancelled {
+    /// Unknown, already finished, or already cancelled: nothing changed.
+    NotFound,
+    /// It was still queued: it never ran, and its completion has already been called.
+    Dequeued,
+    /// It is running: its token fired, and its completion runs once the work stops.
+    Signalled,
 }
 
 /// Per-task submission settings.
@@ -126,7 +155,7 @@ impl Pool {
         let nice = config.nice;
         let rayon = rayon::ThreadPoolBuilder::new()
             .num_threads(config.threads)
-            .thread_name(move |i| format!("offload-{name}-{i}"))
+            .thread_name(move |i| thread_name(&name, i))
             .start_handler(move |_| worker::set_nice(nice))
             // Jobs catch their own panics; this only guards against a bug in that wrapper.
             .panic_handler(|_| {})
@@ -203,21 +232,24 @@ impl Pool {
     }
 
     /// Cancels a task submitted with `cancellable`. A queued task is finished right here with
-    /// [`Outcome::Cancelled`]; a running one sees its token fire. Returns false if the task is
-    /// unknown, already finished, or already cancelled.
-    pub fn cancel(&self, id: u64, reason: CancelReason) -> bool {
+    /// [`Outcome::Cancelled`]; a running one sees its token fire, and its completion follows
+    /// once its work has noticed (the work may still be reading its inputs until then).
+    pub fn cancel(&self, id: u64, reason: CancelReason) -> Cancelled {
         let s = &self.shared;
         let Some(ctl) = lock(&s.cancellable).get(&id).cloned() else {
-            return false;
+            return Cancelled::NotFound;
         };
         if !ctl.cancel(reason) {
-            return false;
+            return Cancelled::NotFound;
         }
-        if let Some(job) = ctl.take_job() {
-            s.stats.queued.fetch_sub(1, Ordering::Relaxed);
-            s.skip(&ctl, job, reason);
+        match ctl.take_job() {
+            Some(job) => {
+                s.stats.queued.fetch_sub(1, Ordering::Relaxed);
+                s.skip(&ctl, job, reason);
+                Cancelled::Dequeued
+            }
+            None => Cancelled::Signalled,
         }
-        true
     }
 
     /// Stops admission; `on_idle` runs once every accepted task has ended (maybe right away).

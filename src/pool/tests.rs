@@ -169,13 +169,17 @@ fn cancelling_a_queued_task_finishes_it_immediately() {
     };
     let (id, rx) = submit_with(&p, opts, |_| panic!("must not run"));
     let id = id.unwrap();
-    assert!(p.cancel(id, CancelReason::Aborted));
+    assert_eq!(p.cancel(id, CancelReason::Aborted), Cancelled::Dequeued);
     assert_eq!(
         rx.try_recv().unwrap(),
         Outcome::Cancelled(CancelReason::Aborted)
     );
     assert_eq!(p.stats().queued, 0);
-    assert!(!p.cancel(id, CancelReason::Aborted), "only once");
+    assert_eq!(
+        p.cancel(id, CancelReason::Aborted),
+        Cancelled::NotFound,
+        "only once"
+    );
     drop(gate);
 }
 
@@ -192,7 +196,10 @@ fn cancelling_a_running_task_fires_its_token() {
         spin_until_cancelled(t)
     });
     started_rx.recv_timeout(WAIT).unwrap();
-    assert!(p.cancel(id.unwrap(), CancelReason::TimedOut));
+    assert_eq!(
+        p.cancel(id.unwrap(), CancelReason::TimedOut),
+        Cancelled::Signalled
+    );
     assert_eq!(
         rx.recv_timeout(WAIT).unwrap(),
         Outcome::Cancelled(CancelReason::TimedOut)
@@ -296,4 +303,18 @@ fn every_accepted_task_completes_exactly_once_under_load() {
     let s = p.stats();
     assert_eq!(s.completed + s.cancelled, n as u64);
     assert_eq!((s.queued, s.running), (0, 0));
+}
+
+#[test]
+fn thread_names_keep_their_number_within_linux_limit() {
+    assert_eq!(thread_name("pool", 0), "offload-pool-0");
+    assert_eq!(thread_name("images", 0), "offload-image-0");
+    assert_eq!(thread_name("images", 12), "offload-imag-12");
+    // Multi-byte characters are never split.
+    assert_eq!(thread_name("ééé", 3), "offload-éé-3");
+    for (name, i) in [("x", 1023), ("a-very-long-pool-name", 7), ("ünïcödé", 99)] {
+        let n = thread_name(name, i);
+        assert!(n.len() <= THREAD_NAME_MAX, "{n}");
+        assert!(n.ends_with(&format!("-{i}")), "{n}");
+    }
 }

@@ -9,6 +9,7 @@
 use std::ffi::c_int;
 use std::io;
 use std::os::fd::{OwnedFd, RawFd};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -124,6 +125,12 @@ pub struct Report {
     /// borrowed the parent's memory until `execve` with it), so a value at or below the
     /// parent's peak is unknown (`None`).
     pub max_rss_bytes: Option<u64>,
+    /// For [`Input::Bytes`]: how many bytes of it the child took before it closed its stdin
+    /// or exited (all of them, normally).
+    pub input_written: Option<u64>,
+    /// For [`Input::Bytes`]: a failure writing it other than the child closing its stdin
+    /// (which only means it did not read everything; see `input_written`).
+    pub input_error: Option<String>,
     /// The resource limit that most likely ended it (`"cpuSeconds"`, `"fileSizeBytes"`,
     /// `"memoryBytes"`).
     pub killed_by_limit: Option<&'static str>,
@@ -169,7 +176,7 @@ fn epipe() -> io::Error {
 pub(crate) async fn feed_stdin(writer: Writer, mut ops: mpsc::UnboundedReceiver<StdinOp>) {
     while let Some(op) = ops.recv().await {
         match op {
-            StdinOp::Write(src, done) => done(writer.write_all(&*src).await),
+            StdinOp::Write(src, done) => done(writer.write_all(&*src, &AtomicU64::new(0)).await),
             StdinOp::Close => break,
         }
     }
@@ -300,6 +307,17 @@ impl Child {
     /// The child's pid once it has been spawned (also after it has exited).
     pub fn pid(&self) -> Option<libc::pid_t> {
         self.0.lock().pid
+    }
+
+    /// Calls `done` once the child has been spawned, with its pid, or once it is known it
+    /// never will be (spawn failure, cancelled while queued), with `None`.
+    pub fn when_spawned(&self, done: impl FnOnce(Option<libc::pid_t>) + Send + 'static) {
+        let inner = self.0.clone();
+        self.0.services.run(async move {
+            inner.until_ready().await;
+            let pid = inner.lock().pid;
+            done(pid);
+        });
     }
 
     /// Sends `signal` (to the whole tree with `kill_tree`). A stopping signal (the kill signal,

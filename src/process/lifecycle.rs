@@ -12,6 +12,7 @@ use std::ffi::c_int;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::Interest;
@@ -262,11 +263,19 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
         }
     }
     let writer = pipes.stdin.take().and_then(|fd| Writer::new(fd).ok());
+    let input_written = Arc::new(AtomicU64::new(0));
     let feeder = match (std::mem::replace(&mut spec.stdin, Input::Null), writer) {
-        (Input::Bytes(src), Some(w)) => Some(tokio::spawn(async move {
-            // EPIPE only means the child did not read all of its input.
-            let _ = w.write_all(&*src).await;
-        })),
+        (Input::Bytes(src), Some(w)) => {
+            let counter = input_written.clone();
+            Some(tokio::spawn(async move {
+                match w.write_all(&*src, &counter).await {
+                    // EPIPE only means the child did not read all of its input; the report
+                    // says how much it took.
+                    Err(e) if e.raw_os_error() != Some(libc::EPIPE) => Some(e.to_string()),
+                    _ => None,
+                }
+            }))
+        }
         (_, Some(w)) => {
             let ops = inner
                 .stdin_ops
@@ -305,8 +314,10 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
     // handle is dropped.
     let _ = inner.stdin.send(StdinOp::Close);
     if let Some(f) = feeder {
+        // The child is gone: whatever it had not read by now, it never will.
         f.abort();
-        let _ = f.await;
+        report.input_error = f.await.ok().flatten();
+        report.input_written = Some(input_written.load(Ordering::Relaxed));
     }
 
     let [out, err] = captures;

@@ -8,6 +8,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
@@ -210,8 +211,9 @@ impl Writer {
         Ok(Self(register(fd, Interest::WRITABLE)?))
     }
 
-    /// Writes all of `src`. `EPIPE` means the child closed its stdin.
-    pub(crate) async fn write_all(&self, src: &dyn Source) -> io::Result<()> {
+    /// Writes all of `src`, counting progress in `written` (readable even if this future is
+    /// dropped half way). `EPIPE` means the child closed its stdin.
+    pub(crate) async fn write_all(&self, src: &dyn Source, written: &AtomicU64) -> io::Result<()> {
         let mut len = 0;
         if !src.with_bytes(&mut |b| len = b.len()) {
             return Err(gone());
@@ -231,7 +233,11 @@ impl Writer {
                 written
             });
             match attempt {
-                Ok(r) => offset += r?,
+                Ok(r) => {
+                    let n = r?;
+                    offset += n;
+                    written.fetch_add(n as u64, Ordering::Relaxed);
+                }
                 Err(_would_block) => continue,
             }
         }

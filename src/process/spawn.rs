@@ -136,7 +136,9 @@ impl Command {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SpawnError {
-    #[error("{program}: not found (searched PATH={path})")]
+    /// `path` is the search path used; it is kept out of the message, which reaches logs and
+    /// HTTP clients of apps that echo it.
+    #[error("{program}: not found")]
     NotFound { program: String, path: String },
     #[error("{program}: permission denied")]
     PermissionDenied { program: String },
@@ -209,7 +211,10 @@ fn cstring(bytes: &[u8], what: &'static str) -> Result<CString, SpawnError> {
 }
 
 /// Finds `program` like `execvp` would, in the parent, so the child only has to `execve`.
-fn resolve(program: &Path, env: &[Vec<u8>]) -> Result<PathBuf, SpawnError> {
+/// Relative `PATH` entries are taken from `cwd`, the directory the child will run in, as
+/// `execvp` after the child's `chdir` would (a caller passes it absolute, so the answer does
+/// not depend on this process's directory when the spawn finally happens).
+fn resolve(program: &Path, env: &[Vec<u8>], cwd: Option<&Path>) -> Result<PathBuf, SpawnError> {
     let shown = program.display().to_string();
     if program.as_os_str().as_bytes().contains(&b'/') {
         return Ok(program.to_path_buf());
@@ -223,8 +228,11 @@ fn resolve(program: &Path, env: &[Vec<u8>]) -> Result<PathBuf, SpawnError> {
         .unwrap_or_else(|| b"/bin:/usr/bin".to_vec());
     let mut denied = false;
     for dir in path.split(|&b| b == b':') {
-        let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
-        let candidate = Path::new(OsStr::from_bytes(dir)).join(program);
+        let dir = Path::new(OsStr::from_bytes(if dir.is_empty() { b"." } else { dir }));
+        let candidate = match cwd {
+            Some(base) if dir.is_relative() => base.join(dir).join(program),
+            _ => dir.join(program),
+        };
         let Ok(c) = CString::new(candidate.as_os_str().as_bytes()) else {
             continue;
         };
@@ -245,7 +253,7 @@ fn resolve(program: &Path, env: &[Vec<u8>]) -> Result<PathBuf, SpawnError> {
 
 /// Starts `cmd` and returns the child's pid once it has exec'd. Reap it with [`wait`].
 pub fn spawn(cmd: &Command) -> Result<libc::pid_t, SpawnError> {
-    let program_path = resolve(&cmd.program, &cmd.env)?;
+    let program_path = resolve(&cmd.program, &cmd.env, cmd.cwd.as_deref())?;
     let program = cstring(program_path.as_os_str().as_bytes(), "the program path")?;
     let argv0 = cstring(cmd.program.as_os_str().as_bytes(), "the program")?;
     let args = std::iter::once(Ok(argv0))

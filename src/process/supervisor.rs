@@ -77,8 +77,9 @@ pub struct ProcessStats {
     /// Children the supervisor signalled (kill, timeout, abort, maxBuffer, teardown).
     pub killed: u64,
     pub spawn_errors: u64,
-    /// The largest peak RSS of any child.
-    pub max_rss_bytes: u64,
+    /// The largest peak RSS measured of any child; `None` until one could be measured (see
+    /// `Report::max_rss_bytes`: a child whose peak stays below this process's own cannot be).
+    pub max_rss_bytes: Option<u64>,
 }
 
 /// Every supervisor also counts into this one, for `processStats()`.
@@ -105,7 +106,7 @@ impl Counters {
             timed_out: self.timed_out.load(Ordering::Relaxed),
             killed: self.killed.load(Ordering::Relaxed),
             spawn_errors: self.spawn_errors.load(Ordering::Relaxed),
-            max_rss_bytes: self.max_rss_bytes.load(Ordering::Relaxed),
+            max_rss_bytes: Some(self.max_rss_bytes.load(Ordering::Relaxed)).filter(|&b| b > 0),
         }
     }
 }

@@ -31,3 +31,19 @@ function panic(message, options) {
 }
 
 module.exports = { noop, spin, panic }
+
+/**
+ * Makes an external string through a stand-in for N-API that refuses it in `mode`
+ * (`'finalized'`, `'unregistered'` or `'later'`); returns the string made instead.
+ */
+function externalStringFailure(mode, text) {
+  return binding.testExternalStringFailure(mode, text)
+}
+
+/** Runs the finalizer a `'later'` refusal kept, as Node may at teardown; false if none. */
+function runKeptStringFinalizer() {
+  return binding.runKeptStringFinalizer()
+}
+
+module.exports.externalStringFailure = externalStringFailure
+module.exports.runKeptStringFinalizer = runKeptStringFinalizer

@@ -177,8 +177,11 @@ async function metricsAndExpress(): Promise<void> {
     handler(new Error('x'), req, res, () => {})
     void signal
   })
+  errorHandler({ statuses: { ERR_OFFLOAD_CORRUPT_INPUT: 422, ERR_OFFLOAD_EXIT: null } })
   // @ts-expect-error retryAfter is a number of seconds
   errorHandler({ retryAfter: '5' })
+  // @ts-expect-error a status is a number (or null)
+  errorHandler({ statuses: { ERR_OFFLOAD_EXIT: '502' } })
   void [text, type]
 }
 

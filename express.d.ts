@@ -1,21 +1,54 @@
 // Typings for offload/express. Structural types, so neither Express nor its typings are needed.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
+/**
+ * An HTTP error status (400–599) for an error code, or `null` to pass errors with that code on
+ * to the next error handler.
+ */
+export type ErrorStatus = number | null
+
 export interface ErrorHandlerOptions {
-  /** Seconds sent in `Retry-After` with a 503 for a full queue. Default: `1`. */
+  /** Seconds sent in `Retry-After` with every 503 (and 429) response. Default: `1`. */
   retryAfter?: number
+  /**
+   * Statuses by error code, over the defaults (see `errorHandler`): `{ ERR_OFFLOAD_CORRUPT_INPUT:
+   * 422 }` changes one, `{ ERR_OFFLOAD_EXIT: null }` passes one on, `{ ERR_MY_CODE: 409 }` adds
+   * your own. Unlike the defaults for Node's codes, an entry applies to every error with that
+   * code, whoever raised it. `ERR_OFFLOAD_CLIENT_GONE` cannot be mapped (nothing can be sent).
+   * Default: none.
+   */
+  statuses?: Readonly<Record<string, ErrorStatus | undefined>>
 }
 
 /** An Express error-handling middleware (four arguments). */
 export type OffloadErrorHandler = (err: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
 
 /**
- * Error-handling middleware: `ERR_OFFLOAD_QUEUE_FULL` and `ERR_OFFLOAD_POOL_CLOSED` → 503 with
- * `Retry-After`, `ERR_OFFLOAD_TIMEOUT` → 504, both with a JSON body `{ error: { code, message } }`,
- * `Cache-Control: no-store` and none of the headers the route had set; an `AbortError` (or
- * the `ERR_OFFLOAD_CLIENT_GONE` reason itself) from a closed client connection → nothing (the
- * socket is released). Other errors go on to the next error handler.
- * @throws {TypeError|RangeError} for a bad `retryAfter`.
+ * Error-handling middleware that answers offload's errors by code:
+ * - 400: `ERR_OFFLOAD_CORRUPT_INPUT`, `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`,
+ *   `ERR_OUT_OF_RANGE`, `ERR_UNKNOWN_SIGNAL` (bad data or parameters taken from the request);
+ * - 413: `ERR_OFFLOAD_OUTPUT_TOO_LARGE`, `ERR_OFFLOAD_MAX_BUFFER`;
+ * - 502: `ERR_OFFLOAD_EXIT`, `ERR_OFFLOAD_LIMIT`, `ERR_OFFLOAD_SPAWN`, `ENOENT`, `EACCES`,
+ *   `ENOTDIR`, `ERR_OFFLOAD_IO`, `ERR_OFFLOAD_WORKER_CRASHED`, `ERR_OFFLOAD_WORKER_START`,
+ *   `ERR_OFFLOAD_WORKER_PROTOCOL` (a program or worker failed);
+ * - 503 with `Retry-After`: `ERR_OFFLOAD_QUEUE_FULL`, `ERR_OFFLOAD_POOL_CLOSED`,
+ *   `ERR_OFFLOAD_POOL_DESTROYED`, `ERR_OFFLOAD_CANCELLED`, and an `AbortError` (`ABORT_ERR`) of
+ *   the server's own signal;
+ * - 504: `ERR_OFFLOAD_TIMEOUT`, and an `AbortError` whose signal timed out (`AbortSignal.timeout()`);
+ * - nothing, the socket released: the `AbortError` (or the `ERR_OFFLOAD_CLIENT_GONE` reason
+ *   itself) of a client that disconnected;
+ * - passed on: `ERR_OFFLOAD_TASK_PANICKED`, `ERR_OFFLOAD_INTERNAL`, `ERR_OFFLOAD_INIT`,
+ *   `ERR_OFFLOAD_NOT_INITIALIZED`, `ERR_OFFLOAD_POOL_SPAWN`, `ERR_OFFLOAD_UNKNOWN_TASK` (bugs,
+ *   for your own handler to log and answer), other codes, and any error once headers are sent.
+ *
+ * Node's own codes in that list (`ERR_INVALID_ARG_*`, `ERR_OUT_OF_RANGE`, `ERR_UNKNOWN_SIGNAL`,
+ * `ENOENT`, `EACCES`, `ENOTDIR`, `ABORT_ERR`) are answered only for errors offload raised, so an
+ * `fs` ENOENT elsewhere in the app still reaches your handler. Responses have a JSON body
+ * `{ error: { code, message } }` whose message is fixed per status (never `err.message`, which
+ * can carry a command's stderr or paths), `Cache-Control: no-store`, and none of the headers
+ * the route had set. Answered errors are not passed on: log them in a handler placed before
+ * this one.
+ * @throws {TypeError|RangeError} for a bad `retryAfter` or `statuses`.
  */
 export declare function errorHandler(options?: ErrorHandlerOptions): OffloadErrorHandler
 

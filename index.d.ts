@@ -130,9 +130,9 @@ export interface ExecOptions extends Omit<NativeProcessOptions, 'env' | 'stdin' 
   env?: Record<string, string | number | boolean | undefined>
   /** Default: `'pipe'` for `spawn()`; for `exec()`, `'pipe'` with `input`, else `'ignore'` (`/dev/null`). */
   stdin?: StdioMode
-  /** Default: `'pipe'`. */
+  /** Default: `'pipe'`. `exec()` captures a piped stream into the `Result`, and its type says so: `stdout` is a string (or Buffer) unless this is `'ignore'` or `'inherit'` (or not known statically). */
   stdout?: StdioMode
-  /** Default: `'pipe'`. */
+  /** Default: `'pipe'`. As `stdout`, for the `Result`'s `stderr`. */
   stderr?: StdioMode
   /** How `exec()` returns output: strings (invalid UTF-8 becomes U+FFFD) or Buffers. Default: `'utf8'`. */
   encoding?: 'utf8' | 'utf-8' | 'buffer'
@@ -157,9 +157,24 @@ export interface ResourceUsage {
 }
 
 type Output<O> = O extends { encoding: 'buffer' } ? Buffer : string
+// A stream's mode in options `O` (undefined when absent, i.e. piped); a union when `O` is a
+// widened `ExecOptions`, so that the result below is a union too.
+type ModeOf<O, K extends 'stdout' | 'stderr'> = K extends keyof O ? O[K] : undefined
+// Distributes over the mode: captured unless the stream went elsewhere.
+type Captured<Mode, T> = Mode extends 'ignore' | 'inherit' ? undefined : T
 
-/** How a child ended. */
-export interface Result<T = string> {
+/**
+ * The `Result` of `exec(file, args, options)`: `stdout` and `stderr` are a string (a Buffer with
+ * `encoding: 'buffer'`) when piped, the default, and `undefined` when `'ignore'` or `'inherit'`.
+ */
+export type ExecResult<O extends ExecOptions = {}> = Result<Captured<ModeOf<O, 'stdout'>, Output<O>>, Captured<ModeOf<O, 'stderr'>, Output<O>>>
+
+/**
+ * How a child ended. `Stdout` and `Stderr` are the exact types of the captured output: `exec()`
+ * gives `string` or `Buffer` for a piped stream and `undefined` otherwise (see `ExecResult`),
+ * `spawn()`'s `exited` gives `undefined` (its output is on its streams).
+ */
+export interface Result<Stdout = string | undefined, Stderr = Stdout> {
   /** The command line, quoted for display (never run through a shell). */
   command: string
   /** Undefined if the child never started. */
@@ -169,9 +184,9 @@ export interface Result<T = string> {
   /** The signal that killed the child, e.g. `'SIGTERM'`. */
   signal: SignalName | string | null
   /** Captured stdout (`exec()`); undefined when not piped, and always for `spawn()`, whose output is on its streams. */
-  stdout: T | undefined
+  stdout: Stdout
   /** Captured stderr (`exec()`); see `stdout`. */
-  stderr: T | undefined
+  stderr: Stderr
   /** From the spawn to the end of the child and its output (time in the queue excluded). */
   durationMs: number
   /** True unless the exit code is 0. */
@@ -207,8 +222,8 @@ export declare class SubprocessError<T = string | Buffer> extends OffloadError {
   /** For `ENOENT` (program not found): the `PATH` directories searched. Kept out of the message, which apps often echo to clients. */
   searchedPath?: string[]
 }
-/** Every `Result` field is on the error too (declaration merging). */
-export interface SubprocessError<T = string | Buffer> extends Result<T> {}
+/** Every `Result` field is on the error too (declaration merging); output may be absent (not piped, or the child never started). */
+export interface SubprocessError<T = string | Buffer> extends Result<T | undefined> {}
 
 /** A separate budget of running and queued children. */
 export declare class Supervisor {
@@ -249,9 +264,9 @@ export declare class Subprocess extends EventEmitter {
 }
 
 /** Runs `file` with `args` (no shell unless `shell` is set) and buffers its output. Rejects with a `SubprocessError`, an `AbortError`, or `ERR_OFFLOAD_QUEUE_FULL`. */
-export declare function exec<O extends ExecOptions = {}>(file: string, args?: readonly string[], options?: O): Promise<Result<Output<O>>>
+export declare function exec<O extends ExecOptions = {}>(file: string, args?: readonly string[], options?: O): Promise<ExecResult<O>>
 /** `exec(file, options)`: no arguments. */
-export declare function exec<O extends ExecOptions = {}>(file: string, options?: O): Promise<Result<Output<O>>>
+export declare function exec<O extends ExecOptions = {}>(file: string, options?: O): Promise<ExecResult<O>>
 /** Starts `file` with `args` and returns it with streams over its stdio. Throws synchronously for bad arguments and `ERR_OFFLOAD_QUEUE_FULL`. */
 export declare function spawn(file: string, args?: readonly string[], options?: ExecOptions): Subprocess
 /** `spawn(file, options)`: no arguments. */

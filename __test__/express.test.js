@@ -174,6 +174,111 @@ test('errorHandler drops the errors of a client that left, in both forms', async
   assert.equal(passedOn, 'a string')
 })
 
+// Routes that fail the way real offload calls do, behind errorHandler(options) and a fallback
+// that shows what was passed on. Returns the port.
+async function failingServer(t, options) {
+  const pool = new offload.Pool({ threads: 1 })
+  const closed = new offload.Pool({ threads: 1 })
+  await closed.close()
+  const workers = new offload.ProcessPool({ script: path.join(__dirname, 'fixtures', 'pool-worker.js'), size: 1, stdout: 'ignore' })
+  const calls = {
+    corrupt: () => offload.decompress('gzip', Buffer.from('this is not gzip')),
+    algorithm: (req) => offload.hash(req.query.alg, 'x'), // the client picks the algorithm
+    level: () => offload.compress('gzip', 'x', { level: 42 }),
+    'too-large': () => offload.decompress('gzip', zlib.gzipSync(Buffer.alloc(1 << 20)), { maxOutputLength: 1024 }),
+    'max-buffer': () => offload.exec('head', ['-c', '100000', '/dev/zero'], { maxBuffer: 1000 }),
+    exit: () => offload.exec('sh', ['-c', 'echo internal-detail >&2; exit 3']),
+    missing: () => offload.exec('offload-test-no-such-program'),
+    limit: () => offload.exec('sh', ['-c', 'while :; do :; done'], { limits: { cpuSeconds: 1 } }),
+    crash: () => workers.run(3, { name: 'exit' }),
+    closed: () => offload.hash('sha256', 'x', { pool: closed }),
+    deadline: () => spin(10_000, { pool, signal: AbortSignal.timeout(50) }),
+    'app-abort': () => offload.hash('sha256', 'x', { signal: AbortSignal.abort(new Error('shutting down')) }),
+    // The same codes from Node itself, not from offload.
+    'fs-missing': () => require('node:fs/promises').readFile('/nonexistent/offload-test'),
+    'node-type-error': async () => Buffer.from(42),
+    mine: async () => { throw Object.assign(new Error('conflict'), { code: 'ERR_MINE' }) },
+  }
+  const app = express()
+  app.get('/:name', async (req, res, next) => {
+    try {
+      await calls[req.params.name](req)
+      res.send('no error')
+    } catch (err) {
+      next(err)
+    }
+  })
+  app.use(errorHandler(options))
+  app.use((err, req, res, next) => res.status(500).send(`fallback: ${err.code}`))
+  const server = await listen(app)
+  t.after(() => { server.close(); return Promise.all([pool.close(), workers.close()]) })
+  return server.address().port
+}
+
+test('errorHandler maps every failure of offload calls to its status, and passes the rest on', { timeout: 60_000 }, async (t) => {
+  const port = await failingServer(t)
+  const messages = {
+    400: 'The request could not be processed: its data or parameters are invalid.',
+    413: 'The result is too large.',
+    502: 'A program or worker the server relies on failed.',
+    503: 'The server is busy; retry later.',
+    504: 'The work did not finish in time.',
+  }
+  const expected = [
+    ['corrupt', 400, 'ERR_OFFLOAD_CORRUPT_INPUT'],
+    ['algorithm?alg=sha999', 400, 'ERR_INVALID_ARG_VALUE'],
+    ['algorithm', 400, 'ERR_INVALID_ARG_TYPE'], // no ?alg: undefined
+    ['level', 400, 'ERR_OUT_OF_RANGE'],
+    ['too-large', 413, 'ERR_OFFLOAD_OUTPUT_TOO_LARGE'],
+    ['max-buffer', 413, 'ERR_OFFLOAD_MAX_BUFFER'],
+    ['exit', 502, 'ERR_OFFLOAD_EXIT'],
+    ['missing', 502, 'ENOENT'],
+    ['limit', 502, 'ERR_OFFLOAD_LIMIT'],
+    ['crash', 502, 'ERR_OFFLOAD_WORKER_CRASHED'],
+    ['closed', 503, 'ERR_OFFLOAD_POOL_CLOSED'],
+    ['app-abort', 503, 'ABORT_ERR'], // the server gave up on the work, not the client
+    ['deadline', 504, 'ABORT_ERR'], // AbortSignal.timeout(): a timeout
+  ]
+  for (const [url, status, code] of expected) {
+    const r = await request(port, 'GET', `/${url}`)
+    assert.equal(r.status, status, `${url}: ${r.body}`)
+    assert.deepEqual(JSON.parse(r.body), { error: { code, message: messages[status] } }, url)
+    assert.equal(r.headers['cache-control'], 'no-store', url)
+    assert.equal(r.headers['retry-after'], status === 503 ? '1' : undefined, url)
+  }
+  // Node's own errors with the same codes are not offload's to answer, nor is an unknown code.
+  assert.equal((await request(port, 'GET', '/fs-missing')).body.toString(), 'fallback: ENOENT')
+  assert.equal((await request(port, 'GET', '/node-type-error')).body.toString(), 'fallback: ERR_INVALID_ARG_TYPE')
+  assert.equal((await request(port, 'GET', '/mine')).body.toString(), 'fallback: ERR_MINE')
+})
+
+test('errorHandler statuses: entries override the defaults, null passes a code on, new codes apply to any error', { timeout: 60_000 }, async (t) => {
+  const port = await failingServer(t, { retryAfter: 3, statuses: { ERR_OFFLOAD_CORRUPT_INPUT: 422, ERR_OFFLOAD_EXIT: null, ERR_MINE: 409, ERR_OFFLOAD_POOL_CLOSED: 429 } })
+  const corrupt = await request(port, 'GET', '/corrupt')
+  assert.equal(corrupt.status, 422)
+  assert.deepEqual(JSON.parse(corrupt.body), { error: { code: 'ERR_OFFLOAD_CORRUPT_INPUT', message: 'Unprocessable Entity' } })
+  assert.equal((await request(port, 'GET', '/exit')).body.toString(), 'fallback: ERR_OFFLOAD_EXIT')
+  const mine = await request(port, 'GET', '/mine')
+  assert.equal(mine.status, 409)
+  assert.deepEqual(JSON.parse(mine.body), { error: { code: 'ERR_MINE', message: 'Conflict' } })
+  const closed = await request(port, 'GET', '/closed')
+  assert.equal(closed.status, 429)
+  assert.equal(closed.headers['retry-after'], '3')
+  // Entries not overridden keep their defaults.
+  assert.equal((await request(port, 'GET', '/max-buffer')).status, 413)
+})
+
+test('errorHandler validates its statuses', () => {
+  assert.throws(() => errorHandler({ statuses: 'ERR_X' }), { code: 'ERR_INVALID_ARG_TYPE', message: /"options\.statuses" property/ })
+  assert.throws(() => errorHandler({ statuses: [400] }), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => errorHandler({ statuses: { ERR_X: '400' } }), { code: 'ERR_INVALID_ARG_TYPE', message: /options\.statuses\.ERR_X/ })
+  assert.throws(() => errorHandler({ statuses: { ERR_X: 200 } }), { code: 'ERR_OUT_OF_RANGE', message: /options\.statuses\.ERR_X/ })
+  assert.throws(() => errorHandler({ statuses: { ERR_X: 600 } }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => errorHandler({ statuses: { ERR_X: 450.5 } }), { code: 'ERR_OUT_OF_RANGE' })
+  assert.throws(() => errorHandler({ statuses: { ERR_OFFLOAD_CLIENT_GONE: 499 } }), { code: 'ERR_INVALID_ARG_VALUE' })
+  assert.equal(typeof errorHandler({ statuses: { ERR_X: 599, ERR_Y: 400, ERR_Z: null, ERR_W: undefined } }), 'function')
+})
+
 // Sample values from an exposition, keyed by `name{labels}`.
 function samples(text) {
   const out = new Map()

@@ -2,7 +2,7 @@
 // `@ts-expect-error` lines must stay errors.
 import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, AbortError, OffloadError } from 'offload'
 import { exec, spawn, Supervisor, SubprocessError, processStats } from 'offload'
-import type { PoolStats, TaskOptions, ExecOptions, Result, SupervisorStats, ProcessPoolStats } from 'offload'
+import type { PoolStats, TaskOptions, ExecOptions, ExecResult, Result, SupervisorStats, ProcessPoolStats } from 'offload'
 import { noop, spin } from 'offload/testing'
 
 async function main(): Promise<void> {
@@ -50,7 +50,8 @@ async function processes(): Promise<void> {
     forceKillAfter: Infinity, maxBuffer: 1024, limits: { cpuSeconds: 1, memoryBytes: 1e9 },
     supervisor, signal: AbortSignal.timeout(10), killTree: true, shell: '/bin/bash', reject: false,
   }
-  const text: Result<string> = await exec('echo', ['hi'], opts)
+  // `opts` is a widened ExecOptions: its stdout may be 'ignore', so the output may be absent.
+  const text: Result<string | undefined> = await exec('echo', ['hi'], opts)
   const s: string | undefined = text.stdout
   const bin = await exec('cat', { input: new Uint8Array(3), encoding: 'buffer' })
   const b: Buffer | undefined = bin.stdout
@@ -67,6 +68,37 @@ async function processes(): Promise<void> {
   } catch (e) {
     if (e instanceof SubprocessError) void [e.exitCode, e.stderr, e.code, e.timedOut]
   }
+  // Output is typed as present whenever its stream is piped, which is the default.
+  const plain: string = (await exec('x')).stdout
+  const plainErr: string = (await exec('x', ['a'])).stderr
+  const piped: string = (await exec('x', ['a'], { stdout: 'pipe', timeout: 5 })).stdout
+  const noArgs: string = (await exec('x', { stderr: 'pipe' })).stderr
+  const buffers = await exec('x', { encoding: 'buffer' })
+  const named: ExecResult<{ encoding: 'buffer' }> = buffers
+  const outBuf: Buffer = named.stdout
+  const errBuf: Buffer = buffers.stderr
+  // Each stream on its own: ignoring stdout leaves stderr captured, and the other way round.
+  const quiet = await exec('x', [], { stdout: 'ignore' })
+  const none: undefined = quiet.stdout
+  const kept: string = quiet.stderr
+  const loud = await exec('x', { stderr: 'inherit', encoding: 'buffer' })
+  const keptBuf: Buffer = loud.stdout
+  const gone: undefined = loud.stderr
+  // Options whose modes are not known statically: either may be absent.
+  const maybe: string | undefined = (await exec('x', [], opts)).stdout
+  // @ts-expect-error stdout may be 'ignore' or 'inherit' here
+  const notKnown: string = (await exec('x', [], opts)).stdout
+  // @ts-expect-error an ignored stdout is not captured
+  const ignored: string = (await exec('x', { stdout: 'ignore' })).stdout
+  // @ts-expect-error an inherited stderr is not captured
+  const inherited: string = (await exec('x', [], { stderr: 'inherit' })).stderr
+  // @ts-expect-error an ignored stdout is not captured as a Buffer either
+  const ignoredBuf: Buffer = (await exec('x', { stdout: 'ignore', encoding: 'buffer' })).stdout
+  // @ts-expect-error Buffers, not strings
+  const notText: string = (await exec('x', { encoding: 'buffer' })).stdout
+  // @ts-expect-error spawn() output is on its streams, never in the Result
+  const streamed: string = (await child.exited).stdout
+  void [plain, plainErr, piped, noArgs, outBuf, errBuf, none, kept, keptBuf, gone, maybe, notKnown, ignored, inherited, ignoredBuf, notText, streamed]
   // @ts-expect-error args must be strings
   await exec('echo', [1])
   // @ts-expect-error unknown stdio mode
@@ -145,8 +177,11 @@ async function metricsAndExpress(): Promise<void> {
     handler(new Error('x'), req, res, () => {})
     void signal
   })
+  errorHandler({ statuses: { ERR_OFFLOAD_CORRUPT_INPUT: 422, ERR_OFFLOAD_EXIT: null } })
   // @ts-expect-error retryAfter is a number of seconds
   errorHandler({ retryAfter: '5' })
+  // @ts-expect-error a status is a number (or null)
+  errorHandler({ statuses: { ERR_OFFLOAD_EXIT: '502' } })
   void [text, type]
 }
 

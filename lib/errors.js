@@ -20,10 +20,21 @@ class AbortError extends Error {
   }
 }
 
+// Marks the Node-coded errors offload raises (ERR_INVALID_ARG_TYPE and the like), which have
+// no class of their own: offload/express maps those codes only for offload's errors, not for
+// the same codes from fs or a bug elsewhere in the app. Symbol.for: shared by every copy.
+const kRaised = Symbol.for('offload.raised')
+
 function withCode(Ctor, code, message) {
   const err = new Ctor(message)
   err.code = code
+  Object.defineProperty(err, kRaised, { value: true })
   return err
+}
+
+// Whether offload raised `err`: its own classes, or a Node-coded error it marked.
+function raisedByOffload(err) {
+  return err instanceof OffloadError || err instanceof AbortError || err?.[kRaised] === true
 }
 
 // How Node describes a received value in argument errors.
@@ -71,4 +82,4 @@ function fromTask(code, message) {
   return new OffloadError(code, message)
 }
 
-module.exports = { OffloadError, AbortError, invalidArgType, invalidArgValue, outOfRange, fromNative, fromTask }
+module.exports = { OffloadError, AbortError, withCode, raisedByOffload, invalidArgType, invalidArgValue, outOfRange, fromNative, fromTask }

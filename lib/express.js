@@ -2,9 +2,11 @@
 // offload/express: the two pieces an Express (or plain `http`) app needs to turn offload's
 // backpressure into HTTP. `abortOnClose(req)` gives a signal that fires when the client goes
 // away, so abandoned requests stop using CPU and processes; `errorHandler()` maps offload's
-// errors to statuses (queue full or pool closed → 503 with Retry-After, timeout → 504) and
-// drops the errors of a client that is gone. Nothing here depends on Express itself.
-const { invalidArgType, outOfRange } = require('./errors')
+// errors to statuses (bad input → 400, too large → 413, a failed program or worker → 502,
+// overload or shutdown → 503 with Retry-After, timeout → 504) and drops the errors of a
+// client that is gone. Nothing here depends on Express itself.
+const { STATUS_CODES } = require('node:http')
+const { invalidArgType, invalidArgValue, outOfRange, raisedByOffload } = require('./errors')
 const { validateOptions } = require('./validate')
 
 const CLIENT_GONE = 'ERR_OFFLOAD_CLIENT_GONE'
@@ -59,6 +61,86 @@ function isClientGone(err, req) {
   return err?.name === 'AbortError' && (err.cause?.code === CLIENT_GONE || req.socket?.destroyed === true)
 }
 
+// Status by error code; null: not an HTTP condition (a bug in offload or in the app's use of
+// it), so it goes on to the app's own handler, which logs it. Keep in step with the README's
+// table and express.d.ts.
+const DEFAULT_STATUSES = new Map(Object.entries({
+  // The request's data or parameters: corrupt input, an unknown algorithm or a bad level
+  // taken from the request.
+  ERR_OFFLOAD_CORRUPT_INPUT: 400,
+  ERR_INVALID_ARG_TYPE: 400,
+  ERR_INVALID_ARG_VALUE: 400,
+  ERR_OUT_OF_RANGE: 400,
+  ERR_UNKNOWN_SIGNAL: 400,
+  ERR_OFFLOAD_OUTPUT_TOO_LARGE: 413,
+  ERR_OFFLOAD_MAX_BUFFER: 413,
+  // A program or worker the server relies on failed: the server acted as a gateway to it.
+  ERR_OFFLOAD_EXIT: 502,
+  ERR_OFFLOAD_LIMIT: 502,
+  ERR_OFFLOAD_SPAWN: 502,
+  ENOENT: 502,
+  EACCES: 502,
+  ENOTDIR: 502,
+  ERR_OFFLOAD_IO: 502,
+  ERR_OFFLOAD_WORKER_CRASHED: 502,
+  ERR_OFFLOAD_WORKER_START: 502,
+  ERR_OFFLOAD_WORKER_PROTOCOL: 502,
+  // Overload or shutdown: the same request may succeed later.
+  ERR_OFFLOAD_QUEUE_FULL: 503,
+  ERR_OFFLOAD_POOL_CLOSED: 503,
+  ERR_OFFLOAD_POOL_DESTROYED: 503,
+  ERR_OFFLOAD_CANCELLED: 503,
+  ABORT_ERR: 503,
+  ERR_OFFLOAD_TIMEOUT: 504,
+  ERR_OFFLOAD_TASK_PANICKED: null,
+  ERR_OFFLOAD_INTERNAL: null,
+  ERR_OFFLOAD_INIT: null,
+  ERR_OFFLOAD_NOT_INITIALIZED: null,
+  ERR_OFFLOAD_POOL_SPAWN: null,
+  ERR_OFFLOAD_UNKNOWN_TASK: null,
+}))
+// Also raised by Node itself and by other libraries: in the defaults they apply only to
+// errors offload raised, so an fs ENOENT or a bug's TypeError elsewhere in the app is not
+// answered as a failed program or a bad request.
+const NODE_CODES = new Set(['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_UNKNOWN_SIGNAL', 'ENOENT', 'EACCES', 'ENOTDIR', 'ABORT_ERR'])
+
+// What clients read: fixed per status, never `err.message`, which can carry a command's
+// stderr, paths or the values of arguments.
+const MESSAGES = {
+  400: 'The request could not be processed: its data or parameters are invalid.',
+  413: 'The result is too large.',
+  502: 'A program or worker the server relies on failed.',
+  503: 'The server is busy; retry later.',
+  504: 'The work did not finish in time.',
+}
+
+function validateStatuses(statuses) {
+  const own = new Map()
+  if (statuses === undefined) return own
+  if (statuses === null || typeof statuses !== 'object' || Array.isArray(statuses)) throw invalidArgType('options.statuses', 'of type object', statuses)
+  for (const [code, status] of Object.entries(statuses)) {
+    if (status === undefined) continue
+    const name = `options.statuses.${code}`
+    if (code === CLIENT_GONE) throw invalidArgValue(name, status, 'cannot be mapped: the client is gone, nothing can be sent')
+    if (status !== null && typeof status !== 'number') throw invalidArgType(name, 'of type number or null', status)
+    if (status !== null && (!Number.isInteger(status) || status < 400 || status > 599)) throw outOfRange(name, 'an integer from 400 to 599, or null', status)
+    own.set(code, status)
+  }
+  return own
+}
+
+// The status for `err`, or null to pass it on.
+function statusOf(err, own) {
+  if (typeof err.code !== 'string') return null
+  const ours = raisedByOffload(err)
+  // An abort by a signal that timed out (AbortSignal.timeout(): its reason is a TimeoutError)
+  // is a timeout, whoever set the deadline.
+  const code = ours && err.code === 'ABORT_ERR' && err.cause?.name === 'TimeoutError' ? 'ERR_OFFLOAD_TIMEOUT' : err.code
+  if (own.has(code)) return own.get(code)
+  if (!DEFAULT_STATUSES.has(code) || (NODE_CODES.has(code) && !ours)) return null
+  return DEFAULT_STATUSES.get(code)
+}
+
 function send(res, status, code, message, headers) {
   // The route may have set headers for the response it meant to send (Content-Encoding,
   // caching): none of them describe this one.
@@ -73,26 +155,28 @@ function send(res, status, code, message, headers) {
 }
 
 /**
- * Error-handling middleware: `ERR_OFFLOAD_QUEUE_FULL` and `ERR_OFFLOAD_POOL_CLOSED` → 503
- * with `Retry-After`, `ERR_OFFLOAD_TIMEOUT` → 504, the errors of a client that disconnected
- * → nothing. Everything else goes on to the next error handler.
+ * Error-handling middleware: offload's errors become statuses by code (the table in the
+ * README and express.d.ts; `options.statuses` overrides entries, `null` passes a code on), the
+ * errors of a client that disconnected → nothing. Everything else goes on to the next error
+ * handler.
  */
 function errorHandler(options) {
   const o = validateOptions(options)
   const retryAfter = o.retryAfter ?? 1
   if (typeof retryAfter !== 'number') throw invalidArgType('options.retryAfter', 'of type number', retryAfter)
   if (!Number.isInteger(retryAfter) || retryAfter < 0) throw outOfRange('options.retryAfter', 'an integer >= 0 (seconds)', retryAfter)
+  const own = validateStatuses(o.statuses)
   return function offloadErrorHandler(err, req, res, next) {
     if (isClientGone(err, req)) {
       if (!res.writableEnded) res.destroy() // nobody is listening; free the socket
       return
     }
     if (res.headersSent || err === null || typeof err !== 'object') return next(err)
-    if (err.code === 'ERR_OFFLOAD_QUEUE_FULL' || err.code === 'ERR_OFFLOAD_POOL_CLOSED') {
-      return send(res, 503, err.code, 'The server is busy; retry later.', { 'Retry-After': String(retryAfter) })
-    }
-    if (err.code === 'ERR_OFFLOAD_TIMEOUT') return send(res, 504, err.code, 'The work did not finish in time.', {})
-    return next(err)
+    const status = statusOf(err, own)
+    if (status === null) return next(err)
+    // Both tell the client when to come back (RFC 9110 10.2.3, RFC 6585 4).
+    const headers = status === 503 || status === 429 ? { 'Retry-After': String(retryAfter) } : {}
+    return send(res, status, err.code, MESSAGES[status] ?? STATUS_CODES[status] ?? 'Error', headers)
   }
 }
 

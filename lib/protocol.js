@@ -2,6 +2,7 @@
 // The process-pool wire format (docs/protocol.md): length-prefixed frames with a JSON header
 // and binary blobs. Buffers and TypedArrays anywhere in a value travel as blobs, not as JSON,
 // so a 1 MiB Buffer costs one copy through a pipe. Shared by the parent and `offload/worker`.
+const { withCode } = require('./errors')
 
 const KIND = Object.freeze({ run: 1, cancel: 2, ready: 3, result: 4, error: 5 })
 const PREFIX = 13 // length u32, kind u8, id u32, headerLength u32
@@ -118,9 +119,7 @@ function encodeFrame(kind, id, headerJson, blobs) {
   let length = PREFIX - 4 + headerLength
   for (const b of blobs) length += b.byteLength
   if (length > MAX_FRAME) {
-    const err = new RangeError(`offload protocol: a frame of ${length} bytes is over the 4 GiB limit`)
-    err.code = 'ERR_OUT_OF_RANGE'
-    throw err
+    throw withCode(RangeError, 'ERR_OUT_OF_RANGE', `offload protocol: a frame of ${length} bytes is over the 4 GiB limit`)
   }
   const head = Buffer.allocUnsafe(PREFIX + headerLength)
   head.writeUInt32LE(length, 0)

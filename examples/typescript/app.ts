@@ -34,8 +34,9 @@ app.post('/analyse', async (req: Request, res: Response, next: NextFunction) => 
 
 app.get('/version', async (_req: Request, res: Response, next: NextFunction) => {
   try {
+    // stdout is piped (the default), so it is typed `string`: no `!` needed.
     const { stdout } = await exec('git', ['rev-parse', 'HEAD'], { timeout: 2000 })
-    res.send(stdout)
+    res.json({ commit: stdout, short: stdout.slice(0, 7) })
   } catch (err) {
     next(err)
   }

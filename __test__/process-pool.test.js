@@ -402,3 +402,44 @@ test('own __proto__ keys survive a round trip and never replace a prototype', as
     }
   })
 })
+
+test('values exec() would refuse are refused by the constructor, with the code exec() gives, naming the option', async () => {
+  const { exec, processStats } = require('..')
+  const spawned = processStats().spawned
+  // [pool options, the same option for exec() (the oracle), the name the message must give]
+  const cases = [
+    [{ env: { 'A\0B': 'x' } }, { env: { 'A\0B': 'x' } }, /options\.env/],
+    [{ env: { A: 'x\0y' } }, { env: { A: 'x\0y' } }, /options\.env/],
+    [{ env: { '': 'x' } }, { env: { '': 'x' } }, /options\.env/],
+    [{ env: { 'A=B': 'x' } }, { env: { 'A=B': 'x' } }, /options\.env/],
+    [{ limits: { memoryBytes: -1 } }, { limits: { memoryBytes: -1 } }, /options\.limits\.memoryBytes/],
+    [{ limits: { cpuSeconds: 1.5 } }, { limits: { cpuSeconds: 1.5 } }, /options\.limits\.cpuSeconds/],
+    [{ limits: { openFiles: NaN } }, { limits: { openFiles: NaN } }, /options\.limits\.openFiles/],
+    [{ limits: { processes: 2 ** 53 } }, { limits: { processes: 2 ** 53 } }, /options\.limits\.processes/],
+    [{ cwd: '/tmp\0x' }, { cwd: '/tmp\0x' }, /options\.cwd/],
+  ]
+  for (const [options, execOptions, name] of cases) {
+    const oracle = await exec('true', [], execOptions).then(() => assert.fail('exec accepted it'), (e) => e)
+    assert.throws(() => new ProcessPool({ script: WORKER, ...options }), (e) => {
+      assert.equal(e.code, oracle.code, `${e.code}: ${e.message}`)
+      assert.equal(e.constructor, oracle.constructor)
+      assert.match(e.message, name)
+      return true
+    }, JSON.stringify(options))
+  }
+  // What the pool runs: the same NUL check exec() applies to its file and arguments.
+  const program = [
+    [{ command: 'true\0' }, /options\.command/],
+    [{ command: 'true', args: ['a\0b'] }, /options\.args\[0\]/],
+    [{ script: `${WORKER}\0` }, /options\.script/],
+    [{ script: WORKER, execArgv: ['--no-warnings\0'] }, /options\.execArgv\[0\]/],
+  ]
+  for (const [options, name] of program) {
+    assert.throws(() => new ProcessPool(options), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE' && name.test(e.message), JSON.stringify(options))
+  }
+  assert.equal(processStats().spawned, spawned, 'nothing was spawned')
+  // Valid edge values still start: 0 is a limit, not an error.
+  await withPool({ size: 1, limits: { fileSizeBytes: 0, openFiles: 64 }, env: { OFFLOAD_EMPTY: '' } }, async (p) => {
+    assert.equal(await p.run('OFFLOAD_EMPTY', { name: 'env' }), '')
+  })
+})

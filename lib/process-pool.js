@@ -16,7 +16,6 @@ const { AbortError, OffloadError, invalidArgType, invalidArgValue, outOfRange } 
 const { DEFAULT_MAX_FRAME, message, valueOf } = require('./protocol')
 const { PoolWorker, howEnded, KIND } = require('./pool-worker')
 const { Supervisor, killChildrenOnExit, kNative } = require('./process')
-const { processOptions } = require('./process-options')
 const { validateOptions, optionalSignal, optionalTimeout } = require('./validate')
 const { workerOptions } = require('./process-pool-options')
 const { register } = require('./metrics-registry')
@@ -135,20 +134,10 @@ class ProcessPool {
   constructor(options) {
     const o = workerOptions(options)
     this.#o = o
-    const native = processOptions({
-      env: o.env,
-      cwd: o.cwd,
-      extendEnv: o.extendEnv,
-      limits: o.limits,
-      stdin: 'ignore',
-      stdout: o.stdout,
-      stderr: o.stderr,
-      killTree: true,
-    }, Supervisor).native
     // A private budget: workers must never wait behind exec() calls, and a dying worker may
     // briefly overlap its replacement.
     this.#supervisor = new Supervisor({ maxConcurrent: 2 * o.size + 2, maxQueue: Infinity })
-    this.#spawnArgs = [this.#supervisor[kNative], o.file, o.args, native, undefined, false, false, true]
+    this.#spawnArgs = [this.#supervisor[kNative], o.file, o.args, o.native, undefined, false, false, true]
     this.#keepAlive = setInterval(() => {}, 2 ** 31 - 1)
     this.#keepAlive.unref()
     if (o.idleTimeout > 0) {

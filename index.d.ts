@@ -343,6 +343,12 @@ export interface ProcessPoolStats {
   cancelled: number
   /** Tasks that passed their `timeout`. */
   timedOut: number
+  /**
+   * Calls refused at admission, which never became tasks: queue full (`ERR_OFFLOAD_QUEUE_FULL`),
+   * pool closed (`ERR_OFFLOAD_POOL_CLOSED`), or no worker up while restarts back off
+   * (`ERR_OFFLOAD_WORKER_START`). Argument errors are not counted.
+   */
+  rejected: number
   /** Workers that died without being asked to. */
   crashed: number
   /** Workers started to replace one that crashed, was killed or was recycled. */

@@ -247,6 +247,8 @@ test('a worker that cannot start fails the waiting tasks with ERR_OFFLOAD_WORKER
     const before = p.stats().startFailures
     for (let i = 0; i < 20; i++) await rejects(p.run(i), 'ERR_OFFLOAD_WORKER_START')
     assert.equal(p.stats().startFailures, before)
+    // Those were refused at admission; the first two were admitted, and failed.
+    assert.deepEqual([p.stats().rejected, p.stats().failed], [20, 2])
   } finally {
     await p.close()
   }
@@ -287,7 +289,7 @@ test('workers get env, cwd and limits; stats list them', async () => {
     assert.equal(w.tasks, 3)
     assert.equal(w.state, 'idle')
     const s = p.stats()
-    assert.deepEqual(Object.keys(s).sort(), ['busy', 'cancelled', 'completed', 'crashed', 'failed', 'idle', 'queued', 'recycled', 'restarts', 'size', 'startFailures', 'starting', 'timedOut', 'workers'])
+    assert.deepEqual(Object.keys(s).sort(), ['busy', 'cancelled', 'completed', 'crashed', 'failed', 'idle', 'queued', 'recycled', 'rejected', 'restarts', 'size', 'startFailures', 'starting', 'timedOut', 'workers'])
     assert.equal(s.size, 1)
     assert.equal(s.idle, 1)
   })

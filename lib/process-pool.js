@@ -28,6 +28,28 @@ const LIVE = new Set(['idle', 'busy', 'cancelling'])
 const ACTIVE = new Set(['starting', 'idle', 'busy', 'cancelling'])
 const STARTING = new Set(['starting'])
 
+// The private supervisors of pools not yet closed, so metrics() can tell pool workers (reported
+// with their pool) from exec()/spawn() children: all are children of some supervisor, and the
+// binding counts them together. Weak, so a pool dropped without close() is not kept.
+const poolSupervisors = new Set()
+
+/** Running and queued slots held by process-pool workers, over every pool. */
+function poolWorkerSlots() {
+  let running = 0
+  let queued = 0
+  for (const ref of poolSupervisors) {
+    const supervisor = ref.deref()
+    if (supervisor === undefined) {
+      poolSupervisors.delete(ref)
+      continue
+    }
+    const s = supervisor.stats()
+    running += s.running
+    queued += s.queued
+  }
+  return { running, queued }
+}
+
 // A FIFO with O(1) shift; cancelled entries are skipped when they reach the front.
 class Fifo {
   constructor() {
@@ -127,9 +149,10 @@ class ProcessPool {
   #owed = 0 // replacements owed for workers that died or were recycled
   #closing
   #unregister
+  #supervisorRef
   #closed
   #destroyed = false
-  #counts = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, crashed: 0, restarts: 0, recycled: 0, startFailures: 0 }
+  #counts = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0, crashed: 0, restarts: 0, recycled: 0, startFailures: 0 }
 
   constructor(options) {
     const o = workerOptions(options)
@@ -137,6 +160,8 @@ class ProcessPool {
     // A private budget: workers must never wait behind exec() calls, and a dying worker may
     // briefly overlap its replacement.
     this.#supervisor = new Supervisor({ maxConcurrent: 2 * o.size + 2, maxQueue: Infinity })
+    this.#supervisorRef = new WeakRef(this.#supervisor)
+    poolSupervisors.add(this.#supervisorRef)
     this.#spawnArgs = [this.#supervisor[kNative], o.file, o.args, o.native, undefined, false, false, true]
     this.#keepAlive = setInterval(() => {}, 2 ** 31 - 1)
     this.#keepAlive.unref()
@@ -167,7 +192,7 @@ class ProcessPool {
       return Promise.reject(err)
     }
     if (this.#closing !== undefined || this.#destroyed) {
-      return Promise.reject(new OffloadError('ERR_OFFLOAD_POOL_CLOSED', 'the process pool is closed'))
+      return this.#refuse(new OffloadError('ERR_OFFLOAD_POOL_CLOSED', 'the process pool is closed'))
     }
     if (o.signal !== undefined && o.signal.aborted) {
       return Promise.reject(new AbortError(undefined, { cause: o.signal.reason }))
@@ -176,10 +201,10 @@ class ProcessPool {
     // Tasks that a starting worker, or one the pool may still start, will take are not
     // waiting; maxQueue bounds the rest (so maxQueue 0 means "only if a worker is free").
     if (!idle && this.#queued >= this.#o.maxQueue + this.#starting() + Math.max(0, this.#o.size - this.#active())) {
-      return Promise.reject(new OffloadError('ERR_OFFLOAD_QUEUE_FULL', `the process pool queue is full (${this.#o.maxQueue} waiting)`))
+      return this.#refuse(new OffloadError('ERR_OFFLOAD_QUEUE_FULL', `the process pool queue is full (${this.#o.maxQueue} waiting)`))
     }
     if (!idle && this.#lastStartError !== undefined && this.#live() === 0 && performance.now() < this.#backoffUntil) {
-      return Promise.reject(this.#startError())
+      return this.#refuse(this.#startError())
     }
     const id = this.#nextId
     this.#nextId = id >= 0xffffffff ? 1 : id + 1
@@ -216,6 +241,13 @@ class ProcessPool {
     return promise
   }
 
+  // A call refused at admission (it never became a task): counted, as the CPU pool counts its
+  // refusals, so that every call past the argument checks ends in exactly one outcome.
+  #refuse(err) {
+    this.#counts.rejected++
+    return Promise.reject(err)
+  }
+
   /** Counters, gauges and the live workers. */
   stats() {
     const workers = []
@@ -237,6 +269,7 @@ class ProcessPool {
       failed: c.failed,
       cancelled: c.cancelled,
       timedOut: c.timedOut,
+      rejected: c.rejected,
       crashed: c.crashed,
       restarts: c.restarts,
       recycled: c.recycled,
@@ -580,6 +613,8 @@ class ProcessPool {
       clearTimeout(this.#backoffTimer)
       clearInterval(this.#sweeper)
       clearInterval(this.#keepAlive)
+      // No worker is left, and a child's slot is given back before its exit is reported.
+      poolSupervisors.delete(this.#supervisorRef)
       this.#closed()
     }
   }
@@ -614,4 +649,4 @@ function runOptions(options, poolOptions) {
   }
 }
 
-module.exports = { ProcessPool, workerError }
+module.exports = { ProcessPool, workerError, poolWorkerSlots }

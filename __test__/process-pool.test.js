@@ -445,3 +445,35 @@ test('values exec() would refuse are refused by the constructor, with the code e
     assert.equal(await p.run('OFFLOAD_EMPTY', { name: 'env' }), '')
   })
 })
+
+test("a signal whose methods throw affects only its own call: nothing escapes from the pool's handlers", { timeout: 30_000 }, async () => {
+  await withPool({ size: 1 }, async (p) => {
+    const boom = new Error('a broken AbortSignal polyfill')
+    // Complete enough to pass validation; its listener methods throw.
+    const throwsOnRemove = { aborted: false, reason: undefined, addEventListener() {}, removeEventListener() { throw boom } }
+    const throwsOnAdd = { aborted: false, reason: undefined, addEventListener() { throw boom }, removeEventListener() {} }
+    // Settled from the reply pipe's data handler, from a timeout, and alongside other tasks.
+    const outcomes = await Promise.allSettled([
+      p.run('before', { name: 'echo' }),
+      p.run('bad', { name: 'echo', signal: throwsOnRemove }),
+      p.run(null, { name: 'wait', signal: throwsOnRemove, timeout: 50 }),
+      p.run('after', { name: 'echo' }),
+    ])
+    assert.deepEqual(outcomes.map((o) => o.value ?? o.reason.code), ['before', 'bad', 'ERR_OFFLOAD_TIMEOUT', 'after'])
+    let added
+    assert.doesNotThrow(() => { added = p.run('x', { name: 'echo', signal: throwsOnAdd }) }, 'run() returns a promise')
+    assert.equal(await added.catch((e) => e), boom)
+    // A polyfill that fires its listeners but whose `reason` getter throws: still an AbortError.
+    const listeners = []
+    const badReason = { aborted: false, get reason() { throw boom }, addEventListener(t, l) { listeners.push(l) }, removeEventListener() { throw boom } }
+    const aborted = p.run(null, { name: 'wait', signal: badReason })
+    await until(() => p.stats().busy === 1, 'the task to start')
+    for (const l of listeners) l.handleEvent({ type: 'abort' })
+    const err = await rejects(aborted, 'ABORT_ERR')
+    assert.equal(err.cause, boom)
+    assert.equal(await p.run('still serving', { name: 'echo' }), 'still serving')
+    const s = p.stats()
+    assert.deepEqual([s.completed, s.timedOut, s.cancelled, s.failed, s.crashed], [4, 1, 1, 0, 0])
+  })
+  // withPool's close() resolved: no task was left counted as in flight.
+})

@@ -86,9 +86,15 @@ class Task {
     this.queued = false
   }
 
-  // AbortSignal listener (an object, so no closure per task).
+  // AbortSignal listener (an object, so no closure per task). Inert once the task is settled.
   handleEvent() {
-    this.pool._cancel(this, new AbortError(undefined, { cause: this.signal.reason }), 'cancelled')
+    let reason
+    try {
+      reason = this.signal.reason
+    } catch (err) {
+      reason = err // a signal-like object's getter threw: that is the best reason there is
+    }
+    this.pool._cancel(this, new AbortError(undefined, { cause: reason }), 'cancelled')
   }
 
   // Settles once; returns false if it already was.
@@ -96,7 +102,14 @@ class Task {
     if (this.settled) return false
     this.settled = true
     if (this.timer !== undefined) clearTimeout(this.timer)
-    if (this.signal !== undefined) this.signal.removeEventListener('abort', this)
+    if (this.signal !== undefined) {
+      // The caller's signal (or polyfill) runs here, inside the pool's reply, timer and exit
+      // handlers: whatever it throws must not escape into them, where it would leave this
+      // task unsettled and take the process down. A listener it failed to remove is inert.
+      try {
+        this.signal.removeEventListener('abort', this)
+      } catch {}
+    }
     this.frame = undefined
     if (err !== undefined) this.reject(err)
     else this.resolve(value)
@@ -227,7 +240,15 @@ class ProcessPool {
       reject = rej
     })
     const task = new Task(this, id, frame, o.signal, resolve, reject)
-    if (o.signal !== undefined) o.signal.addEventListener('abort', task, { once: true })
+    if (o.signal !== undefined) {
+      try {
+        o.signal.addEventListener('abort', task, { once: true })
+      } catch (err) {
+        // Never admitted: settled already, so an abort its signal still delivers is ignored.
+        task.settled = true
+        return Promise.reject(err)
+      }
+    }
     if (o.timeout !== undefined) task.timer = setTimeout(onTimeout, o.timeout, task, o.timeout)
     this.#inFlight++
     this.#ref()

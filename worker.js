@@ -52,7 +52,9 @@ function describeError(err) {
   }
   const props = {}
   for (const key of Object.keys(err)) {
-    if (key !== 'name' && key !== 'message' && key !== 'stack' && key !== 'code') props[key] = err[key]
+    if (key === 'name' || key === 'message' || key === 'stack' || key === 'code') continue
+    // An own `__proto__` key stays a key (an assignment would replace the prototype of props).
+    Object.defineProperty(props, key, { value: err[key], enumerable: true, writable: true, configurable: true })
   }
   return { name: err.name, message: err.message, stack: err.stack, code: err.code, props }
 }

@@ -477,3 +477,33 @@ test("a signal whose methods throw affects only its own call: nothing escapes fr
   })
   // withPool's close() resolved: no task was left counted as in flight.
 })
+
+test("a worker error's properties never shadow the error's members: ${err} and String(err) work, data is kept", async () => {
+  const { inspect } = require('node:util')
+  await withPool({ size: 1 }, async (p) => {
+    const err = await rejects(p.run(null, { name: 'shadow' }), 'E_SHADOW')
+    assert.ok(err instanceof RangeError)
+    assert.equal(`${err}`, 'RangeError: shadowed')
+    assert.equal(String(err), 'RangeError: shadowed')
+    assert.equal(err + '', 'RangeError: shadowed')
+    assert.match(inspect(err), /^RangeError: shadowed/)
+    assert.equal(Object.getPrototypeOf(err), RangeError.prototype)
+    assert.equal(err.constructor, RangeError)
+    for (const k of ['toString', 'valueOf', 'constructor', 'hasOwnProperty', 'toLocaleString', 'isPrototypeOf', '__defineGetter__', '__proto__']) {
+      assert.ok(!Object.hasOwn(err, k), `${k} was copied onto the error`)
+    }
+    assert.equal(err.polluted, undefined)
+    assert.equal(err.status, 409)
+    assert.deepEqual(err.detail, { toString: 'nested data is kept' })
+  })
+  const py = new ProcessPool({ command: 'python3', args: [PY_WORKER], size: 1, stdout: 'ignore' })
+  try {
+    const err = await py.run(null, { name: 'shadow' }).then(() => assert.fail('expected a rejection'), (e) => e)
+    assert.equal(`${err}`, 'Shadowed: shadowed')
+    assert.deepEqual([err.name, err.message, err.status], ['Shadowed', 'shadowed', 409])
+    assert.match(err.stack, /Traceback[\s\S]*Shadowed: shadowed/)
+    assert.ok(!Object.hasOwn(err, 'toString'))
+  } finally {
+    await py.close()
+  }
+})

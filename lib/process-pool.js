@@ -122,7 +122,7 @@ function onTimeout(task, ms) {
 }
 
 // Rebuilds an error thrown in a worker: same class where it is a built-in one, same name,
-// message and code, the worker's stack, and the error's other own properties.
+// message and code, the worker's stack, and the error's other own properties, as data only.
 const BUILTIN = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError }
 function workerError(e, pid) {
   const described = e !== null && typeof e === 'object' ? e : { name: 'Error', message: String(e) }
@@ -133,7 +133,13 @@ function workerError(e, pid) {
   }
   if (described.code !== undefined && described.code !== null) err.code = described.code
   if (described.props !== null && typeof described.props === 'object') {
-    for (const k of Object.keys(described.props)) if (k !== '__proto__') err[k] = described.props[k]
+    for (const k of Object.keys(described.props)) {
+      // Never over a member the error has, own or inherited: a `toString` or `valueOf` copied
+      // as data breaks `${err}`, a `constructor` breaks class checks, and name, message, stack
+      // and code come from their own fields. (`__proto__` is an own key in the parsed JSON.)
+      if (k === '__proto__' || k === 'code' || k in err) continue
+      err[k] = described.props[k]
+    }
   }
   if (typeof described.stack === 'string') {
     Object.defineProperty(err, 'stack', { value: `${described.stack}\n    at <offload worker pid ${pid}>`, writable: true, configurable: true })

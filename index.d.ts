@@ -378,7 +378,12 @@ export declare class ProcessPool {
   readonly minWorkers: number
   /** Waiting tasks admitted before `ERR_OFFLOAD_QUEUE_FULL`; `Infinity` when unbounded. */
   readonly maxQueue: number
-  /** Runs `payload` (JSON, with Buffers and TypedArrays carried as raw bytes, read in place: do not modify them until the task settles) on a worker. */
+  /**
+   * Runs `payload` (JSON, with Buffers and TypedArrays carried as raw bytes, read in place: do
+   * not modify them until the task settles) on a worker. Rejects with `ERR_INVALID_ARG_TYPE`,
+   * naming the path, for what JSON would silently change (`BigInt`, functions, symbols,
+   * `SharedArrayBuffer`, `Map`, `Set`, other class instances; see docs/protocol.md).
+   */
   run<R = any>(payload?: unknown, options?: ProcessPoolRunOptions): Promise<R>
   /** Counters, gauges and each live worker's pid, state, tasks and RSS (read from `/proc`). */
   stats(): ProcessPoolStats

@@ -507,3 +507,58 @@ test("a worker error's properties never shadow the error's members: ${err} and S
     await py.close()
   }
 })
+
+test('payloads and results the protocol cannot carry are refused, naming where, and nothing arrives changed', async () => {
+  await withPool({ size: 1 }, async (p) => {
+    const refused = [
+      [{ items: [0, 1, 2, { cache: new Map() }] }, 'payload.items[3].cache'],
+      [{ tags: new Set([1]) }, 'payload.tags'],
+      [{ shared: new SharedArrayBuffer(8) }, 'payload.shared'],
+      [{ big: 1n }, 'payload.big'],
+      [{ when: Date.now, buf: Buffer.from('x') }, 'payload.when'],
+    ]
+    for (const [payload, path] of refused) {
+      const err = await rejects(p.run(payload, { name: 'echo' }), 'ERR_INVALID_ARG_TYPE')
+      assert.ok(err instanceof TypeError)
+      assert.ok(err.message.includes(`"${path}"`), err.message)
+    }
+    // A result: the handler's value reaches the caller as an error, not as {}.
+    const result = await rejects(p.run(null, { name: 'map' }), 'ERR_INVALID_ARG_TYPE')
+    assert.ok(result instanceof TypeError)
+    assert.match(result.message, /the result could not be sent: The "result\.m" property must be .*Received an instance of Map/)
+    // An error property that cannot be encoded is left out; the others arrive.
+    const err = await rejects(p.run(null, { name: 'mapProp' }), 'E_MAP')
+    assert.deepEqual([err.message, err.status, 'lookup' in err], ['with a Map', 500, false])
+    const s = p.stats()
+    assert.deepEqual([s.completed, s.failed, s.crashed], [0, 2, 0], 'refused payloads never reached a worker')
+  })
+  const py = new ProcessPool({ command: 'python3', args: [PY_WORKER], size: 1, stdout: 'ignore' })
+  try {
+    const set = await rejects(py.run(null, { name: 'nested_set' }), 'ERR_INVALID_ARG_TYPE')
+    assert.ok(set instanceof TypeError)
+    assert.match(set.message, /the result could not be sent: The "result\.a\[1\]" property must be .*Received an instance of set/)
+    assert.match((await rejects(py.run(null, { name: 'bigint' }), 'ERR_INVALID_ARG_TYPE')).message, /"result\.n".*an int of 65 bits/)
+    assert.match((await rejects(py.run(null, { name: 'tuple_key' }), 'ERR_INVALID_ARG_TYPE')).message, /keys of "result" must be str or int/)
+    assert.deepEqual(await py.run(null, { name: 'int_keys' }), { 1: 'one', two: 2 })
+    const err = await py.run(null, { name: 'set_prop' }).then(() => assert.fail('expected a rejection'), (e) => e)
+    assert.deepEqual([err.name, err.message, err.status, 'lookup' in err], ['BadInput', 'with a set', 500, false])
+  } finally {
+    await py.close()
+  }
+})
+
+test('a worker that sends a malformed blob fails that task with ERR_OFFLOAD_WORKER_PROTOCOL, never an empty array', async () => {
+  const p = new ProcessPool({ script: path.join(__dirname, 'fixtures', 'hostile-worker.js'), size: 1 })
+  try {
+    const good = await p.run({ bytes: 16, type: 'Float64Array' })
+    assert.ok(good instanceof Float64Array)
+    assert.equal(good.length, 2)
+    const odd = await rejects(p.run({ bytes: 3, type: 'Float64Array' }), 'ERR_OFFLOAD_WORKER_PROTOCOL')
+    assert.match(odd.message, /a Float64Array blob of 3 bytes is not a whole number of 8-byte elements/)
+    const unknown = await rejects(p.run({ bytes: 4, type: 'Nope' }), 'ERR_OFFLOAD_WORKER_PROTOCOL')
+    assert.match(unknown.message, /unknown blob type "Nope"/)
+    assert.deepEqual([...await p.run({ bytes: 2, type: 'Uint16Array' })], [257])
+  } finally {
+    await p.close()
+  }
+})

@@ -369,6 +369,12 @@ export interface ProcessPoolStats {
   cancelled: number
   /** Tasks that passed their `timeout`. */
   timedOut: number
+  /**
+   * Calls refused at admission, which never became tasks: queue full (`ERR_OFFLOAD_QUEUE_FULL`),
+   * pool closed (`ERR_OFFLOAD_POOL_CLOSED`), or no worker up while restarts back off
+   * (`ERR_OFFLOAD_WORKER_START`). Argument errors are not counted.
+   */
+  rejected: number
   /** Workers that died without being asked to. */
   crashed: number
   /** Workers started to replace one that crashed, was killed or was recycled. */
@@ -398,7 +404,12 @@ export declare class ProcessPool {
   readonly minWorkers: number
   /** Waiting tasks admitted before `ERR_OFFLOAD_QUEUE_FULL`; `Infinity` when unbounded. */
   readonly maxQueue: number
-  /** Runs `payload` (JSON, with Buffers and TypedArrays carried as raw bytes, read in place: do not modify them until the task settles) on a worker. */
+  /**
+   * Runs `payload` (JSON, with Buffers and TypedArrays carried as raw bytes, read in place: do
+   * not modify them until the task settles) on a worker. Rejects with `ERR_INVALID_ARG_TYPE`,
+   * naming the path, for what JSON would silently change (`BigInt`, functions, symbols,
+   * `SharedArrayBuffer`, `Map`, `Set`, other class instances; see docs/protocol.md).
+   */
   run<R = any>(payload?: unknown, options?: ProcessPoolRunOptions): Promise<R>
   /** Counters, gauges and each live worker's pid, state, tasks and RSS (read from `/proc`). */
   stats(): ProcessPoolStats

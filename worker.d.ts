@@ -13,8 +13,10 @@ export type Handler = (payload: any, context: TaskContext) => unknown
 /**
  * Serves tasks from the ProcessPool that started this process: one handler, or named ones
  * (`default` serves calls without a name). Buffers and TypedArrays anywhere in a payload or
- * result travel as raw bytes. A thrown error reaches the caller with its name, message, stack,
- * code and own enumerable properties.
+ * result travel as raw bytes; a result JSON would silently change (a `Map`, a `BigInt`, a class
+ * instance: see docs/protocol.md) fails the task with `ERR_INVALID_ARG_TYPE` naming its path. A
+ * thrown error reaches the caller with its name, message, stack, code and own enumerable
+ * properties (those that can be encoded).
  * @throws {Error} if this process was not started by a ProcessPool.
  */
 export declare function serve(handlers: Handler | Record<string, Handler>): void

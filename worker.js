@@ -5,7 +5,7 @@
 // pipe (descriptor 4). The worker's own stdout and stderr stay free for logging.
 const fs = require('node:fs')
 const net = require('node:net')
-const { KIND, message, FrameReader, valueOf } = require('./lib/protocol')
+const { KIND, message, pack, FrameReader, valueOf } = require('./lib/protocol')
 
 const REQUESTS = 3
 const REPLIES = 4
@@ -45,27 +45,60 @@ function isPipe(fd) {
 }
 
 // What a thrown value becomes on the wire: name, message, stack, code, and the error's other
-// own enumerable properties.
+// own enumerable properties. Reading them runs the error's getters: one that throws costs
+// that field, not the reply.
 function describeError(err) {
   if (!(err instanceof Error)) {
-    return { name: 'Error', message: typeof err === 'string' ? err : `non-error thrown: ${String(err)}`, props: {} }
+    let text
+    try {
+      text = typeof err === 'string' ? err : `non-error thrown: ${String(err)}`
+    } catch {
+      text = 'non-error thrown'
+    }
+    return { name: 'Error', message: text, props: {} }
+  }
+  const read = (key) => {
+    try {
+      return err[key]
+    } catch {
+      return undefined
+    }
   }
   const props = {}
-  for (const key of Object.keys(err)) {
-    if (key !== 'name' && key !== 'message' && key !== 'stack' && key !== 'code') props[key] = err[key]
+  let keys = []
+  try {
+    keys = Object.keys(err)
+  } catch {}
+  for (const key of keys) {
+    if (key === 'name' || key === 'message' || key === 'stack' || key === 'code') continue
+    // An own `__proto__` key stays a key (an assignment would replace the prototype of props).
+    Object.defineProperty(props, key, { value: read(key), enumerable: true, writable: true, configurable: true })
   }
-  return { name: err.name, message: err.message, stack: err.stack, code: err.code, props }
+  const text = (v) => (typeof v === 'string' ? v : undefined)
+  return { name: text(read('name')) ?? 'Error', message: text(read('message')) ?? '', stack: text(read('stack')), code: read('code'), props }
 }
 
-// An error reply; an error whose properties cannot be serialised (a cycle, a BigInt, a
-// throwing getter) still goes back with its name, message, stack and code.
+// An error reply. Properties that cannot be encoded (a cycle, a Map, a BigInt: see
+// docs/protocol.md) are left out one by one; the name, message, stack and code always go.
 function errorFrame(id, err) {
   const described = describeError(err)
   try {
     return message(KIND.error, id, 'error', described)
+  } catch {}
+  const props = {}
+  for (const key of Object.keys(described.props)) {
+    try {
+      pack(described.props[key], [])
+      Object.defineProperty(props, key, { value: described.props[key], enumerable: true, writable: true, configurable: true })
+    } catch {}
+  }
+  const { name, message: text, stack, code } = described
+  const plainCode = typeof code === 'string' || typeof code === 'number' ? code : undefined
+  try {
+    return message(KIND.error, id, 'error', { name, message: text, stack, code: plainCode, props })
   } catch {
-    const { name, message: text, stack, code } = described
-    return message(KIND.error, id, 'error', { name, message: text, stack, code: typeof code === 'string' || typeof code === 'number' ? code : undefined, props: {} })
+    // Too large for one frame all together: send none.
+    return message(KIND.error, id, 'error', { name, message: text, stack, code: plainCode, props: {} })
   }
 }
 

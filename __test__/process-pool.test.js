@@ -247,6 +247,8 @@ test('a worker that cannot start fails the waiting tasks with ERR_OFFLOAD_WORKER
     const before = p.stats().startFailures
     for (let i = 0; i < 20; i++) await rejects(p.run(i), 'ERR_OFFLOAD_WORKER_START')
     assert.equal(p.stats().startFailures, before)
+    // Those were refused at admission; the first two were admitted, and failed.
+    assert.deepEqual([p.stats().rejected, p.stats().failed], [20, 2])
   } finally {
     await p.close()
   }
@@ -287,7 +289,7 @@ test('workers get env, cwd and limits; stats list them', async () => {
     assert.equal(w.tasks, 3)
     assert.equal(w.state, 'idle')
     const s = p.stats()
-    assert.deepEqual(Object.keys(s).sort(), ['busy', 'cancelled', 'completed', 'crashed', 'failed', 'idle', 'queued', 'recycled', 'restarts', 'size', 'startFailures', 'starting', 'timedOut', 'workers'])
+    assert.deepEqual(Object.keys(s).sort(), ['busy', 'cancelled', 'completed', 'crashed', 'failed', 'idle', 'queued', 'recycled', 'rejected', 'restarts', 'size', 'startFailures', 'starting', 'timedOut', 'workers'])
     assert.equal(s.size, 1)
     assert.equal(s.idle, 1)
   })
@@ -401,4 +403,162 @@ test('own __proto__ keys survive a round trip and never replace a prototype', as
       assert.equal(({}).polluted, undefined)
     }
   })
+})
+
+test('values exec() would refuse are refused by the constructor, with the code exec() gives, naming the option', async () => {
+  const { exec, processStats } = require('..')
+  const spawned = processStats().spawned
+  // [pool options, the same option for exec() (the oracle), the name the message must give]
+  const cases = [
+    [{ env: { 'A\0B': 'x' } }, { env: { 'A\0B': 'x' } }, /options\.env/],
+    [{ env: { A: 'x\0y' } }, { env: { A: 'x\0y' } }, /options\.env/],
+    [{ env: { '': 'x' } }, { env: { '': 'x' } }, /options\.env/],
+    [{ env: { 'A=B': 'x' } }, { env: { 'A=B': 'x' } }, /options\.env/],
+    [{ limits: { memoryBytes: -1 } }, { limits: { memoryBytes: -1 } }, /options\.limits\.memoryBytes/],
+    [{ limits: { cpuSeconds: 1.5 } }, { limits: { cpuSeconds: 1.5 } }, /options\.limits\.cpuSeconds/],
+    [{ limits: { openFiles: NaN } }, { limits: { openFiles: NaN } }, /options\.limits\.openFiles/],
+    [{ limits: { processes: 2 ** 53 } }, { limits: { processes: 2 ** 53 } }, /options\.limits\.processes/],
+    [{ cwd: '/tmp\0x' }, { cwd: '/tmp\0x' }, /options\.cwd/],
+  ]
+  for (const [options, execOptions, name] of cases) {
+    const oracle = await exec('true', [], execOptions).then(() => assert.fail('exec accepted it'), (e) => e)
+    assert.throws(() => new ProcessPool({ script: WORKER, ...options }), (e) => {
+      assert.equal(e.code, oracle.code, `${e.code}: ${e.message}`)
+      assert.equal(e.constructor, oracle.constructor)
+      assert.match(e.message, name)
+      return true
+    }, JSON.stringify(options))
+  }
+  // What the pool runs: the same NUL check exec() applies to its file and arguments.
+  const program = [
+    [{ command: 'true\0' }, /options\.command/],
+    [{ command: 'true', args: ['a\0b'] }, /options\.args\[0\]/],
+    [{ script: `${WORKER}\0` }, /options\.script/],
+    [{ script: WORKER, execArgv: ['--no-warnings\0'] }, /options\.execArgv\[0\]/],
+  ]
+  for (const [options, name] of program) {
+    assert.throws(() => new ProcessPool(options), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE' && name.test(e.message), JSON.stringify(options))
+  }
+  assert.equal(processStats().spawned, spawned, 'nothing was spawned')
+  // Valid edge values still start: 0 is a limit, not an error.
+  await withPool({ size: 1, limits: { fileSizeBytes: 0, openFiles: 64 }, env: { OFFLOAD_EMPTY: '' } }, async (p) => {
+    assert.equal(await p.run('OFFLOAD_EMPTY', { name: 'env' }), '')
+  })
+})
+
+test("a signal whose methods throw affects only its own call: nothing escapes from the pool's handlers", { timeout: 30_000 }, async () => {
+  await withPool({ size: 1 }, async (p) => {
+    const boom = new Error('a broken AbortSignal polyfill')
+    // Complete enough to pass validation; its listener methods throw.
+    const throwsOnRemove = { aborted: false, reason: undefined, addEventListener() {}, removeEventListener() { throw boom } }
+    const throwsOnAdd = { aborted: false, reason: undefined, addEventListener() { throw boom }, removeEventListener() {} }
+    // Settled from the reply pipe's data handler, from a timeout, and alongside other tasks.
+    const outcomes = await Promise.allSettled([
+      p.run('before', { name: 'echo' }),
+      p.run('bad', { name: 'echo', signal: throwsOnRemove }),
+      p.run(null, { name: 'wait', signal: throwsOnRemove, timeout: 50 }),
+      p.run('after', { name: 'echo' }),
+    ])
+    assert.deepEqual(outcomes.map((o) => o.value ?? o.reason.code), ['before', 'bad', 'ERR_OFFLOAD_TIMEOUT', 'after'])
+    let added
+    assert.doesNotThrow(() => { added = p.run('x', { name: 'echo', signal: throwsOnAdd }) }, 'run() returns a promise')
+    assert.equal(await added.catch((e) => e), boom)
+    // A polyfill that fires its listeners but whose `reason` getter throws: still an AbortError.
+    const listeners = []
+    const badReason = { aborted: false, get reason() { throw boom }, addEventListener(t, l) { listeners.push(l) }, removeEventListener() { throw boom } }
+    const aborted = p.run(null, { name: 'wait', signal: badReason })
+    await until(() => p.stats().busy === 1, 'the task to start')
+    for (const l of listeners) l.handleEvent({ type: 'abort' })
+    const err = await rejects(aborted, 'ABORT_ERR')
+    assert.equal(err.cause, boom)
+    assert.equal(await p.run('still serving', { name: 'echo' }), 'still serving')
+    const s = p.stats()
+    assert.deepEqual([s.completed, s.timedOut, s.cancelled, s.failed, s.crashed], [4, 1, 1, 0, 0])
+  })
+  // withPool's close() resolved: no task was left counted as in flight.
+})
+
+test("a worker error's properties never shadow the error's members: ${err} and String(err) work, data is kept", async () => {
+  const { inspect } = require('node:util')
+  await withPool({ size: 1 }, async (p) => {
+    const err = await rejects(p.run(null, { name: 'shadow' }), 'E_SHADOW')
+    assert.ok(err instanceof RangeError)
+    assert.equal(`${err}`, 'RangeError: shadowed')
+    assert.equal(String(err), 'RangeError: shadowed')
+    assert.equal(err + '', 'RangeError: shadowed')
+    assert.match(inspect(err), /^RangeError: shadowed/)
+    assert.equal(Object.getPrototypeOf(err), RangeError.prototype)
+    assert.equal(err.constructor, RangeError)
+    for (const k of ['toString', 'valueOf', 'constructor', 'hasOwnProperty', 'toLocaleString', 'isPrototypeOf', '__defineGetter__', '__proto__']) {
+      assert.ok(!Object.hasOwn(err, k), `${k} was copied onto the error`)
+    }
+    assert.equal(err.polluted, undefined)
+    assert.equal(err.status, 409)
+    assert.deepEqual(err.detail, { toString: 'nested data is kept' })
+  })
+  const py = new ProcessPool({ command: 'python3', args: [PY_WORKER], size: 1, stdout: 'ignore' })
+  try {
+    const err = await py.run(null, { name: 'shadow' }).then(() => assert.fail('expected a rejection'), (e) => e)
+    assert.equal(`${err}`, 'Shadowed: shadowed')
+    assert.deepEqual([err.name, err.message, err.status], ['Shadowed', 'shadowed', 409])
+    assert.match(err.stack, /Traceback[\s\S]*Shadowed: shadowed/)
+    assert.ok(!Object.hasOwn(err, 'toString'))
+  } finally {
+    await py.close()
+  }
+})
+
+test('payloads and results the protocol cannot carry are refused, naming where, and nothing arrives changed', async () => {
+  await withPool({ size: 1 }, async (p) => {
+    const refused = [
+      [{ items: [0, 1, 2, { cache: new Map() }] }, 'payload.items[3].cache'],
+      [{ tags: new Set([1]) }, 'payload.tags'],
+      [{ shared: new SharedArrayBuffer(8) }, 'payload.shared'],
+      [{ big: 1n }, 'payload.big'],
+      [{ when: Date.now, buf: Buffer.from('x') }, 'payload.when'],
+    ]
+    for (const [payload, path] of refused) {
+      const err = await rejects(p.run(payload, { name: 'echo' }), 'ERR_INVALID_ARG_TYPE')
+      assert.ok(err instanceof TypeError)
+      assert.ok(err.message.includes(`"${path}"`), err.message)
+    }
+    // A result: the handler's value reaches the caller as an error, not as {}.
+    const result = await rejects(p.run(null, { name: 'map' }), 'ERR_INVALID_ARG_TYPE')
+    assert.ok(result instanceof TypeError)
+    assert.match(result.message, /the result could not be sent: The "result\.m" property must be .*Received an instance of Map/)
+    // An error property that cannot be encoded is left out; the others arrive.
+    const err = await rejects(p.run(null, { name: 'mapProp' }), 'E_MAP')
+    assert.deepEqual([err.message, err.status, 'lookup' in err], ['with a Map', 500, false])
+    const s = p.stats()
+    assert.deepEqual([s.completed, s.failed, s.crashed], [0, 2, 0], 'refused payloads never reached a worker')
+  })
+  const py = new ProcessPool({ command: 'python3', args: [PY_WORKER], size: 1, stdout: 'ignore' })
+  try {
+    const set = await rejects(py.run(null, { name: 'nested_set' }), 'ERR_INVALID_ARG_TYPE')
+    assert.ok(set instanceof TypeError)
+    assert.match(set.message, /the result could not be sent: The "result\.a\[1\]" property must be .*Received an instance of set/)
+    assert.match((await rejects(py.run(null, { name: 'bigint' }), 'ERR_INVALID_ARG_TYPE')).message, /"result\.n".*an int of 65 bits/)
+    assert.match((await rejects(py.run(null, { name: 'tuple_key' }), 'ERR_INVALID_ARG_TYPE')).message, /keys of "result" must be str or int/)
+    assert.deepEqual(await py.run(null, { name: 'int_keys' }), { 1: 'one', two: 2 })
+    const err = await py.run(null, { name: 'set_prop' }).then(() => assert.fail('expected a rejection'), (e) => e)
+    assert.deepEqual([err.name, err.message, err.status, 'lookup' in err], ['BadInput', 'with a set', 500, false])
+  } finally {
+    await py.close()
+  }
+})
+
+test('a worker that sends a malformed blob fails that task with ERR_OFFLOAD_WORKER_PROTOCOL, never an empty array', async () => {
+  const p = new ProcessPool({ script: path.join(__dirname, 'fixtures', 'hostile-worker.js'), size: 1 })
+  try {
+    const good = await p.run({ bytes: 16, type: 'Float64Array' })
+    assert.ok(good instanceof Float64Array)
+    assert.equal(good.length, 2)
+    const odd = await rejects(p.run({ bytes: 3, type: 'Float64Array' }), 'ERR_OFFLOAD_WORKER_PROTOCOL')
+    assert.match(odd.message, /a Float64Array blob of 3 bytes is not a whole number of 8-byte elements/)
+    const unknown = await rejects(p.run({ bytes: 4, type: 'Nope' }), 'ERR_OFFLOAD_WORKER_PROTOCOL')
+    assert.match(unknown.message, /unknown blob type "Nope"/)
+    assert.deepEqual([...await p.run({ bytes: 2, type: 'Uint16Array' })], [257])
+  } finally {
+    await p.close()
+  }
 })

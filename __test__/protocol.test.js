@@ -118,3 +118,111 @@ test('a corrupt frame still hands over the good frames before it', () => {
   assert.equal(err.frames.length, 1)
   assert.equal(valueOf(err.frames[0], 'value'), 'kept')
 })
+
+// The error message() throws for `value`, encoded under `field`.
+function refusal(value, field = 'payload') {
+  try {
+    message(KIND.run, 1, field, value)
+  } catch (err) {
+    return err
+  }
+  return assert.fail(`${field} was encoded`)
+}
+
+test('values JSON would silently change are refused with ERR_INVALID_ARG_TYPE, naming their path', () => {
+  class Point {
+    constructor() { this.x = 1 }
+  }
+  const cases = [
+    [{ items: [0, 1, 2, { cache: new Map([[1, 2]]) }] }, 'payload.items[3].cache', /an instance of Map/],
+    [{ tags: new Set(['a']) }, 'payload.tags', /an instance of Set/],
+    [{ shared: new SharedArrayBuffer(8) }, 'payload.shared', /SharedArrayBuffer/],
+    [{ n: 10n }, 'payload.n', /type bigint/],
+    [{ f() {} }, 'payload.f', /function f/],
+    [{ list: [() => 1] }, 'payload.list[0]', /function/],
+    [{ s: Symbol('x') }, 'payload.s', /type symbol/],
+    [{ p: new Point() }, 'payload.p', /an instance of Point/],
+    [{ e: new Error('x') }, 'payload.e', /an instance of Error/],
+    [{ 'odd key': { r: /x/ } }, 'payload["odd key"].r', /an instance of RegExp/],
+    [{ w: new WeakMap() }, 'payload.w', /an instance of WeakMap/],
+    [new Map(), 'payload', /an instance of Map/],
+    [10n, 'payload', /type bigint/],
+    [() => {}, 'payload', /function/],
+    [{ viaToJSON: { toJSON: () => new Set() } }, 'payload.viaToJSON', /an instance of Set/],
+  ]
+  for (const [value, path, received] of cases) {
+    // Both encoders: JSON.stringify's fast path, and the walk that a Buffer elsewhere forces.
+    for (const v of [value, [value, Buffer.from('b')]]) {
+      const err = refusal(v)
+      const where = v === value ? path : path.replace(/^payload/, 'payload[0]')
+      assert.equal(err.code, 'ERR_INVALID_ARG_TYPE', `${where}: ${err.message}`)
+      assert.ok(err instanceof TypeError)
+      assert.ok(err.message.includes(`"${where}"`), `${where} not named in: ${err.message}`)
+      assert.match(err.message, received)
+    }
+  }
+  // Results are named as results.
+  assert.ok(refusal({ m: new Map() }, 'value').message.includes('"result.m"'))
+  const cyclic = { list: [] }
+  cyclic.list.push(cyclic)
+  const err = refusal(cyclic)
+  assert.equal(err.code, 'ERR_INVALID_ARG_VALUE')
+  assert.match(err.message, /'payload\.list\[0\]' is circular/)
+})
+
+test('what JSON semantics do change is documented, and pinned here', () => {
+  const vm = require('node:vm')
+  class Bytes extends Float64Array {}
+  const shared = new Int32Array(new SharedArrayBuffer(8))
+  shared[1] = -7
+  const value = {
+    gone: undefined, // an undefined property is left out (reads back as undefined)
+    list: [undefined, NaN, Infinity, -Infinity, -0, 1.5], // undefined, NaN, ±Infinity: null; -0: 0
+    holes: [1, , 3], // eslint-disable-line no-sparse-arrays
+    when: new Date(0), // toJSON is honoured: an ISO string
+    custom: { toJSON: () => ({ fromToJSON: true }) },
+    bare: Object.assign(Object.create(null), { a: 1 }), // null-prototype objects are plain
+    realm: vm.runInNewContext('({ b: [2] })'), // so are plain objects from another realm
+    sub: Bytes.of(1.5, 2.5), // a TypedArray subclass travels as its built-in class
+    shared, // a TypedArray over a SharedArrayBuffer travels as a copy of its bytes
+  }
+  for (const v of [value, { ...value, buf: Buffer.from('force the walk') }]) {
+    const back = roundTrip(v)
+    assert.equal('gone' in back, false)
+    assert.deepEqual(back.list, [null, null, null, null, 0, 1.5])
+    assert.ok(!Object.is(back.list[4], -0))
+    assert.deepEqual(back.holes, [1, null, 3])
+    assert.equal(back.when, '1970-01-01T00:00:00.000Z')
+    assert.deepEqual(back.custom, { fromToJSON: true })
+    assert.deepEqual({ ...back.bare }, { a: 1 })
+    assert.deepEqual(back.realm, { b: [2] })
+    assert.equal(back.sub.constructor, Float64Array)
+    assert.deepEqual([...back.sub], [1.5, 2.5])
+    assert.equal(back.shared.constructor, Int32Array)
+    assert.ok(back.shared.buffer instanceof ArrayBuffer)
+    assert.deepEqual([...back.shared], [0, -7])
+  }
+})
+
+// A result frame whose header is `header` (an object) followed by `blobs`, as a worker would
+// send it, decoded as the pool decodes it.
+function decodeResult(header, blobs = []) {
+  const frame = Buffer.concat(require('../lib/protocol').encodeFrame(KIND.result, 1, JSON.stringify(header), blobs))
+  return valueOf(parseFrame(frame), 'value')
+}
+
+test('the decoder refuses malformed blobs and unknown markers instead of guessing', () => {
+  const blob = (type, bytes, index = 0) => decodeResult({ blobs: [bytes], value: { $offload: 'blob', index, type } }, [Buffer.alloc(bytes)])
+  assert.deepEqual([...blob('Float64Array', 16)], [0, 0])
+  assert.throws(() => blob('Float64Array', 3), /a Float64Array blob of 3 bytes is not a whole number of 8-byte elements/)
+  assert.throws(() => blob('Uint32Array', 6), /Uint32Array blob of 6 bytes/)
+  assert.throws(() => blob('BigInt64Array', 4), /BigInt64Array blob of 4 bytes/)
+  assert.throws(() => blob('Float128Array', 16), /unknown blob type "Float128Array"/)
+  assert.throws(() => blob(undefined, 1), /unknown blob type undefined/)
+  assert.throws(() => blob('Buffer', 1, 1), /points past the blobs/)
+  assert.throws(() => blob('Buffer', 1, 0.5), /points past the blobs/)
+  assert.throws(() => decodeResult({ blobs: [], value: { $offload: 'map', entries: [] } }), /unknown marker "map"/)
+  assert.throws(() => decodeResult({ blobs: [], value: { $offload: 'object', value: null } }), /escaped object/)
+  // Without markers in the text, values pass as they are.
+  assert.deepEqual(decodeResult({ blobs: [], value: { a: [1] } }), { a: [1] })
+})

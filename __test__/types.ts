@@ -138,7 +138,7 @@ async function processPool(): Promise<void> {
   const out: { width: number } = await pool.run<{ width: number }>({ image: Buffer.alloc(4) }, { name: 'resize', signal: AbortSignal.timeout(100), priority: 'high' })
   const anything = await py.run()
   const stats: ProcessPoolStats = pool.stats()
-  const n: number = stats.crashed + stats.restarts + stats.timedOut + stats.workers[0].tasks + (stats.workers[0].rssBytes ?? 0)
+  const n: number = stats.crashed + stats.restarts + stats.timedOut + stats.rejected + stats.workers[0].tasks + (stats.workers[0].rssBytes ?? 0)
   await pool.close()
   await py.destroy()
   {

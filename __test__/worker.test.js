@@ -7,7 +7,7 @@ const assert = require('node:assert/strict')
 const cp = require('node:child_process')
 const crypto = require('node:crypto')
 const path = require('node:path')
-const { KIND, message, FrameReader, valueOf } = require('../lib/protocol')
+const { KIND, message, encodeFrame, FrameReader, valueOf } = require('../lib/protocol')
 
 const WORKER = path.join(__dirname, 'fixtures', 'pool-worker.js')
 const PY_WORKER = path.join(__dirname, 'fixtures', 'pool_worker.py')
@@ -45,6 +45,12 @@ function startWorker(command = process.execPath, args = [WORKER]) {
       const id = next++
       for (const part of message(KIND.run, id, 'payload', payload, { name })) child.stdio[3].write(part)
       return { id, reply: new Promise((resolve) => waiting.set(id, resolve)) }
+    },
+    // A run frame with this header and these blobs, however malformed.
+    runRaw(header, blobs = []) {
+      const id = next++
+      for (const part of encodeFrame(KIND.run, id, JSON.stringify(header), blobs)) child.stdio[3].write(part)
+      return new Promise((resolve) => waiting.set(id, resolve))
     },
     cancel(id) {
       for (const part of message(KIND.cancel, id, 'value', undefined)) child.stdio[3].write(part)
@@ -144,9 +150,9 @@ test('the Python helper speaks the same protocol', async () => {
   assert.equal(valueOf(await w.run('nope', 1).reply, 'error').code, 'ERR_OFFLOAD_UNKNOWN_TASK')
   assert.equal(valueOf(await w.run('log', 'from python').reply, 'value'), 'logged')
   assert.deepEqual(valueOf(await w.run('nan').reply, 'value'), { x: null, y: [null] })
-  const set = await w.run('aset').reply
-  assert.equal(set.kind, KIND.error)
-  assert.match(valueOf(set, 'error').message, /not JSON serializable/)
+  const set = valueOf(await w.run('aset').reply, 'error')
+  assert.deepEqual([set.name, set.code], ['TypeError', 'ERR_INVALID_ARG_TYPE'])
+  assert.match(set.message, /^offload_worker: the result could not be sent: The "result" argument must be .*Received an instance of set$/)
   w.child.stdio[3].end()
   assert.deepEqual(await w.exited, { code: 0, signal: null })
   assert.equal(w.stdout(), 'from python\n')
@@ -167,5 +173,27 @@ test('a corrupt request stream makes a worker exit with 70 instead of hanging', 
     huge.writeUInt32LE(0xfffffff0, 0) // a length no helper accepts
     w.child.stdio[3].write(command === 'python3' ? frame : huge)
     assert.deepEqual(await w.exited, { code: 70, signal: null }, command)
+  }
+})
+
+test('both helpers refuse a payload with a malformed blob or an unknown marker, and go on serving', async () => {
+  for (const [command, args] of [[process.execPath, [WORKER]], ['python3', [PY_WORKER]]]) {
+    const w = startWorker(command, args)
+    await w.ready
+    const blob = (type, bytes) => w.runRaw({ name: 'echo', blobs: [bytes], payload: { x: { $offload: 'blob', index: 0, type } } }, [Buffer.alloc(bytes)])
+    const expect = async (reply, pattern) => {
+      const frame = await reply
+      assert.equal(frame.kind, KIND.error, `${command}: ${pattern}`)
+      assert.match(valueOf(frame, 'error').message, pattern, command)
+    }
+    await expect(blob('Float64Array', 3), /a Float64Array blob of 3 bytes is not a whole number of 8-byte elements/)
+    await expect(blob('Int32Array', 6), /a Int32Array blob of 6 bytes/)
+    await expect(blob('Nope', 2), /unknown blob type "Nope"/)
+    await expect(w.runRaw({ name: 'echo', blobs: [], payload: { $offload: 'map', entries: [] } }), /unknown marker "map"/)
+    await expect(w.runRaw({ name: 'echo', blobs: [], payload: { $offload: 'blob', index: 2, type: 'Buffer' } }), /points past the blobs/)
+    const ok = valueOf(await blob('Float64Array', 8), 'value').x
+    assert.equal(ok.length, command === 'python3' ? 8 : 1, command) // Python gets bytes
+    w.child.stdio[3].end()
+    assert.deepEqual(await w.exited, { code: 0, signal: null }, command)
   }
 })

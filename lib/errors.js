@@ -55,8 +55,12 @@ function invalidArgType(name, expected, value) {
   return withCode(TypeError, 'ERR_INVALID_ARG_TYPE', `The ${what} must be ${expected}.${describe(value)}`)
 }
 
+// As Node words it: a dotted name is a property, and a long value is cut at 128 characters.
 function invalidArgValue(name, value, reason) {
-  return withCode(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument '${name}' ${reason}. Received ${inspect(value)}`)
+  let shown = inspect(value)
+  if (shown.length > 128) shown = `${shown.slice(0, 128)}...`
+  const what = name.includes('.') ? 'property' : 'argument'
+  return withCode(TypeError, 'ERR_INVALID_ARG_VALUE', `The ${what} '${name}' ${reason}. Received ${shown}`)
 }
 
 function outOfRange(name, range, value) {

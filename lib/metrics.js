@@ -5,6 +5,7 @@
 const binding = require('../binding.js')
 const { nativeOf } = require('./pool')
 const { live } = require('./metrics-registry')
+const { poolWorkerSlots } = require('./process-pool')
 
 // Latency buckets in seconds: dispatch (tens of µs) to long tasks (minutes).
 const BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
@@ -65,11 +66,15 @@ function cpuPools(out, pools) {
 
 function subprocesses(out) {
   const s = binding.processStats()
+  // The gauges are about exec() and spawn() children: process-pool workers hold slots of their
+  // pools' supervisors too, and are reported as offload_process_pool_workers instead. (The
+  // counters keep counting every child, as their help says.)
+  const pools = poolWorkerSlots()
   const counter = (metric, help, v) => out.family(metric, 'counter', help, [['', {}, v]])
   const gauge = (metric, help, v) => out.family(metric, 'gauge', help, [['', {}, v]])
   counter('offload_subprocesses_spawned_total', 'Children started by exec(), spawn() and process-pool workers.', s.spawned)
-  gauge('offload_subprocesses_running', 'Children holding a running slot.', s.running)
-  gauge('offload_subprocesses_queued', 'Children waiting for a slot.', s.queued)
+  gauge('offload_subprocesses_running', 'exec() and spawn() children holding a running slot (process-pool workers are in offload_process_pool_workers).', Math.max(0, s.running - pools.running))
+  gauge('offload_subprocesses_queued', 'exec() and spawn() children waiting for a slot.', Math.max(0, s.queued - pools.queued))
   counter('offload_subprocesses_exited_total', 'Children that ended, however they ended.', s.exited)
   counter('offload_subprocesses_failed_total', 'Children that exited non-zero, were killed by a signal, or never started.', s.failed)
   counter('offload_subprocesses_timed_out_total', 'Children killed for their timeout.', s.timedOut)
@@ -89,8 +94,8 @@ function processPools(out, pools) {
   out.family('offload_process_pool_workers', 'gauge', 'Worker processes by state.',
     stats.flatMap(([pool, s]) => states.map((state) => ['', { pool, state }, s[state]])))
   out.family('offload_process_pool_queue_depth', 'gauge', 'Tasks waiting for a worker.', stats.map(([pool, s]) => ['', { pool }, s.queued]))
-  const outcomes = [['completed', 'completed'], ['failed', 'failed'], ['cancelled', 'cancelled'], ['timed_out', 'timedOut']]
-  out.family('offload_process_pool_tasks_total', 'counter', 'Tasks that ended, by outcome.',
+  const outcomes = [['completed', 'completed'], ['failed', 'failed'], ['cancelled', 'cancelled'], ['timed_out', 'timedOut'], ['rejected', 'rejected']]
+  out.family('offload_process_pool_tasks_total', 'counter', 'Tasks that ended, by outcome (rejected: refused at admission, queue full, pool closed or no worker able to start).',
     stats.flatMap(([pool, s]) => outcomes.map(([outcome, key]) => ['', { pool, outcome }, s[key]])))
   const counter = (metric, help, key) => out.family(metric, 'counter', help, stats.map(([pool, s]) => ['', { pool }, s[key]]))
   counter('offload_process_pool_crashes_total', 'Workers that died without being asked to.', 'crashed')

@@ -1,11 +1,14 @@
 'use strict'
 // Option checks for `new ProcessPool()`: types with Node's wording, ranges with
-// ERR_OUT_OF_RANGE, and the defaults in one place (index.d.ts documents the same ones).
+// ERR_OUT_OF_RANGE, and the defaults in one place (index.d.ts documents the same ones). Every
+// value a worker's spawn would refuse is refused here, by the constructor: a pool that took
+// them would only fail later, at each start, as ERR_OFFLOAD_WORKER_START.
 const os = require('node:os')
 const path = require('node:path')
 const { fileURLToPath } = require('node:url')
 const { invalidArgType, invalidArgValue, outOfRange } = require('./errors')
 const { validateOptions, optionalMs } = require('./validate')
+const { processOptions } = require('./process-options')
 
 const MAX_MS = 2 ** 31 - 1
 
@@ -42,6 +45,31 @@ function logStream(o, key) {
   return v
 }
 
+// The value checks the binding makes in `build()` (src/binding/process.rs) when a child is
+// spawned, made here too because a pool spawns later, away from its constructor. The binding
+// has no entry point that validates without spawning; the wording follows Node's (and the
+// binding's) for the same faults.
+const MAX_SAFE = Number.MAX_SAFE_INTEGER
+
+function noNul(name, value) {
+  if (value.includes('\0')) throw invalidArgValue(name, value, 'must be a string without null bytes')
+}
+
+function spawnValues(prog, native) {
+  noNul(prog.fileOption, prog.file)
+  prog.args.forEach((a, i) => noNul(prog.argOptions[i], a))
+  if (native.cwd !== undefined) noNul('options.cwd', native.cwd)
+  for (const [k, v] of Object.entries(native.env ?? {})) {
+    const name = `options.env['${k}']`
+    if (k === '' || k.includes('=')) throw invalidArgValue(name, k, "must be a variable name: non-empty, without '='")
+    noNul(name, k)
+    noNul(name, v)
+  }
+  for (const [k, v] of Object.entries(native.limits ?? {})) {
+    if (!Number.isInteger(v) || v < 0 || v > MAX_SAFE) throw outOfRange(`options.limits.${k}`, `an integer >= 0 && <= ${MAX_SAFE}`, v)
+  }
+}
+
 // What to run: `script` (a JS file run by this Node binary) or `command` + `args`.
 function program(o) {
   let script = o.script
@@ -56,11 +84,15 @@ function program(o) {
   if (command !== undefined) {
     if (command === '') throw invalidArgValue('options.command', command, 'must not be empty')
     if (o.execArgv !== undefined) throw invalidArgValue('options.execArgv', o.execArgv, "applies only with 'script'")
-    return { file: command, args, command: [command, ...args].join(' ') }
+    const argOptions = args.map((_, i) => `options.args[${i}]`)
+    return { file: command, args, command: [command, ...args].join(' '), fileOption: 'options.command', argOptions }
   }
   if (script === '') throw invalidArgValue('options.script', script, 'must not be empty')
   const file = path.resolve(script)
-  return { file: process.execPath, args: [...stringArray(o, 'execArgv'), file, ...args], command: `node ${file}` }
+  const execArgv = stringArray(o, 'execArgv')
+  // Which option each argument of the spawn came from, for error messages.
+  const argOptions = [...execArgv.map((_, i) => `options.execArgv[${i}]`), 'options.script', ...args.map((_, i) => `options.args[${i}]`)]
+  return { file: process.execPath, args: [...execArgv, file, ...args], command: `node ${file}`, fileOption: 'process.execPath', argOptions }
 }
 
 function workerOptions(options) {
@@ -74,10 +106,25 @@ function workerOptions(options) {
     if (maxRssBytes === Infinity) maxRssBytes = undefined
   }
   const prog = program(o)
+  // Types checked and values converted as for exec() (no `supervisor` option here).
+  const { native } = processOptions({
+    env: o.env,
+    cwd: o.cwd,
+    extendEnv: o.extendEnv,
+    limits: o.limits,
+    stdin: 'ignore',
+    stdout: logStream(o, 'stdout'),
+    stderr: logStream(o, 'stderr'),
+    killTree: true,
+  })
+  spawnValues(prog, native)
   const name = o.name ?? path.basename(o.script instanceof URL ? fileURLToPath(o.script) : String(o.script ?? o.command))
   if (typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
   return {
-    ...prog,
+    file: prog.file,
+    args: prog.args,
+    command: prog.command,
+    native,
     name,
     size,
     minWorkers,
@@ -90,13 +137,6 @@ function workerOptions(options) {
     idleTimeout: ms(o, 'idleTimeout', 60_000),
     cancelGrace: ms(o, 'cancelGrace', 250),
     retireGrace: 10_000,
-    stdout: logStream(o, 'stdout'),
-    stderr: logStream(o, 'stderr'),
-    // Checked (and converted) by processOptions, as for exec().
-    env: o.env,
-    cwd: o.cwd,
-    extendEnv: o.extendEnv,
-    limits: o.limits,
   }
 }
 

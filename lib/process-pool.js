@@ -16,7 +16,6 @@ const { AbortError, OffloadError, invalidArgType, invalidArgValue, outOfRange } 
 const { DEFAULT_MAX_FRAME, message, valueOf } = require('./protocol')
 const { PoolWorker, howEnded, KIND } = require('./pool-worker')
 const { Supervisor, killChildrenOnExit, kNative } = require('./process')
-const { processOptions } = require('./process-options')
 const { validateOptions, optionalSignal, optionalTimeout } = require('./validate')
 const { workerOptions } = require('./process-pool-options')
 const { register } = require('./metrics-registry')
@@ -28,6 +27,28 @@ const MAX_BACKOFF = 30_000
 const LIVE = new Set(['idle', 'busy', 'cancelling'])
 const ACTIVE = new Set(['starting', 'idle', 'busy', 'cancelling'])
 const STARTING = new Set(['starting'])
+
+// The private supervisors of pools not yet closed, so metrics() can tell pool workers (reported
+// with their pool) from exec()/spawn() children: all are children of some supervisor, and the
+// binding counts them together. Weak, so a pool dropped without close() is not kept.
+const poolSupervisors = new Set()
+
+/** Running and queued slots held by process-pool workers, over every pool. */
+function poolWorkerSlots() {
+  let running = 0
+  let queued = 0
+  for (const ref of poolSupervisors) {
+    const supervisor = ref.deref()
+    if (supervisor === undefined) {
+      poolSupervisors.delete(ref)
+      continue
+    }
+    const s = supervisor.stats()
+    running += s.running
+    queued += s.queued
+  }
+  return { running, queued }
+}
 
 // A FIFO with O(1) shift; cancelled entries are skipped when they reach the front.
 class Fifo {
@@ -65,9 +86,15 @@ class Task {
     this.queued = false
   }
 
-  // AbortSignal listener (an object, so no closure per task).
+  // AbortSignal listener (an object, so no closure per task). Inert once the task is settled.
   handleEvent() {
-    this.pool._cancel(this, new AbortError(undefined, { cause: this.signal.reason }), 'cancelled')
+    let reason
+    try {
+      reason = this.signal.reason
+    } catch (err) {
+      reason = err // a signal-like object's getter threw: that is the best reason there is
+    }
+    this.pool._cancel(this, new AbortError(undefined, { cause: reason }), 'cancelled')
   }
 
   // Settles once; returns false if it already was.
@@ -75,7 +102,14 @@ class Task {
     if (this.settled) return false
     this.settled = true
     if (this.timer !== undefined) clearTimeout(this.timer)
-    if (this.signal !== undefined) this.signal.removeEventListener('abort', this)
+    if (this.signal !== undefined) {
+      // The caller's signal (or polyfill) runs here, inside the pool's reply, timer and exit
+      // handlers: whatever it throws must not escape into them, where it would leave this
+      // task unsettled and take the process down. A listener it failed to remove is inert.
+      try {
+        this.signal.removeEventListener('abort', this)
+      } catch {}
+    }
     this.frame = undefined
     if (err !== undefined) this.reject(err)
     else this.resolve(value)
@@ -88,7 +122,7 @@ function onTimeout(task, ms) {
 }
 
 // Rebuilds an error thrown in a worker: same class where it is a built-in one, same name,
-// message and code, the worker's stack, and the error's other own properties.
+// message and code, the worker's stack, and the error's other own properties, as data only.
 const BUILTIN = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError }
 function workerError(e, pid) {
   const described = e !== null && typeof e === 'object' ? e : { name: 'Error', message: String(e) }
@@ -99,7 +133,13 @@ function workerError(e, pid) {
   }
   if (described.code !== undefined && described.code !== null) err.code = described.code
   if (described.props !== null && typeof described.props === 'object') {
-    for (const k of Object.keys(described.props)) if (k !== '__proto__') err[k] = described.props[k]
+    for (const k of Object.keys(described.props)) {
+      // Never over a member the error has, own or inherited: a `toString` or `valueOf` copied
+      // as data breaks `${err}`, a `constructor` breaks class checks, and name, message, stack
+      // and code come from their own fields. (`__proto__` is an own key in the parsed JSON.)
+      if (k === '__proto__' || k === 'code' || k in err) continue
+      err[k] = described.props[k]
+    }
   }
   if (typeof described.stack === 'string') {
     Object.defineProperty(err, 'stack', { value: `${described.stack}\n    at <offload worker pid ${pid}>`, writable: true, configurable: true })
@@ -128,27 +168,20 @@ class ProcessPool {
   #owed = 0 // replacements owed for workers that died or were recycled
   #closing
   #unregister
+  #supervisorRef
   #closed
   #destroyed = false
-  #counts = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, crashed: 0, restarts: 0, recycled: 0, startFailures: 0 }
+  #counts = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0, crashed: 0, restarts: 0, recycled: 0, startFailures: 0 }
 
   constructor(options) {
     const o = workerOptions(options)
     this.#o = o
-    const native = processOptions({
-      env: o.env,
-      cwd: o.cwd,
-      extendEnv: o.extendEnv,
-      limits: o.limits,
-      stdin: 'ignore',
-      stdout: o.stdout,
-      stderr: o.stderr,
-      killTree: true,
-    }, Supervisor).native
     // A private budget: workers must never wait behind exec() calls, and a dying worker may
     // briefly overlap its replacement.
     this.#supervisor = new Supervisor({ maxConcurrent: 2 * o.size + 2, maxQueue: Infinity })
-    this.#spawnArgs = [this.#supervisor[kNative], o.file, o.args, native, undefined, false, false, true]
+    this.#supervisorRef = new WeakRef(this.#supervisor)
+    poolSupervisors.add(this.#supervisorRef)
+    this.#spawnArgs = [this.#supervisor[kNative], o.file, o.args, o.native, undefined, false, false, true]
     this.#keepAlive = setInterval(() => {}, 2 ** 31 - 1)
     this.#keepAlive.unref()
     if (o.idleTimeout > 0) {
@@ -178,7 +211,7 @@ class ProcessPool {
       return Promise.reject(err)
     }
     if (this.#closing !== undefined || this.#destroyed) {
-      return Promise.reject(new OffloadError('ERR_OFFLOAD_POOL_CLOSED', 'the process pool is closed'))
+      return this.#refuse(new OffloadError('ERR_OFFLOAD_POOL_CLOSED', 'the process pool is closed'))
     }
     if (o.signal !== undefined && o.signal.aborted) {
       return Promise.reject(new AbortError(undefined, { cause: o.signal.reason }))
@@ -187,10 +220,10 @@ class ProcessPool {
     // Tasks that a starting worker, or one the pool may still start, will take are not
     // waiting; maxQueue bounds the rest (so maxQueue 0 means "only if a worker is free").
     if (!idle && this.#queued >= this.#o.maxQueue + this.#starting() + Math.max(0, this.#o.size - this.#active())) {
-      return Promise.reject(new OffloadError('ERR_OFFLOAD_QUEUE_FULL', `the process pool queue is full (${this.#o.maxQueue} waiting)`))
+      return this.#refuse(new OffloadError('ERR_OFFLOAD_QUEUE_FULL', `the process pool queue is full (${this.#o.maxQueue} waiting)`))
     }
     if (!idle && this.#lastStartError !== undefined && this.#live() === 0 && performance.now() < this.#backoffUntil) {
-      return Promise.reject(this.#startError())
+      return this.#refuse(this.#startError())
     }
     const id = this.#nextId
     this.#nextId = id >= 0xffffffff ? 1 : id + 1
@@ -213,7 +246,15 @@ class ProcessPool {
       reject = rej
     })
     const task = new Task(this, id, frame, o.signal, resolve, reject)
-    if (o.signal !== undefined) o.signal.addEventListener('abort', task, { once: true })
+    if (o.signal !== undefined) {
+      try {
+        o.signal.addEventListener('abort', task, { once: true })
+      } catch (err) {
+        // Never admitted: settled already, so an abort its signal still delivers is ignored.
+        task.settled = true
+        return Promise.reject(err)
+      }
+    }
     if (o.timeout !== undefined) task.timer = setTimeout(onTimeout, o.timeout, task, o.timeout)
     this.#inFlight++
     this.#ref()
@@ -225,6 +266,13 @@ class ProcessPool {
       this.#pump()
     }
     return promise
+  }
+
+  // A call refused at admission (it never became a task): counted, as the CPU pool counts its
+  // refusals, so that every call past the argument checks ends in exactly one outcome.
+  #refuse(err) {
+    this.#counts.rejected++
+    return Promise.reject(err)
   }
 
   /** Counters, gauges and the live workers. */
@@ -248,6 +296,7 @@ class ProcessPool {
       failed: c.failed,
       cancelled: c.cancelled,
       timedOut: c.timedOut,
+      rejected: c.rejected,
       crashed: c.crashed,
       restarts: c.restarts,
       recycled: c.recycled,
@@ -591,6 +640,8 @@ class ProcessPool {
       clearTimeout(this.#backoffTimer)
       clearInterval(this.#sweeper)
       clearInterval(this.#keepAlive)
+      // No worker is left, and a child's slot is given back before its exit is reported.
+      poolSupervisors.delete(this.#supervisorRef)
       this.#closed()
     }
   }
@@ -625,4 +676,4 @@ function runOptions(options, poolOptions) {
   }
 }
 
-module.exports = { ProcessPool, workerError }
+module.exports = { ProcessPool, workerError, poolWorkerSlots }

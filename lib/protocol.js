@@ -2,7 +2,12 @@
 // The process-pool wire format (docs/protocol.md): length-prefixed frames with a JSON header
 // and binary blobs. Buffers and TypedArrays anywhere in a value travel as blobs, not as JSON,
 // so a 1 MiB Buffer costs one copy through a pipe. Shared by the parent and `offload/worker`.
-const { withCode } = require('./errors')
+// Guarantee: a value arrives as it was sent, or changed only as docs/protocol.md lists (JSON's
+// own changes); what cannot be carried is refused by the encoder, naming its path, and what
+// cannot be decoded exactly is refused by the decoder, never guessed at.
+
+const { types: { isArrayBuffer, isSharedArrayBuffer } } = require('node:util')
+const { invalidArgType, invalidArgValue, withCode } = require('./errors')
 
 const KIND = Object.freeze({ run: 1, cancel: 2, ready: 3, result: 4, error: 5 })
 const PREFIX = 13 // length u32, kind u8, id u32, headerLength u32
@@ -14,63 +19,107 @@ const TYPED = {
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
   Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 }
+if (typeof Float16Array === 'function') TYPED.Float16Array = Float16Array // eslint-disable-line no-undef
+
+// The built-in class of a TypedArray (also of a subclass, or one from another realm).
+const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get
+
+const CAN_CARRY = 'JSON data (null, a boolean, a string, a number, an array or a plain object), ' +
+  'a Buffer, a TypedArray, a DataView or an ArrayBuffer'
+
+// Where a value is, as a JS expression: payload.items[3].cache, payload["odd key"].
+function child(path, key) {
+  if (typeof key === 'number') return `${path}[${key}]`
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
+}
+
+// Values the wire cannot carry as they are: refused, never changed (docs/protocol.md, Values).
+function unsupported(path, v) {
+  if (isSharedArrayBuffer(v)) {
+    return invalidArgType(path, 'copyable: a SharedArrayBuffer cannot be shared with another process (send a TypedArray over it to copy its bytes)', v)
+  }
+  return invalidArgType(path, CAN_CARRY, v)
+}
+
+// Plain objects: those of Object.prototype (of any realm: its prototype is null) or of none.
+function isPlainObject(v) {
+  const proto = Object.getPrototypeOf(v)
+  return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null
+}
 
 // Replaces binary values with markers (collecting them in `blobs`) and escapes objects that
-// carry our marker key. Plain JSON semantics otherwise: toJSON is honoured.
-function pack(value, blobs) {
+// carry our marker key. JSON semantics otherwise (toJSON honoured, undefined properties left
+// out, undefined/NaN/±Infinity as null), except that what JSON would silently turn into
+// something else (a Map into {}, a BigInt into an exception without a path, a function into
+// nothing) is refused with ERR_INVALID_ARG_TYPE naming where it is, `root` first.
+function pack(value, blobs, root = 'value') {
   if (plain(value)) return JSON.stringify(value)
-  return JSON.stringify(prepare(value, '', blobs, new Set()))
+  return JSON.stringify(prepare(value, root, '', blobs, new Set(), false))
 }
 
 // A copy of `v` that JSON.stringify turns into the wire form: binary values become blob
 // markers *before* stringify sees them (a Buffer's own toJSON would first expand it into an
-// array of numbers, milliseconds per MiB), objects with our marker key are escaped.
-// `ancestors` detects cycles, which JSON.stringify would have refused too.
-function prepare(v, key, blobs, ancestors) {
-  if (v === null || typeof v !== 'object') return v
-  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return blobMarker(v, blobs)
-  if (typeof v.toJSON === 'function') return prepare(v.toJSON(key), key, blobs, ancestors)
-  if (ancestors.has(v)) throw new TypeError('Converting circular structure to JSON')
+// array of numbers, milliseconds per MiB), objects with our marker key are escaped, and
+// values JSON would change are refused. `ancestors` detects cycles, which JSON.stringify
+// would have refused too. `converted`: `v` came from a toJSON, which (as in JSON) is not
+// called again on its result.
+function prepare(v, path, key, blobs, ancestors, converted) {
+  switch (typeof v) {
+    case 'string': case 'number': case 'boolean': case 'undefined': return v
+    case 'object': if (v === null) return v; break
+    default: throw unsupported(path, v) // bigint, function, symbol
+  }
+  if (ArrayBuffer.isView(v) || isArrayBuffer(v)) return blobMarker(v, blobs)
+  if (!converted && typeof v.toJSON === 'function') return prepare(v.toJSON(key), path, key, blobs, ancestors, true)
+  const array = Array.isArray(v)
+  if (!array && !isPlainObject(v)) throw unsupported(path, v)
+  if (ancestors.has(v)) throw invalidArgValue(path, v, 'is circular: it contains an object that contains it')
   ancestors.add(v)
   let out
-  if (Array.isArray(v)) {
+  if (array) {
     out = new Array(v.length)
-    for (let i = 0; i < v.length; i++) out[i] = prepare(v[i], String(i), blobs, ancestors)
+    for (let i = 0; i < v.length; i++) out[i] = prepare(v[i], child(path, i), String(i), blobs, ancestors, false)
   } else {
     out = {}
-    for (const k of Object.keys(v)) setOwn(out, k, prepare(v[k], k, blobs, ancestors))
+    for (const k of Object.keys(v)) setOwn(out, k, prepare(v[k], child(path, k), k, blobs, ancestors, false))
     if (Object.hasOwn(v, '$offload')) out = { $offload: 'object', value: out }
   }
   ancestors.delete(v)
   return out
 }
 
-// True when plain JSON.stringify gives what `pack` would: no binary values, no objects with
-// our marker key, no toJSON that could return one. A replacer function costs more than this
-// walk on the small payloads that dominate task traffic; a walk that runs long (big data)
-// gives up and lets the replacer do it in one pass.
+// True when plain JSON.stringify gives what `pack` would: JSON data only (plain objects,
+// arrays, strings, finite or not numbers, booleans, null, undefined), no objects with our
+// marker key, no toJSON. A replacer function costs more than this walk on the small payloads
+// that dominate task traffic; a walk that runs long (big data) gives up and lets `prepare` do
+// it in one pass. Anything else goes to `prepare` too, which encodes it or says what is wrong.
 function plain(value) {
-  if (value === null || typeof value !== 'object') return true
+  if (value === null || typeof value !== 'object') return !REFUSED[typeof value]
   const stack = [value]
   let budget = 256
   while (stack.length > 0) {
     const v = stack.pop()
-    if (--budget < 0 || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || typeof v.toJSON === 'function') return false
+    if (--budget < 0 || typeof v.toJSON === 'function') return false
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const x = v[i]
         if (x !== null && typeof x === 'object') stack.push(x)
+        else if (REFUSED[typeof x]) return false
       }
       continue
     }
+    if (!isPlainObject(v)) return false // binary values among them
     for (const k in v) {
       if (k === '$offload') return false
       const x = v[k]
       if (x !== null && typeof x === 'object') stack.push(x)
+      else if (REFUSED[typeof x]) return false
     }
   }
   return true
 }
+
+const REFUSED = { bigint: true, function: true, symbol: true }
 
 // `o[k] = v`, except that a key named `__proto__` (as JSON.parse creates it) stays an own
 // property instead of replacing the object's prototype.
@@ -82,12 +131,12 @@ function setOwn(o, k, v) {
 function blobMarker(raw, blobs) {
   let type
   let bytes
-  if (raw instanceof ArrayBuffer) {
+  if (isArrayBuffer(raw)) {
     type = 'ArrayBuffer'
     bytes = new Uint8Array(raw)
   } else {
-    type = Buffer.isBuffer(raw) ? 'Buffer' : raw.constructor.name
-    if (type !== 'Buffer' && type !== 'DataView' && !(type in TYPED)) type = 'Uint8Array'
+    // A view over a SharedArrayBuffer is sent as a copy of its bytes, like any view.
+    type = Buffer.isBuffer(raw) ? 'Buffer' : typedArrayName.call(raw) ?? 'DataView'
     bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)
   }
   blobs.push(bytes)
@@ -101,15 +150,23 @@ function unpack(json, blobs) {
   return revive(JSON.parse(json), blobs)
 }
 
+// A blob back as its type. Anything a conforming sender cannot have sent (an unknown type, a
+// length that is not a whole number of elements) is an error: never a guess, never a
+// truncated or empty array.
 function fromBlob(bytes, type) {
   if (bytes === undefined) throw new Error('offload protocol: a blob marker points past the blobs')
   if (type === 'Buffer') return bytes
   // Copy into a fresh, aligned ArrayBuffer: the frame's memory is shared and may be misaligned.
+  if (type === 'ArrayBuffer') return new Uint8Array(bytes).buffer
+  if (type === 'DataView') return new DataView(new Uint8Array(bytes).buffer)
+  const Typed = typeof type === 'string' && Object.hasOwn(TYPED, type) ? TYPED[type] : undefined
+  if (Typed === undefined) throw new Error(`offload protocol: unknown blob type ${JSON.stringify(type)}`)
+  const size = Typed.BYTES_PER_ELEMENT
+  if (bytes.length % size !== 0) {
+    throw new Error(`offload protocol: a ${type} blob of ${bytes.length} bytes is not a whole number of ${size}-byte elements`)
+  }
   const copy = new Uint8Array(bytes)
-  if (type === 'ArrayBuffer') return copy.buffer
-  if (type === 'DataView') return new DataView(copy.buffer)
-  const Typed = TYPED[type] ?? Uint8Array
-  return new Typed(copy.buffer, 0, copy.byteLength / (Typed.BYTES_PER_ELEMENT ?? 1))
+  return new Typed(copy.buffer, 0, copy.byteLength / size)
 }
 
 // One frame as a list of Buffers for a gathered write: the prefix and header in one Buffer,
@@ -131,10 +188,13 @@ function encodeFrame(kind, id, headerJson, blobs) {
   return [head, ...blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))]
 }
 
+// How errors name the value of each field: a run's payload, a reply's result or error.
+const ROOT = { payload: 'payload', value: 'result', error: 'error' }
+
 // Encodes `value` under `field` of a header, e.g. message(KIND.result, 7, 'value', 42).
 function message(kind, id, field, value, extra) {
   const blobs = []
-  const packed = value === undefined ? undefined : pack(value, blobs)
+  const packed = value === undefined ? undefined : pack(value, blobs, ROOT[field] ?? field)
   // Built by hand so the packed value is not stringified twice.
   let json = blobs.length === 0 ? '{"blobs":[]' : `{"blobs":${JSON.stringify(blobs.map((b) => b.byteLength))}`
   if (extra !== undefined) {
@@ -228,12 +288,13 @@ function revive(v, blobs) {
     return v
   }
   if (Object.hasOwn(v, '$offload')) {
-    if (v.$offload === 'blob') return fromBlob(blobs[v.index], v.type)
-    if (v.$offload === 'object') {
-      const inner = v.value
-      for (const k of Object.keys(inner)) setOwn(inner, k, revive(inner[k], blobs))
-      return inner
-    }
+    // A sender escapes every object of its own with this key, so this is a marker.
+    if (v.$offload === 'blob') return fromBlob(Number.isInteger(v.index) ? blobs[v.index] : undefined, v.type)
+    if (v.$offload !== 'object') throw new Error(`offload protocol: unknown marker ${JSON.stringify(v.$offload)}`)
+    const inner = v.value
+    if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) throw new Error('offload protocol: an escaped object without an object inside')
+    for (const k of Object.keys(inner)) setOwn(inner, k, revive(inner[k], blobs))
+    return inner
   }
   for (const k of Object.keys(v)) setOwn(v, k, revive(v[k], blobs))
   return v

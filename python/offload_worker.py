@@ -9,14 +9,18 @@
 
 Requests arrive on descriptor 3 and replies leave on descriptor 4, so print() goes to the
 worker's log and never into the protocol. Binary values arrive as ``bytes``; ``bytes``,
-``bytearray`` and ``memoryview`` results go back as Buffers. Handlers run one at a time on the
-main thread; a reader thread takes requests and marks ``ctx.cancelled`` when the pool cancels
-a task. Standard library only, Python 3.8+.
+``bytearray`` and ``memoryview`` results go back as Buffers. Results are JSON data otherwise
+(see docs/protocol.md, Values): what JavaScript would not get back as it was (a set, an int
+beyond 2**53 - 1, a dict key that is not a str or an int, any other object) makes the task
+fail with a TypeError naming where it is, e.g. ``result.items[3]``. Handlers run one at a time
+on the main thread; a reader thread takes requests and marks ``ctx.cancelled`` when the pool
+cancels a task. Standard library only, Python 3.8+.
 """
 
 import json
 import os
 import queue
+import re
 import struct
 import sys
 import threading
@@ -28,6 +32,18 @@ REQUESTS, REPLIES = 3, 4
 RUN, CANCEL, READY, RESULT, ERROR = 1, 2, 3, 4, 5
 _PREFIX = struct.Struct("<IBII")  # length, kind, id, header length
 MAX_FRAME = 1 << 30  # a longer frame means a corrupt stream (docs/protocol.md)
+MAX_SAFE_INTEGER = (1 << 53) - 1  # the largest int a JS number holds exactly
+# Bytes per element of each blob type; a blob of another length, or another type, is corrupt.
+_ELEMENT_SIZE = {
+    "Buffer": 1, "ArrayBuffer": 1, "DataView": 1, "Int8Array": 1, "Uint8Array": 1,
+    "Uint8ClampedArray": 1, "Int16Array": 2, "Uint16Array": 2, "Float16Array": 2,
+    "Int32Array": 4, "Uint32Array": 4, "Float32Array": 4, "Float64Array": 8,
+    "BigInt64Array": 8, "BigUint64Array": 8,
+}
+_CAN_CARRY = (
+    "JSON data (None, a bool, a str, an int within 2**53 - 1, a float, a list, a tuple or a "
+    "dict with str or int keys), bytes, bytearray or memoryview"
+)
 
 
 class Context:
@@ -78,38 +94,101 @@ def _read_frame(f):
     return kind, task_id, header, blobs
 
 
+def _blob(marker, blobs):
+    index, kind = marker.get("index"), marker.get("type")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(blobs):
+        raise ValueError("offload protocol: a blob marker points past the blobs")
+    size = _ELEMENT_SIZE.get(kind) if isinstance(kind, str) else None
+    if size is None:
+        raise ValueError(f"offload protocol: unknown blob type {json.dumps(kind)}")
+    blob = blobs[index]
+    if len(blob) % size:
+        raise ValueError(
+            f"offload protocol: a {kind} blob of {len(blob)} bytes is not a whole number "
+            f"of {size}-byte elements"
+        )
+    return blob
+
+
 def _revive(value, blobs):
     if isinstance(value, list):
         return [_revive(v, blobs) for v in value]
     if isinstance(value, dict):
-        marker = value.get("$offload")
-        if marker == "blob":
-            return blobs[value["index"]]
-        if marker == "object":
-            return {k: _revive(v, blobs) for k, v in value["value"].items()}
+        if "$offload" in value:  # senders escape their own objects with this key: a marker
+            marker = value["$offload"]
+            if marker == "blob":
+                return _blob(value, blobs)
+            if marker != "object":
+                raise ValueError(f"offload protocol: unknown marker {json.dumps(marker)}")
+            inner = value.get("value")
+            if not isinstance(inner, dict):
+                raise ValueError("offload protocol: an escaped object without an object inside")
+            return {k: _revive(v, blobs) for k, v in inner.items()}
         return {k: _revive(v, blobs) for k, v in value.items()}
     return value
 
 
-def _pack(value, blobs):
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return None  # as JSON.stringify does
+def _child(path, key):
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if re.match(r"^[A-Za-z_$][\w$]*$", key) else f"{path}[{json.dumps(key)}]"
+
+
+def _refuse(path, what):
+    # Worded as the JS side words it (ERR_INVALID_ARG_TYPE), so both helpers agree.
+    noun = "property" if "." in path else "argument"
+    err = TypeError(f'The "{path}" {noun} must be {_CAN_CARRY}. Received {what}')
+    err.code = "ERR_INVALID_ARG_TYPE"
+    return err
+
+
+def _pack(value, blobs, path="result", ancestors=None):
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise _refuse(path, f"an int of {value.bit_length()} bits")
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None  # as JSON.stringify does (docs/protocol.md)
+        return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         blobs.append(bytes(value))
         return {"$offload": "blob", "index": len(blobs) - 1, "type": "Buffer"}
+    if not isinstance(value, (dict, list, tuple)):
+        raise _refuse(path, f"an instance of {type(value).__name__}")
+    ancestors = set() if ancestors is None else ancestors
+    if id(value) in ancestors:
+        err = ValueError(f"The property '{path}' is circular: it contains an object that contains it")
+        err.code = "ERR_INVALID_ARG_VALUE"
+        raise err
+    ancestors.add(id(value))
     if isinstance(value, dict):
-        packed = {str(k): _pack(v, blobs) for k, v in value.items()}
-        return {"$offload": "object", "value": packed} if "$offload" in packed else packed
-    if isinstance(value, (list, tuple)):
-        return [_pack(v, blobs) for v in value]
-    return value
+        packed = {}
+        for k, v in value.items():
+            # JS keys are strings, and obj[1] is obj["1"]: an int key is carried as its digits,
+            # unless the dict also has those digits as a key.
+            if isinstance(k, bool) or not isinstance(k, (str, int)) or str(k) in packed:
+                bad_type = isinstance(k, bool) or not isinstance(k, (str, int))
+                why = f"of type {type(k).__name__}" if bad_type else "a duplicate once keys are strings"
+                err = TypeError(f'The keys of "{path}" must be str or int. Received {k!r}, {why}')
+                err.code = "ERR_INVALID_ARG_TYPE"
+                raise err
+            packed[str(k)] = _pack(v, blobs, _child(path, k), ancestors)
+        if "$offload" in packed:
+            packed = {"$offload": "object", "value": packed}
+    else:
+        packed = [_pack(v, blobs, _child(path, i), ancestors) for i, v in enumerate(value)]
+    ancestors.discard(id(value))
+    return packed
 
 
 def _frame(kind, task_id, field, value, extra=None, none_too=False):
     blobs = []
     header = dict(extra or {})
     if value is not None or none_too:  # a handler's None is JS null, not a missing value
-        header[field] = _pack(value, blobs)
+        header[field] = _pack(value, blobs, "result" if field == "value" else field)
     header["blobs"] = [len(b) for b in blobs]
     # Unserialisable values raise here, and the caller turns that into an error reply.
     head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
@@ -135,12 +214,21 @@ def _describe(exc):
 
 
 def _error_frame(task_id, exc):
+    described = _describe(exc)
     try:
-        return _frame(ERROR, task_id, "error", _describe(exc))
-    except (TypeError, ValueError):
-        # Its properties cannot be serialised: send the essentials.
-        plain = {"name": type(exc).__name__, "message": str(exc), "props": {}}
-        return _frame(ERROR, task_id, "error", plain)
+        return _frame(ERROR, task_id, "error", described)
+    except Exception:  # noqa: BLE001 - some property cannot be encoded
+        pass
+    # Leave out, one by one, the properties that cannot be encoded; keep the rest.
+    props = {}
+    for key, value in described["props"].items():
+        try:
+            _pack(value, [])
+            props[key] = value
+        except Exception:  # noqa: BLE001
+            pass
+    described["props"] = props
+    return _frame(ERROR, task_id, "error", described)
 
 
 def serve(handlers):
@@ -212,9 +300,14 @@ def serve(handlers):
                 err.code = "ERR_OFFLOAD_UNKNOWN_TASK"
                 raise err
             result = handler(_revive(header.get("payload"), blobs), ctx)
-            reply = _frame(RESULT, task_id, "value", result, none_too=True)
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
             reply = _error_frame(task_id, exc)
+        else:
+            try:
+                reply = _frame(RESULT, task_id, "value", result, none_too=True)
+            except Exception as exc:  # noqa: BLE001
+                exc.args = (f"offload_worker: the result could not be sent: {exc}",)
+                reply = _error_frame(task_id, exc)
         try:
             send(reply)
         finally:

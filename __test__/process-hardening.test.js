@@ -68,6 +68,7 @@ test('numbers are refused, never wrapped: killSignal and kill()', async () => {
     assert.equal(err.code, 'ERR_UNKNOWN_SIGNAL', `killSignal ${killSignal}`)
   }
   const child = spawn('sleep', ['5'])
+  await child.spawned
   for (const signal of [9.7, 2 ** 32 + 9]) {
     assert.throws(() => child.kill(signal), { code: 'ERR_UNKNOWN_SIGNAL' }, `kill(${signal})`)
   }

@@ -16,7 +16,7 @@ const { AbortError, OffloadError, invalidArgType, invalidArgValue, outOfRange } 
 const { DEFAULT_MAX_FRAME, message, valueOf } = require('./protocol')
 const { PoolWorker, howEnded, KIND } = require('./pool-worker')
 const { Supervisor, killChildrenOnExit, kNative } = require('./process')
-const { validateOptions, optionalSignal, optionalTimeout } = require('./validate')
+const { validateOptions, optionalSignal, optionalTimeout, unlisten } = require('./validate')
 const { workerOptions } = require('./process-pool-options')
 const { register } = require('./metrics-registry')
 
@@ -104,11 +104,9 @@ class Task {
     if (this.timer !== undefined) clearTimeout(this.timer)
     if (this.signal !== undefined) {
       // The caller's signal (or polyfill) runs here, inside the pool's reply, timer and exit
-      // handlers: whatever it throws must not escape into them, where it would leave this
-      // task unsettled and take the process down. A listener it failed to remove is inert.
-      try {
-        this.signal.removeEventListener('abort', this)
-      } catch {}
+      // handlers: whatever it throws must not escape into them (it becomes a warning). A
+      // listener it failed to remove is inert.
+      unlisten(this.signal, this)
     }
     this.frame = undefined
     if (err !== undefined) this.reject(err)

@@ -61,12 +61,16 @@ async function processes(): Promise<void> {
   child.stdout?.pipe(process.stdout)
   const killed: boolean = child.kill('SIGKILL') || child.kill(9)
   const done: Result<undefined> = await child.exited
+  child.once('spawn', () => void child.pid)
+  const spawnedPid: number = await child.spawned
+  const fed: number | undefined = bin.inputBytesWritten
+  const maxRss: number | undefined = processStats().maxRssBytes
   const stats: SupervisorStats = processStats()
   const running: number = supervisor.stats().running + stats.queued + supervisor.maxConcurrent
   try {
     await exec('false')
   } catch (e) {
-    if (e instanceof SubprocessError) void [e.exitCode, e.stderr, e.code, e.timedOut]
+    if (e instanceof SubprocessError) void [e.exitCode, e.stderr, e.code, e.timedOut, e.searchedPath?.join(':')]
   }
   // Output is typed as present whenever its stream is piped, which is the default.
   const plain: string = (await exec('x')).stdout

@@ -307,9 +307,10 @@ export declare function runKeptStringFinalizer(): boolean
  * object (see `report.rs`) once the child has ended; the JS layer shapes it. With
  * `channels` (a process-pool worker), also the parent's ends of its message pipes:
  * `[handle, promise, requestsFd, repliesFd]`, owned by the caller from then on; that
- * promise does not keep the event loop alive.
+ * promise does not keep the event loop alive. `env_block` is the child's whole environment,
+ * NUL-ended `NAME=value` entries (see lib/process-options.js).
  */
-export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, streaming: boolean, aborted: boolean, channels?: boolean | undefined | null): unknown
+export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, streaming: boolean, aborted: boolean, channels: boolean | undefined | null, envBlock: string): unknown
 
 export declare function submitCompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 

@@ -59,12 +59,7 @@ function spawnValues(prog, native) {
   noNul(prog.fileOption, prog.file)
   prog.args.forEach((a, i) => noNul(prog.argOptions[i], a))
   if (native.cwd !== undefined) noNul('options.cwd', native.cwd)
-  for (const [k, v] of Object.entries(native.env ?? {})) {
-    const name = `options.env['${k}']`
-    if (k === '' || k.includes('=')) throw invalidArgValue(name, k, "must be a variable name: non-empty, without '='")
-    noNul(name, k)
-    noNul(name, v)
-  }
+  // env is checked by processOptions, as it builds the environment block.
   for (const [k, v] of Object.entries(native.limits ?? {})) {
     if (!Number.isInteger(v) || v < 0 || v > MAX_SAFE) throw outOfRange(`options.limits.${k}`, `an integer >= 0 && <= ${MAX_SAFE}`, v)
   }
@@ -107,7 +102,7 @@ function workerOptions(options) {
   }
   const prog = program(o)
   // Types checked and values converted as for exec() (no `supervisor` option here).
-  const { native } = processOptions({
+  const { native, envBlock } = processOptions({
     env: o.env,
     cwd: o.cwd,
     extendEnv: o.extendEnv,
@@ -125,6 +120,7 @@ function workerOptions(options) {
     args: prog.args,
     command: prog.command,
     native,
+    envBlock,
     name,
     size,
     minWorkers,

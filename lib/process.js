@@ -199,7 +199,7 @@ function start(file, args, options, streaming) {
   if (listening) o.signal.addEventListener('abort', onAbort, { once: true })
   let pair
   try {
-    pair = binding.spawnProcess(supervisor, file, argv, o.native, o.input, streaming, o.signal?.aborted === true)
+    pair = binding.spawnProcess(supervisor, file, argv, o.native, o.input, streaming, o.signal?.aborted === true, false, o.envBlock)
   } catch (err) {
     if (listening) unlisten(o.signal, onAbort)
     throw fromNative(err)

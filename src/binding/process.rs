@@ -60,6 +60,10 @@ pub struct ProcessOptions {
     pub cwd: Option<String>,
     /// Environment variables for the child; added to the parent's (see `extendEnv`).
     /// Default: the parent's environment.
+    #[expect(
+        dead_code,
+        reason = "applied by the JS layer (as the `env` block of `spawn_process`); declared here so its docs reach the typings"
+    )]
     pub env: Option<HashMap<String, String>>,
     /// Start from the parent's environment (`process.env` at the call) and apply `env` on
     /// top; `false` gives the child exactly `env`. Default: `true`.
@@ -324,6 +328,7 @@ fn build(
     file: String,
     args: Vec<String>,
     o: ProcessOptions,
+    env_block: &str,
     has_input: bool,
     streaming: bool,
 ) -> Result<Call> {
@@ -353,21 +358,25 @@ fn build(
     };
     let mut cmd = Command::new(program);
     cmd.args = argv.into_iter().map(String::into_bytes).collect();
-    // The JS layer passes the child's whole environment, taken from `process.env` (see
-    // lib/process-options.js): reading `environ` here would race with `setenv` on other
-    // threads, which Node guards with a lock of its own.
-    let mut env = Vec::new();
-    for (k, v) in o.env.unwrap_or_default() {
-        if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
-            return Err(errors::invalid_value(
-                &format!("property 'options.env.{k}'"),
-                "names must be non-empty without '=', and neither may contain null bytes",
-            ));
-        }
-        let mut entry = k.into_bytes();
-        entry.push(b'=');
-        entry.extend(v.into_bytes());
-        env.push(entry);
+    // The JS layer passes the child's whole environment as one block of NUL-ended `NAME=value`
+    // entries, taken from `process.env` and checked (see lib/process-options.js): reading
+    // `environ` here would race with `setenv` on other threads, which Node guards with a lock of
+    // its own.
+    let env: Vec<Vec<u8>> = env_block
+        .split_terminator('\0')
+        .map(|entry| entry.as_bytes().to_vec())
+        .collect();
+    if let Some(bad) = env
+        .iter()
+        .find(|e| e.first().is_none_or(|&b| b == b'=') || !e.contains(&b'='))
+    {
+        return Err(errors::invalid_value(
+            "environment block",
+            format!(
+                "entries must be NAME=value, received {:?}",
+                String::from_utf8_lossy(bad)
+            ),
+        ));
     }
     cmd.env = env;
     if let Some(cwd) = o.cwd {
@@ -479,7 +488,8 @@ impl Source for Borrowed {
 /// object (see `report.rs`) once the child has ended; the JS layer shapes it. With
 /// `channels` (a process-pool worker), also the parent's ends of its message pipes:
 /// `[handle, promise, requestsFd, repliesFd]`, owned by the caller from then on; that
-/// promise does not keep the event loop alive.
+/// promise does not keep the event loop alive. `env_block` is the child's whole environment,
+/// NUL-ended `NAME=value` entries (see lib/process-options.js).
 #[napi]
 pub fn spawn_process(
     env: Env,
@@ -491,6 +501,7 @@ pub fn spawn_process(
     streaming: bool,
     aborted: bool,
     channels: Option<bool>,
+    env_block: String,
 ) -> Result<Unknown<'static>> {
     let scope = env_scope(&env)?;
     let options = options.unwrap_or(ProcessOptions {
@@ -511,7 +522,8 @@ pub fn spawn_process(
         limits: None,
         reject: None,
     });
-    let Call { mut spec, encoding } = build(file, args, options, input.is_some(), streaming)?;
+    let Call { mut spec, encoding } =
+        build(file, args, options, &env_block, input.is_some(), streaming)?;
     // A mapped capture helps only when it is handed over as is; text is copied anyway.
     spec.map_large_output = encoding == Encoding::Buffer;
     spec.cancelled = aborted;

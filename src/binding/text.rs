@@ -190,6 +190,10 @@ pub fn test_external_string_failure(
         },
         Ordering::Relaxed,
     );
+    /// Stands in for N-API's entry point and refuses the string as `MODE` says.
+    ///
+    /// # Safety
+    /// Called only by `external`, with the finalizer and hint it registers.
     unsafe extern "C" fn failing(
         env: sys::napi_env,
         data: *mut u8,
@@ -199,7 +203,9 @@ pub fn test_external_string_failure(
         _out: *mut sys::napi_value,
         _copied: *mut bool,
     ) -> sys::napi_status {
-        let finalize = finalize.expect("a finalizer is always passed");
+        let Some(finalize) = finalize else {
+            return sys::Status::napi_invalid_arg;
+        };
         match MODE.load(Ordering::Relaxed) {
             // SAFETY: the finalizer with the data and hint it was given, once.
             0 => unsafe { finalize(env, data.cast(), hint) },
@@ -230,8 +236,9 @@ static KEPT: Mutex<Option<KeptFinalizer>> = Mutex::new(None);
 pub fn run_kept_string_finalizer(env: napi::Env) -> bool {
     let kept = KEPT.lock().unwrap_or_else(|p| p.into_inner()).take();
     match kept {
-        // SAFETY: the finalizer `external` registered, called once with its own data and hint.
         Some((f, data, hint)) => {
+            // SAFETY: the finalizer `external` registered, called once (it was taken out of
+            // KEPT) with its own data and hint.
             unsafe { f(env.raw(), data as *mut c_void, hint as *mut c_void) };
             true
         }

@@ -40,6 +40,12 @@ export declare class NativeSupervisor {}
  */
 export declare function cancelTask(pool: ExternalObject<NativePool>, id: number, reason: string): number
 
+/**
+ * Checks `exec()`/`spawn()` options exactly as a spawn would, without spawning: for a
+ * `ProcessPool`, whose workers start later, away from the constructor that took them.
+ */
+export declare function checkProcessOptions(options: ProcessOptions): void
+
 /** Stops admission; a completion for `slot` is posted once every accepted task has ended. */
 export declare function closePool(pool: ExternalObject<NativePool>, slot: number): void
 

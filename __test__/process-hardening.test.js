@@ -34,6 +34,9 @@ test('the child environment is process.env at the call, set and deleted variable
   delete process.env.OFFLOAD_HARDEN_GONE
   const exact = await exec('sh', ['-c', 'echo "${HOME-none}|$ONLY"'], { extendEnv: false, env: { ONLY: 'this', PATH: process.env.PATH } })
   assert.equal(exact.stdout, 'none|this')
+  // On top of process.env, as execa does it: undefined removes, other values become strings.
+  const onTop = await exec('sh', ['-c', 'echo "${HOME-none}|$N"'], { env: { HOME: undefined, N: 42 } })
+  assert.equal(onTop.stdout, 'none|42')
 })
 
 test('a relative cwd, the default cwd and relative PATH entries are resolved at the call, not when a queued child starts', async (t) => {

@@ -113,14 +113,22 @@ function cpuSince (start, elapsedMs) {
   }
 }
 
+// Resolves once the loop-delay sampler has recorded one more sample.
+async function nextLoopSample () {
+  const seen = loopHist.count
+  while (loopHist.count === seen) await sleep(1)
+}
+
 // Runs fn() as a measured run: returns { ...fn's result, elapsedMs, loop }.
 async function measure (fn) {
   gc()
   loopHist.reset()
   loopHist.enable()
   // The first tick after enable() only sets the sampler's baseline timestamp;
-  // without it a run that blocks from the start would go unrecorded.
-  await sleep(2)
+  // without it a run that blocks from the start would go unrecorded. Waited for
+  // by sample count, not a fixed sleep, which a slow machine could outrun (as
+  // __test__/helpers/loop-delay.js does).
+  await nextLoopSample()
   const cpu0 = { self: process.cpuUsage(), busy: machineBusyMs(), kids: childrenCpuMs() }
   const t0 = performance.now()
   let res, elapsedMs, cpu
@@ -131,7 +139,7 @@ async function measure (fn) {
     if (cpu.other != null) otherCpu.push(cpu.other)
     // The sampler only records a stall when its timer next fires, so let it
     // fire once more: a run that blocked the loop until the end still counts.
-    await sleep(3)
+    await nextLoopSample()
   } finally {
     loopHist.disable()
   }

@@ -1,8 +1,8 @@
 'use strict'
 // Argument and option checks for exec() and spawn(). Types are checked here, where Node's
-// wording for them lives; values (ranges, names, NUL bytes) are checked by the binding. The
-// binding gets a fresh object of validated values, never the caller's object, so no getter
-// runs in the middle of a spawn.
+// wording for them lives; values (ranges, names, NUL bytes) are checked by the binding, except
+// the environment's, which is assembled here (see envBlock). The binding gets a fresh object
+// of validated values, never the caller's object, so no getter runs in the middle of a spawn.
 const path = require('node:path')
 const { fileURLToPath } = require('node:url')
 const { invalidArgType, invalidArgValue } = require('./errors')
@@ -47,43 +47,35 @@ function limitsOf(limits) {
   return out
 }
 
-// Node coerces env values to strings and skips undefined ones.
-function envOf(env) {
-  if (env === undefined) return undefined
-  if (env === null || typeof env !== 'object') throw invalidArgType('options.env', 'of type object', env)
-  const out = {}
-  for (const key of Object.keys(env)) {
-    const v = env[key]
-    if (v !== undefined) out[key] = String(v)
-  }
-  return out
-}
-
 // The child's whole environment, as `NAME=value` entries each ended by a NUL byte: one string
 // crosses into the binding instead of an object of 30-60 properties, which napi converts key
 // by key (an exec() call with 35 variables: about 40 µs instead of 55-85 µs on the JS thread;
 // reading process.env is most of what is left). The parent's part comes from process.env at
 // the call: Node reads the process environment under its own lock (a worker with SHARE_ENV
 // may setenv() at any moment), and a worker's process.env is its own copy anyway; the binding
-// never reads `environ`. Names and values are checked here, since a NUL would split an entry.
-function envBlock(own, extend) {
+// never reads `environ`. `env` goes on top, as Node takes it: values coerced to strings,
+// undefined ones left out (so `{ PATH: undefined }` removes the parent's). Its names and
+// values are checked here, since a NUL would split an entry.
+function envBlock(env, extend) {
+  if (env !== undefined && (env === null || typeof env !== 'object')) throw invalidArgType('options.env', 'of type object', env)
   let block = ''
   if (extend) {
     const parent = process.env
     // Object.keys, not for-in: half the cost on process.env.
     for (const k of Object.keys(parent)) {
       // An entry of the process environment with no name cannot be passed on as one.
-      if (k !== '' && (own === undefined || !Object.hasOwn(own, k))) block += `${k}=${parent[k]}\0`
+      if (k !== '' && (env === undefined || !Object.hasOwn(env, k))) block += `${k}=${parent[k]}\0`
     }
   }
-  if (own !== undefined) {
-    for (const k of Object.keys(own)) {
-      const v = own[k]
-      if (k === '' || k.includes('=') || k.includes('\0') || v.includes('\0')) {
-        throw invalidArgValue(`options.env['${k}']`, v, "must be a variable name (non-empty, without '=') and a value, neither with null bytes")
-      }
-      block += `${k}=${v}\0`
+  if (env === undefined) return block
+  for (const k of Object.keys(env)) {
+    const raw = env[k]
+    if (raw === undefined) continue
+    const v = String(raw)
+    if (k === '' || k.includes('=') || k.includes('\0') || v.includes('\0')) {
+      throw invalidArgValue(`options.env['${k}']`, v, "must be a variable name (non-empty, without '=') and a value, neither with null bytes")
     }
+    block += `${k}=${v}\0`
   }
   return block
 }
@@ -98,15 +90,14 @@ function cwdOf(cwd) {
   return path.resolve(cwd)
 }
 
-// Returns { native, input, signal, supervisor, reject, timeout, maxBuffer, killSignal }.
+// Returns { native, envBlock, input, signal, supervisor, reject, timeout, maxBuffer, killSignal, ... }.
 function processOptions(options, Supervisor) {
   const o = validateOptions(options)
   const shell = o.shell
   if (shell !== undefined && typeof shell !== 'boolean' && typeof shell !== 'string') {
     throw invalidArgType('options.shell', 'of type boolean or string', shell)
   }
-  const own = envOf(o.env)
-  const extendEnv = check(o.extendEnv, 'extendEnv', 'boolean') !== false
+  const env = envBlock(o.env, check(o.extendEnv, 'extendEnv', 'boolean') !== false)
   const native = {
     cwd: cwdOf(o.cwd),
     stdin: check(o.stdin, 'stdin', 'string'),
@@ -129,7 +120,7 @@ function processOptions(options, Supervisor) {
   }
   return {
     native,
-    envBlock: envBlock(own, extendEnv),
+    envBlock: env,
     input,
     signal: optionalSignal(o),
     supervisor,

@@ -6,7 +6,8 @@
 const os = require('node:os')
 const path = require('node:path')
 const { fileURLToPath } = require('node:url')
-const { invalidArgType, invalidArgValue, outOfRange } = require('./errors')
+const binding = require('../binding.js')
+const { fromNative, invalidArgType, invalidArgValue, outOfRange } = require('./errors')
 const { validateOptions, optionalMs } = require('./validate')
 const { processOptions } = require('./process-options')
 
@@ -45,24 +46,15 @@ function logStream(o, key) {
   return v
 }
 
-// The value checks the binding makes in `build()` (src/binding/process.rs) when a child is
-// spawned, made here too because a pool spawns later, away from its constructor. The binding
-// has no entry point that validates without spawning; the wording follows Node's (and the
-// binding's) for the same faults.
-const MAX_SAFE = Number.MAX_SAFE_INTEGER
-
+// The program and its arguments must hold no NUL byte, as for exec(); checked here so the
+// message names the pool option each came from (the spawn sees them only as `args[i]`).
 function noNul(name, value) {
   if (value.includes('\0')) throw invalidArgValue(name, value, 'must be a string without null bytes')
 }
 
-function spawnValues(prog, native) {
+function programValues(prog) {
   noNul(prog.fileOption, prog.file)
   prog.args.forEach((a, i) => noNul(prog.argOptions[i], a))
-  if (native.cwd !== undefined) noNul('options.cwd', native.cwd)
-  // env is checked by processOptions, as it builds the environment block.
-  for (const [k, v] of Object.entries(native.limits ?? {})) {
-    if (!Number.isInteger(v) || v < 0 || v > MAX_SAFE) throw outOfRange(`options.limits.${k}`, `an integer >= 0 && <= ${MAX_SAFE}`, v)
-  }
 }
 
 // What to run: `script` (a JS file run by this Node binary) or `command` + `args`.
@@ -112,7 +104,13 @@ function workerOptions(options) {
     stderr: logStream(o, 'stderr'),
     killTree: true,
   })
-  spawnValues(prog, native)
+  programValues(prog)
+  // Every other value a worker's spawn would refuse, refused now, by the binding's own checks.
+  try {
+    binding.checkProcessOptions(native)
+  } catch (err) {
+    throw fromNative(err)
+  }
   const name = o.name ?? path.basename(o.script instanceof URL ? fileURLToPath(o.script) : String(o.script ?? o.command))
   if (typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
   return {

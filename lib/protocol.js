@@ -41,6 +41,26 @@ function unsupported(path, v) {
   return invalidArgType(path, CAN_CARRY, v)
 }
 
+function circular(path, v) {
+  return invalidArgValue(path, v, 'is circular: it contains an object that contains it')
+}
+
+// A refusal found by `prepare`. The keys leading to the value are collected as it travels up
+// (innermost first), so no path is built for the values that are fine: a payload of a
+// million rows costs no million path strings.
+class Refusal {
+  constructor(make, value) {
+    this.make = make
+    this.value = value
+    this.keys = []
+  }
+}
+
+function within(err, key) {
+  if (err instanceof Refusal) err.keys.push(key)
+  return err
+}
+
 // Plain objects: those of Object.prototype (of any realm: its prototype is null) or of none.
 function isPlainObject(v) {
   const proto = Object.getPrototypeOf(v)
@@ -54,34 +74,54 @@ function isPlainObject(v) {
 // nothing) is refused with ERR_INVALID_ARG_TYPE naming where it is, `root` first.
 function pack(value, blobs, root = 'value') {
   if (plain(value)) return JSON.stringify(value)
-  return JSON.stringify(prepare(value, root, '', blobs, new Set(), false))
+  let prepared
+  try {
+    prepared = prepare(value, '', blobs, new Set(), false)
+  } catch (err) {
+    if (!(err instanceof Refusal)) throw err
+    throw err.make(err.keys.reduceRight(child, root), err.value)
+  }
+  return JSON.stringify(prepared)
 }
 
 // A copy of `v` that JSON.stringify turns into the wire form: binary values become blob
 // markers *before* stringify sees them (a Buffer's own toJSON would first expand it into an
 // array of numbers, milliseconds per MiB), objects with our marker key are escaped, and
-// values JSON would change are refused. `ancestors` detects cycles, which JSON.stringify
-// would have refused too. `converted`: `v` came from a toJSON, which (as in JSON) is not
-// called again on its result.
-function prepare(v, path, key, blobs, ancestors, converted) {
+// values JSON would change are refused (a `Refusal`). `key` is what JSON would pass to toJSON
+// (a number for array elements); `ancestors` detects cycles, which JSON.stringify would have
+// refused too. `converted`: `v` came from a toJSON, which (as in JSON) is not called again on
+// its result.
+function prepare(v, key, blobs, ancestors, converted) {
   switch (typeof v) {
     case 'string': case 'number': case 'boolean': case 'undefined': return v
     case 'object': if (v === null) return v; break
-    default: throw unsupported(path, v) // bigint, function, symbol
+    default: throw new Refusal(unsupported, v) // bigint, function, symbol
   }
   if (ArrayBuffer.isView(v) || isArrayBuffer(v)) return blobMarker(v, blobs)
-  if (!converted && typeof v.toJSON === 'function') return prepare(v.toJSON(key), path, key, blobs, ancestors, true)
+  if (!converted && typeof v.toJSON === 'function') return prepare(v.toJSON(String(key)), key, blobs, ancestors, true)
   const array = Array.isArray(v)
-  if (!array && !isPlainObject(v)) throw unsupported(path, v)
-  if (ancestors.has(v)) throw invalidArgValue(path, v, 'is circular: it contains an object that contains it')
+  if (!array && !isPlainObject(v)) throw new Refusal(unsupported, v)
+  if (ancestors.has(v)) throw new Refusal(circular, v)
   ancestors.add(v)
   let out
   if (array) {
     out = new Array(v.length)
-    for (let i = 0; i < v.length; i++) out[i] = prepare(v[i], child(path, i), String(i), blobs, ancestors, false)
+    for (let i = 0; i < v.length; i++) {
+      try {
+        out[i] = prepare(v[i], i, blobs, ancestors, false)
+      } catch (err) {
+        throw within(err, i)
+      }
+    }
   } else {
     out = {}
-    for (const k of Object.keys(v)) setOwn(out, k, prepare(v[k], child(path, k), k, blobs, ancestors, false))
+    for (const k of Object.keys(v)) {
+      try {
+        setOwn(out, k, prepare(v[k], k, blobs, ancestors, false))
+      } catch (err) {
+        throw within(err, k)
+      }
+    }
     if (Object.hasOwn(v, '$offload')) out = { $offload: 'object', value: out }
   }
   ancestors.delete(v)

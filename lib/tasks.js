@@ -170,7 +170,9 @@ function submit(native, signal, timeout, priority, inputs, start, nativeOk) {
   }
   const slot = reserve()
   try {
-    entry.taskId = start(native, slot, priority, cancellable)
+    const taskId = start(native, slot, priority, cancellable)
+    // Only a cancellable entry has the field: the lean shape stays lean.
+    if (cancellable) entry.taskId = taskId
   } catch (err) {
     release(slot)
     entry.cleanup()

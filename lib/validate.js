@@ -96,7 +96,13 @@ function unlisten(signal, listener) {
   try {
     signal.removeEventListener('abort', listener)
   } catch (err) {
-    process.emitWarning(`offload: the signal's removeEventListener threw: ${err}`, { code: 'OFFLOAD_SIGNAL_CLEANUP' })
+    let what
+    try {
+      what = String(err)
+    } catch {
+      what = 'an unprintable value' // even describing it must not throw here
+    }
+    process.emitWarning(`offload: the signal's removeEventListener threw: ${what}`, { code: 'OFFLOAD_SIGNAL_CLEANUP' })
   }
 }
 

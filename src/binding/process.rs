@@ -466,6 +466,14 @@ fn build(
     Ok(Call { spec, encoding })
 }
 
+/// Checks `exec()`/`spawn()` options exactly as a spawn would, without spawning: for a
+/// `ProcessPool`, whose workers start later, away from the constructor that took them.
+#[napi]
+pub fn check_process_options(options: ProcessOptions) -> Result<()> {
+    // Any valid program and environment do: only the options are under test.
+    build("true".to_owned(), Vec::new(), options, "", false, false).map(drop)
+}
+
 /// Input bytes borrowed from a JS value: read only while its environment is alive, and the
 /// value itself is held by the call's promise until the call settles.
 struct Borrowed {

@@ -1,12 +1,21 @@
 'use strict'
-// offload benchmark: `npm run bench` (full, ~3 min) or BENCH_QUICK=1 (smoke, <30 s).
+// offload benchmark: `npm run bench` (full, ~8 min) or BENCH_QUICK=1 (smoke, ~2 min).
 // Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe,spawn,capture,processpool to run a subset;
-// BENCH_NO_OFFLOAD=1 to run only the comparisons (no addon needed).
-// Every comparison runs in this one process (spawn, capture, processpool: in helper
-// processes, see benchmark/workers), rounds alternating implementations;
-// tables show medians, results/<timestamp>.json + results/latest.json keep everything.
+// BENCH_NO_OFFLOAD=1 to run only the comparisons (no addon needed);
+// BENCH_FSPROBE_MBPS=<n> to fix the fsprobe background rate instead of calibrating it.
+// Pools run in this process; rows that need a process of their own run in helper
+// processes (see benchmark/workers): libuv's rows (UV_THREADPOOL_SIZE is read once
+// per process), spawn, capture, processpool. Rounds alternate implementations
+// (5, or 3 in the smoke run); tables show medians with the min–max over the rounds
+// beside the main figures, results/<timestamp>.json + results/latest.json keep
+// medians, min, max and every run.
+// Every pool runs as its docs recommend for the workload: offload and piscina at
+// nice 10 (tinypool has no such option), piscina also with SharedArrayBuffer
+// inputs, workerpool in both serializations, libuv at the pools' thread count
+// and at its default, zlib.gzip with a 1 MiB chunkSize.
 // Targets are printed PASS/MISS but never change the exit code; a crash or a
-// failed correctness check (wrong digest, invalid gzip, short capture) exits 1.
+// failed correctness check (wrong digest, invalid gzip, short capture, a pool
+// not at its stated niceness) exits 1.
 
 const fs = require('node:fs')
 const path = require('node:path')

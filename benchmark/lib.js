@@ -11,6 +11,9 @@ const { performance, monitorEventLoopDelay } = require('node:perf_hooks')
 const { setImmediate: yieldToLoop, setTimeout: sleep } = require('node:timers/promises')
 
 const QUICK = process.env.BENCH_QUICK === '1'
+// Rounds per comparison: every table shows the median with the min–max of
+// these beside it, so fewer than 5 (3 in the smoke run) would say little.
+const ROUNDS = QUICK ? 3 : 5
 // Same thread count for every pool so the comparison is per-thread fair.
 const THREADS = os.availableParallelism()
 
@@ -179,36 +182,68 @@ async function rounds (impls, n, { log = process.stderr.isTTY } = {}) {
   return runs
 }
 
-// Medians of every numeric (possibly nested one level, e.g. loop.p99) field.
-function summarize (runList) {
+// `agg` of every numeric (possibly nested one level, e.g. loop.p99) field.
+function aggregate (runList, agg) {
   const out = {}
   const first = runList[0]
   for (const [k, v] of Object.entries(first)) {
-    if (typeof v === 'number') out[k] = median(runList.map((r) => r[k]))
+    if (typeof v === 'number') out[k] = agg(runList.map((r) => r[k]))
     else if (v && typeof v === 'object') {
       out[k] = {}
       for (const kk of Object.keys(v)) {
-        if (typeof v[kk] === 'number') out[k][kk] = median(runList.map((r) => r[k][kk]))
+        if (typeof v[kk] === 'number') out[k][kk] = agg(runList.map((r) => r[k] && r[k][kk]))
       }
     }
   }
   return out
 }
 
+const finite = (xs) => xs.filter((x) => x != null && !Number.isNaN(x))
+const summarize = (runList) => aggregate(runList, median)
+const minOf = (xs) => (finite(xs).length ? Math.min(...finite(xs)) : null)
+const maxOf = (xs) => (finite(xs).length ? Math.max(...finite(xs)) : null)
+
+// What every result keeps in the JSON: medians, the spread over the rounds
+// (min and max of each field) and the raw runs.
+function stats (runList) {
+  return { median: summarize(runList), min: aggregate(runList, minOf), max: aggregate(runList, maxOf), runs: runList }
+}
+
+function statsOf (runs) {
+  return Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, stats(v)]))
+}
+
+// A dotted path ('loop.p99') into a summary.
+const pick = (o, key) => key.split('.').reduce((x, k) => (x == null ? x : x[k]), o)
+
+// "1,523–1,610": the min–max of one field over the rounds, for the column beside
+// its median.
+function range (s, key, digits = 1) {
+  const lo = pick(s.min, key)
+  const hi = pick(s.max, key)
+  if (lo == null || hi == null) return '-'
+  // Big counts shortened (1.10M, 24.4k) so the column stays narrow.
+  const short = (x) => (Math.abs(x) >= 1e6 ? (x / 1e6).toFixed(2) + 'M' : Math.abs(x) >= 1e4 ? (x / 1e3).toFixed(1) + 'k' : fmt(x, digits))
+  return `${short(lo)}–${short(hi)}`
+}
+
 // Throughput runs shared by the sha256/gzip scenarios. impls:
-// [{ name, submit: () => Promise, inflight }]; returns { name: medians }.
+// [{ name, submit: () => Promise, inflight }, or { name, run: () => Promise<run> }
+// for a run measured elsewhere, e.g. in a helper process]; returns
+// { name: stats } (see stats()).
 async function runThroughput (impls, { bytesPerOp, durationMs, rounds: n }) {
   const runs = await rounds(impls.map((impl) => ({
     name: impl.name,
-    run: async () => {
-      const r = await measure(() => closedLoop(impl.submit, { inflight: impl.inflight, durationMs }))
-      const s = r.elapsedMs / 1000
-      return { ...r, opsPerSec: r.ops / s, mbPerSec: (r.ops * bytesPerOp) / 1e6 / s }
-    }
+    run: impl.run || (() => throughputRun(impl.submit, { inflight: impl.inflight, bytesPerOp, durationMs }))
   })), n)
-  const out = {}
-  for (const [name, list] of Object.entries(runs)) out[name] = { median: summarize(list), runs: list }
-  return out
+  return statsOf(runs)
+}
+
+// One measured closed-loop run; also what helper processes measure.
+async function throughputRun (submit, { inflight, bytesPerOp, durationMs }) {
+  const r = await measure(() => closedLoop(submit, { inflight, durationMs }))
+  const s = r.elapsedMs / 1000
+  return { ...r, opsPerSec: r.ops / s, mbPerSec: (r.ops * bytesPerOp) / 1e6 / s }
 }
 
 function fmt (x, digits = 1) {
@@ -233,10 +268,12 @@ function printTable (title, header, rows) {
 // Shared trailing columns: event-loop delay, then cores used by this process
 // (main thread + pool threads) and by everything else on the machine except
 // our own children (cpu.children in the JSON).
-const LOOP_CPU_HEADER = ['loop p50', 'loop p99', 'loop max', 'cpu', 'other cpu']
-function loopCpuCols (m) {
+// Takes a stats() result, or plain medians (then the p99 range shows '-').
+const LOOP_CPU_HEADER = ['loop p50', 'loop p99', 'p99 min–max', 'loop max', 'cpu', 'other cpu']
+function loopCpuCols (s) {
+  const m = s.median || s
   const c = m.cpu || {}
-  return [m.loop.p50, m.loop.p99, m.loop.max, c.self == null ? '-' : c.self.toFixed(2), c.other == null ? '-' : c.other.toFixed(2)]
+  return [m.loop.p50, m.loop.p99, s.median ? range(s, 'loop.p99') : '-', m.loop.max, c.self == null ? '-' : c.self.toFixed(2), c.other == null ? '-' : c.other.toFixed(2)]
 }
 
 // "25.3x (target >= 20x) ok" — targets are informational, never fail the run.
@@ -249,9 +286,15 @@ function target (value, ok, text) {
 // one message it sends over IPC, once it has exited (so a big helper's memory is
 // gone before the next run). For measurements that need their own process: a
 // different heap size, or a peak RSS that nothing else has touched.
-function runHelper (name, args = [], { execArgv = [], timeoutMs = 300_000 } = {}) {
+// `env` is added to this process's environment (e.g. UV_THREADPOOL_SIZE, which
+// libuv reads once, when its pool first starts).
+function runHelper (name, args = [], { execArgv = [], env, timeoutMs = 300_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'workers', `${name}.js`), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = fork(path.join(__dirname, 'workers', `${name}.js`), args, {
+      execArgv,
+      env: env ? { ...process.env, ...env } : process.env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    })
     let result
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
@@ -279,6 +322,22 @@ function helperMain (fn) {
   )
 }
 
+// Niceness of this process's threads whose name starts with `prefix` (Linux:
+// /proc/self/task/*/comm and field 19 of stat); [] elsewhere.
+function threadNices (prefix) {
+  const out = []
+  try {
+    for (const t of fs.readdirSync('/proc/self/task')) {
+      try {
+        if (!fs.readFileSync(`/proc/self/task/${t}/comm`, 'latin1').startsWith(prefix)) continue
+        const s = fs.readFileSync(`/proc/self/task/${t}/stat`, 'latin1')
+        out.push(Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]))
+      } catch {} // the thread exited meanwhile
+    }
+  } catch {}
+  return out
+}
+
 // Deterministic PRNG (mulberry32) so generated inputs are identical run to run.
 function prng (seed) {
   let a = seed >>> 0
@@ -294,6 +353,12 @@ function prng (seed) {
 module.exports = {
   QUICK,
   THREADS,
+  ROUNDS,
+  stats,
+  statsOf,
+  range,
+  throughputRun,
+  threadNices,
   gc,
   machineInfo,
   noiseSummary,

@@ -1,16 +1,22 @@
 'use strict'
 // `npm run demo`: starts examples/express/server.js on a free loopback port and drives its
-// /compress route two ways, inline on the event loop and with offload, while a separate
-// client polls /health. Prints /health latency, heavy-route throughput and the server's
-// event-loop delay side by side. Loopback only; finishes by itself in about 20 s (a 60 s
+// /compress route three ways, inline on the event loop (zlib.gzipSync), with Node's async
+// zlib.gzip (libuv's threadpool, 1 MiB chunkSize) and with offload, while a separate client
+// polls /health. Each mode runs DEMO_RUNS times (default 3), the order rotating every run so
+// drift favours none; prints medians with min–max of /health latency, heavy-route throughput
+// and the server's event-loop delay. Loopback only; finishes by itself in about 35 s (a
 // deadline ends it with an error if the server stalls).
 const http = require('node:http')
 const path = require('node:path')
 const zlib = require('node:zlib')
 const { spawn } = require('node:child_process')
-const { percentile } = require('../benchmark/lib')
+const { percentile, median } = require('../benchmark/lib')
 
-const SECONDS = Number(process.env.DEMO_SECONDS ?? 8)
+const SECONDS = Number(process.env.DEMO_SECONDS ?? 3)
+const RUNS = Math.max(1, Number(process.env.DEMO_RUNS ?? 3))
+const MODES = ['inline', 'zlib', 'offload']
+const LABELS = { inline: 'inline (zlib.gzipSync)', zlib: 'zlib.gzip (async)', offload: 'offload.compress' }
+const URLS = { inline: '/compress?inline=1', zlib: '/compress?zlib=1', offload: '/compress' }
 const CLIENTS = 4 // concurrent uploaders of the heavy route
 const HEALTH_EVERY_MS = 20
 
@@ -48,7 +54,7 @@ async function phase(port, mode, body) {
   const end = Date.now() + SECONDS * 1000
   let done = 0
   let failed = 0
-  const url = mode === 'inline' ? '/compress?inline=1' : '/compress'
+  const url = URLS[mode]
   const uploader = async () => {
     while (Date.now() < end) {
       const r = await request(heavyAgent, port, 'POST', url, body)
@@ -81,13 +87,24 @@ async function phase(port, mode, body) {
   }
 }
 
-function table(rows) {
+// "5.1 (4.8–6.0)": median over the runs, min–max beside it.
+function cell(xs, digits = 1) {
+  const m = median(xs)
+  if (xs.length === 1) return m.toFixed(digits)
+  return `${m.toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`
+}
+
+function table(byMode) {
   const header = ['heavy route', '/health p50 ms', '/health p99 ms', '/health max ms', 'health checks', 'compress req/s', 'loop p99 ms', 'loop max ms']
-  const cells = rows.map((r) => [
-    r.mode === 'inline' ? 'inline (zlib.gzipSync)' : 'offload.compress',
-    r.health.p50.toFixed(1), r.health.p99.toFixed(1), r.health.max.toFixed(1), String(r.health.n),
-    r.perSecond.toFixed(1), r.loop.p99.toFixed(1), r.loop.max.toFixed(1),
-  ])
+  const cells = MODES.map((mode) => {
+    const rs = byMode[mode]
+    return [
+      LABELS[mode],
+      cell(rs.map((r) => r.health.p50)), cell(rs.map((r) => r.health.p99)), cell(rs.map((r) => r.health.max)),
+      String(median(rs.map((r) => r.health.n))),
+      cell(rs.map((r) => r.perSecond)), cell(rs.map((r) => r.loop.p99)), cell(rs.map((r) => r.loop.max)),
+    ]
+  })
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)))
   const line = (c) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ')
   console.log(line(header))
@@ -101,11 +118,13 @@ async function main() {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const exited = new Promise((resolve) => server.once('exit', (code, signal) => resolve({ code, signal })))
+  // Generous, but bounded: a stalled server must not hang the demo.
+  const deadlineMs = (RUNS * MODES.length * (SECONDS + 5) + 60) * 1000
   const deadline = setTimeout(() => {
-    console.error('demo: no result within 60 s; stopping')
+    console.error(`demo: no result within ${deadlineMs / 1000} s; stopping`)
     server.kill('SIGKILL')
     process.exit(1)
-  }, 60_000)
+  }, deadlineMs)
   deadline.unref()
   const port = await new Promise((resolve, reject) => {
     let out = ''
@@ -120,14 +139,22 @@ async function main() {
   const died = exited.then(({ code, signal }) => { throw new Error(`the example server died (${signal ?? `code ${code}`})`) })
   died.catch(() => {})
   const body = logText(2 * 1024 * 1024)
-  console.log(`offload demo: examples/express/server.js on 127.0.0.1:${port}; ${CLIENTS} clients upload ${body.length} bytes to /compress (gzip level 6) for ${SECONDS} s each way while /health is polled every ${HEALTH_EVERY_MS} ms\n`)
+  console.log(`offload demo: examples/express/server.js on 127.0.0.1:${port}; ${CLIENTS} clients upload ${body.length} bytes to /compress (gzip level 6) for ${SECONDS} s per run while /health is polled every ${HEALTH_EVERY_MS} ms; ${RUNS} runs of each mode, order rotating; medians (min–max)\n`)
   try {
-    const rows = []
-    for (const mode of ['inline', 'offload']) rows.push(await Promise.race([phase(port, mode, body), died]))
-    table(rows)
-    const [inline, off] = rows
-    console.log(`\n/health p99: ${inline.health.p99.toFixed(1)} ms inline vs ${off.health.p99.toFixed(1)} ms with offload (ratio ${(inline.health.p99 / off.health.p99).toFixed(1)}); compress throughput ratio ${(off.perSecond / inline.perSecond).toFixed(2)}.`)
-    if (inline.failed + off.failed > 0) console.log(`(${inline.failed + off.failed} heavy requests got a status other than 200, e.g. 503 from a full queue)`)
+    const byMode = Object.fromEntries(MODES.map((m) => [m, []]))
+    for (let r = 0; r < RUNS; r++) {
+      for (let k = 0; k < MODES.length; k++) {
+        const mode = MODES[(k + r) % MODES.length]
+        byMode[mode].push(await Promise.race([phase(port, mode, body), died]))
+      }
+      if (process.stderr.isTTY) process.stderr.write(`  run ${r + 1}/${RUNS} done\r`)
+    }
+    table(byMode)
+    const p99 = (m) => median(byMode[m].map((r) => r.health.p99))
+    const rate = (m) => median(byMode[m].map((r) => r.perSecond))
+    console.log(`\n/health p99 (medians): ${p99('inline').toFixed(1)} ms inline, ${p99('zlib').toFixed(1)} ms with zlib.gzip, ${p99('offload').toFixed(1)} ms with offload; compress throughput offload / inline ${(rate('offload') / rate('inline')).toFixed(2)}, offload / zlib.gzip ${(rate('offload') / rate('zlib')).toFixed(2)}.`)
+    const failed = MODES.reduce((n, m) => n + byMode[m].reduce((a, r) => a + r.failed, 0), 0)
+    if (failed > 0) console.log(`(${failed} heavy requests got a status other than 200, e.g. 503 from a full queue)`)
   } finally {
     if (server.exitCode === null && server.signalCode === null) {
       server.kill('SIGTERM')

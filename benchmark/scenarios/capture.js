@@ -1,30 +1,32 @@
 'use strict'
 // Scenario 6: buffering 256 MiB of a child's stdout — time and peak RSS.
+// The time includes reading every byte of the result (the same check for every
+// contestant; see workers/capture.js).
 // execFile and execa gather chunks and concatenate at the end (~2x the output
 // at the peak); offload should need little more than the output itself.
 // Every run is a fresh helper process (workers/capture.js) so each peak RSS is
 // one contestant's alone; rounds alternate contestants.
 
 const { execFileSync } = require('node:child_process')
-const { QUICK, rounds, summarize, printTable, target, runHelper, noteHelperNoise, LOOP_CPU_HEADER, loopCpuCols } = require('../lib')
+const { QUICK, ROUNDS, rounds, statsOf, range, printTable, target, runHelper, noteHelperNoise, LOOP_CPU_HEADER, loopCpuCols } = require('../lib')
 const C = require('../contestants')
 
 const MiB = 2 ** 20
 const BYTES = (QUICK ? 64 : 256) * MiB
-const ROUNDS = QUICK ? 1 : 3
 
 async function run () {
   const headPath = execFileSync('which', ['head'], { encoding: 'utf8' }).trim()
   const names = [...(C.skipOffload ? [] : ['offload']), 'execFile', 'execa']
   const runs = await rounds(names.map((name) => ({ name, run: () => runHelper('capture', [name, headPath, String(BYTES)]) })), ROUNDS)
   for (const v of Object.values(runs)) noteHelperNoise(v)
-  const med = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, summarize(v)]))
+  const res = statsOf(runs)
+  const med = Object.fromEntries(Object.entries(res).map(([k, v]) => [k, v.median]))
   const base = med.execFile.elapsedMs
 
-  printTable(`6. capture ${BYTES / MiB} MiB of stdout (${headPath} -c ${BYTES} /dev/zero), fresh process per run, median of ${ROUNDS}; peak = VmHWM - VmRSS before`,
-    ['impl', 'ms', 'MB/s', 'vs execFile', 'peak MiB', 'peak / output', ...LOOP_CPU_HEADER],
-    Object.entries(med).map(([k, m]) => [k, m.elapsedMs, BYTES / 1e6 / (m.elapsedMs / 1000), (m.elapsedMs / base).toFixed(2) + 'x',
-      m.peakAboveBaseline / MiB, (m.peakAboveBaseline / BYTES).toFixed(2) + 'x', ...loopCpuCols(m)]))
+  printTable(`6. capture ${BYTES / MiB} MiB of stdout (${headPath} -c ${BYTES} /dev/zero) and read every byte of it, fresh process per run, median of ${ROUNDS} (min–max beside); peak = VmHWM - VmRSS before`,
+    ['impl', 'ms', 'min–max', 'MB/s', 'vs execFile', 'peak MiB', 'peak / output', ...LOOP_CPU_HEADER],
+    Object.entries(res).map(([k, s]) => [k, s.median.elapsedMs, range(s, 'elapsedMs'), BYTES / 1e6 / (s.median.elapsedMs / 1000), (s.median.elapsedMs / base).toFixed(2) + 'x',
+      s.median.peakAboveBaseline / MiB, (s.median.peakAboveBaseline / BYTES).toFixed(2) + 'x', ...loopCpuCols(s)]))
 
   const targets = {}
   if (med.offload) {
@@ -38,7 +40,7 @@ async function run () {
   }
   return {
     config: { bytes: BYTES, file: headPath, rounds: ROUNDS },
-    results: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { median: med[k], runs: v }])),
+    results: res,
     targets
   }
 }

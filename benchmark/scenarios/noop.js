@@ -3,25 +3,30 @@
 // (a) N concurrent calls under one Promise.all — batching/settling throughput.
 // (b) M sequential awaits — single round-trip latency.
 
-const { QUICK, THREADS, performance, measure, rounds, summarize, printTable, target, LOOP_CPU_HEADER, loopCpuCols } = require('../lib')
+// offload and piscina run their threads at nice 10, tinypool (no such option) at
+// 0; "offload (nice 0)" shows what offload's niceness does to the loop columns.
+
+const { QUICK, THREADS, ROUNDS, performance, measure, rounds, statsOf, range, printTable, target, LOOP_CPU_HEADER, loopCpuCols } = require('../lib')
 const C = require('../contestants')
 
 const CONCURRENT = QUICK ? 10_000 : 50_000
 const SEQUENTIAL = QUICK ? 1_000 : 5_000
-const ROUNDS = QUICK ? 2 : 5
 
 async function run () {
   const impls = []
   if (!C.skipOffload) {
     const { testing, pool } = C.loadOffload()
+    const nice0 = C.offloadPool('nice0')
     impls.push({ name: 'offload', call: () => testing.noop({ pool }) })
+    impls.push({ name: 'offload (nice 0)', call: () => testing.noop({ pool: nice0 }) })
   }
-  const pis = C.piscina('noop')
+  const pis = await C.piscina('noop')
   impls.push({ name: 'piscina', call: () => pis.run(null) })
   const tiny = await C.tinypool('noop')
-  impls.push({ name: 'tinypool', call: () => tiny.run(null) })
+  impls.push({ name: 'tinypool (nice 0)', call: () => tiny.run(null) })
 
   for (const impl of impls) await C.warm(impl.call, 2000)
+  await C.checkNices()
 
   const concurrent = await rounds(impls.map((impl) => ({
     name: impl.name,
@@ -50,17 +55,19 @@ async function run () {
     }
   })), ROUNDS)
 
-  const cMed = Object.fromEntries(Object.entries(concurrent).map(([k, v]) => [k, summarize(v)]))
-  const sMed = Object.fromEntries(Object.entries(sequential).map(([k, v]) => [k, summarize(v)]))
+  const cStats = statsOf(concurrent)
+  const sStats = statsOf(sequential)
+  const cMed = Object.fromEntries(Object.entries(cStats).map(([k, v]) => [k, v.median]))
+  const sMed = Object.fromEntries(Object.entries(sStats).map(([k, v]) => [k, v.median]))
   const pc = cMed.piscina.opsPerSec
   const ps = sMed.piscina.usPerOp
 
-  printTable(`1a. No-op dispatch, ${CONCURRENT.toLocaleString('en-US')} concurrent (Promise.all), ${THREADS} threads, median of ${ROUNDS}`,
-    ['impl', 'ops/s', 'total ms', 'submit ms', 'vs piscina', ...LOOP_CPU_HEADER],
-    Object.entries(cMed).map(([k, m]) => [k, m.opsPerSec, m.elapsedMs, m.submitMs, (m.opsPerSec / pc).toFixed(2) + 'x', ...loopCpuCols(m)]))
-  printTable(`1b. No-op round trip, ${SEQUENTIAL.toLocaleString('en-US')} sequential awaits, median of ${ROUNDS}`,
-    ['impl', 'us/op', 'ops/s', 'speedup vs piscina', ...LOOP_CPU_HEADER],
-    Object.entries(sMed).map(([k, m]) => [k, m.usPerOp.toFixed(2), 1e6 / m.usPerOp, (ps / m.usPerOp).toFixed(2) + 'x', ...loopCpuCols(m)]))
+  printTable(`1a. No-op dispatch, ${CONCURRENT.toLocaleString('en-US')} concurrent (Promise.all), ${THREADS} threads, median of ${ROUNDS} (min–max beside); offload and piscina at nice ${C.NICE} unless marked`,
+    ['impl', 'ops/s', 'min–max', 'total ms', 'submit ms', 'vs piscina', ...LOOP_CPU_HEADER],
+    Object.entries(cStats).map(([k, s]) => [k, s.median.opsPerSec, range(s, 'opsPerSec'), s.median.elapsedMs, s.median.submitMs, (s.median.opsPerSec / pc).toFixed(2) + 'x', ...loopCpuCols(s)]))
+  printTable(`1b. No-op round trip, ${SEQUENTIAL.toLocaleString('en-US')} sequential awaits, median of ${ROUNDS} (min–max beside)`,
+    ['impl', 'us/op', 'min–max', 'ops/s', 'speedup vs piscina', ...LOOP_CPU_HEADER],
+    Object.entries(sStats).map(([k, s]) => [k, s.median.usPerOp.toFixed(2), range(s, 'usPerOp', 2), 1e6 / s.median.usPerOp, (ps / s.median.usPerOp).toFixed(2) + 'x', ...loopCpuCols(s)]))
 
   const targets = {}
   if (cMed.offload) {
@@ -72,9 +79,9 @@ async function run () {
     console.log(`  target: round trip ${(sr * 100).toFixed(1)}% of piscina's -> ${target(sr, sr <= 1 / 8, '<= 12.5%')}`)
   }
   return {
-    config: { concurrent: CONCURRENT, sequential: SEQUENTIAL, rounds: ROUNDS, threads: THREADS },
-    concurrent: Object.fromEntries(Object.entries(concurrent).map(([k, v]) => [k, { median: cMed[k], runs: v }])),
-    sequential: Object.fromEntries(Object.entries(sequential).map(([k, v]) => [k, { median: sMed[k], runs: v }])),
+    config: { concurrent: CONCURRENT, sequential: SEQUENTIAL, rounds: ROUNDS, threads: THREADS, nice: C.NICE },
+    concurrent: cStats,
+    sequential: sStats,
     targets
   }
 }

@@ -10,14 +10,13 @@
 // loop delay caused by sharing cores with the children, not by blocking calls.
 
 const { execFileSync } = require('node:child_process')
-const { QUICK, printTable, target, runHelper, noteHelperNoise, LOOP_CPU_HEADER, loopCpuCols } = require('../lib')
+const { QUICK, ROUNDS, printTable, range, target, runHelper, noteHelperNoise, LOOP_CPU_HEADER, loopCpuCols } = require('../lib')
 const C = require('../contestants')
 
 const INFLIGHT = 8
 // Sized by time, not count: rates differ a lot between contestants and heaps,
 // and child_process can starve the loop for most of a run.
-const DURATION_MS = QUICK ? 1000 : 3000
-const ROUNDS = QUICK ? 1 : 3
+const DURATION_MS = QUICK ? 600 : 2500
 // The CI smoke run keeps the big heap small enough to stay quick.
 const BIG_HEAP_MIB = QUICK ? 1024 : 4096
 const SIZES = [
@@ -42,10 +41,10 @@ async function run () {
     const off = med.offload && med.offload.spawnsPerSec
 
     const held = size.heapMiB === 0 ? '' : size.memory === 'buffers' ? ` holding ${sizeLabel(size.heapMiB)} in Buffers` : ` holding ${sizeLabel(size.heapMiB)} of V8 heap`
-    printTable(`${size.label}. spawn ${truePath}, ${INFLIGHT} in flight, ${DURATION_MS} ms runs, median of ${ROUNDS}; parent RSS ${sizeLabel(r.rssMiB)}${held} (V8 heap used ${sizeLabel(r.heapUsedMiB)}); child cpu = cores used by the spawned children`,
-      ['impl', 'spawns/s', 'spawns', 'offload / this', 'js runq ms', ...LOOP_CPU_HEADER, 'child cpu'],
-      Object.entries(med).map(([k, m]) => [k, m.spawnsPerSec, m.ops, off ? (off / m.spawnsPerSec).toFixed(2) + 'x' : '-', m.jsRunqWaitMs,
-        ...loopCpuCols(m), m.cpu.children == null ? '-' : m.cpu.children.toFixed(2)]))
+    printTable(`${size.label}. spawn ${truePath}, ${INFLIGHT} in flight, ${DURATION_MS} ms runs, median of ${ROUNDS} (min–max beside); parent RSS ${sizeLabel(r.rssMiB)}${held} (V8 heap used ${sizeLabel(r.heapUsedMiB)}); child cpu = cores used by the spawned children`,
+      ['impl', 'spawns/s', 'min–max', 'spawns', 'offload / this', 'js runq ms', ...LOOP_CPU_HEADER, 'child cpu'],
+      Object.entries(r.results).map(([k, s]) => [k, s.median.spawnsPerSec, range(s, 'spawnsPerSec'), s.median.ops, off ? (off / s.median.spawnsPerSec).toFixed(2) + 'x' : '-', s.median.jsRunqWaitMs,
+        ...loopCpuCols(s), s.median.cpu.children == null ? '-' : s.median.cpu.children.toFixed(2)]))
 
     if (off) {
       const ratio = off / med.child_process.spawnsPerSec

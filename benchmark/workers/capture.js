@@ -1,12 +1,12 @@
 'use strict'
 // Helper process for the capture scenario (not a pool task): one contestant
-// buffers `bytes` of `head -c bytes /dev/zero` once, in a process of its own so
-// the peak RSS is its alone. Sends { elapsedMs, peakAboveBaseline, len, ... }.
+// buffers `bytes` of `head -c bytes /dev/zero` once and checks every byte, both
+// timed, in a process of its own so the peak RSS is its alone. Sends { elapsedMs, peakAboveBaseline, len, ... }.
 // argv: contestant headPath bytes.
 
 const cp = require('node:child_process')
 const fs = require('node:fs')
-const { measure, helperMain } = require('../lib')
+const { measure, helperMain, yieldToLoop } = require('../lib')
 
 const [name, headPath, bytesArg] = process.argv.slice(2)
 const BYTES = Number(bytesArg)
@@ -47,12 +47,19 @@ async function contestant () {
   throw new Error(`unknown contestant ${name}`)
 }
 
-// memcmp against a zero block: a fast way to prove every byte is 0.
-function allZeros (buf) {
+// memcmp against a zero block: proves every byte is 0 and touches every page.
+// Runs inside the timed region for every contestant alike: offload hands a large
+// output over as a mapped memfd whose pages are first touched when read, while
+// execFile and execa have already copied theirs (Buffer.concat) before resolving,
+// so stopping the clock before the output is read would favour offload. Checked
+// in 32 MiB slices with a turn of the loop between them, so the check itself
+// does not show up as one long loop stall.
+async function allZeros (buf) {
   const zero = Buffer.alloc(1 << 20)
   for (let off = 0; off < buf.length; off += zero.length) {
     const chunk = buf.subarray(off, off + zero.length)
     if (!zero.subarray(0, chunk.length).equals(chunk)) return false
+    if ((off + zero.length) % (32 << 20) === 0) await yieldToLoop()
   }
   return true
 }
@@ -62,21 +69,20 @@ helperMain(async () => {
   // A tiny warm-up capture keeps first-call setup (module init, threads) out of
   // both the time and the peak.
   await capture(1)
-  let out
+  let len
   let baseline
   let peakReset
   const m = await measure(async () => {
     peakReset = resetPeak()
     baseline = status('VmRSS')
-    out = await capture(BYTES)
+    const out = await capture(BYTES)
+    const buf = Buffer.from(out.buffer, out.byteOffset, out.byteLength) // execa returns a Uint8Array
+    len = buf.length
+    if (len !== BYTES) throw new Error(`${name}: captured ${len} bytes, expected ${BYTES}`)
+    if (!(await allZeros(buf))) throw new Error(`${name}: captured output is not all zeros`)
     return {}
   })
-  const buf = Buffer.from(out.buffer, out.byteOffset, out.byteLength) // execa returns a Uint8Array
-  if (buf.length !== BYTES) throw new Error(`${name}: captured ${buf.length} bytes, expected ${BYTES}`)
-  if (!allZeros(buf)) throw new Error(`${name}: captured output is not all zeros`)
-  // The peak is read after the check has touched every byte: offload hands a large output
-  // over as a mapped memfd, whose pages only count as resident once read, so reading it
-  // earlier would under-report the memory the output really takes.
+  // Read after the check has touched every byte, so a mapped output's pages count.
   const peak = status('VmHWM')
-  return { ...m, baselineRss: baseline, peakRss: peak, peakAboveBaseline: peak - baseline, peakReset, len: buf.length }
+  return { ...m, baselineRss: baseline, peakRss: peak, peakAboveBaseline: peak - baseline, peakReset, len }
 })

@@ -5,7 +5,8 @@ const { createHash } = require('node:crypto')
 
 // What a Buffer becomes on each wire: offload carries it as raw bytes (a
 // Buffer again); Node's 'advanced' IPC as a Uint8Array or Buffer; 'json' IPC
-// (workerpool's process workers, plain fork) as { type: 'Buffer', data: [...] }.
+// (workerpool's default for process workers, plain fork) as
+// { type: 'Buffer', data: [...] }.
 function toBuffer (x) {
   if (Buffer.isBuffer(x)) return x
   if (ArrayBuffer.isView(x)) return Buffer.from(x.buffer, x.byteOffset, x.byteLength)

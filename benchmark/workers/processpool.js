@@ -11,7 +11,7 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { setTimeout: sleep } = require('node:timers/promises')
-const { measure, closedLoop, rounds, summarize, helperMain, prng } = require('../lib')
+const { measure, closedLoop, rounds, statsOf, helperMain, prng } = require('../lib')
 const C = require('../contestants')
 
 const cfg = JSON.parse(process.argv[2])
@@ -133,10 +133,15 @@ helperMain(async () => {
       impls.push({ name: 'offload', run: (name, payload) => pool.run(payload, { name }), workers: () => pool.stats().workers.length })
     }
     const workerpool = require('workerpool')
-    const wp = workerpool.pool(script('pp-workerpool-worker'), { workerType: 'process', maxWorkers: size })
-    closers.push(() => wp.terminate())
-    destroyers.push(() => wp.terminate(true))
-    impls.push({ name: 'workerpool', run: (name, payload) => wp.exec(name, [payload]), workers: () => wp.stats().totalWorkers })
+    // workerpool passes forkOpts to child_process.fork (its README): 'advanced'
+    // serialization carries Buffers as bytes; its default, 'json', turns them
+    // into arrays of numbers. Both run, and the targets use the faster per case.
+    for (const serialization of ['advanced', 'json']) {
+      const wp = workerpool.pool(script('pp-workerpool-worker'), { workerType: 'process', maxWorkers: size, forkOpts: { serialization } })
+      closers.push(() => wp.terminate())
+      destroyers.push(() => wp.terminate(true))
+      impls.push({ name: `workerpool (${serialization})`, run: (name, payload) => wp.exec(name, [payload]), workers: () => wp.stats().totalWorkers })
+    }
     for (const [name, serialization] of [['fork (json)', 'json'], ['fork (advanced)', 'advanced']]) {
       const fp = new ForkPool(script('pp-fork-worker'), size, serialization)
       closers.push(() => fp.close())
@@ -205,8 +210,7 @@ helperMain(async () => {
           return { ...r, tasksPerSec: r.ops / (r.elapsedMs / 1000) }
         }
       })), cfg.rounds)
-      results[c.key] = {}
-      for (const [name, list] of Object.entries(runs)) results[c.key][name] = { median: summarize(list), runs: list }
+      results[c.key] = statsOf(runs)
     }
     if (childPids().sort().join() !== pids.sort().join()) throw new Error('worker processes changed during the runs (crash or restart)')
 

@@ -6,7 +6,7 @@
 
 const cp = require('node:child_process')
 const fs = require('node:fs')
-const { measure, closedLoop, rounds, summarize, helperMain } = require('../lib')
+const { measure, closedLoop, rounds, statsOf, helperMain } = require('../lib')
 const C = require('../contestants')
 
 const cfg = JSON.parse(process.argv[2])
@@ -78,8 +78,7 @@ helperMain(async () => {
     }
   })), cfg.rounds)
 
-  const results = {}
-  for (const [name, list] of Object.entries(runs)) results[name] = { median: summarize(list), runs: list }
+  const results = statsOf(runs)
   return {
     rssMiB: mem.rss / MiB,
     heapUsedMiB: mem.heapUsed / MiB,

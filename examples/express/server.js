@@ -6,14 +6,18 @@
 //   curl --data-binary @big.log localhost:3000/compress > big.log.gz
 //
 // `?inline=1` on /hash and /compress does the same work on the event loop instead, as the
-// blocking example in most tutorials does; `npm run demo` compares the two under load.
+// blocking example in most tutorials does, and `?zlib=1` on /compress uses async node:zlib;
+// `npm run demo` compares them under load.
 const crypto = require('node:crypto')
 const path = require('node:path')
 const zlib = require('node:zlib')
+const { promisify } = require('node:util')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const express = require('express')
 const offload = require('../..')
 const { errorHandler, abortOnClose } = require('../../express')
+
+const gzip = promisify(zlib.gzip)
 
 // A pool of its own for request work, with a short queue: past it, clients get a 503 with
 // Retry-After (errorHandler) instead of waiting behind minutes of work.
@@ -61,6 +65,8 @@ app.post('/compress', body, async (req, res, next) => {
     res.type('application/gzip')
     const data = req.body ?? Buffer.alloc(0)
     if (req.query.inline) return res.send(zlib.gzipSync(data, { level: 6 }))
+    // Node's own async gzip (libuv's threadpool), one 1 MiB output chunk at a time.
+    if (req.query.zlib) return res.send(await gzip(data, { level: 6, chunkSize: 1 << 20 }))
     res.send(await offload.compress('gzip', data, { level: 6, pool, timeout: 5000, signal: abortOnClose(req) }))
   } catch (err) {
     next(err)

@@ -9,6 +9,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { exec, Supervisor, SubprocessError, processStats } = require('..')
 const { dies, descendantsGone } = require('./helpers/proc')
+const { until } = require('./helpers/until')
 
 test('stdout, stderr and the exit code match the real sh', async () => {
   const script = 'printf "out\\nput\\n"; printf "to err" >&2; exit 7'
@@ -35,7 +36,6 @@ test('arguments reach the program verbatim, never through a shell', async () => 
   assert.equal(r.exitCode, 0)
   assert.equal(typeof r.pid, 'number')
   assert.ok(r.durationMs > 0 && r.durationMs < 10_000)
-  assert.ok(r.rusage.userCpuMs >= 0 && r.rusage.systemCpuMs >= 0)
 })
 
 test('shell is opt-in, and a shell path may be given', async () => {
@@ -341,12 +341,80 @@ test('rusage reports a child peak above this process, and CPU time', async () =>
   // kernel's figure could be ours and is withheld.
   const ownPeak = process.resourceUsage().maxRSS * 1024
   const size = ownPeak + 200 * 1024 * 1024
-  const r = await exec(process.execPath, ['-e', `const b = Buffer.alloc(${size}, 1); let s = 0; for (let i = 0; i < 3e7; i++) s += i; console.log(b.length)`])
+  const r = await exec(process.execPath, ['-e', `const b = Buffer.alloc(${size}, 1); console.log(b.length)`])
   assert.equal(r.stdout, String(size))
+  // At least the Buffer; at most the Buffer and a Node runtime (about 50 MiB here).
   assert.ok(r.rusage.maxRssBytes >= size, `maxRssBytes ${r.rusage.maxRssBytes} < ${size}`)
-  assert.ok(r.rusage.userCpuMs > 0)
+  assert.ok(r.rusage.maxRssBytes < size + 200 * 1024 * 1024, `maxRssBytes ${r.rusage.maxRssBytes} for a ${size}-byte Buffer`)
+  assert.ok(processStats().maxRssBytes >= r.rusage.maxRssBytes)
   // `true` peaks far below this process: the kernel's figure is ours, so it is withheld.
   const small = await exec('true')
-  assert.ok(small.rusage.maxRssBytes === null || small.rusage.maxRssBytes < 50_000_000)
-  assert.ok(processStats().maxRssBytes >= size)
+  assert.equal(small.rusage.maxRssBytes, null)
+  // CPU time against the child's own account: `times` prints the shell's user and system time
+  // at its end (in 10 ms ticks, rounded down); the result adds the little it spends exiting.
+  const loop = await exec('sh', ['-c', 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; times'])
+  const [user, system] = loop.stdout.split('\n')[0].split(' ').map((t) => {
+    const [, min, sec] = /^(\d+)m([\d.]+)s$/.exec(t)
+    return Number(min) * 60_000 + Math.round(Number(sec) * 1e6) / 1e3
+  })
+  assert.ok(user >= 100, `the loop took only ${user} ms: ${loop.stdout}`)
+  const { userCpuMs, systemCpuMs } = loop.rusage
+  assert.ok(userCpuMs >= user && userCpuMs < user + 50, `userCpuMs ${userCpuMs}; the shell said ${loop.stdout}`)
+  assert.ok(systemCpuMs >= system && systemCpuMs < system + 50, `systemCpuMs ${systemCpuMs}; the shell said ${loop.stdout}`)
+  const idle = await exec('sleep', ['0.3'])
+  assert.ok(idle.rusage.userCpuMs + idle.rusage.systemCpuMs < 100, JSON.stringify(idle.rusage))
+  assert.ok(idle.durationMs >= 300, `${idle.durationMs}`)
+})
+
+test('killSignal is the signal sent on timeout, abort and maxBuffer', async () => {
+  // Nothing traps it: the kernel's account of how each child died names the signal sent.
+  const timedOut = await exec('sleep', ['100'], { timeout: 50, killSignal: 'SIGHUP' }).catch((e) => e)
+  assert.deepEqual([timedOut.code, timedOut.signal], ['ERR_OFFLOAD_TIMEOUT', 'SIGHUP'])
+  const ac = new AbortController()
+  const pending = exec('sleep', ['100'], { signal: ac.signal, killSignal: 12 })
+  await until(() => processStats().running > 0, 'the child to start')
+  ac.abort()
+  const aborted = await pending.catch((e) => e)
+  assert.deepEqual([aborted.name, aborted.signal], ['AbortError', 'SIGUSR2'])
+  const over = await exec('yes', { maxBuffer: 1000, killSignal: 'SIGINT' }).catch((e) => e)
+  assert.deepEqual([over.code, over.signal], ['ERR_OFFLOAD_MAX_BUFFER', 'SIGINT'])
+})
+
+// Processes (zombies included) whose real user is `uid`.
+function processesOf(uid) {
+  let n = 0
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      if (Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${name}/status`, 'utf8'))[1]) === uid) n++
+    } catch {} // gone meanwhile
+  }
+  return n
+}
+
+const root = process.getuid() === 0
+const hasSetpriv = fs.existsSync('/usr/bin/setpriv') || fs.existsSync('/bin/setpriv')
+
+test('limits.processes: the child cannot start processes past the limit', { skip: root && !hasSetpriv && 'needs setpriv to leave root' }, async () => {
+  // Each `sleep &` is a fork of the shell; the count is printed after each one that worked, and
+  // a fork refused (EAGAIN) ends the shell ("Cannot fork", exit code 2).
+  const forks = 'i=0; while [ $i -lt 10 ]; do sleep 5 & i=$((i+1)); echo $i; done'
+  // RLIMIT_NPROC counts every process (and thread) of the user, and root is exempt. As root,
+  // the shell runs as a user of its own (setpriv, after the limit is set), whose only process
+  // it is; otherwise this user already has more processes than a limit of 1.
+  const uid = 61234
+  const command = root ? ['setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', 'sh', '-c', forks]] : ['sh', ['-c', forks]]
+  const limit = root ? 4 : 1
+  const free = await exec(...command, { reject: false })
+  assert.equal(free.stdout, '1\n2\n3\n4\n5\n6\n7\n8\n9\n10', `the oracle, without a limit: ${free.stderr}`)
+  // Its sleeps were killed with its group; they count until they are reaped.
+  if (root) await until(() => processesOf(uid) === 0, `user ${uid}'s processes to be reaped`)
+  const limited = await exec(...command, { limits: { processes: limit }, reject: false })
+  // The shell counts against its own limit: limit - 1 more processes.
+  const expected = Array.from({ length: limit - 1 }, (_, i) => String(i + 1)).join('\n')
+  assert.equal(limited.stdout, expected, limited.stderr)
+  assert.equal(limited.exitCode, 2)
+  assert.match(limited.stderr, /Cannot fork/)
+  const shown = await exec('sh', ['-c', 'grep "Max processes" /proc/self/limits'], { limits: { processes: 4 } })
+  assert.match(shown.stdout, /^Max processes\s+4\s+4\s+processes\s*$/)
 })

@@ -8,7 +8,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { exec, Supervisor, SubprocessError, processStats } = require('..')
-const { dies, descendantsGone } = require('./helpers/proc')
+const { dies, descendantsGone, stat } = require('./helpers/proc')
 const { until } = require('./helpers/until')
 
 test('stdout, stderr and the exit code match the real sh', async () => {
@@ -30,12 +30,15 @@ test('stdout, stderr and the exit code match the real sh', async () => {
 
 test('arguments reach the program verbatim, never through a shell', async () => {
   const args = ['a b', '$HOME', '"q"', "it's", '*', '; rm -rf /', '']
+  const began = performance.now()
   const r = await exec('printf', ['%s|', ...args])
+  const elapsed = performance.now() - began
   assert.equal(r.stdout, `${args.join('|')}|`)
   assert.equal(r.command, "printf '%s|' 'a b' '$HOME' '\"q\"' 'it'\\''s' '*' '; rm -rf /' ''")
   assert.equal(r.exitCode, 0)
   assert.equal(typeof r.pid, 'number')
-  assert.ok(r.durationMs > 0 && r.durationMs < 10_000)
+  // From spawn to exit: within the call's own span.
+  assert.ok(r.durationMs > 0 && r.durationMs <= elapsed, `durationMs ${r.durationMs} of a ${elapsed} ms call`)
 })
 
 test('shell is opt-in, and a shell path may be given', async () => {
@@ -123,32 +126,52 @@ test('a 256 MiB stdout is captured exactly', async () => {
   assert.ok(r.stdout.equals(Buffer.alloc(size, pattern)))
 })
 
-const TREE = 'trap "" TERM; sh -c \'trap "" TERM; sleep 1000\' & echo $!; sleep 1000'
+// A shell ignoring SIGTERM with a child ignoring it too; it prints that child's pid, and also
+// writes it to the file named by $0 once its own trap is in place.
+const TREE = 'trap "" TERM; sh -c \'trap "" TERM; sleep 1000\' & echo $!; echo $! > "$0"; sleep 1000'
+
+// A file in a fresh temporary directory, removed with the test.
+function tmpFile(t, name) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offload-exec-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return path.join(dir, name)
+}
+
+// The number `file` holds once a writer has finished it (its line ended).
+async function numberIn(file) {
+  let text
+  await until(() => { try { text = fs.readFileSync(file, 'utf8') } catch {} return text?.endsWith('\n') }, `${file} to be written`)
+  return Number(text)
+}
 
 test('timeout escalates to SIGKILL on a tree that ignores SIGTERM', async () => {
   const start = Date.now()
-  const err = await exec('sh', ['-c', TREE], { timeout: 200, forceKillAfter: 300 }).catch((e) => e)
+  // The timeout leaves the shell ample time to install its trap, even on a loaded machine.
+  const err = await exec('sh', ['-c', TREE, '/dev/null'], { timeout: 1000, forceKillAfter: 300 }).catch((e) => e)
   const took = Date.now() - start
   assert.equal(err.code, 'ERR_OFFLOAD_TIMEOUT')
-  assert.match(err.message, /timed out after 200 ms/)
+  assert.match(err.message, /timed out after 1000 ms/)
   assert.equal(err.timedOut, true)
   assert.equal(err.signal, 'SIGKILL')
-  assert.ok(took >= 450 && took < 5000, `took ${took} ms`)
+  assert.ok(took >= 1250 && took < 6000, `took ${took} ms`)
   assert.ok(await dies(Number(err.stdout)), `grandchild ${err.stdout} survived`)
 })
 
-test('abort kills the tree and rejects with an AbortError carrying the reason', async () => {
+test('abort kills the tree and rejects with an AbortError carrying the reason', async (t) => {
+  const ready = tmpFile(t, 'grandchild')
   const ac = new AbortController()
   const reason = new Error('client went away')
-  const pending = exec('sh', ['-c', TREE], { signal: ac.signal, forceKillAfter: 200 })
-  setTimeout(() => ac.abort(reason), 100)
+  const pending = exec('sh', ['-c', TREE, ready], { signal: ac.signal, forceKillAfter: 200 })
+  const grandchild = await numberIn(ready) // the traps are installed
+  ac.abort(reason)
   const err = await pending.catch((e) => e)
   assert.equal(err.name, 'AbortError')
   assert.equal(err.code, 'ABORT_ERR')
   assert.equal(err.cause, reason)
   assert.equal(err.cancelled, true)
   assert.equal(err.signal, 'SIGKILL')
-  assert.ok(await dies(Number(err.stdout)), `grandchild ${err.stdout} survived`)
+  assert.equal(Number(err.stdout), grandchild)
+  assert.ok(await dies(grandchild), `grandchild ${grandchild} survived`)
 })
 
 test('an already-aborted signal rejects without starting the child', async () => {
@@ -264,31 +287,38 @@ test('inherited stdio reaches the child even though Node holds its own close-on-
   assert.equal(r.stderr, 'to-err\n')
 })
 
-test('a timeout is not held up by a process that escaped the group and keeps the pipe open', async () => {
+// Starts a process that leaves the child's group (setsid) holding its stdout, and writes its
+// pid to the file named by $1 once it has left; the child then writes its own pid to $2.
+const ESCAPE = 'setsid sh -c \'echo $$ > "$0"; exec sleep 30\' "$1" & while [ ! -s "$1" ]; do sleep 0.01; done; echo $$ > "$2"'
+
+test('a timeout is not held up by a process that escaped the group and keeps the pipe open', async (t) => {
+  const escapedFile = tmpFile(t, 'escaped')
   const start = Date.now()
-  const err = await exec('sh', ['-c', 'setsid sleep 30 & echo $!; sleep 100'], { timeout: 500 }).catch((e) => e)
-  try {
-    assert.equal(err.code, 'ERR_OFFLOAD_TIMEOUT')
-    assert.ok(Date.now() - start < 3000, `took ${Date.now() - start} ms`)
-  } finally {
-    process.kill(Number(err.stdout), 'SIGKILL')
-  }
+  const pending = exec('sh', ['-c', `${ESCAPE}; sleep 100`, 'sh', escapedFile, '/dev/null'], { timeout: 2000 }).catch((e) => e)
+  const escaped = await numberIn(escapedFile)
+  t.after(() => process.kill(escaped, 'SIGKILL'))
+  const err = await pending
+  assert.equal(err.code, 'ERR_OFFLOAD_TIMEOUT')
+  // Not the 30 s the escaped process holds the pipe for.
+  assert.ok(Date.now() - start < 6000, `took ${Date.now() - start} ms`)
+  assert.ok(stat(escaped) !== undefined && stat(escaped)[0] !== 'Z', 'the escaped process was killed: nothing held the pipe')
 })
 
-test('an abort ends the wait for output held open by an escaped process', async () => {
+test('an abort ends the wait for output held open by an escaped process', async (t) => {
+  const [escapedFile, childFile] = [tmpFile(t, 'escaped'), tmpFile(t, 'child')]
   const ac = new AbortController()
-  // The pause lets `setsid` leave the group before the child's exit kills what is left in it.
-  const pending = exec('sh', ['-c', 'setsid sleep 30 & echo $!; sleep 0.2'], { signal: ac.signal })
-  setTimeout(() => ac.abort(), 600)
+  const pending = exec('sh', ['-c', ESCAPE, 'sh', escapedFile, childFile], { signal: ac.signal })
+  const escaped = await numberIn(escapedFile)
+  t.after(() => process.kill(escaped, 'SIGKILL'))
+  // The child itself has exited; only the escaped process holds its output open.
+  assert.ok(await dies(await numberIn(childFile)), 'the child did not exit')
   const start = Date.now()
+  ac.abort()
   const err = await pending.catch((e) => e)
-  try {
-    assert.equal(err.name, 'AbortError')
-    assert.equal(err.exitCode, 0, 'the child itself had exited')
-    assert.ok(Date.now() - start < 3000)
-  } finally {
-    process.kill(Number(err.stdout), 'SIGKILL')
-  }
+  assert.equal(err.name, 'AbortError')
+  assert.equal(err.exitCode, 0, 'the child itself had exited')
+  assert.ok(Date.now() - start < 3000, `took ${Date.now() - start} ms`)
+  assert.ok(stat(escaped) !== undefined && stat(escaped)[0] !== 'Z', 'the escaped process was killed: nothing held the pipe')
 })
 
 test('exec with stdin: pipe and no input gives the child end of file', async () => {

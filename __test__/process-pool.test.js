@@ -243,7 +243,8 @@ test('an idle pool does not keep the process alive', async () => {
 })
 
 test('a worker that cannot start fails the waiting tasks with ERR_OFFLOAD_WORKER_START, without spinning', async () => {
-  const p = new ProcessPool({ script: BROKEN, size: 2, stderr: 'ignore', restartBackoff: 200 })
+  // A backoff far longer than the checks below, which must all fall within it.
+  const p = new ProcessPool({ script: BROKEN, size: 2, stderr: 'ignore', restartBackoff: 5000 })
   try {
     const errors = await Promise.all([p.run(1), p.run(2)].map((r) => r.catch((e) => e)))
     for (const err of errors) {
@@ -592,7 +593,9 @@ test('a worker writing garbage on its reply pipe fails its task with ERR_OFFLOAD
     // A second 'ready' in the middle of a task.
     [header(KIND.ready, 0, '{"protocol": 1, "pid": 1}'), /sent unexpected frame kind 3/],
   ]
-  await withPool({ script: PROBE, size: 1 }, async (p) => {
+  // destroy(), not close(): a worker left running its endless task must not hang the test.
+  const p = pool({ script: PROBE, size: 1 })
+  try {
     let worker = await p.run(null, { name: 'pid' })
     for (const [i, [bytes, reason]] of cases.entries()) {
       const err = await rejects(p.run(bytes.toString('hex'), { name: 'garbage' }), 'ERR_OFFLOAD_WORKER_PROTOCOL')
@@ -611,7 +614,9 @@ test('a worker writing garbage on its reply pipe fails its task with ERR_OFFLOAD
       assert.deepEqual([s.failed, s.restarts, s.crashed], [i + 1, i + 1, 0])
       assert.deepEqual(s.workers.map((w) => w.pid), [next])
     }
-  })
+  } finally {
+    await p.destroy()
+  }
 })
 
 test('idle workers above minWorkers exit after idleTimeout; minWorkers and idleTimeout 0 keep theirs', { timeout: 30_000 }, async () => {

@@ -266,6 +266,7 @@ test('killTree: false signals only the child, which stays in this process group;
   // holding one keeps a stream, and this process, waiting for its end).
   const script = 'sleep 1000 >/dev/null 2>&1 & echo $!; exec sleep 1000'
   const child = spawn('sh', ['-c', script], { killTree: false, stdin: 'ignore' })
+  t.after(() => child.kill('SIGKILL'))
   const grandchild = Number((await child.lines().next()).value)
   t.after(() => process.kill(grandchild, 'SIGKILL'))
   assert.equal(pgid(child.pid), pgid(process.pid), 'not a group of its own')
@@ -280,6 +281,7 @@ test('killTree: false signals only the child, which stays in this process group;
 
   // The default, for contrast: the same tree leads its own group, and goes down whole.
   const tree = spawn('sh', ['-c', script], { stdin: 'ignore' })
+  t.after(() => tree.kill('SIGKILL'))
   const inTree = Number((await tree.lines().next()).value)
   assert.equal(pgid(tree.pid), tree.pid)
   tree.kill()
@@ -287,8 +289,9 @@ test('killTree: false signals only the child, which stays in this process group;
   assert.ok(await dies(inTree), 'the default killTree left the grandchild')
 })
 
-test('forceKillAfter: Infinity never escalates: a child that traps SIGTERM keeps running', { timeout: 30_000 }, async () => {
+test('forceKillAfter: Infinity never escalates: a child that traps SIGTERM keeps running', { timeout: 30_000 }, async (t) => {
   const child = spawn('sh', ['-c', 'trap "echo got-term" TERM; echo ready; while :; do sleep 0.05; done'], { forceKillAfter: Infinity })
+  t.after(() => child.kill('SIGKILL'))
   const lines = child.lines()
   assert.equal((await lines.next()).value, 'ready') // the trap is installed
   assert.equal(child.kill(), true)
@@ -300,11 +303,12 @@ test('forceKillAfter: Infinity never escalates: a child that traps SIGTERM keeps
   assert.equal(err.signal, 'SIGKILL')
 })
 
-test('killSignal is the signal kill() sends, by name or by number', async () => {
+test('killSignal is the signal kill() sends, by name or by number', async (t) => {
   // The child reports the signal it got, from a trap installed before it says ready.
   const script = 'for s in INT TERM HUP USR1 USR2; do trap "echo got-$s; exit 0" $s; done; echo ready; while :; do sleep 0.05; done'
   for (const [killSignal, name] of [['SIGINT', 'INT'], ['SIGHUP', 'HUP'], [12, 'USR2']]) {
     const child = spawn('sh', ['-c', script], { killSignal })
+    t.after(() => child.kill('SIGKILL'))
     const lines = child.lines()
     assert.equal((await lines.next()).value, 'ready')
     assert.equal(child.kill(), true)
@@ -314,15 +318,17 @@ test('killSignal is the signal kill() sends, by name or by number', async () => 
   }
   // Without a trap, the kernel's account of how it died names the same signal.
   const plain = spawn('sleep', ['1000'], { killSignal: 10 })
+  t.after(() => plain.kill('SIGKILL'))
   await plain.spawned
   plain.kill()
   const err = await plain.exited.catch((e) => e)
   assert.equal(err.signal, 'SIGUSR1')
 })
 
-test('spawn() throws ERR_OFFLOAD_QUEUE_FULL synchronously once the supervisor queue is full', async () => {
+test('spawn() throws ERR_OFFLOAD_QUEUE_FULL synchronously once the supervisor queue is full', async (t) => {
   const supervisor = new Supervisor({ maxConcurrent: 1, maxQueue: 1 })
   const running = spawn('sleep', ['1000'], { supervisor, stdin: 'ignore' })
+  t.after(() => running.kill('SIGKILL'))
   const queued = spawn('echo', ['queued'], { supervisor, stdin: 'ignore' })
   let refused
   assert.throws(() => { refused = spawn('echo', ['refused'], { supervisor }) }, (e) => {

@@ -396,13 +396,15 @@ test('rusage reports a child peak above this process, and CPU time', async () =>
   assert.ok(idle.durationMs >= 300, `${idle.durationMs}`)
 })
 
-test('killSignal is the signal sent on timeout, abort and maxBuffer', async () => {
+test('killSignal is the signal sent on timeout, abort and maxBuffer', async (t) => {
   // Nothing traps it: the kernel's account of how each child died names the signal sent.
   const timedOut = await exec('sleep', ['100'], { timeout: 50, killSignal: 'SIGHUP' }).catch((e) => e)
   assert.deepEqual([timedOut.code, timedOut.signal], ['ERR_OFFLOAD_TIMEOUT', 'SIGHUP'])
+  // Aborted once it runs (a child aborted while it is being spawned never gets a signal).
+  const started = tmpFile(t, 'started')
   const ac = new AbortController()
-  const pending = exec('sleep', ['100'], { signal: ac.signal, killSignal: 12 })
-  await until(() => processStats().running > 0, 'the child to start')
+  const pending = exec('sh', ['-c', 'echo > "$0"; exec sleep 100', started], { signal: ac.signal, killSignal: 12 })
+  await until(() => fs.existsSync(started), 'the child to start')
   ac.abort()
   const aborted = await pending.catch((e) => e)
   assert.deepEqual([aborted.name, aborted.signal], ['AbortError', 'SIGUSR2'])

@@ -12,10 +12,14 @@ const { spawn } = require('node:child_process')
 const { setTimeout: sleep } = require('node:timers/promises')
 const { ProcessPool, AbortError, OffloadError } = require('..')
 const { dies, stat } = require('./helpers/proc')
+const { encodeFrame, KIND } = require('../lib/protocol')
 const { until } = require('./helpers/until')
 
 const WORKER = path.join(__dirname, 'fixtures', 'pool-worker.js')
 const BROKEN = path.join(__dirname, 'fixtures', 'broken-worker.js')
+const PROBE = path.join(__dirname, 'fixtures', 'pool-probe-worker.js')
+const SILENT = path.join(__dirname, 'fixtures', 'silent-worker.js')
+const FLAKY = path.join(__dirname, 'fixtures', 'flaky-worker.js')
 const PY_WORKER = path.join(__dirname, 'fixtures', 'pool_worker.py')
 
 function pool(options) {
@@ -178,7 +182,11 @@ test('workers are recycled after maxTasksPerWorker tasks and past maxRssBytes, l
     assert.equal(s.recycled, 1)
     assert.equal(s.crashed, 0)
     assert.equal(s.workers.length, 1)
-    assert.ok(s.workers[0].rssBytes > 1024 * 1024 && s.workers[0].rssBytes < 150 * 1024 * 1024, `rss ${s.workers[0].rssBytes}`)
+    // Read live: what /proc/<pid>/status says the idle worker holds, give or take a page table's
+    // worth of movement between the two reads.
+    const vmRss = Number(/^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${d}/status`, 'utf8'))[1]) * 1024
+    assert.ok(Math.abs(s.workers[0].rssBytes - vmRss) < 4 * 1024 * 1024, `rssBytes ${s.workers[0].rssBytes}, VmRSS ${vmRss}`)
+    assert.ok(s.workers[0].rssBytes < 150 * 1024 * 1024, `rss ${s.workers[0].rssBytes}`)
   })
 })
 
@@ -235,7 +243,8 @@ test('an idle pool does not keep the process alive', async () => {
 })
 
 test('a worker that cannot start fails the waiting tasks with ERR_OFFLOAD_WORKER_START, without spinning', async () => {
-  const p = new ProcessPool({ script: BROKEN, size: 2, stderr: 'ignore', restartBackoff: 200 })
+  // A backoff far longer than the checks below, which must all fall within it.
+  const p = new ProcessPool({ script: BROKEN, size: 2, stderr: 'ignore', restartBackoff: 5000 })
   try {
     const errors = await Promise.all([p.run(1), p.run(2)].map((r) => r.catch((e) => e)))
     for (const err of errors) {
@@ -359,16 +368,25 @@ test('close() resolves when the last queued task times out during a restart back
   assert.deepEqual(p.stats().workers, [])
 })
 
-test('the restart backoff keeps doubling for workers that die right after they are ready', async () => {
-  const p = new ProcessPool({ script: path.join(__dirname, 'fixtures', 'flaky-worker.js'), size: 1, minWorkers: 1, restartBackoff: 100 })
+test('the restart backoff keeps doubling for workers that die right after they are ready', { timeout: 60_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offload-flaky-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const log = path.join(dir, 'log')
+  const p = new ProcessPool({ script: FLAKY, size: 1, minWorkers: 1, restartBackoff: 100, env: { FLAKY_LOG: log } })
   try {
-    await sleep(2000)
-    // 100 + 200 + 400 + 800 ms of backoff fit in 2 s: about 5 starts. Resetting the backoff at
-    // every 'ready' gave one start per ~150 ms (over 12).
-    const { crashed } = p.stats()
-    assert.ok(crashed >= 2 && crashed <= 7, `crashed ${crashed} times in 2 s`)
+    await until(() => p.stats().crashed >= 5, 'five crashes', 30_000)
   } finally {
     await p.destroy()
+  }
+  // Each worker logged when it started and when it exited: the pool's wait between an exit
+  // and the next start is at least the backoff, 100 ms doubling per crash. Resetting it at
+  // every 'ready' would give about 100 ms plus a start-up each time.
+  const events = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' '))
+  const at = (what) => events.filter(([w]) => w === what).map(([, ms]) => Number(ms))
+  const [starts, exits] = [at('start'), at('exit')]
+  for (let k = 0; k < 4; k++) {
+    const gap = starts[k + 1] - exits[k]
+    assert.ok(gap >= 100 * 2 ** k - 2, `start ${k + 2} came ${gap} ms after exit ${k + 1}, not after ${100 * 2 ** k} ms: ${JSON.stringify(events)}`)
   }
 })
 
@@ -561,4 +579,126 @@ test('a worker that sends a malformed blob fails that task with ERR_OFFLOAD_WORK
   } finally {
     await p.close()
   }
+})
+
+test('a worker writing garbage on its reply pipe fails its task with ERR_OFFLOAD_WORKER_PROTOCOL and is replaced', async () => {
+  const header = (kind, id, json) => Buffer.concat(encodeFrame(kind, id, json, []))
+  const cases = [
+    // Text: its first four bytes read as a frame length over the 1 GiB limit.
+    [Buffer.from('GARBAGE! not a frame\n'), /a frame of \d+ bytes is over the \d+-byte limit/],
+    // A frame whose header is not JSON.
+    [header(KIND.result, 1, '{"value": nope'), /JSON/],
+    // A well-formed reply to a task it was never given.
+    [header(KIND.result, 0xfffffff0, '{"value": 1}'), /answered task 4294967280, which it was not running/],
+    // A second 'ready' in the middle of a task.
+    [header(KIND.ready, 0, '{"protocol": 1, "pid": 1}'), /sent unexpected frame kind 3/],
+  ]
+  // destroy(), not close(): a worker left running its endless task must not hang the test.
+  const p = pool({ script: PROBE, size: 1 })
+  try {
+    let worker = await p.run(null, { name: 'pid' })
+    for (const [i, [bytes, reason]] of cases.entries()) {
+      const err = await rejects(p.run(bytes.toString('hex'), { name: 'garbage' }), 'ERR_OFFLOAD_WORKER_PROTOCOL')
+      assert.ok(err instanceof OffloadError)
+      assert.match(err.message, new RegExp(`the worker \\(pid ${worker}\\) broke the protocol`))
+      assert.match(err.message, reason)
+      assert.ok(await dies(worker), `the worker ${worker} that broke the protocol was not killed`)
+      // A replacement serves the next task.
+      const next = await p.run(null, { name: 'pid' })
+      assert.notEqual(next, worker)
+      assert.equal(await p.run(`after ${i}`, { name: 'echo' }), `after ${i}`)
+      // The killed worker is listed (as 'killing') until its exit is handled.
+      await until(() => !pids(p).includes(worker), `worker ${worker} to leave stats()`)
+      worker = next
+      const s = p.stats()
+      assert.deepEqual([s.failed, s.restarts, s.crashed], [i + 1, i + 1, 0])
+      assert.deepEqual(s.workers.map((w) => w.pid), [next])
+    }
+  } finally {
+    await p.destroy()
+  }
+})
+
+test('idle workers above minWorkers exit after idleTimeout; minWorkers and idleTimeout 0 keep theirs', { timeout: 30_000 }, async () => {
+  const idleTimeout = 400
+  const forever = pool({ size: 1, idleTimeout: 0 })
+  try {
+    const kept = await forever.run(null, { name: 'pid' })
+    // One worker, idle from (at most a tick before) the moment its answer arrives.
+    await withPool({ size: 2, idleTimeout }, async (p) => {
+      const worker = await p.run(null, { name: 'pid' })
+      const idleFrom = Date.now()
+      await until(() => p.stats().workers.length === 0, 'the idle worker to be retired')
+      assert.ok(Date.now() - idleFrom >= idleTimeout - 5, `retired after ${Date.now() - idleFrom} ms idle`)
+      assert.ok(await dies(worker), `the retired worker ${worker} is still running`)
+      assert.equal(p.stats().crashed, 0)
+      // It starts another on demand.
+      assert.notEqual(await p.run(null, { name: 'pid' }), worker)
+    })
+    await withPool({ size: 3, minWorkers: 1, idleTimeout }, async (p) => {
+      // Three tasks at once while the first worker starts: three workers.
+      await Promise.all([1, 2, 3].map(() => p.run(50, { name: 'slow' })))
+      await until(() => p.stats().workers.length === 3 && p.stats().idle === 3, 'three idle workers')
+      const three = pids(p)
+      await until(() => p.stats().workers.length === 1, 'idle workers to be retired down to minWorkers')
+      const [survivor] = pids(p)
+      for (const pid of three.filter((w) => w !== survivor)) assert.ok(await dies(pid), `worker ${pid} is still running`)
+      // Kept past several more idle timeouts.
+      assert.equal(await dies(survivor, 3 * idleTimeout), false, 'the minWorkers worker was retired')
+      assert.deepEqual(pids(p), [survivor])
+    })
+    assert.deepEqual(pids(forever), [kept], 'idleTimeout: 0 retired a worker')
+    assert.ok(stat(kept) !== undefined && stat(kept)[0] !== 'Z')
+  } finally {
+    await forever.close()
+  }
+})
+
+test('a worker that never says ready is killed after startTimeout; the task fails with ERR_OFFLOAD_WORKER_START', { timeout: 30_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offload-silent-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const pidFile = path.join(dir, 'pid')
+  const startTimeout = 1500
+  const p = new ProcessPool({ script: SILENT, args: [pidFile], size: 1, startTimeout, restartBackoff: 10_000 })
+  try {
+    const began = Date.now()
+    const err = await rejects(p.run('x'), 'ERR_OFFLOAD_WORKER_START')
+    const took = Date.now() - began
+    assert.match(err.message, /silent-worker\.js\) did not become ready within 1500 ms/)
+    assert.equal(err.signal, 'SIGKILL')
+    assert.ok(took >= startTimeout && took < startTimeout + 5000, `failed after ${took} ms`)
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'))
+    assert.ok(await dies(pid), `the silent worker ${pid} was not killed`)
+    assert.deepEqual([p.stats().startFailures, p.stats().failed], [1, 1])
+  } finally {
+    await p.destroy()
+  }
+})
+
+test('execArgv reaches the worker as Node options before the script, args after it', async () => {
+  const execArgv = ['--expose-gc', '--max-old-space-size=200']
+  const args = ['a b', '--not-for-node']
+  await withPool({ script: PROBE, size: 1, execArgv, args }, async (p) => {
+    assert.deepEqual(await p.run(null, { name: 'started' }), { execArgv, args, gc: 'function' })
+    const [w] = p.stats().workers
+    const cmdline = fs.readFileSync(`/proc/${w.pid}/cmdline`, 'utf8').split('\0').slice(0, -1)
+    assert.deepEqual(cmdline, [process.execPath, ...execArgv, PROBE, ...args])
+  })
+})
+
+test("a SIGKILLed parent takes its workers' own children down too (the watchdog)", { timeout: 30_000 }, async (t) => {
+  const parent = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'pool-tree-parent.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.after(() => parent.kill('SIGKILL'))
+  let out = ''
+  for await (const chunk of parent.stdout) {
+    out += chunk
+    if (out.includes('\n')) break
+  }
+  const { worker, grandchild } = JSON.parse(out)
+  t.after(() => { try { process.kill(grandchild, 'SIGKILL') } catch {} })
+  assert.match(fs.readFileSync(`/proc/${grandchild}/cmdline`, 'utf8'), /^sleep\0/)
+  assert.equal(stat(grandchild)[1], worker, 'the sleep is the worker\'s child')
+  parent.kill('SIGKILL')
+  assert.ok(await dies(worker), `worker ${worker} outlived its parent`)
+  assert.ok(await dies(grandchild), `the worker's child ${grandchild} outlived the parent`)
 })

@@ -4,8 +4,16 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
-const { spawn, Subprocess, SubprocessError, Supervisor } = require('..')
+const { spawn, Subprocess, SubprocessError, Supervisor, OffloadError } = require('..')
+const { inspect } = require('node:util')
 const { dies, stat } = require('./helpers/proc')
+const { until } = require('./helpers/until')
+
+// The process group of `pid` (the field after the parent's pid in /proc/<pid>/stat).
+function pgid(pid) {
+  const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[2])
+}
 
 async function collect(iterable) {
   const out = []
@@ -130,7 +138,10 @@ test('exited never becomes an unhandled rejection on its own', async () => {
   process.on('unhandledRejection', onUnhandled)
   try {
     const child = spawn('false', [], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' })
-    await new Promise((r) => setTimeout(r, 200))
+    // Wait, without attaching a handler, until `exited` has rejected; Node reports unhandled
+    // rejections once the microtasks of that turn have run, so one more turn is enough.
+    await until(() => inspect(child.exited).includes('<rejected>'), 'exited to reject')
+    await new Promise((resolve) => setImmediate(resolve))
     await assert.rejects(child.exited, { code: 'ERR_OFFLOAD_EXIT', exitCode: 1 })
   } finally {
     process.off('unhandledRejection', onUnhandled)
@@ -212,14 +223,13 @@ test('breaking out of a stream closes the pipe, so a writer child ends', async (
 })
 
 test('non-stopping signals are delivered without escalation or withdrawal', async () => {
-  const child = spawn('sh', ['-c', 'trap "echo got-usr1" USR1; while :; do sleep 0.05; done'], { forceKillAfter: 100 })
+  const child = spawn('sh', ['-c', 'trap "echo got-usr1" USR1; echo ready; while :; do sleep 0.05; done'], { forceKillAfter: 100 })
   const lines = child.lines()
-  while (child.pid === undefined) await new Promise((r) => setTimeout(r, 5))
-  await new Promise((r) => setTimeout(r, 100)) // let the trap be installed
+  assert.equal((await lines.next()).value, 'ready') // the trap is installed
   assert.equal(child.kill('SIGUSR1'), true)
   assert.equal((await lines.next()).value, 'got-usr1')
-  await new Promise((r) => setTimeout(r, 300)) // past forceKillAfter
-  assert.ok(stat(child.pid)[0] !== 'Z', 'SIGUSR1 escalated to SIGKILL')
+  // Well past forceKillAfter, it is still running: no escalation followed.
+  assert.equal(await dies(child.pid, 400), false, 'SIGUSR1 escalated to SIGKILL')
   assert.equal(child.kill(), true)
   assert.equal((await child.exited.catch((e) => e)).signal, 'SIGTERM')
 
@@ -249,4 +259,93 @@ test('destroying a stream before the child starts still closes its pipe', async 
   child.stdout.destroy()
   const err = await child.exited.catch((e) => e)
   assert.equal(err.signal, 'SIGPIPE')
+})
+
+test('killTree: false signals only the child, which stays in this process group; its own child lives on', async (t) => {
+  // The grandchild's output goes elsewhere, so it holds no pipe of the call open (a process
+  // holding one keeps a stream, and this process, waiting for its end).
+  const script = 'sleep 1000 >/dev/null 2>&1 & echo $!; exec sleep 1000'
+  const child = spawn('sh', ['-c', script], { killTree: false, stdin: 'ignore' })
+  t.after(() => child.kill('SIGKILL'))
+  const grandchild = Number((await child.lines().next()).value)
+  t.after(() => process.kill(grandchild, 'SIGKILL'))
+  assert.equal(pgid(child.pid), pgid(process.pid), 'not a group of its own')
+  assert.equal(pgid(grandchild), pgid(process.pid))
+  assert.equal(child.kill(), true)
+  const err = await child.exited.catch((e) => e)
+  assert.equal(err.signal, 'SIGTERM')
+  assert.equal(err.killed, true)
+  // The child is reaped; its own child was left alone, by the kill and by the exit.
+  assert.equal(await dies(grandchild, 500), false, 'the grandchild was killed with the child')
+  assert.equal(stat(grandchild)[0] === 'Z', false)
+
+  // The default, for contrast: the same tree leads its own group, and goes down whole.
+  const tree = spawn('sh', ['-c', script], { stdin: 'ignore' })
+  t.after(() => tree.kill('SIGKILL'))
+  const inTree = Number((await tree.lines().next()).value)
+  assert.equal(pgid(tree.pid), tree.pid)
+  tree.kill()
+  await tree.exited.catch(() => {})
+  assert.ok(await dies(inTree), 'the default killTree left the grandchild')
+})
+
+test('forceKillAfter: Infinity never escalates: a child that traps SIGTERM keeps running', { timeout: 30_000 }, async (t) => {
+  const child = spawn('sh', ['-c', 'trap "echo got-term" TERM; echo ready; while :; do sleep 0.05; done'], { forceKillAfter: Infinity })
+  t.after(() => child.kill('SIGKILL'))
+  const lines = child.lines()
+  assert.equal((await lines.next()).value, 'ready') // the trap is installed
+  assert.equal(child.kill(), true)
+  assert.equal((await lines.next()).value, 'got-term')
+  // Past the default escalation (2 s after the signal), it is still there.
+  assert.equal(await dies(child.pid, 2500), false, 'SIGKILLed despite forceKillAfter: Infinity')
+  assert.equal(child.kill('SIGKILL'), true)
+  const err = await child.exited.catch((e) => e)
+  assert.equal(err.signal, 'SIGKILL')
+})
+
+test('killSignal is the signal kill() sends, by name or by number', async (t) => {
+  // The child reports the signal it got, from a trap installed before it says ready.
+  const script = 'for s in INT TERM HUP USR1 USR2; do trap "echo got-$s; exit 0" $s; done; echo ready; while :; do sleep 0.05; done'
+  for (const [killSignal, name] of [['SIGINT', 'INT'], ['SIGHUP', 'HUP'], [12, 'USR2']]) {
+    const child = spawn('sh', ['-c', script], { killSignal })
+    t.after(() => child.kill('SIGKILL'))
+    const lines = child.lines()
+    assert.equal((await lines.next()).value, 'ready')
+    assert.equal(child.kill(), true)
+    assert.equal((await lines.next()).value, `got-${name}`, `killSignal ${killSignal}`)
+    const r = await child.exited
+    assert.deepEqual([r.exitCode, r.killed], [0, true])
+  }
+  // Without a trap, the kernel's account of how it died names the same signal.
+  const plain = spawn('sleep', ['1000'], { killSignal: 10 })
+  t.after(() => plain.kill('SIGKILL'))
+  await plain.spawned
+  plain.kill()
+  const err = await plain.exited.catch((e) => e)
+  assert.equal(err.signal, 'SIGUSR1')
+})
+
+test('spawn() throws ERR_OFFLOAD_QUEUE_FULL synchronously once the supervisor queue is full', async (t) => {
+  const supervisor = new Supervisor({ maxConcurrent: 1, maxQueue: 1 })
+  const running = spawn('sleep', ['1000'], { supervisor, stdin: 'ignore' })
+  t.after(() => running.kill('SIGKILL'))
+  const queued = spawn('echo', ['queued'], { supervisor, stdin: 'ignore' })
+  let refused
+  assert.throws(() => { refused = spawn('echo', ['refused'], { supervisor }) }, (e) => {
+    assert.ok(e instanceof OffloadError)
+    assert.equal(e.code, 'ERR_OFFLOAD_QUEUE_FULL')
+    return true
+  })
+  assert.equal(refused, undefined)
+  const s = supervisor.stats()
+  assert.deepEqual([s.running + s.queued, s.queued], [2, 1])
+  await running.spawned // killed any sooner, it would never be spawned at all
+  running.kill()
+  await running.exited.catch(() => {})
+  const out = collect(queued.lines())
+  assert.equal((await queued.exited).exitCode, 0)
+  assert.deepEqual(await out, ['queued'])
+  // With room again, the same call is accepted.
+  assert.equal((await spawn('true', [], { supervisor }).exited).exitCode, 0)
+  assert.equal(supervisor.stats().spawned, 3)
 })

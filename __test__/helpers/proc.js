@@ -58,8 +58,71 @@ async function descendantsGone(ms = 2000) {
   return true
 }
 
+// The pid of `parent`'s offload watchdog, or undefined while it has none.
+function watchdogOf(parent) {
+  for (const name of fs.readdirSync('/proc')) {
+    if (/^\d+$/.test(name) && stat(name)?.[1] === parent && isWatchdog(name)) return Number(name)
+  }
+  return undefined
+}
+
+// Bytes `pid` has read (the kernel's rchar). The watchdog reads nothing but its `+PGID` and
+// `-PGID` lines, so this says which registrations it has taken in.
+function bytesRead(pid) {
+  try {
+    return Number(/^rchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))[1])
+  } catch {
+    return undefined
+  }
+}
+
+// The read(2) syscall number, as /proc/<pid>/syscall shows it.
+const SYS_READ = { x64: 0, arm64: 63 }[process.arch]
+
+async function theWatchdog(parent, end) {
+  for (;;) {
+    const dog = watchdogOf(parent)
+    if (dog !== undefined) return dog
+    if (Date.now() > end) throw new Error(`${parent} has no watchdog`)
+    await sleep(5)
+  }
+}
+
+// Waits until `parent`'s watchdog is blocked reading its pipe and returns how many bytes it has
+// read. It reads a byte at a time, so blocked means every line written so far is consumed:
+// call it when no child is running, and the count is exact (a baseline for watchdogHolds).
+async function watchdogIdle(parent = process.pid, ms = 10_000) {
+  const end = Date.now() + ms
+  const dog = await theWatchdog(parent, end)
+  for (;;) {
+    let call
+    try {
+      call = fs.readFileSync(`/proc/${dog}/syscall`, 'utf8')
+    } catch {}
+    if (call?.startsWith(`${SYS_READ} 0x0 `)) return bytesRead(dog)
+    if (Date.now() > end) throw new Error(`the watchdog ${dog} never waited on its pipe: ${call}`)
+    await sleep(5)
+  }
+}
+
+// Resolves once `parent`'s watchdog, which had read `baseline` bytes (watchdogIdle), has read
+// the registration line of every process group in `pgids`: from then on it kills them when
+// `parent` dies. Registration follows a fixed delay after each child starts
+// (src/process/watchdog.rs); no group may have ended meanwhile (its `-PGID` line would count).
+async function watchdogHolds(parent, baseline, pgids, ms = 10_000) {
+  const end = Date.now() + ms
+  const dog = await theWatchdog(parent, end)
+  const expected = baseline + pgids.reduce((n, g) => n + `+${g}\n`.length, 0)
+  for (;;) {
+    const read = bytesRead(dog)
+    if (read >= expected) return
+    if (Date.now() > end) throw new Error(`the watchdog ${dog} read ${read - baseline} bytes, not the registration of ${pgids}`)
+    await sleep(5)
+  }
+}
+
 function openFds() {
   return fs.readdirSync('/proc/self/fd').length
 }
 
-module.exports = { stat, dies, children, descendantsGone, openFds }
+module.exports = { stat, dies, children, descendantsGone, openFds, watchdogOf, bytesRead, watchdogIdle, watchdogHolds }

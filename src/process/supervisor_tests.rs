@@ -282,12 +282,10 @@ fn peak_rss_is_the_childs_own_or_unknown() {
         .max_rss_bytes
         .expect("a 100 MB peak is well above the test process's own");
     assert!(rss >= 100_000_000, "{rss}");
+    assert!(rss < 300_000_000, "{rss}");
     // `true` peaks far below this process, and the kernel charges it with our peak: unknown.
     let small = run(Spec::new(Command::new("/bin/true")));
-    assert!(
-        small.max_rss_bytes.is_none_or(|r| r < 100_000_000),
-        "{small:?}"
-    );
+    assert_eq!(small.max_rss_bytes, None, "{small:?}");
 }
 
 #[test]

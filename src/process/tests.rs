@@ -183,9 +183,20 @@ fn signal_handlers_and_masks_are_reset_in_the_child() {
     // Ignore SIGTERM here; the child must still die of it.
     // SAFETY: process-wide disposition change, restored below.
     let old = unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
-    let pid = spawn(&sh("sleep 5")).unwrap();
+    let pid = spawn(&sh("exec sleep 5")).unwrap();
     unsafe { libc::signal(libc::SIGTERM, old) };
-    std::thread::sleep(Duration::from_millis(50));
+    // Signal it only once it runs `sleep`: dispositions are settled at execve, and a signal
+    // that came sooner could not tell a reset from an early death.
+    let begin = Instant::now();
+    while std::fs::read_link(format!("/proc/{pid}/exe"))
+        .is_ok_and(|exe| !exe.to_string_lossy().ends_with("/sleep"))
+    {
+        assert!(
+            begin.elapsed() < Duration::from_secs(10),
+            "the child never ran sleep"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
     // SAFETY: signalling our own child.
     unsafe { libc::kill(pid, libc::SIGTERM) };
     assert_eq!(wait(pid).unwrap().signal, Some(libc::SIGTERM));
@@ -258,12 +269,68 @@ fn failed_execs_are_reaped() {
     assert_eq!(zombies, 0);
 }
 
+/// This process's peak resident set, as `getrusage` reports it.
+fn own_peak_rss() -> u64 {
+    // SAFETY: valid out-pointer.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_maxrss as u64 * 1024
+}
+
 #[test]
-fn wait_reports_resource_usage() {
-    let (_, status) = output(sh("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"));
+fn wait_reports_the_childs_peak_rss() {
+    // Linux charges a child that shared our memory until execve with our peak, so the child
+    // must peak well above it for its own figure to show: it holds `size` bytes in one
+    // shell variable.
+    let size = own_peak_rss() + (64 << 20);
+    let script = format!("x=$(head -c {size} /dev/zero | tr '\\0' x); echo ${{#x}}");
+    let (out, status) = output(sh(&script));
+    assert_eq!(out, format!("{size}\n"));
     assert_eq!(status.code, Some(0));
-    assert!(status.max_rss_bytes > 100 * 1024, "{status:?}");
-    assert!(status.user_cpu_us + status.system_cpu_us > 0, "{status:?}");
+    assert!(status.max_rss_bytes >= size, "{status:?} for {size} bytes");
+    // The variable, the shell's copy of it while reading, and a shell: never several times it.
+    assert!(
+        status.max_rss_bytes < 3 * size,
+        "{status:?} for {size} bytes"
+    );
+}
+
+/// A duration as the shell's `times` prints it (`0m0.270000s`), in microseconds.
+fn shell_time_us(t: &str) -> u64 {
+    let (min, sec) = t.trim_end_matches('s').split_once('m').unwrap();
+    let sec: f64 = sec.parse().unwrap();
+    min.parse::<u64>().unwrap() * 60_000_000 + (sec * 1e6).round() as u64
+}
+
+#[test]
+fn wait_reports_cpu_time() {
+    // The oracle is the child's own account: `times` prints the shell's user and system time
+    // at its end (in 10 ms ticks, rounded down). What wait4 reports is that, plus the little
+    // the shell spends exiting.
+    let (out, status) = output(sh(
+        "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; times",
+    ));
+    assert_eq!(status.code, Some(0));
+    let own: Vec<u64> = out
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(shell_time_us)
+        .collect();
+    let [user, system] = own[..] else {
+        panic!("{out:?}")
+    };
+    assert!(user >= 100_000, "the loop took only {user} us: {out:?}");
+    assert!(
+        (user..user + 50_000).contains(&status.user_cpu_us),
+        "{status:?}, the shell said {out:?}"
+    );
+    assert!(
+        (system..system + 50_000).contains(&status.system_cpu_us),
+        "{status:?}, the shell said {out:?}"
+    );
 }
 
 #[test]

@@ -64,6 +64,7 @@ async function growth(call, { warmup, n, batch }) {
 }
 
 function check(t, g, n, bounds) {
+  // Per call over the n / 2 calls that at least lie between the floors.
   const perCall = (bytes) => `${(bytes / KiB).toFixed(0)} KiB (${(bytes / (n / 2)).toFixed(1)} B per call)`
   const detail = `over ${n} calls: JS heap ${perCall(g.heap)}, native ${perCall(g.native)}; ${g.series}`
   t.diagnostic(detail)

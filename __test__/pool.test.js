@@ -26,6 +26,19 @@ async function waitRunning(pool, n) {
   assert.equal(pool.stats().running, n)
 }
 
+// Occupies `n` threads of `pool` until the returned function is called: 60 s spins, so that a
+// test thread stalled on a loaded machine cannot outlast them (a short spin could end before
+// the tasks meant to queue behind it were submitted).
+async function occupy(pool, n = 1) {
+  const ac = new AbortController()
+  const spins = Array.from({ length: n }, () => spin(60_000, { pool, signal: ac.signal }).then(() => 'finished', (e) => e.name))
+  await waitRunning(pool, n)
+  return async () => {
+    ac.abort()
+    assert.deepEqual(await within(Promise.all(spins), SETTLE_MS, 'the blocking spins'), Array(n).fill('AbortError'))
+  }
+}
+
 test('threads default to OFFLOAD_THREADS, else availableParallelism', () => {
   assert.equal(new Pool().threads, os.availableParallelism())
   const out = execFileSync(process.execPath, ['-p', "new (require('.').Pool)().threads"], {
@@ -83,51 +96,52 @@ test('a free thread takes new work while another runs a long task', async () => 
 
 test('maxQueue counts only tasks that must wait for a thread', async () => {
   const pool = new Pool({ threads: 2, maxQueue: 0, name: 'q0' })
-  const first = spin(100, { pool })
-  const second = spin(100, { pool })
-  await rejectsWith(noop({ pool }), { code: 'ERR_OFFLOAD_QUEUE_FULL' })
-  await Promise.all([first, second])
+  const first = spin(1, { pool })
+  const second = spin(1, { pool })
+  await Promise.all([first, second]) // both were admitted: each had a free thread
+  const release = await occupy(pool, 2)
+  // Bounded: a noop wrongly admitted would wait for the 60 s blockers.
+  await within(rejectsWith(noop({ pool }), { code: 'ERR_OFFLOAD_QUEUE_FULL' }), SETTLE_MS, 'the refused noop')
+  await release()
   await noop({ pool })
 })
 
 test('a full queue rejects at once with ERR_OFFLOAD_QUEUE_FULL and counts it', async () => {
   const pool = new Pool({ threads: 1, maxQueue: 2, name: 'full' })
-  const blocker = spin(200, { pool })
-  await waitRunning(pool, 1)
+  const release = await occupy(pool)
   const queued = [noop({ pool }), noop({ pool })]
-  const t0 = Date.now()
-  await rejectsWith(noop({ pool }), { code: 'ERR_OFFLOAD_QUEUE_FULL', name: 'OffloadError' })
-  assert.ok(Date.now() - t0 < 100, 'rejected without waiting')
+  // Bounded: a noop wrongly admitted would wait for the 60 s blocker.
+  await within(rejectsWith(noop({ pool }), { code: 'ERR_OFFLOAD_QUEUE_FULL', name: 'OffloadError' }), 2000, 'the refused noop')
   assert.equal(pool.stats().rejected, 1)
   assert.equal(pool.stats().queued, 2)
-  await Promise.all([blocker, ...queued])
+  await release()
+  await Promise.all(queued)
   assert.equal(pool.maxQueue, 2)
 })
 
 test('priority: higher levels first, FIFO within a level', async () => {
   const pool = new Pool({ threads: 1, name: 'prio' })
-  const blocker = spin(100, { pool })
-  await waitRunning(pool, 1)
+  const release = await occupy(pool)
   const order = []
   const plan = [['low', 1], ['normal', 2], ['high', 3], ['normal', 4], ['high', 5], ['low', 6]]
-  await Promise.all([blocker, ...plan.map(([priority, n]) => noop({ pool, priority }).then(() => order.push(n)))])
+  const done = plan.map(([priority, n]) => noop({ pool, priority }).then(() => order.push(n)))
+  await release()
+  await Promise.all(done)
   assert.deepEqual(order, [3, 5, 2, 4, 1, 6])
 })
 
 test('abort of a queued task rejects at once with AbortError and cause', async () => {
   const pool = new Pool({ threads: 1, name: 'abortq' })
-  const blocker = spin(300, { pool })
-  await waitRunning(pool, 1)
+  const release = await occupy(pool)
   const ac = new AbortController()
   const p = noop({ pool, signal: ac.signal })
   const reason = new Error('user left')
-  const t0 = Date.now()
   ac.abort(reason)
-  await rejectsWith(p, { name: 'AbortError', code: 'ABORT_ERR', cause: reason })
-  assert.ok(Date.now() - t0 < 100)
+  // At once: not after the 60 s blocker.
+  await within(rejectsWith(p, { name: 'AbortError', code: 'ABORT_ERR', cause: reason }), 2000, 'the aborted queued noop')
   assert.equal(pool.stats().queued, 0)
-  await blocker
   assert.equal(pool.stats().cancelled, 1)
+  await release()
 })
 
 test('abort of a running task stops the work cooperatively', async () => {

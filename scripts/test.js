@@ -7,8 +7,8 @@ const path = require('node:path')
 const root = path.join(__dirname, '..')
 // A hang must fail the run, not hold CI until its own deadline. Node 20 applies --test-timeout
 // to each test file as a whole (the file's process), not only to each test in it. The slowest
-// file takes about 25 s alone on a loaded 2-core machine, so 120 s per file leaves a wide
-// margin. The pack test builds the addon from source with cargo (75 s warm, minutes cold):
+// files (leak, compress) take 14-25 s on a loaded 2-core machine, so 120 s per file leaves a
+// wide margin. The pack test builds the addon from source with cargo (75 s warm, minutes cold):
 // it runs on its own with the 15 minutes its test declares.
 const PACK = 'pack.test.js'
 const files = fs.readdirSync(path.join(root, '__test__'))

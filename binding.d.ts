@@ -386,3 +386,11 @@ export interface SupervisorStats {
  * keeps it for [`run_kept_string_finalizer`]. A double free aborts the process.
  */
 export declare function testExternalStringFailure(mode: string, text: string): unknown
+
+/**
+ * Test-only (`offload/testing`): bytes the C allocator has handed out and not had back, over
+ * every arena and mmapped block (glibc's `mallinfo2`: `uordblks + hblkhd`), or -1 where that
+ * is not known. Unlike RSS it does not move when the allocator keeps or returns free memory,
+ * so leak tests can compare it before and after many calls.
+ */
+export declare function testMallocInUse(): number

@@ -872,3 +872,4 @@ module.exports.submitSpin = nativeBinding.submitSpin
 module.exports.supervisorConfig = nativeBinding.supervisorConfig
 module.exports.supervisorStats = nativeBinding.supervisorStats
 module.exports.testExternalStringFailure = nativeBinding.testExternalStringFailure
+module.exports.testMallocInUse = nativeBinding.testMallocInUse

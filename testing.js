@@ -47,3 +47,14 @@ function runKeptStringFinalizer() {
 
 module.exports.externalStringFailure = externalStringFailure
 module.exports.runKeptStringFinalizer = runKeptStringFinalizer
+
+/**
+ * Bytes the C allocator has handed out and not had back (glibc's mallinfo2), or -1 where that
+ * is not known: a measure of native memory that, unlike RSS, free memory kept by the allocator
+ * does not move. For leak tests.
+ */
+function mallocInUse() {
+  return binding.testMallocInUse()
+}
+
+module.exports.mallocInUse = mallocInUse

@@ -12,6 +12,7 @@ const { promisify } = require('node:util')
 const zlib = require('node:zlib')
 const { hash, hmac, compress, Pool } = require('..')
 const testing = require('../testing')
+const { within } = require('./helpers/until')
 
 const run = promisify(execFile)
 const fixture = path.join(__dirname, 'fixtures', 'abort-then-transfer.js')
@@ -30,19 +31,22 @@ for (const mode of ['abort', 'timeout']) {
 
 test('a task aborted while queued rejects at once: it never ran, so its input is free', async () => {
   const pool = new Pool({ threads: 1, name: 'queued' })
-  const blocker = testing.spin(200, { pool })
+  // A 60 s blocker, aborted at the end: a stalled test thread cannot outlast it.
+  const stop = new AbortController()
+  const blocker = testing.spin(60_000, { pool, signal: stop.signal }).catch((e) => e.name)
   const ac = new AbortController()
   const p = hash('sha256', Buffer.alloc(1 << 20), { pool, signal: ac.signal })
   let settled = false
   p.catch(() => { settled = true })
   ac.abort(new Error('stop'))
-  // Settled within a microtask turn, not after the 200 ms spin.
+  // Settled within a microtask turn, not after the blocker.
   await new Promise((r) => setImmediate(r))
   assert.equal(settled, true)
   const err = await p.catch((e) => e)
   assert.equal(err.name, 'AbortError')
   assert.equal(err.cause.message, 'stop')
-  await blocker
+  stop.abort()
+  assert.equal(await within(blocker, 5000, 'the aborted blocker'), 'AbortError')
   await pool.close()
 })
 

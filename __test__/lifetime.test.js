@@ -5,9 +5,14 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
+const path = require('node:path')
+const { setTimeout: sleep } = require('node:timers/promises')
+const { Worker } = require('node:worker_threads')
 const { hash, hmac, hashMany, compress } = require('..')
 const { random } = require('./helpers/data')
 const { gc } = require('./helpers/gc')
+const { threadTicks, ticksSince } = require('./helpers/proc')
+const { until } = require('./helpers/until')
 
 async function churn(promise) {
   let done = false
@@ -58,4 +63,40 @@ test('hmac keys, hashMany lists and compress inputs are held too', async () => {
   assert.equal(results[0], expected[0])
   assert.deepEqual(results[1], expected[1])
   assert.ok(require('node:zlib').gunzipSync(results[2]).equals(Buffer.alloc(16 << 20, 'offload ')))
+})
+
+test("terminating a worker mid-task cancels its work: terminate() is quick and the worker's pool threads go idle", async () => {
+  // The fixture's pool runs a hash over 1 GiB of the worker's own memory (seconds of work) and
+  // a 60 s spin, with 7 more spins queued. Teardown must stop the hash before V8 frees that
+  // memory (so terminate() waits for it) and cancel the spins.
+  const name = 'wterm'
+  const prefix = `offload-${name}-`
+  const w = new Worker(path.join(__dirname, 'fixtures', 'worker-hash.js'), { workerData: { text: 'mid-task', name } })
+  const messages = []
+  const started = await new Promise((resolve, reject) => {
+    w.on('message', (m) => { messages.push(m); if (m.started) resolve(m) })
+    w.on('error', reject)
+  })
+  assert.equal(messages[0].digest, crypto.createHash('sha256').update('mid-task').digest('hex'))
+  const { running, queued, completed } = started.stats
+  assert.deepEqual({ running, queued, completed }, { running: 2, queued: 7, completed: 0 })
+  // The samples below can see these threads: their CPU time grows while they work.
+  const working = threadTicks(prefix)
+  assert.equal(working.size, 2, 'the worker pool has two threads')
+  await until(() => ticksSince(working, threadTicks(prefix)) >= 4, "the worker pool's threads to use CPU", 20_000)
+
+  const t0 = performance.now()
+  assert.equal(await w.terminate(), 1)
+  const terminateMs = performance.now() - t0
+  assert.ok(!messages.some((m) => m.hashed), 'the hash was still running when terminate() was called')
+  // Uncancelled, the hash alone would hold terminate() for seconds (teardown waits for it).
+  assert.ok(terminateMs < 2000, `terminate() took ${terminateMs.toFixed(0)} ms`)
+
+  // Idle threads use no CPU at all. A spin left running at nice 0 uses most of a core even on
+  // a loaded 2-core machine, 25+ ticks per thread in this window; 10 ticks (100 ms) over both
+  // threads leaves room for stray accounting, not for a spinning thread.
+  const before = threadTicks(prefix)
+  await sleep(1000) // the measurement window, not sequencing
+  const used = ticksSince(before, threadTicks(prefix))
+  assert.ok(used <= 10, `the worker's pool threads used ${used} ticks of CPU in the second after terminate()`)
 })

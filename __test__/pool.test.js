@@ -4,8 +4,14 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
 const { execFileSync } = require('node:child_process')
+const crypto = require('node:crypto')
 const { Pool, defaultPool, hash, AbortError, OffloadError } = require('..')
 const { noop, spin, panic } = require('../testing')
+const { until, within } = require('./helpers/until')
+
+// A cancelled spin stops within microseconds of its flag firing; 5 s allows for a loaded
+// machine and is still far below the 60 s that a spin ignoring its flag would take to settle.
+const SETTLE_MS = 5000
 
 async function rejectsWith(promise, props) {
   await assert.rejects(promise, (err) => {
@@ -18,6 +24,19 @@ async function rejectsWith(promise, props) {
 async function waitRunning(pool, n) {
   for (let i = 0; i < 2000 && pool.stats().running < n; i++) await new Promise((r) => setTimeout(r, 1))
   assert.equal(pool.stats().running, n)
+}
+
+// Occupies `n` threads of `pool` until the returned function is called: 60 s spins, so that a
+// test thread stalled on a loaded machine cannot outlast them (a short spin could end before
+// the tasks meant to queue behind it were submitted).
+async function occupy(pool, n = 1) {
+  const ac = new AbortController()
+  const spins = Array.from({ length: n }, () => spin(60_000, { pool, signal: ac.signal }).then(() => 'finished', (e) => e.name))
+  await waitRunning(pool, n)
+  return async () => {
+    ac.abort()
+    assert.deepEqual(await within(Promise.all(spins), SETTLE_MS, 'the blocking spins'), Array(n).fill('AbortError'))
+  }
 }
 
 test('threads default to OFFLOAD_THREADS, else availableParallelism', () => {
@@ -33,6 +52,10 @@ test('pool threads are named offload-<name>-<n>, the name cut short so the numbe
   const pool = new Pool({ threads: 2, name: 'naming' })
   const short = new Pool({ threads: 1, name: 'io' })
   await Promise.all([spin(20, { pool }), spin(20, { pool }), spin(5, { pool: short })])
+  // A thread names itself once it first runs, which on a loaded machine may be after both
+  // spins ran on its sibling.
+  const want = ['offload-namin-0', 'offload-namin-1', 'offload-io-0']
+  await until(() => want.every((n) => threadNames().includes(n)), 'the pool threads to name themselves').catch(() => {})
   const names = threadNames()
   // Linux keeps 15 bytes of a thread name: `offload-naming-0` would lose its number.
   assert.ok(names.includes('offload-namin-0') && names.includes('offload-namin-1'), names.join(','))
@@ -48,6 +71,10 @@ test('pool threads run at the configured niceness (default 10), below the event 
   const b = new Pool({ threads: 1, name: 'nicedef' })
   const c = new Pool({ threads: 1, name: 'nice0', nice: 0 })
   await Promise.all([spin(5, { pool: a }), spin(5, { pool: a }), spin(5, { pool: b }), spin(5, { pool: c })])
+  // Each thread names itself and then sets its niceness when it first runs (see the test
+  // above); a wrong niceness still fails below, with the values seen.
+  const all = () => JSON.stringify([niceOf('offload-nice5-'), niceOf('offload-niced-'), niceOf('offload-nice0-')])
+  await until(() => all() === '[[5,5],[10],[0]]', 'the pool threads to start').catch(() => {})
   assert.deepEqual(niceOf('offload-nice5-'), [5, 5])
   assert.deepEqual(niceOf('offload-niced-'), [10])
   assert.deepEqual(niceOf('offload-nice0-'), [0])
@@ -60,61 +87,61 @@ test('a free thread takes new work while another runs a long task', async () => 
   const ac = new AbortController()
   const long = spin(60_000, { pool, signal: ac.signal })
   await waitRunning(pool, 1)
-  const t0 = Date.now()
-  for (let i = 0; i < 5; i++) await spin(1, { pool })
-  assert.ok(Date.now() - t0 < 5000, 'did not wait for the long task')
+  // A task that waited for the long one would time out instead of resolving.
+  for (let i = 0; i < 5; i++) await spin(1, { pool, timeout: 5000 })
   ac.abort()
-  await assert.rejects(long, { name: 'AbortError' })
-  await pool.close()
+  await within(assert.rejects(long, { name: 'AbortError' }), SETTLE_MS, 'the aborted 60 s spin')
+  await within(pool.close(), SETTLE_MS, 'close()')
 })
 
 test('maxQueue counts only tasks that must wait for a thread', async () => {
   const pool = new Pool({ threads: 2, maxQueue: 0, name: 'q0' })
-  const first = spin(100, { pool })
-  const second = spin(100, { pool })
-  await rejectsWith(noop({ pool }), { code: 'ERR_OFFLOAD_QUEUE_FULL' })
-  await Promise.all([first, second])
+  const first = spin(1, { pool })
+  const second = spin(1, { pool })
+  await Promise.all([first, second]) // both were admitted: each had a free thread
+  const release = await occupy(pool, 2)
+  // Bounded: a noop wrongly admitted would wait for the 60 s blockers.
+  await within(rejectsWith(noop({ pool }), { code: 'ERR_OFFLOAD_QUEUE_FULL' }), SETTLE_MS, 'the refused noop')
+  await release()
   await noop({ pool })
 })
 
 test('a full queue rejects at once with ERR_OFFLOAD_QUEUE_FULL and counts it', async () => {
   const pool = new Pool({ threads: 1, maxQueue: 2, name: 'full' })
-  const blocker = spin(200, { pool })
-  await waitRunning(pool, 1)
+  const release = await occupy(pool)
   const queued = [noop({ pool }), noop({ pool })]
-  const t0 = Date.now()
-  await rejectsWith(noop({ pool }), { code: 'ERR_OFFLOAD_QUEUE_FULL', name: 'OffloadError' })
-  assert.ok(Date.now() - t0 < 100, 'rejected without waiting')
+  // Bounded: a noop wrongly admitted would wait for the 60 s blocker.
+  await within(rejectsWith(noop({ pool }), { code: 'ERR_OFFLOAD_QUEUE_FULL', name: 'OffloadError' }), 2000, 'the refused noop')
   assert.equal(pool.stats().rejected, 1)
   assert.equal(pool.stats().queued, 2)
-  await Promise.all([blocker, ...queued])
+  await release()
+  await Promise.all(queued)
   assert.equal(pool.maxQueue, 2)
 })
 
 test('priority: higher levels first, FIFO within a level', async () => {
   const pool = new Pool({ threads: 1, name: 'prio' })
-  const blocker = spin(100, { pool })
-  await waitRunning(pool, 1)
+  const release = await occupy(pool)
   const order = []
   const plan = [['low', 1], ['normal', 2], ['high', 3], ['normal', 4], ['high', 5], ['low', 6]]
-  await Promise.all([blocker, ...plan.map(([priority, n]) => noop({ pool, priority }).then(() => order.push(n)))])
+  const done = plan.map(([priority, n]) => noop({ pool, priority }).then(() => order.push(n)))
+  await release()
+  await Promise.all(done)
   assert.deepEqual(order, [3, 5, 2, 4, 1, 6])
 })
 
 test('abort of a queued task rejects at once with AbortError and cause', async () => {
   const pool = new Pool({ threads: 1, name: 'abortq' })
-  const blocker = spin(300, { pool })
-  await waitRunning(pool, 1)
+  const release = await occupy(pool)
   const ac = new AbortController()
   const p = noop({ pool, signal: ac.signal })
   const reason = new Error('user left')
-  const t0 = Date.now()
   ac.abort(reason)
-  await rejectsWith(p, { name: 'AbortError', code: 'ABORT_ERR', cause: reason })
-  assert.ok(Date.now() - t0 < 100)
+  // At once: not after the 60 s blocker.
+  await within(rejectsWith(p, { name: 'AbortError', code: 'ABORT_ERR', cause: reason }), 2000, 'the aborted queued noop')
   assert.equal(pool.stats().queued, 0)
-  await blocker
   assert.equal(pool.stats().cancelled, 1)
+  await release()
 })
 
 test('abort of a running task stops the work cooperatively', async () => {
@@ -123,8 +150,9 @@ test('abort of a running task stops the work cooperatively', async () => {
   const p = spin(60_000, { pool, signal: ac.signal })
   await waitRunning(pool, 1)
   ac.abort()
-  await rejectsWith(p, { name: 'AbortError', code: 'ABORT_ERR' })
-  // The thread is free again well before the 60 s spin would have ended.
+  // A running task's promise settles once its kernel has stopped: well before the 60 s spin
+  // would have ended, and the thread is free again.
+  await within(rejectsWith(p, { name: 'AbortError', code: 'ABORT_ERR' }), SETTLE_MS, 'the aborted 60 s spin')
   await noop({ pool, timeout: 5000 })
   assert.equal(pool.stats().cancelled, 1)
 })
@@ -145,7 +173,7 @@ test("the caller's own onabort handler and listeners still run", async () => {
   ac.signal.addEventListener('abort', () => listener++)
   const p = spin(60_000, { signal: ac.signal })
   ac.abort()
-  await assert.rejects(p, { name: 'AbortError' })
+  await within(assert.rejects(p, { name: 'AbortError' }), SETTLE_MS, 'the aborted 60 s spin')
   assert.equal(onabort, 1)
   assert.equal(listener, 1)
   assert.equal(typeof ac.signal.onabort, 'function')
@@ -153,10 +181,8 @@ test("the caller's own onabort handler and listeners still run", async () => {
 
 test('timeout rejects with ERR_OFFLOAD_TIMEOUT and cancels the work', async () => {
   const pool = new Pool({ threads: 1, name: 'timeout' })
-  const t0 = Date.now()
-  await rejectsWith(spin(60_000, { pool, timeout: 50 }), { code: 'ERR_OFFLOAD_TIMEOUT', name: 'OffloadError' })
-  assert.ok(Date.now() - t0 < 5000)
-  await noop({ pool })
+  await within(rejectsWith(spin(60_000, { pool, timeout: 50 }), { code: 'ERR_OFFLOAD_TIMEOUT', name: 'OffloadError' }), SETTLE_MS, 'the timed-out 60 s spin')
+  await noop({ pool, timeout: 5000 })
   assert.equal(pool.stats().timedOut, 1)
   // A task that finishes in time resolves normally; timeout 0 means none.
   await spin(1, { pool, timeout: 10_000 })
@@ -168,7 +194,7 @@ test('a panic rejects with ERR_OFFLOAD_TASK_PANICKED and the pool keeps serving'
   for (let i = 0; i < 5; i++) {
     await rejectsWith(panic(`boom ${i}`, { pool }), { code: 'ERR_OFFLOAD_TASK_PANICKED', message: `task panicked: boom ${i}` })
   }
-  assert.equal((await hash('sha256', 'abc', { pool, encoding: 'hex' })).length, 64)
+  assert.equal(await hash('sha256', 'abc', { pool, encoding: 'hex' }), crypto.createHash('sha256').update('abc').digest('hex'))
   assert.equal(pool.stats().failed, 5)
 })
 
@@ -191,7 +217,7 @@ test('destroy rejects queued tasks and cancels running ones', async () => {
   await waitRunning(pool, 1)
   const queued = [noop({ pool }), noop({ pool })]
   pool.destroy()
-  const results = await Promise.allSettled([running, ...queued])
+  const results = await within(Promise.allSettled([running, ...queued]), SETTLE_MS, 'the destroyed tasks')
   assert.deepEqual(results.map((r) => r.status === 'rejected' && r.reason.code), Array(3).fill('ERR_OFFLOAD_POOL_DESTROYED'))
   await rejectsWith(noop({ pool }), { code: 'ERR_OFFLOAD_POOL_CLOSED' })
   await pool.close()
@@ -206,19 +232,50 @@ test('Symbol.asyncDispose closes the pool', async () => {
 })
 
 test('stats reports counters and latency percentiles', async () => {
+  const t0 = performance.now()
   const pool = new Pool({ threads: 2, name: 'stats' })
   await Promise.all(Array.from({ length: 10 }, () => spin(5, { pool })))
   await assert.rejects(panic('x', { pool }))
   const s = pool.stats()
+  // Everything the pool measured happened within this span, on at most 2 threads at a time.
+  const elapsedMs = performance.now() - t0
   assert.deepEqual(Object.keys(s).sort(), ['busySeconds', 'cancelled', 'completed', 'failed', 'queued', 'rejected', 'runTime', 'running', 'threads', 'timedOut', 'utilization', 'waitTime'].sort())
   assert.equal(s.threads, 2)
   assert.equal(s.completed, 10)
   assert.equal(s.failed, 1)
-  assert.ok(s.runTime.p50 >= 4 && s.runTime.p50 <= 50, JSON.stringify(s.runTime))
-  assert.ok(s.runTime.p50 <= s.runTime.p90 && s.runTime.p90 <= s.runTime.p99 && s.runTime.p99 <= s.runTime.max)
-  assert.ok(s.utilization > 0 && s.utilization <= 1)
-  assert.ok(s.busySeconds > 0 && s.busySeconds < 60, `busySeconds ${s.busySeconds}`)
-  assert.ok(s.waitTime.max >= 0)
+  const ordered = (p) => p.p50 <= p.p90 && p.p90 <= p.p99 && p.p99 <= p.max
+  // 10 of the 11 runs are 5 ms spins (a spin runs for at least its wall time): the median and
+  // the max are at least 5 ms, and no run outlasted the whole test.
+  assert.ok(s.runTime.p50 >= 5 && s.runTime.max <= elapsedMs, JSON.stringify({ runTime: s.runTime, elapsedMs }))
+  assert.ok(ordered(s.runTime), JSON.stringify(s.runTime))
+  assert.ok(s.waitTime.max <= elapsedMs && ordered(s.waitTime), JSON.stringify({ waitTime: s.waitTime, elapsedMs }))
+  // Busy time is at least the spins' 50 ms and at most both threads for the whole span;
+  // utilization is that over the pool's (shorter) lifetime times its 2 threads.
+  assert.ok(s.busySeconds >= 0.05 && s.busySeconds <= (2 * elapsedMs) / 1000, `busySeconds ${s.busySeconds}, elapsed ${elapsedMs} ms`)
+  assert.ok(s.utilization >= s.busySeconds / ((2 * elapsedMs) / 1000) && s.utilization <= 1, `utilization ${s.utilization}, busySeconds ${s.busySeconds}, elapsed ${elapsedMs} ms`)
+})
+
+test('waitTime is the time a task spent queued: behind a running task of D ms it is at least D', async () => {
+  const pool = new Pool({ threads: 1, name: 'wait' })
+  const D = 300
+  const submitted = performance.now()
+  const blocker = spin(D, { pool })
+  const queued = Array.from({ length: 5 }, () => noop({ pool }))
+  // The blocker started no earlier than `submitted`, so it ends no earlier than `submitted`
+  // + D, and each noop, enqueued by `enqueued`, waited at least D - (enqueued - submitted):
+  // a bound that holds even if this thread is preempted between the submissions.
+  const enqueued = performance.now()
+  await Promise.all([blocker, ...queued])
+  const settled = performance.now()
+  const s = pool.stats()
+  const floor = D - (enqueued - submitted)
+  // Six waits: the blocker's (about 0) and the five noops'. p50 and p90 are noops'; a
+  // percentile reports its histogram bucket's upper bound (up to 12.5% above), max is exact.
+  const detail = JSON.stringify({ waitTime: s.waitTime, floor, spanMs: settled - submitted })
+  assert.ok(s.waitTime.p50 >= floor && s.waitTime.max >= floor, detail)
+  assert.ok(s.waitTime.max <= settled - submitted && s.waitTime.p50 <= (settled - submitted) * 1.125, detail)
+  assert.ok(s.runTime.max >= D, JSON.stringify(s.runTime))
+  await pool.close()
 })
 
 test('every promise settles under a mixed storm of work, aborts, timeouts and panics', async () => {

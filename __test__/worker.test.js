@@ -8,6 +8,7 @@ const cp = require('node:child_process')
 const crypto = require('node:crypto')
 const path = require('node:path')
 const { KIND, message, encodeFrame, FrameReader, valueOf } = require('../lib/protocol')
+const { within } = require('./helpers/until')
 
 const WORKER = path.join(__dirname, 'fixtures', 'pool-worker.js')
 const PY_WORKER = path.join(__dirname, 'fixtures', 'pool_worker.py')
@@ -112,7 +113,8 @@ test('cancel aborts the task signal; closing requests lets running tasks finish 
   const waiting = w.run('wait', null)
   const slow = w.run('slow', 150)
   w.cancel(waiting.id)
-  const cancelled = await waiting.reply
+  // `wait` settles only when its signal aborts: a lost cancel would hang here, not fail.
+  const cancelled = await within(waiting.reply, 10_000, 'the cancelled task')
   assert.equal(cancelled.kind, KIND.error)
   assert.equal(valueOf(cancelled, 'error').message, 'cancelled by the pool')
   w.child.stdio[3].end() // while `slow` still runs

@@ -5,6 +5,16 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const root = path.join(__dirname, '..')
+// A hang must fail the run, not hold CI until its own deadline. Node 20 applies --test-timeout
+// to each test file as a whole (the file's process), not only to each test in it. The slowest
+// files (leak, compress) take 14-25 s on a loaded 2-core machine, so 120 s per file leaves a
+// wide margin. The pack test builds the addon from source with cargo (75 s warm, minutes cold):
+// it runs on its own with the 15 minutes its test declares.
+const PACK = 'pack.test.js'
+const files = fs.readdirSync(path.join(root, '__test__'))
+  .filter((f) => f.endsWith('.test.js') && f !== PACK)
+  .sort()
+  .map((f) => `__test__/${f}`)
 const steps = [
   ['cargo', ['fmt', '--check']],
   ['cargo', ['clippy', '--all-targets', '--', '-D', 'warnings']],
@@ -13,7 +23,8 @@ const steps = [
   // The loader and typings are generated and committed; a build must not change them.
   ...(fs.existsSync(path.join(root, '.git')) ? [['git', ['diff', '--exit-code', '--', 'binding.js', 'binding.d.ts']]] : []),
   ['npx', ['tsc', '-p', '__test__/tsconfig.json']],
-  ['node', ['--test', '--test-concurrency=1', '__test__/']],
+  ['node', ['--test', '--test-concurrency=1', '--test-timeout=120000', ...files]],
+  ['node', ['--test', '--test-timeout=900000', `__test__/${PACK}`]],
 ]
 
 for (const [cmd, args] of steps) {

@@ -125,4 +125,26 @@ function openFds() {
   return fs.readdirSync('/proc/self/fd').length
 }
 
-module.exports = { stat, dies, children, descendantsGone, openFds, watchdogOf, bytesRead, watchdogIdle, watchdogHolds }
+// CPU time (utime + stime, in clock ticks of 10 ms) of each thread of this process whose name
+// starts with `prefix`, as a Map from thread id; a thread that exits while being read is left out.
+function threadTicks(prefix) {
+  const out = new Map()
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      if (!fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').startsWith(prefix)) continue
+      const s = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      const fields = s.slice(s.lastIndexOf(')') + 2).split(' ')
+      out.set(Number(tid), Number(fields[11]) + Number(fields[12])) // fields 14 and 15 of stat(5)
+    } catch {}
+  }
+  return out
+}
+
+// Ticks the threads in `after` used since `before` (a thread new in `after` counts from 0).
+function ticksSince(before, after) {
+  let total = 0
+  for (const [tid, ticks] of after) total += ticks - (before.get(tid) ?? 0)
+  return total
+}
+
+module.exports = { stat, dies, children, descendantsGone, openFds, watchdogOf, bytesRead, watchdogIdle, watchdogHolds, threadTicks, ticksSince }

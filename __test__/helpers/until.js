@@ -9,4 +9,19 @@ async function until(check, what = String(check), ms = 10_000) {
   }
 }
 
-module.exports = { until }
+// Settles as `promise` does, or rejects if it has not settled within `ms`. For cancellation
+// checks: a task whose kernel ignored its cancel flag would otherwise settle only when its
+// work ends (a 60 s spin), so broken cancellation would pass, slowly, instead of failing.
+async function within(promise, ms, what) {
+  let timer
+  const deadline = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+module.exports = { until, within }

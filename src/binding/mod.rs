@@ -50,3 +50,21 @@ pub fn init(env: Env, dispatch: Function<'_>, make_error: Function<'_>) -> Resul
     env.set_instance_data(scope, (), |_| {})
         .map_err(|e| napi::Error::new("ERR_OFFLOAD_INIT".to_owned(), e.reason.clone()))
 }
+
+/// Test-only (`offload/testing`): bytes the C allocator has handed out and not had back, over
+/// every arena and mmapped block (glibc's `mallinfo2`: `uordblks + hblkhd`), or -1 where that
+/// is not known. Unlike RSS it does not move when the allocator keeps or returns free memory,
+/// so leak tests can compare it before and after many calls.
+#[napi]
+pub fn test_malloc_in_use() -> f64 {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 only reads the allocator's counters (under its arena locks).
+        let m = unsafe { libc::mallinfo2() };
+        (m.uordblks + m.hblkhd) as f64
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        -1.0
+    }
+}

@@ -87,25 +87,44 @@ pub(crate) mod test_util {
         out
     }
 
-    /// Pipes `input` through a system tool; `None` if it is missing or fails, so cross-checks
-    /// against independent implementations skip where the tool is not installed.
+    /// Pipes `input` through a system tool and returns its stdout; `None` only if the tool
+    /// cannot be started because it is not installed, so cross-checks against independent
+    /// implementations skip where it is missing. A tool that starts and then fails (non-zero
+    /// exit, a broken pipe) panics: that is a disagreement, never a reason to skip.
     pub fn pipe_through(cmd: &str, args: &[&str], input: &[u8]) -> Option<Vec<u8>> {
         use std::io::Write as _;
         use std::process::{Command, Stdio};
-        let mut child = Command::new(cmd)
+        let mut child = match Command::new(cmd)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
-            .ok()?;
-        let mut stdin = child.stdin.take()?;
+        {
+            Ok(child) => child,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => panic!("{cmd} could not be started: {e}"),
+        };
+        let mut stdin = child.stdin.take().expect("stdin is piped");
         let input = input.to_vec();
         // Written from another thread: a tool that streams could otherwise fill the stdout
         // pipe while we block writing its stdin.
         let writer = std::thread::spawn(move || stdin.write_all(&input));
-        let out = child.wait_with_output().ok()?;
-        writer.join().ok()?.ok()?;
-        out.status.success().then_some(out.stdout)
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("waiting for {cmd}: {e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{cmd} {args:?} failed ({}): {stderr}",
+            out.status
+        );
+        // A tool that exits 0 without reading all of its input did not check what we sent.
+        writer
+            .join()
+            .expect("the stdin writer panicked")
+            .unwrap_or_else(|e| panic!("writing to {cmd}: {e} (stderr: {stderr})"));
+        Some(out.stdout)
     }
 
     /// Realistic, moderately compressible log text of about `len` bytes.

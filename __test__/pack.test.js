@@ -11,7 +11,7 @@ const { execFileSync } = require('node:child_process')
 
 const root = path.join(__dirname, '..')
 
-test('npm pack + npm install builds from source and works', { timeout: 15 * 60_000 }, () => {
+test('npm pack + npm install builds from source and works', { timeout: 5 * 60_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offload-pack-'))
   try {
     const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()

@@ -7,3 +7,15 @@ export declare function noop(options?: TaskOptions): Promise<void>
 export declare function spin(ms: number, options?: TaskOptions): Promise<void>
 /** Panics on a pool thread; rejects with `ERR_OFFLOAD_TASK_PANICKED`. */
 export declare function panic(message: string, options?: TaskOptions): Promise<never>
+/**
+ * Makes an external string through a stand-in for N-API that refuses it in `mode`; returns the
+ * string made instead.
+ */
+export declare function externalStringFailure(mode: 'finalized' | 'unregistered' | 'later', text: string): string
+/** Runs the finalizer a `'later'` refusal kept, as Node may at teardown; false if none. */
+export declare function runKeptStringFinalizer(): boolean
+/**
+ * Bytes the C allocator has handed out and not had back (glibc's `mallinfo2`), or -1 where that
+ * is not known. Unlike RSS, memory the allocator keeps or returns does not move it.
+ */
+export declare function mallocInUse(): number

@@ -3,7 +3,7 @@
 import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, AbortError, OffloadError } from 'offload'
 import { exec, spawn, Supervisor, SubprocessError, processStats } from 'offload'
 import type { PoolStats, TaskOptions, ExecOptions, ExecResult, Result, SupervisorStats, ProcessPoolStats } from 'offload'
-import { noop, spin } from 'offload/testing'
+import { noop, spin, mallocInUse, externalStringFailure } from 'offload/testing'
 
 async function main(): Promise<void> {
   const pool = new Pool({ threads: 2, maxQueue: 100, name: 'types' })
@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   const raw: Buffer = await decompress('zstd', gz, { maxOutputLength: 1024, timeout: 10 })
   await noop({ priority: 'low' })
   await spin(1, opts)
+  const inUse: number = mallocInUse()
+  const made: string = externalStringFailure('later', 'x' + inUse)
 
   const stats: PoolStats = pool.stats()
   const p99: number = stats.waitTime.p99 + stats.runTime.max + stats.utilization

@@ -311,8 +311,9 @@ export declare function runKeptStringFinalizer(): boolean
  * Starts a child (`aborted`: its signal has already fired, so it is only reported as
  * cancelled). Returns `[handle, promise]`: the promise resolves with the raw report
  * object (see `report.rs`) once the child has ended; the JS layer shapes it. With
- * `channels` (a process-pool worker), also the parent's ends of its message pipes:
- * `[handle, promise, requestsFd, repliesFd]`, owned by the caller from then on; that
+ * `channels` (a process-pool worker), also the parent's ends of its message pipes and the
+ * read end of its stderr: `[handle, promise, requestsFd, repliesFd, stderrFd]`, owned by
+ * the caller from then on (the spec's stderr option is overridden); that
  * promise does not keep the event loop alive. `env_block` is the child's whole environment,
  * NUL-ended `NAME=value` entries (see lib/process-options.js).
  */

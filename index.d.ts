@@ -277,6 +277,9 @@ export declare function processStats(): SupervisorStats
 // ---------------------------------------------------------------------------------------------
 // Process pool
 
+/** The directory holding `offload_worker.py`. A pool whose `command` is named `python*` puts it first on the workers' `PYTHONPATH` by itself; other launchers (`uv run`, a venv's wrapper script) can add it. */
+export declare const pythonPath: string
+
 /** Options for `new ProcessPool()`: exactly one of `script` and `command`. */
 export interface ProcessPoolOptions {
   /** A JavaScript file that calls `serve()` from `offload/worker`, run by this Node binary (`process.execPath`). */
@@ -311,7 +314,7 @@ export interface ProcessPoolOptions {
   cwd?: string | URL
   /** Where the workers' own output goes: this process's stdout, or nowhere. It never carries messages. Default: `'inherit'`. */
   stdout?: 'inherit' | 'ignore'
-  /** Default: `'inherit'`. */
+  /** The workers' stderr, always read through a pipe: `'inherit'` forwards it to this process's stderr as it arrives, `'ignore'` drops it. Either way its last lines (up to 4 KiB, 20 lines) go into the `ERR_OFFLOAD_WORKER_START` error of a worker that fails to start. Default: `'inherit'`. */
   stderr?: 'inherit' | 'ignore'
   /** Milliseconds before retrying a worker that failed to start or died before finishing a task; doubles with each failure in a row, up to 30 s. Default: `100`. */
   restartBackoff?: number
@@ -389,7 +392,9 @@ export interface ProcessPoolStats {
  * Persistent, isolated worker processes running your code (docs/protocol.md). `run()` rejects
  * with the handler's error (same class for built-in ones, `name`, `message`, `code`, own
  * properties, the worker's stack), `ERR_OFFLOAD_WORKER_CRASHED` (`exitCode`, `signal`, `pid`
- * attached; only the task that was running fails), `ERR_OFFLOAD_WORKER_START`,
+ * attached; only the task that was running fails), `ERR_OFFLOAD_WORKER_START` (`exitCode`,
+ * `signal`, and `stderr`: the worker's last stderr lines, also in the message, with a hint for
+ * a `.ts` script run without a loader),
  * `ERR_OFFLOAD_TIMEOUT`, `ERR_OFFLOAD_QUEUE_FULL`, `ERR_OFFLOAD_POOL_CLOSED`,
  * `ERR_OFFLOAD_POOL_DESTROYED`, `ERR_OFFLOAD_WORKER_PROTOCOL` or an `AbortError`.
  */

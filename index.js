@@ -10,6 +10,7 @@ const { toBytes, validateString, optionalString, optionalInteger } = require('./
 const { Supervisor, SubprocessError, exec, processStats } = require('./lib/process')
 const { Subprocess, spawn } = require('./lib/subprocess')
 const { ProcessPool } = require('./lib/process-pool')
+const { pythonPath } = require('./lib/process-pool-options')
 const { metrics } = require('./lib/metrics')
 
 // The binding gets a fresh object holding the validated value, never the caller's object:
@@ -85,6 +86,7 @@ module.exports = {
   Subprocess,
   processStats,
   ProcessPool,
+  pythonPath,
   metrics,
   AbortError,
   OffloadError,

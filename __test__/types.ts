@@ -141,6 +141,9 @@ async function processPool(): Promise<void> {
     stdout: 'ignore', restartBackoff: 200, idleTimeout: 0, cancelGrace: 100, execArgv: ['--max-old-space-size=256'],
   })
   const py = new ProcessPool({ command: 'python3', args: ['worker.py'] })
+  const { pythonPath } = await import('offload')
+  const uv = new ProcessPool({ command: 'uv', args: ['run', 'worker.py'], env: { PYTHONPATH: pythonPath } })
+  await uv.close()
   const out: { width: number } = await pool.run<{ width: number }>({ image: Buffer.alloc(4) }, { name: 'resize', signal: AbortSignal.timeout(100), priority: 'high' })
   const anything = await py.run()
   const stats: ProcessPoolStats = pool.stats()

@@ -17,6 +17,65 @@ const { rawReport } = require('./process')
 // Frames below this size are written as one Buffer; larger ones as a gathered write of the
 // header and the caller's own blob memory.
 const SMALL = 64 * 1024
+// The end of a worker's stderr kept for ERR_OFFLOAD_WORKER_START: bytes, then lines.
+const TAIL_BYTES = 4096
+const TAIL_LINES = 20
+
+// Workers' stderr forwarded to ours ('inherit'). On Linux process.stderr writes synchronously
+// (files, pipes and TTYs); where a write is queued instead, the worker's pipe is paused until
+// ours drains, so a chatty worker waits on its full pipe rather than growing our memory. One
+// 'drain' listener for every worker.
+const paused = new Set()
+let draining = false
+function forward(socket, chunk) {
+  if (process.stderr.write(chunk) || paused.has(socket)) return
+  socket.pause()
+  paused.add(socket)
+  if (draining) return
+  draining = true
+  process.stderr.once('drain', () => {
+    draining = false
+    for (const s of paused) s.resume()
+    paused.clear()
+  })
+}
+
+// The last TAIL_BYTES of a stream in a fixed ring: one copy per chunk, no allocation.
+class Tail {
+  constructor() {
+    this.ring = Buffer.allocUnsafe(TAIL_BYTES)
+    this.end = 0 // next write position
+    this.size = 0 // bytes held
+    this.dropped = false
+  }
+
+  push(chunk) {
+    let src = chunk
+    if (src.length > TAIL_BYTES) {
+      this.dropped = true
+      src = src.subarray(src.length - TAIL_BYTES)
+    }
+    const first = Math.min(src.length, TAIL_BYTES - this.end)
+    src.copy(this.ring, this.end, 0, first)
+    if (first < src.length) src.copy(this.ring, 0, first)
+    this.end = (this.end + src.length) % TAIL_BYTES
+    if (this.size + src.length > TAIL_BYTES) this.dropped = true
+    this.size = Math.min(TAIL_BYTES, this.size + src.length)
+  }
+
+  // The last TAIL_LINES whole lines as text ('' if nothing was written).
+  text() {
+    if (this.size === 0) return ''
+    const start = (this.end - this.size + TAIL_BYTES) % TAIL_BYTES
+    const bytes = start + this.size <= TAIL_BYTES
+      ? this.ring.subarray(start, start + this.size)
+      : Buffer.concat([this.ring.subarray(start), this.ring.subarray(0, this.end)])
+    let lines = bytes.toString('utf8').replace(/\n+$/, '').split('\n')
+    if (this.dropped) lines.shift() // cut in the middle
+    if (lines.length > TAIL_LINES) lines = lines.slice(-TAIL_LINES)
+    return lines.join('\n')
+  }
+}
 
 // How a worker's exit is described in messages.
 function howEnded(raw) {
@@ -27,7 +86,8 @@ function howEnded(raw) {
 
 class PoolWorker {
   // `events`: { frame(worker, frame), silent(worker), broken(worker, reason), exit(worker, raw) }.
-  constructor(spawnArgs, events) {
+  // `stderr`: 'inherit' forwards the worker's stderr to ours; 'ignore' keeps only its tail.
+  constructor(spawnArgs, events, stderr) {
     this.events = events
     this.state = 'starting' // starting → idle ⇄ busy → (cancelling) → retiring | killing → dead
     this.task = undefined
@@ -42,19 +102,36 @@ class PoolWorker {
     } catch (err) {
       throw fromNative(err)
     }
-    const [handle, report, requestsFd, repliesFd] = spawned
+    const [handle, report, requestsFd, repliesFd, stderrFd] = spawned
     this.handle = handle
     try {
       this.requests = new net.Socket({ fd: requestsFd, readable: false, writable: true })
       this.replies = new net.Socket({ fd: repliesFd, readable: true, writable: false })
+      this.stderr = new net.Socket({ fd: stderrFd, readable: true, writable: false })
     } catch (err) {
       // Without its pipes the worker is useless: kill it, and close what was not adopted.
       binding.processKill(handle, 'SIGKILL')
       if (this.requests === undefined) fs.closeSync(requestsFd)
       else this.requests.destroy()
-      fs.closeSync(repliesFd)
+      if (this.replies === undefined) fs.closeSync(repliesFd)
+      else this.replies.destroy()
+      fs.closeSync(stderrFd)
       throw err
     }
+    // The worker's stderr: its tail kept for a start failure's message, every chunk forwarded
+    // as it comes ('inherit'). Read until its end, even after the worker exits: a grandchild
+    // may still hold it (as it would our own stderr). Unref'd like the message pipes.
+    this.tail = new Tail()
+    const log = this.stderr
+    log.unref()
+    log.on('error', () => {})
+    this.stderrEnded = new Promise((resolve) => log.once('close', resolve))
+    const inherit = stderr !== 'ignore'
+    log.on('data', (chunk) => {
+      this.tail.push(chunk)
+      if (inherit) forward(log, chunk)
+    })
+    log.once('close', () => paused.delete(log))
     this.fd = requestsFd // non-blocking now: libuv set it when the socket adopted it
     // The pool keeps the loop alive while it has work; idle pipes must not.
     this.requests.unref()
@@ -95,7 +172,8 @@ class PoolWorker {
   async #ended(report) {
     const raw = rawReport(report)
     this.pid ??= raw.pid ?? undefined
-    await Promise.race([this.repliesEnded, new Promise((resolve) => setTimeout(resolve, 100).unref())])
+    // The same for the last lines of its stderr, wanted in a start failure's message.
+    await Promise.race([Promise.all([this.repliesEnded, this.stderrEnded]), new Promise((resolve) => setTimeout(resolve, 100).unref())])
     clearTimeout(this.timer)
     clearTimeout(this.mute)
     this.state = 'dead'
@@ -155,4 +233,4 @@ class PoolWorker {
   }
 }
 
-module.exports = { PoolWorker, howEnded, KIND }
+module.exports = { PoolWorker, howEnded, KIND, Tail }

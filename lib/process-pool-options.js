@@ -57,6 +57,20 @@ function programValues(prog) {
   prog.args.forEach((a, i) => noNul(prog.argOptions[i], a))
 }
 
+// The directory of offload_worker.py, for `from offload_worker import serve`.
+const pythonPath = path.join(__dirname, '..', 'python')
+
+// A Python worker (a command named python*) finds offload_worker without the user setting
+// PYTHONPATH: the package's python/ directory goes first, the user's entries after it.
+function pythonEnv(file, env, extendEnv) {
+  if (!/^python/.test(path.basename(file))) return env
+  if (env !== undefined && (env === null || typeof env !== 'object')) return env // refused later
+  const own = env !== undefined && Object.hasOwn(env, 'PYTHONPATH')
+  const inherited = own ? env.PYTHONPATH : (extendEnv === false ? undefined : process.env.PYTHONPATH)
+  const rest = inherited === undefined || inherited === null || inherited === '' ? '' : `${path.delimiter}${inherited}`
+  return { ...env, PYTHONPATH: `${pythonPath}${rest}` }
+}
+
 // What to run: `script` (a JS file run by this Node binary) or `command` + `args`.
 function program(o) {
   let script = o.script
@@ -79,7 +93,7 @@ function program(o) {
   const execArgv = stringArray(o, 'execArgv')
   // Which option each argument of the spawn came from, for error messages.
   const argOptions = [...execArgv.map((_, i) => `options.execArgv[${i}]`), 'options.script', ...args.map((_, i) => `options.args[${i}]`)]
-  return { file: process.execPath, args: [...execArgv, file, ...args], command: `node ${file}`, fileOption: 'process.execPath', argOptions }
+  return { file: process.execPath, args: [...execArgv, file, ...args], command: `node ${file}`, script: file, fileOption: 'process.execPath', argOptions }
 }
 
 function workerOptions(options) {
@@ -93,15 +107,16 @@ function workerOptions(options) {
     if (maxRssBytes === Infinity) maxRssBytes = undefined
   }
   const prog = program(o)
+  const stderr = logStream(o, 'stderr')
   // Types checked and values converted as for exec() (no `supervisor` option here).
   const { native, envBlock } = processOptions({
-    env: o.env,
+    env: pythonEnv(prog.file, o.env, o.extendEnv),
     cwd: o.cwd,
     extendEnv: o.extendEnv,
     limits: o.limits,
     stdin: 'ignore',
     stdout: logStream(o, 'stdout'),
-    stderr: logStream(o, 'stderr'),
+    stderr,
     killTree: true,
   })
   programValues(prog)
@@ -117,6 +132,8 @@ function workerOptions(options) {
     file: prog.file,
     args: prog.args,
     command: prog.command,
+    script: prog.script,
+    stderr,
     native,
     envBlock,
     name,
@@ -134,4 +151,4 @@ function workerOptions(options) {
   }
 }
 
-module.exports = { workerOptions }
+module.exports = { workerOptions, pythonPath }

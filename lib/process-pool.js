@@ -354,7 +354,7 @@ class ProcessPool {
     const o = this.#o
     let worker
     try {
-      worker = new PoolWorker(this.#spawnArgs, this)
+      worker = new PoolWorker(this.#spawnArgs, this, this.#o.stderr)
     } catch (err) {
       // Argument problems were caught by the constructor; this is a resource failure (pipes).
       this.#startFailed(err.message, {})
@@ -431,7 +431,12 @@ class ProcessPool {
     this.#forget(worker)
     if (!worker.ready) {
       if (!this.#destroyed && (worker.startFailure !== undefined || !worker.killedByPool)) {
-        this.#startFailed(worker.startFailure ?? `${howEnded(raw)} before it was ready`, raw)
+        let reason = worker.startFailure ?? `${howEnded(raw)} before it was ready`
+        // A script that ends without serving is the common mistake behind a clean exit.
+        if (worker.startFailure === undefined && raw.errorCode === null && raw.exitCode === 0) {
+          reason += ': did the script call serve() from offload/worker?'
+        }
+        this.#startFailed(reason, raw, worker.tail.text())
       }
     } else if (!worker.killedByPool && !worker.retired) {
       this.#counts.crashed++
@@ -455,10 +460,14 @@ class ProcessPool {
     this.#owed = Math.min(this.#owed + 1, this.#o.size)
   }
 
-  #startFailed(reason, raw) {
+  #startFailed(reason, raw, stderr = '') {
     this.#counts.startFailures++
-    const err = new OffloadError('ERR_OFFLOAD_WORKER_START', `the process pool's worker (${this.#o.command}) ${reason}`)
-    Object.assign(err, { exitCode: raw.exitCode ?? null, signal: raw.signal ?? null })
+    let text = `the process pool's worker (${this.#o.command}) ${reason}`
+    if (stderr !== '') text += `; the end of its stderr:\n${stderr}`
+    const hint = startHint(this.#o.script, stderr)
+    if (hint !== undefined) text += `\n${hint}`
+    const err = new OffloadError('ERR_OFFLOAD_WORKER_START', text)
+    Object.assign(err, { exitCode: raw.exitCode ?? null, signal: raw.signal ?? null, stderr })
     this.#lastStartError = err
     this.#backoff()
     // Nothing is up or on its way to take the waiting tasks: fail them rather than keep them
@@ -469,7 +478,7 @@ class ProcessPool {
   #startError() {
     const last = this.#lastStartError
     const err = new OffloadError(last.code, last.message)
-    return Object.assign(err, { exitCode: last.exitCode, signal: last.signal })
+    return Object.assign(err, { exitCode: last.exitCode, signal: last.signal, stderr: last.stderr })
   }
 
   #backoff() {
@@ -657,6 +666,15 @@ class ProcessPool {
     this.#refed = false
     this.#keepAlive.unref()
   }
+}
+
+// What to do about a worker script Node could not load: TypeScript needs a loader.
+function startHint(script, stderr) {
+  if (stderr.includes('ERR_UNKNOWN_FILE_EXTENSION') ||
+      (script !== undefined && /\.[cm]?ts$/.test(script) && stderr.includes('SyntaxError'))) {
+    return "a .ts worker needs a loader: execArgv: ['--import', 'tsx'], or build it to .js"
+  }
+  return undefined
 }
 
 function runOptions(options, poolOptions) {

@@ -494,8 +494,9 @@ impl Source for Borrowed {
 /// Starts a child (`aborted`: its signal has already fired, so it is only reported as
 /// cancelled). Returns `[handle, promise]`: the promise resolves with the raw report
 /// object (see `report.rs`) once the child has ended; the JS layer shapes it. With
-/// `channels` (a process-pool worker), also the parent's ends of its message pipes:
-/// `[handle, promise, requestsFd, repliesFd]`, owned by the caller from then on; that
+/// `channels` (a process-pool worker), also the parent's ends of its message pipes and the
+/// read end of its stderr: `[handle, promise, requestsFd, repliesFd, stderrFd]`, owned by
+/// the caller from then on (the spec's stderr option is overridden); that
 /// promise does not keep the event loop alive. `env_block` is the child's whole environment,
 /// NUL-ended `NAME=value` entries (see lib/process-options.js).
 // `allow`, not `expect`: napi's macro re-emits this function, so the lint fires on one copy
@@ -550,7 +551,10 @@ pub fn spawn_process(
             )
         })?;
         spec.channels = c.worker_ends;
-        parent_ends = Some((c.requests, c.replies));
+        // The stderr pipe goes onto descriptor 2: nothing else needs opening for it.
+        spec.stderr = Output::Inherit;
+        spec.stderr_fd = Some(c.worker_stderr);
+        parent_ends = Some((c.requests, c.replies, c.stderr));
     }
     let mut keep = Vec::new();
     if let Some(value) = &input {
@@ -597,8 +601,8 @@ pub fn spawn_process(
         sys::napi_create_array_with_length(raw, 2, &mut pair);
         sys::napi_set_element(raw, pair, 0, handle);
         sys::napi_set_element(raw, pair, 1, promise);
-        if let Some((requests, replies)) = parent_ends {
-            for (i, fd) in [(2, requests), (3, replies)] {
+        if let Some((requests, replies, stderr)) = parent_ends {
+            for (i, fd) in [(2, requests), (3, replies), (4, stderr)] {
                 let mut n = std::ptr::null_mut();
                 sys::napi_create_int32(raw, fd.into_raw_fd(), &mut n);
                 sys::napi_set_element(raw, pair, i, n);

@@ -5,7 +5,9 @@
 //! [`Spec::channels`](super::Spec) (duplicated onto 3 and 4 at the spawn, then closed here),
 //! and the parent keeps the other two, close-on-exec so no other child inherits them. The
 //! parent's ends are left blocking; whoever drives them (Node's libuv, in the binding) sets
-//! its own mode.
+//! its own mode. The worker's stderr is a third pipe (its end goes into
+//! [`Spec::stderr_fd`](super::Spec)), so the parent can keep its last lines for a worker that
+//! fails to start and forward the rest to its own stderr.
 
 use std::io;
 use std::os::fd::{OwnedFd, RawFd};
@@ -22,18 +24,25 @@ pub struct Channels {
     pub requests: OwnedFd,
     /// The parent's read end of the reply pipe.
     pub replies: OwnedFd,
+    /// The parent's read end of the worker's stderr.
+    pub stderr: OwnedFd,
     /// `(target, descriptor)` pairs for the worker, ready for `Spec::channels`.
     pub worker_ends: Vec<(RawFd, OwnedFd)>,
+    /// The worker's write end of its stderr pipe, ready for `Spec::stderr_fd`.
+    pub worker_stderr: OwnedFd,
 }
 
-/// Creates a worker's request and reply pipes (1 MiB each where the system allows it).
+/// Creates a worker's request, reply and stderr pipes (1 MiB each where the system allows it).
 pub fn channels() -> io::Result<Channels> {
     let (request_read, request_write) = pipe()?;
     let (reply_read, reply_write) = pipe()?;
+    let (stderr_read, stderr_write) = pipe()?;
     Ok(Channels {
         requests: request_write,
         replies: reply_read,
+        stderr: stderr_read,
         worker_ends: vec![(REQUESTS_FD, request_read), (REPLIES_FD, reply_write)],
+        worker_stderr: stderr_write,
     })
 }
 

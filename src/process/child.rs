@@ -80,6 +80,9 @@ pub struct Spec {
     /// Descriptors the child gets beyond stdio, as `(target, descriptor)`: the process pool's
     /// message pipes. Ours are closed once the child has them (or never starts).
     pub channels: Vec<(RawFd, OwnedFd)>,
+    /// A descriptor to be the child's stderr, over what `stderr` says: the write end of a
+    /// process-pool worker's stderr pipe, read by the caller. Ours is closed as `channels` are.
+    pub stderr_fd: Option<OwnedFd>,
 }
 
 impl Spec {
@@ -98,6 +101,7 @@ impl Spec {
             map_large_output: true,
             cancelled: false,
             channels: Vec::new(),
+            stderr_fd: None,
         }
     }
 }

@@ -198,6 +198,10 @@ async fn supervise(inner: &Arc<Inner>, mut spec: Spec, slot: Slot<'_>) -> Report
                 cmd.extra_fds.push((target, fd.as_raw_fd()));
                 pipes.child_ends.push(fd);
             }
+            if let Some(fd) = spec.stderr_fd.take() {
+                cmd.stderr = Stdio::Fd(fd.as_raw_fd());
+                pipes.child_ends.push(fd);
+            }
             parent_peak = own_peak_rss();
             let (tx, rx) = oneshot::channel();
             inner.services.spawner.request(

@@ -294,11 +294,16 @@ fn channels_reach_the_worker_on_descriptors_3_and_4_and_close_here() {
     let Channels {
         requests,
         replies,
+        stderr,
         worker_ends,
+        worker_stderr,
     } = channels().unwrap();
-    // The worker echoes requests to replies, upper-cased, and says whether stdout is free.
-    let mut spec = sh("tr a-z A-Z <&3 >&4; echo done");
+    // The worker echoes requests to replies, upper-cased, says whether stdout is free, and
+    // writes to its stderr, which is the third pipe whatever the spec's stderr says.
+    let mut spec = sh("tr a-z A-Z <&3 >&4; echo done; echo oops >&2");
+    spec.stderr = Output::Inherit;
     spec.channels = worker_ends;
+    spec.stderr_fd = Some(worker_stderr);
     let (_child, rx) = start(&supervisor(1, 1), spec);
     let mut requests = std::fs::File::from(requests);
     let mut replies = std::fs::File::from(replies);
@@ -308,6 +313,11 @@ fn channels_reach_the_worker_on_descriptors_3_and_4_and_close_here() {
     // EOF here proves the parent kept no copy of the worker's reply end.
     replies.read_to_string(&mut echoed).unwrap();
     assert_eq!(echoed, "HELLO POOL");
+    let mut logged = String::new();
+    std::fs::File::from(stderr)
+        .read_to_string(&mut logged)
+        .unwrap();
+    assert_eq!(logged, "oops\n");
     let r = rx.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(r.stdout.unwrap().as_slice(), b"done\n");
     assert_eq!(r.status.unwrap().code, Some(0));

@@ -702,3 +702,133 @@ test("a SIGKILLed parent takes its workers' own children down too (the watchdog)
   assert.ok(await dies(worker), `worker ${worker} outlived its parent`)
   assert.ok(await dies(grandchild), `the worker's child ${grandchild} outlived the parent`)
 })
+
+// ---- start failures a new user meets, the workers' stderr, Python without PYTHONPATH ----
+
+const TS_WORKER = path.join(__dirname, 'fixtures', 'ts-worker.ts')
+const NO_SERVE = path.join(__dirname, 'fixtures', 'no-serve-worker.js')
+const STDERR_PARENT = path.join(__dirname, 'fixtures', 'pool-stderr-parent.js')
+
+// Node 22.18+ runs .ts files by itself (type stripping): then there is no failure to see.
+const stripsTypes = Boolean(process.features.typescript)
+
+test('a .ts worker run without a loader fails with ERR_OFFLOAD_WORKER_START naming ERR_UNKNOWN_FILE_EXTENSION, the tsx hint and its stderr', { skip: stripsTypes && 'this Node runs .ts itself', timeout: 60_000 }, async () => {
+  // 'ignore': not forwarded, but the tail is still kept for the error.
+  const p = new ProcessPool({ script: TS_WORKER, size: 1, stderr: 'ignore', restartBackoff: 60_000 })
+  try {
+    const err = await rejects(p.run(21), 'ERR_OFFLOAD_WORKER_START')
+    assert.match(err.message, /ts-worker\.ts\) exited with code 1 before it was ready; the end of its stderr:\n/)
+    assert.match(err.message, /ERR_UNKNOWN_FILE_EXTENSION/)
+    assert.ok(err.message.endsWith("\na .ts worker needs a loader: execArgv: ['--import', 'tsx'], or build it to .js"), err.message)
+    assert.equal(typeof err.stderr, 'string')
+    assert.match(err.stderr, /Unknown file extension "\.ts" for .*ts-worker\.ts/)
+    assert.ok(err.message.includes(err.stderr))
+    assert.equal(err.exitCode, 1)
+    // Tasks refused during the backoff carry the same.
+    const again = await rejects(p.run(1), 'ERR_OFFLOAD_WORKER_START')
+    assert.equal(again.message, err.message)
+    assert.equal(again.stderr, err.stderr)
+  } finally {
+    await p.destroy()
+  }
+})
+
+test('a worker that exits 0 before ready is asked whether it called serve(); a start failure keeps the last 20 lines of stderr', { timeout: 60_000 }, async () => {
+  const expected = (n) => {
+    const lines = []
+    for (let i = n - 19; i <= n; i++) lines.push(`line ${i} ${'x'.repeat(i % 7 === 0 ? 300 : 10)}`)
+    return lines.join('\n')
+  }
+  for (const [lines, code] of [['0', '0'], ['100', '0'], ['500', '3']]) {
+    const p = new ProcessPool({ script: NO_SERVE, args: [lines, code], size: 1, stderr: 'ignore', restartBackoff: 60_000 })
+    try {
+      const err = await rejects(p.run(1), 'ERR_OFFLOAD_WORKER_START')
+      const serveHint = ': did the script call serve() from offload/worker?'
+      assert.equal(err.exitCode, Number(code))
+      if (code === '0') assert.ok(err.message.includes(`exited with code 0 before it was ready${serveHint}`), err.message)
+      else assert.ok(!err.message.includes(serveHint), err.message)
+      assert.ok(!err.message.includes('needs a loader'), err.message)
+      if (lines === '0') {
+        assert.equal(err.stderr, '')
+        assert.ok(err.message.endsWith(serveHint), err.message)
+      } else {
+        assert.equal(err.stderr, expected(Number(lines)))
+        assert.ok(err.message.endsWith(`; the end of its stderr:\n${expected(Number(lines))}`), err.message)
+      }
+    } finally {
+      await p.destroy()
+    }
+  }
+})
+
+// Runs pool-stderr-parent.js; resolves with its stdout (JSON) and everything on its stderr.
+async function stderrParent(args) {
+  const child = spawn(process.execPath, [STDERR_PARENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let errBytes = 0
+  let errText = ''
+  child.stdout.on('data', (d) => { out += d })
+  child.stderr.on('data', (d) => {
+    errBytes += d.length
+    if (errText.length < 1_000_000) errText += d.toString('latin1').replace(/e{64,}/g, '')
+  })
+  const code = await new Promise((resolve) => child.once('close', resolve))
+  assert.equal(code, 0, `parent failed: ${errText.slice(-2000)}`)
+  return { ...JSON.parse(out), errBytes, errText }
+}
+
+test("with stderr 'inherit' a worker's stderr reaches the parent's stderr, with 'ignore' it does not", { timeout: 60_000 }, async () => {
+  const marker = `worker-stderr-${crypto.randomUUID()}`
+  const inherit = await stderrParent(['inherit', marker])
+  assert.equal(inherit.errText, `${marker}\n`)
+  const ignore = await stderrParent(['ignore', marker])
+  assert.equal(ignore.errText, '')
+})
+
+test("a worker writing 256 MiB to stderr grows the parent's memory by a bounded amount, with 'inherit' (all forwarded) or 'ignore'", { timeout: 120_000 }, async () => {
+  const MiB = 1 << 20
+  for (const mode of ['inherit', 'ignore']) {
+    const r = await stderrParent([mode, 'flood', '256'])
+    assert.equal(r.errBytes, mode === 'inherit' ? 256 * MiB + 'flood\n'.length : 0, mode)
+    // Read buffers are garbage until the next GC (about 40 MiB at the peak here, the same for
+    // 50 MiB or 200 MiB written); anything kept would show the whole 256 MiB.
+    assert.ok(r.after - r.before < 128 * MiB, `${mode}: the parent's peak RSS grew by ${((r.after - r.before) / MiB).toFixed(1)} MiB`)
+  }
+})
+
+test('a python3 worker imports offload_worker from a script outside the package without PYTHONPATH; a PYTHONPATH of its own is kept', { timeout: 60_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offload-py-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  fs.mkdirSync(path.join(dir, 'lib'))
+  fs.writeFileSync(path.join(dir, 'lib', 'user_helper.py'), 'def double(x):\n    return 2 * x\n')
+  const script = path.join(dir, 'worker.py')
+  fs.writeFileSync(script, [
+    'import os, sys',
+    'import offload_worker',
+    'from offload_worker import serve',
+    'from user_helper import double',
+    'serve(lambda payload, ctx: {"double": double(payload), "from": offload_worker.__file__, "path": os.environ.get("PYTHONPATH")})',
+    '',
+  ].join('\n'))
+  const { pythonPath } = require('..')
+  assert.equal(pythonPath, path.join(__dirname, '..', 'python'))
+  assert.ok(fs.existsSync(path.join(pythonPath, 'offload_worker.py')))
+  const own = path.join(dir, 'lib')
+  const p = new ProcessPool({ command: 'python3', args: [script], size: 1, cwd: dir, env: { PYTHONPATH: own }, restartBackoff: 60_000 })
+  try {
+    assert.deepEqual(await p.run(21), { double: 42, from: path.join(pythonPath, 'offload_worker.py'), path: `${pythonPath}${path.delimiter}${own}` })
+  } finally {
+    await p.close()
+  }
+  // No PYTHONPATH at all, inherited or given: only the package's directory.
+  const saved = process.env.PYTHONPATH
+  delete process.env.PYTHONPATH
+  fs.writeFileSync(path.join(dir, 'plain.py'), 'import os\nfrom offload_worker import serve\nserve(lambda payload, ctx: os.environ.get("PYTHONPATH"))\n')
+  const plain = new ProcessPool({ command: 'python3', args: [path.join(dir, 'plain.py')], size: 1, cwd: dir, restartBackoff: 60_000 })
+  if (saved !== undefined) process.env.PYTHONPATH = saved
+  try {
+    assert.equal(await plain.run(null), pythonPath)
+  } finally {
+    await plain.close()
+  }
+})

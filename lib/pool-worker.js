@@ -233,4 +233,4 @@ class PoolWorker {
   }
 }
 
-module.exports = { PoolWorker, howEnded, KIND, Tail }
+module.exports = { PoolWorker, howEnded, KIND }

@@ -201,9 +201,10 @@ async function main() {
     assert.equal(py.stdout.trim(), crypto.createHash('sha256').update('from python').digest('hex'))
     console.log('python worker: sha256 from python3 matches node:crypto')
 
-    // 5. The main tarball alone, no Rust: the install fails with one clear line.
+    // 5. The main tarball alone, no Rust: the install fails with one clear line. --omit=optional
+    // keeps npm from taking a published platform package from the registry instead.
     const bare = newApp(tmp, 'bare')
-    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', mainTgz], { cwd: bare, env, encoding: 'utf8' })
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', mainTgz], { cwd: bare, env, encoding: 'utf8' })
     assert.notEqual(r.status, 0)
     assert.match(r.stderr, /building from source needs the Rust toolchain \(cargo\), which is not on PATH/)
     console.log('main tarball alone without cargo: fails with the one-line hint')

@@ -109,6 +109,11 @@ async function main() {
   const mainFiles = execFileSync('tar', ['-tzf', mainTgz], { encoding: 'utf8' })
   assert.doesNotMatch(mainFiles, /\.node$/m, 'the main tarball ships no binary')
   assert.match(mainFiles, /^package\/LICENSE$/m, 'the main tarball ships the LICENSE')
+  const mainPkg = JSON.parse(execFileSync('tar', ['-xzOf', mainTgz, 'package/package.json'], { encoding: 'utf8' }))
+  assert.deepEqual(mainPkg.optionalDependencies, { [platformPkg]: pkg.version }, 'the main package depends on the platform package')
+  const platPkg = JSON.parse(execFileSync('tar', ['-xzOf', platformTgz, 'package/package.json'], { encoding: 'utf8' }))
+  assert.deepEqual([platPkg.name, platPkg.version, platPkg.os, platPkg.cpu, platPkg.main],
+    [platformPkg, pkg.version, ['linux'], [process.arch], `offload.${suffix}.node`])
   assert.deepEqual(execFileSync('tar', ['-tzf', platformTgz], { encoding: 'utf8' }).trim().split('\n').sort(),
     ['package/LICENSE', `package/offload.${suffix}.node`, 'package/package.json'])
 

@@ -2,7 +2,7 @@
 // offload: CPU work on a dedicated Rust thread pool, so the event loop never blocks.
 // Kernels read their input in place: do not modify (or transfer) an input buffer until the
 // returned promise settles.
-const binding = require('./binding.js')
+const binding = require('./lib/native.js')
 const { Pool, getDefaultPool } = require('./lib/pool')
 const { call } = require('./lib/run')
 const { AbortError, OffloadError, invalidArgType } = require('./lib/errors')

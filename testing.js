@@ -1,7 +1,7 @@
 'use strict'
 // Test and benchmark kernels. They exercise the pool (dispatch cost, cancellation, panics)
 // without doing real work; not for production use.
-const binding = require('./binding.js')
+const binding = require('./lib/native.js')
 const { call } = require('./lib/run')
 const { invalidArgType } = require('./lib/errors')
 

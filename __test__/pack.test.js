@@ -1,6 +1,7 @@
 'use strict'
 // Installing the packed tarball into an empty project builds the addon from source with cargo
-// (there is no prebuilt binary) and the package then works from CommonJS and ESM.
+// (the clone's package.json names no platform package, so no prebuilt binary arrives) and the
+// package then works from CommonJS and ESM.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
@@ -29,6 +30,7 @@ test('npm pack + npm install builds from source and works', { timeout: 5 * 60_00
     execFileSync('npm', ['install', '--no-audit', '--no-fund', path.join(dir, tarball)], { cwd: app, env, stdio: 'inherit' })
     const installed = path.join(app, 'node_modules', 'offload')
     assert.ok(fs.readdirSync(installed).some((f) => f.endsWith('.node')), 'the install step produced the addon')
+    assert.ok(!fs.existsSync(path.join(installed, 'target')), 'the build leaves no target/ inside the package')
     const expected = crypto.createHash('sha256').update('packed').digest('hex')
     const cjs = execFileSync(process.execPath, ['-e', "require('offload').hash('sha256','packed',{encoding:'hex'}).then(console.log)"], { cwd: app, encoding: 'utf8' })
     assert.equal(cjs.trim(), expected)

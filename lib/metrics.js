@@ -2,7 +2,7 @@
 // metrics(): every pool, process pool and the subprocess supervisor in the Prometheus text
 // exposition format (version 0.0.4), without prom-client. Pools register themselves in
 // metrics-registry.js; one call reads each pool's counters once (O(pools), no per-task work).
-const binding = require('../binding.js')
+const binding = require('./native.js')
 const { nativeOf } = require('./pool')
 const { live } = require('./metrics-registry')
 const { poolWorkerSlots } = require('./process-pool')

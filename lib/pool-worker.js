@@ -9,7 +9,7 @@
 // a crash costs exactly one task.
 const fs = require('node:fs')
 const net = require('node:net')
-const binding = require('../binding.js')
+const binding = require('./native.js')
 const { KIND, FrameReader } = require('./protocol')
 const { fromNative } = require('./errors')
 const { rawReport } = require('./process')

@@ -1,7 +1,7 @@
 'use strict'
 // `Pool`: a dedicated set of Rust threads with its own bounded queue. Kernels run on the
 // default pool unless given `{ pool }`.
-const binding = require('../binding.js')
+const binding = require('./native.js')
 const { fromNative, invalidArgType } = require('./errors')
 const { validateOptions } = require('./validate')
 const tasks = require('./tasks')

@@ -2,7 +2,7 @@
 // exec() and spawn(): the JS face of the subprocess supervisor. The binding spawns off the JS
 // thread and settles one promise per child with a raw report; this module shapes that report
 // into a Result, or into the error the call rejects with.
-const binding = require('../binding.js')
+const binding = require('./native.js')
 const { AbortError, OffloadError, fromNative, invalidArgType } = require('./errors')
 const { normalizeArgs, processOptions } = require('./process-options')
 const { validateOptions, unlisten } = require('./validate')

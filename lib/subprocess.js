@@ -8,7 +8,7 @@
 const { EventEmitter } = require('node:events')
 const { Readable, Writable } = require('node:stream')
 const { StringDecoder } = require('node:string_decoder')
-const binding = require('../binding.js')
+const binding = require('./native.js')
 const { OffloadError, fromNative, invalidArgValue } = require('./errors')
 const { start, finish } = require('./process')
 const { stringOrNumber } = require('./process-options')

@@ -10,7 +10,7 @@
 // pool reads them in place, so they stay reachable until the native completion arrives, even
 // when the promise was rejected early. The binding keeps the event loop alive while any
 // completion is owed.
-const binding = require('../binding.js')
+const binding = require('./native.js')
 const { AbortError, OffloadError, fromNative, fromTask } = require('./errors')
 const { unlisten } = require('./validate')
 

@@ -6,7 +6,7 @@
 const os = require('node:os')
 const path = require('node:path')
 const { fileURLToPath } = require('node:url')
-const binding = require('../binding.js')
+const binding = require('./native.js')
 const { fromNative, invalidArgType, invalidArgValue, outOfRange } = require('./errors')
 const { validateOptions, optionalMs } = require('./validate')
 const { processOptions } = require('./process-options')

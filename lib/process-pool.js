@@ -11,7 +11,7 @@
 // ERR_OFFLOAD_WORKER_START instead of retrying in a loop. The processes themselves are the
 // supervisor's: no fork, own process group (a kill takes the whole tree), parent-death
 // signal, rlimits.
-const binding = require('../binding.js')
+const binding = require('./native.js')
 const { AbortError, OffloadError, invalidArgType, invalidArgValue, outOfRange } = require('./errors')
 const { DEFAULT_MAX_FRAME, message, valueOf } = require('./protocol')
 const { PoolWorker, howEnded, KIND } = require('./pool-worker')

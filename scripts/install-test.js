@@ -196,11 +196,9 @@ async function main() {
       '  .then((r) => { console.log(r); return pool.close() }, (e) => { console.error(e); process.exitCode = 1; return pool.destroy() })',
       '',
     ].join('\n'))
+    // No PYTHONPATH: the pool puts the package's python/ directory on it for python commands.
     const pyEnv = { ...env }
-    if (!('pythonPath' in require(path.join(nm, 'offload')))) {
-      // TODO(lead): drop once the ProcessPool sets PYTHONPATH itself (the h-wrk branch does).
-      pyEnv.PYTHONPATH = path.join(require.resolve('offload/package.json', { paths: [app] }), '..', 'python')
-    }
+    delete pyEnv.PYTHONPATH
     const py = spawnSync(process.execPath, ['pool.js'], { cwd: app, env: pyEnv, encoding: 'utf8', timeout: 60_000 })
     assert.equal(py.status, 0, py.stderr)
     assert.equal(py.stdout.trim(), crypto.createHash('sha256').update('from python').digest('hex'))

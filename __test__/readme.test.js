@@ -21,7 +21,7 @@ function guaranteeRows() {
     const refs = []
     // A file in backticks, then the test names up to the next file: “titles” for node:test,
     // `function_names` for Rust.
-    for (const m of heldBy.matchAll(/`([\w/.-]+\.(?:test\.js|rs))`([^`]*(?:`[a-z0-9_]+`[^`]*)*)/g)) {
+    for (const m of heldBy.matchAll(/`([\w/.-]+\.(?:test\.js|rs)|scripts\/[\w-]+\.js)`([^`]*(?:`[a-z0-9_]+`[^`]*)*)/g)) {
       const names = [...m[2].matchAll(/“([^”]+)”|`([a-z0-9_]+)`/g)].map((n) => n[1] ?? n[2])
       refs.push({ file: m[1], names })
     }
@@ -35,7 +35,8 @@ test('every test the README names as holding a guarantee exists', () => {
   for (const { guarantee, refs } of rows) {
     assert.ok(refs.length > 0, `"${guarantee}" names a test file`)
     for (const { file, names } of refs) {
-      const full = file.startsWith('src/') ? path.join(root, file) : path.join(__dirname, file)
+      // Rust tests and scripts by their path from the root, node:test files within __test__/.
+      const full = /^(src|scripts)\//.test(file) ? path.join(root, file) : path.join(__dirname, file)
       assert.ok(fs.existsSync(full), `${file} exists (named for "${guarantee}")`)
       // Titles may be written with escaped quotes in the source.
       const source = fs.readFileSync(full, 'utf8').replace(/\\(['"])/g, '$1')

@@ -6,10 +6,9 @@ const path = require('node:path')
 
 const root = path.join(__dirname, '..')
 // A hang must fail the run, not hold CI until its own deadline. Node 20 applies --test-timeout
-// to each test file as a whole (the file's process), not to each test in it. The slowest file,
-// the pack test, builds the addon from source (63-76 s here with registry dependencies reused);
-// the others take at most 25 s on a loaded 2-core machine. 5 minutes per file leaves a wide
-// margin, and one run keeps one test summary for CI to read.
+// to each test file as a whole (the file's process), not to each test in it; the slowest files
+// take about 25 s on a loaded 2-core machine, so 5 minutes per file leaves a wide margin. The
+// install test (packing, installing, building from source) is `npm run test:install`.
 const files = fs.readdirSync(path.join(root, '__test__'))
   .filter((f) => f.endsWith('.test.js'))
   .sort()

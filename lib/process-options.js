@@ -4,9 +4,8 @@
 // the environment's, which is assembled here (see envBlock). The binding gets a fresh object
 // of validated values, never the caller's object, so no getter runs in the middle of a spawn.
 const path = require('node:path')
-const { fileURLToPath } = require('node:url')
 const { invalidArgType, invalidArgValue } = require('./errors')
-const { toBytes, validateOptions, optionalSignal } = require('./validate')
+const { toBytes, validateOptions, optionalSignal, pathString } = require('./validate')
 
 function normalizeArgs(args, options) {
   if (args === undefined || args === null) return [[], options]
@@ -85,9 +84,7 @@ function envBlock(env, extend) {
 // are resolved against this directory too, as execvp in the child would).
 function cwdOf(cwd) {
   if (cwd === undefined) return process.cwd()
-  if (cwd instanceof URL) return fileURLToPath(cwd)
-  if (typeof cwd !== 'string') throw invalidArgType('options.cwd', 'of type string or an instance of URL', cwd)
-  return path.resolve(cwd)
+  return path.resolve(pathString(cwd, 'options.cwd'))
 }
 
 // Returns { native, envBlock, input, signal, supervisor, reject, timeout, maxBuffer, killSignal, ... }.

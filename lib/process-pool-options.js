@@ -5,13 +5,11 @@
 // them would only fail later, at each start, as ERR_OFFLOAD_WORKER_START.
 const os = require('node:os')
 const path = require('node:path')
-const { fileURLToPath } = require('node:url')
 const binding = require('./native.js')
 const { fromNative, invalidArgType, invalidArgValue, outOfRange } = require('./errors')
-const { validateOptions, optionalMs } = require('./validate')
+const { MAX_TIMEOUT, pathString, validateOptions, optionalMs } = require('./validate')
 const { processOptions } = require('./process-options')
 
-const MAX_MS = 2 ** 31 - 1
 
 function integer(o, key, min, max, fallback) {
   const v = o[key]
@@ -73,9 +71,7 @@ function pythonEnv(file, env, extendEnv) {
 
 // What to run: `script` (a JS file run by this Node binary) or `command` + `args`.
 function program(o) {
-  let script = o.script
-  if (script instanceof URL) script = fileURLToPath(script)
-  if (script !== undefined && typeof script !== 'string') throw invalidArgType('options.script', 'of type string or an instance of URL', script)
+  const script = o.script === undefined ? undefined : pathString(o.script, 'options.script')
   const command = o.command
   if (command !== undefined && typeof command !== 'string') throw invalidArgType('options.command', 'of type string', command)
   if ((script === undefined) === (command === undefined)) {
@@ -126,7 +122,7 @@ function workerOptions(options) {
   } catch (err) {
     throw fromNative(err)
   }
-  const name = o.name ?? path.basename(o.script instanceof URL ? fileURLToPath(o.script) : String(o.script ?? o.command))
+  const name = o.name ?? path.basename(prog.script ?? prog.file)
   if (typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
   return {
     file: prog.file,
@@ -144,7 +140,7 @@ function workerOptions(options) {
     maxTasksPerWorker: integer(o, 'maxTasksPerWorker', 1, Infinity, Infinity),
     maxRssBytes,
     restartBackoff: ms(o, 'restartBackoff', 100),
-    startTimeout: ms(o, 'startTimeout', 30_000, MAX_MS),
+    startTimeout: ms(o, 'startTimeout', 30_000, MAX_TIMEOUT),
     idleTimeout: ms(o, 'idleTimeout', 60_000),
     cancelGrace: ms(o, 'cancelGrace', 250),
     retireGrace: 10_000,

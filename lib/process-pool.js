@@ -16,7 +16,7 @@ const { AbortError, OffloadError, invalidArgType, invalidArgValue, outOfRange } 
 const { DEFAULT_MAX_FRAME, message, valueOf } = require('./protocol')
 const { PoolWorker, howEnded, KIND } = require('./pool-worker')
 const { Supervisor, killChildrenOnExit, kNative } = require('./process')
-const { validateOptions, optionalSignal, optionalTimeout, unlisten } = require('./validate')
+const { MAX_TIMEOUT, validateOptions, optionalSignal, optionalTimeout, unlisten } = require('./validate')
 const { workerOptions } = require('./process-pool-options')
 const { register } = require('./metrics-registry')
 
@@ -180,7 +180,7 @@ class ProcessPool {
     this.#supervisorRef = new WeakRef(this.#supervisor)
     poolSupervisors.add(this.#supervisorRef)
     this.#spawnArgs = [this.#supervisor[kNative], o.file, o.args, o.native, undefined, false, false, true, o.envBlock]
-    this.#keepAlive = setInterval(() => {}, 2 ** 31 - 1)
+    this.#keepAlive = setInterval(() => {}, MAX_TIMEOUT)
     this.#keepAlive.unref()
     if (o.idleTimeout > 0) {
       this.#sweeper = setInterval(() => this.#sweep(), Math.max(50, o.idleTimeout / 4))

@@ -1,5 +1,6 @@
 'use strict'
 // Type checks on the JS side, where the types live; value checks (names, ranges) happen in Rust.
+const { fileURLToPath } = require('node:url')
 const { invalidArgType, outOfRange } = require('./errors')
 
 const BINARY = 'of type string or an instance of Buffer, TypedArray, DataView, ArrayBuffer, or SharedArrayBuffer'
@@ -61,6 +62,7 @@ function optionalInteger(options, key) {
   return v
 }
 
+// The longest delay Node's timers take (a signed 32-bit count of ms).
 const MAX_TIMEOUT = 2 ** 31 - 1
 
 // A duration option in milliseconds, as setTimeout accepts it; undefined when absent.
@@ -106,4 +108,11 @@ function unlisten(signal, listener) {
   }
 }
 
-module.exports = { unlisten, toBytes, validateString, validateOptions, optionalString, optionalInteger, optionalMs, optionalTimeout, optionalSignal }
+// A path given as a string or a file: URL (as node:fs takes them), as a string.
+function pathString(value, name) {
+  if (value instanceof URL) return fileURLToPath(value)
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string or an instance of URL', value)
+  return value
+}
+
+module.exports = { MAX_TIMEOUT, pathString, unlisten, toBytes, validateString, validateOptions, optionalString, optionalInteger, optionalMs, optionalTimeout, optionalSignal }

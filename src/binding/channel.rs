@@ -165,9 +165,10 @@ pub(crate) fn open(
     let mut name = ptr::null_mut();
     let mut raw = ptr::null_mut();
     // SAFETY: plain N-API calls on the JS thread; `context` is released in `finalize`.
-    // SAFETY (status checked): `env` is current; `name` and `raw` are valid out-pointers;
-    // `context` is an Arc leaked for the tsfn, reclaimed by `finalize` or, if creation fails,
-    // right here; the cleanup hook's Arc is reclaimed by `teardown`.
+    // SAFETY: `env` is current (`open` runs inside a #[napi] call) and `dispatch` its
+    // function; `name` and `raw` are valid out-pointers (statuses checked); `context` is an
+    // Arc leaked for the tsfn, reclaimed by `finalize` or, if creation fails, right here; the
+    // cleanup hook's Arc is reclaimed by `teardown`.
     unsafe {
         check(sys::napi_create_string_utf8(
             env,

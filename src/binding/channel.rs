@@ -47,6 +47,8 @@ pub(crate) struct Completion {
 struct FnRef(sys::napi_ref);
 // SAFETY: only dereferenced on the JS thread (in `deliver`).
 unsafe impl Send for FnRef {}
+// SAFETY: a shared `&FnRef` only allows reading the handle; using it needs the env, which
+// only the JS thread has (see Send above).
 unsafe impl Sync for FnRef {}
 
 struct Tsfn(sys::napi_threadsafe_function);
@@ -99,7 +101,10 @@ impl EnvScope {
     fn wake(&self) {
         let tsfn = self.tsfn.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(t) = tsfn.as_ref() {
-            // SAFETY: the handle is live while it is Some (see `finalize`).
+            // SAFETY: the handle is live while it is Some (see `finalize`), and this call may
+            // be made from any thread. Its status is not needed: the queue is unbounded (max
+            // size 0) and the call is non-blocking, so it fails only with napi_closing, once
+            // the env is being torn down and nothing could be delivered anyway.
             unsafe { sys::napi_call_threadsafe_function(t.0, ptr::null_mut(), 0) };
         }
     }
@@ -121,7 +126,9 @@ impl EnvScope {
     fn set_ref(&self, env: sys::napi_env, active: bool) {
         let tsfn = self.tsfn.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(t) = tsfn.as_ref() {
-            // SAFETY: called on the JS thread that owns the handle.
+            // SAFETY: called on the JS thread that owns the handle (`begin` and `end` run there
+            // only), live while it is Some. The statuses are not needed: these fail only for
+            // invalid arguments, and refing a live handle cannot.
             unsafe {
                 if active {
                     sys::napi_ref_threadsafe_function(env, t.0);
@@ -158,6 +165,10 @@ pub(crate) fn open(
     let mut name = ptr::null_mut();
     let mut raw = ptr::null_mut();
     // SAFETY: plain N-API calls on the JS thread; `context` is released in `finalize`.
+    // SAFETY: `env` is current (`open` runs inside a #[napi] call) and `dispatch` its
+    // function; `name` and `raw` are valid out-pointers (statuses checked); `context` is an
+    // Arc leaked for the tsfn, reclaimed by `finalize` or, if creation fails, right here; the
+    // cleanup hook's Arc is reclaimed by `teardown`.
     unsafe {
         check(sys::napi_create_string_utf8(
             env,
@@ -182,6 +193,7 @@ pub(crate) fn open(
             drop(Arc::from_raw(context as *const EnvScope));
             check(status)?;
         }
+        // Cannot fail for the live handle just made; the status is not needed.
         sys::napi_unref_threadsafe_function(env, raw);
         check(sys::napi_add_env_cleanup_hook(
             env,
@@ -204,6 +216,11 @@ fn check(status: sys::napi_status) -> napi::Result<()> {
     }
 }
 
+/// The tsfn's call_js: drains the queue on the JS thread.
+///
+/// # Safety
+/// Only for N-API to call: `env` the tsfn's env (or null when it is going away), `js_cb` the
+/// dispatch function, `context` the `EnvScope` Arc leaked in `open`, not yet finalized.
 unsafe extern "C" fn call_js(
     env: sys::napi_env,
     js_cb: sys::napi_value,
@@ -237,6 +254,10 @@ unsafe extern "C" fn call_js(
 /// Settles natively created promises directly, then calls `dispatch(slots, codes, values)`
 /// for the rest: slots in a Uint32Array (filled without a N-API call per element); `codes`
 /// and `values` are sparse arrays, created only if some entry needs them.
+///
+/// # Safety
+/// `env` must be the environment of the JS thread this is called on and `scope`'s; `js_cb`
+/// the dispatch function of that env.
 unsafe fn deliver(
     env: sys::napi_env,
     scope: &EnvScope,
@@ -245,6 +266,11 @@ unsafe fn deliver(
 ) {
     let mut delivered = batch.len();
     let mut slotted = Vec::new();
+    // SAFETY: `env` is current (caller) and the env every deferred in the batch was created
+    // in (a scope belongs to one env); each deferred reaches here once, in its completion.
+    // `scope.make_error` is a live reference of `env` (deleted never: it lives with the env).
+    // Its lookup's status is not needed: on failure `make_error` stays null, which
+    // `Deferred::settle` accepts (the rejection then carries the message alone).
     unsafe {
         let mut make_error = ptr::null_mut();
         sys::napi_get_reference_value(env, scope.make_error.0, &mut make_error);
@@ -271,8 +297,13 @@ unsafe fn deliver(
 
 /// A failed conversion (e.g. a result longer than the largest Buffer) leaves an exception
 /// pending, which would make every later N-API call in the batch fail; drop it.
+///
+/// # Safety
+/// `env` must be the environment of the JS thread this is called on.
 unsafe fn clear_exception(env: sys::napi_env) {
     let mut pending = false;
+    // SAFETY: `env` is current (caller); both out-pointers are valid. The statuses are not
+    // needed: neither call fails in a live env, and a failed query leaves `pending` false.
     unsafe {
         sys::napi_is_exception_pending(env, &mut pending);
         if pending {
@@ -282,11 +313,29 @@ unsafe fn clear_exception(env: sys::napi_env) {
     }
 }
 
+/// Converts `batch` and calls `js_cb(slots, codes, values)`.
+///
+/// # Safety
+/// `env` must be the environment of the JS thread this is called on, and `js_cb` a function
+/// of it.
 unsafe fn dispatch(
     env: sys::napi_env,
     js_cb: sys::napi_value,
     batch: Vec<(u32, Result<Value, TaskError>)>,
 ) {
+    // SAFETY: `env` is current and `js_cb` its function (caller). `data` is the new
+    // ArrayBuffer's store, `n * 4` bytes, u32-aligned (Node allocates backing stores with
+    // calloc) and written only here while `buffer` keeps it alive on this stack frame.
+    // Every value passed is of this env.
+    //
+    // Statuses: the two creations that start the batch are checked (on failure the batch
+    // cannot be handed over; this happens only in an env being torn down). The others need
+    // no check: `napi_get_undefined`/`napi_get_global`/`napi_create_array_with_length` do not
+    // fail in a live env (V8 aborts on out-of-memory), `napi_set_element` fails only with an
+    // exception pending (each failed conversion clears it, below) or a null value (a short
+    // code/message string that could not be made: the env is going away), and the dispatch
+    // call's exception, if any, is left pending, and Node reports it as uncaught once
+    // `call_js` returns, as for any throwing callback.
     unsafe {
         let n = batch.len();
         let mut data = ptr::null_mut();
@@ -315,7 +364,9 @@ unsafe fn dispatch(
             let (code, value) = match result {
                 Ok(Value::Undefined) => continue,
                 Ok(v) => match v.into_js(env) {
-                    converted if !converted.is_null() => (None, converted),
+                    converted if !converted.is_null() && !exception_pending(env) => {
+                        (None, converted)
+                    }
                     _ => {
                         clear_exception(env);
                         let e = TaskError::unconvertible();
@@ -345,12 +396,33 @@ unsafe fn dispatch(
     }
 }
 
+/// Whether an exception is pending (false if it cannot be told: a broken env).
+///
+/// # Safety
+/// `env` must be the environment of the JS thread this is called on.
+unsafe fn exception_pending(env: sys::napi_env) -> bool {
+    let mut pending = false;
+    // SAFETY: `env` is current (caller); `pending` a valid out-pointer, left false on failure.
+    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    pending
+}
+
+/// The tsfn's finalizer.
+///
+/// # Safety
+/// Only for N-API to call, once: `data` must be the `EnvScope` Arc leaked for the tsfn in
+/// `open`.
 unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
     // SAFETY: `data` is the Arc leaked in `open`; Node calls this exactly once.
     let scope = unsafe { Arc::from_raw(data as *const EnvScope) };
     *scope.tsfn.lock().unwrap_or_else(|p| p.into_inner()) = None;
 }
 
+/// The env cleanup hook.
+///
+/// # Safety
+/// Only for Node to call, once, on the JS thread: `arg` must be the `EnvScope` Arc leaked for
+/// the hook in `open`.
 unsafe extern "C" fn teardown(arg: *mut c_void) {
     // SAFETY: `arg` is the Arc leaked for this hook in `open`; Node runs the hook once.
     let scope = unsafe { Arc::from_raw(arg as *const EnvScope) };

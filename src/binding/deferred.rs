@@ -26,83 +26,152 @@ pub(crate) struct Deferred {
 unsafe impl Send for Deferred {}
 
 impl Deferred {
-    /// Creates the promise and references `keep` (the task's inputs, at most two) until it
-    /// settles.
+    /// Creates the promise and references the objects among `keep` (the task's inputs, at
+    /// most two) until it settles.
+    ///
+    /// # Safety
+    /// `env` must be the environment of the JS thread this is called on, and `keep` values
+    /// of that environment (at most [`MAX_KEEP`]; more are not referenced).
     pub(crate) unsafe fn create(
         env: sys::napi_env,
         keep: &[sys::napi_value],
     ) -> napi::Result<(Self, sys::napi_value)> {
         let mut deferred = ptr::null_mut();
         let mut promise = ptr::null_mut();
-        unsafe {
-            if sys::napi_create_promise(env, &mut deferred, &mut promise) != sys::Status::napi_ok {
-                return Err(napi::Error::from_reason("could not create a promise"));
-            }
-            let mut refs = [ptr::null_mut(); MAX_KEEP];
-            for (r, &v) in refs.iter_mut().zip(keep) {
-                sys::napi_create_reference(env, v, 1, r);
-            }
-            Ok((Self { deferred, refs }, promise))
+        // SAFETY: `env` is current (caller); both are valid out-pointers.
+        if unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) }
+            != sys::Status::napi_ok
+        {
+            return Err(napi::Error::from_reason("could not create a promise"));
         }
+        let mut this = Self {
+            deferred,
+            refs: [ptr::null_mut(); MAX_KEEP],
+        };
+        for (r, &v) in this.refs.iter_mut().zip(keep) {
+            // Only objects (typed arrays, read in place) need holding: a string input was
+            // copied when it was read, and Node 20 refuses references to strings anyway.
+            let mut ty = sys::ValueType::napi_object;
+            // SAFETY: `env` is current and `v` one of its values (caller); `ty` a valid
+            // out-pointer. If the query fails, `ty` stays "object" and a reference is tried.
+            unsafe { sys::napi_typeof(env, v, &mut ty) };
+            if ty != sys::ValueType::napi_object {
+                continue;
+            }
+            // SAFETY: `env` is current and `v` one of its values (caller); `r` a valid
+            // out-pointer, written only on success.
+            let status = unsafe { sys::napi_create_reference(env, v, 1, r) };
+            if status != sys::Status::napi_ok {
+                // An input left unreferenced could be collected while the pool reads it in
+                // place: refuse the task. The promise was never handed out; settle it so
+                // its deferred is freed, and drop the references already made.
+                // SAFETY: `env` is current; `this` holds this env's deferred and references
+                // (null ones are skipped).
+                unsafe { this.abandon(env) };
+                return Err(napi::Error::from_reason("could not reference a task input"));
+            }
+        }
+        Ok((this, promise))
     }
 
     /// Settles the promise; `make_error(code, message)` builds rejection values in JS so they
     /// have the same classes as everywhere else.
+    ///
+    /// # Safety
+    /// `env` must be the environment of the JS thread this is called on and the one `self`
+    /// was created in, `self` not settled before (no copy of it), and `make_error` a function
+    /// of `env` (or null: the rejection then carries the message alone).
     pub(crate) unsafe fn settle(
         self,
         env: sys::napi_env,
         result: Result<Value, TaskError>,
         make_error: sys::napi_value,
     ) {
-        unsafe {
-            let error = match result {
-                Ok(v) => {
-                    let value = v.into_js(env);
-                    // A nested conversion may have failed (leaving an exception pending) even
-                    // though the outer value was made; resolving would then fail silently.
-                    let mut pending = false;
-                    sys::napi_is_exception_pending(env, &mut pending);
-                    if !value.is_null() && !pending {
-                        sys::napi_resolve_deferred(env, self.deferred, value);
-                        return self.release(env);
+        let error = match result {
+            Ok(v) => {
+                // SAFETY: `env` is current (caller).
+                let value = unsafe { v.into_js(env) };
+                // A nested conversion may have failed (leaving an exception pending) even
+                // though the outer value was made; resolving would then fail silently.
+                // (`pending` stays false only if the query itself fails, which needs a
+                // broken env; the resolve below then fails too, and is retried as a reject.)
+                let mut pending = false;
+                // SAFETY: `env` is current; `pending` a valid out-pointer.
+                unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+                if !value.is_null() && !pending {
+                    // SAFETY: `self.deferred` is this env's and unsettled (caller); `value`
+                    // was made in this env just above.
+                    let status = unsafe { sys::napi_resolve_deferred(env, self.deferred, value) };
+                    if status == sys::Status::napi_ok {
+                        // SAFETY: `env` is the env of `self`'s references (caller).
+                        return unsafe { self.release(env) };
                     }
-                    let mut ignored = ptr::null_mut();
-                    sys::napi_get_and_clear_last_exception(env, &mut ignored);
-                    TaskError::unconvertible()
                 }
-                Err(e) => e,
-            };
-            let args = [error.code_js(env), error.message_js(env)];
-            let mut global = ptr::null_mut();
-            let mut err = ptr::null_mut();
-            sys::napi_get_global(env, &mut global);
-            if sys::napi_call_function(env, global, make_error, 2, args.as_ptr(), &mut err)
-                != sys::Status::napi_ok
-            {
-                // makeError threw: drop its exception so the rest of the batch can still be
-                // settled, and reject with the message alone.
                 let mut ignored = ptr::null_mut();
-                sys::napi_get_and_clear_last_exception(env, &mut ignored);
-                err = args[1];
+                // SAFETY: `env` is current; `ignored` a valid out-pointer. Its status is not
+                // needed: with no exception pending it just yields undefined.
+                unsafe { sys::napi_get_and_clear_last_exception(env, &mut ignored) };
+                TaskError::unconvertible()
             }
-            sys::napi_reject_deferred(env, self.deferred, err);
-            self.release(env);
+            Err(e) => e,
+        };
+        // SAFETY: `env` is current (caller).
+        let args = unsafe { [error.code_js(env), error.message_js(env)] };
+        let mut global = ptr::null_mut();
+        let mut err = ptr::null_mut();
+        // SAFETY: `env` is current; `global` a valid out-pointer. If this failed, `global`
+        // would stay null and the call below fail, taking the fallback.
+        unsafe { sys::napi_get_global(env, &mut global) };
+        // SAFETY: `env` is current; `make_error` a function of it or null (caller), `args`
+        // two values of it (or null, which N-API rejects with a status) and `err` a valid
+        // out-pointer.
+        let called =
+            unsafe { sys::napi_call_function(env, global, make_error, 2, args.as_ptr(), &mut err) };
+        if called != sys::Status::napi_ok {
+            // makeError threw: drop its exception so the rest of the batch can still be
+            // settled, and reject with the message alone.
+            let mut ignored = ptr::null_mut();
+            // SAFETY: as above; status not needed for the same reason.
+            unsafe { sys::napi_get_and_clear_last_exception(env, &mut ignored) };
+            err = args[1];
         }
+        // The status is not checked: with no exception pending (cleared above) this fails
+        // only for a null `err` (the message could not be made either, i.e. the env is going
+        // away) and there is nothing left to reject with; the references are released all
+        // the same.
+        // SAFETY: `self.deferred` is this env's and unsettled (caller); `err` of this env.
+        unsafe { sys::napi_reject_deferred(env, self.deferred, err) };
+        // SAFETY: `env` is the env of `self`'s references (caller).
+        unsafe { self.release(env) };
     }
 
     /// Resolves a promise that was never handed out (its task was rejected at admission, and
     /// the copy inside the task dropped unsettled) and drops its references.
+    ///
+    /// # Safety
+    /// `env` must be the environment of the JS thread this is called on and the one `self`
+    /// was created in, and `self` not settled before (no other copy settles it).
     pub(crate) unsafe fn abandon(self, env: sys::napi_env) {
-        unsafe {
-            let mut undefined = ptr::null_mut();
-            sys::napi_get_undefined(env, &mut undefined);
-            sys::napi_resolve_deferred(env, self.deferred, undefined);
-            self.release(env);
-        }
+        let mut undefined = ptr::null_mut();
+        // SAFETY: `env` is current (caller); `undefined` a valid out-pointer.
+        unsafe { sys::napi_get_undefined(env, &mut undefined) };
+        // Nobody awaits this promise, so a failed resolve (only in an env going away) loses
+        // nothing; its status is not needed.
+        // SAFETY: `self.deferred` is this env's and unsettled (caller).
+        unsafe { sys::napi_resolve_deferred(env, self.deferred, undefined) };
+        // SAFETY: `env` is the env of `self`'s references (caller).
+        unsafe { self.release(env) };
     }
 
+    /// Deletes the input references (null slots are unused).
+    ///
+    /// # Safety
+    /// `env` must be the current JS thread's environment, the one the references were made
+    /// in, and they must not have been deleted before.
     unsafe fn release(self, env: sys::napi_env) {
         for r in self.refs.into_iter().filter(|r| !r.is_null()) {
+            // SAFETY: `r` is a live reference of `env` (caller). A failure (an env going
+            // away) leaves it to the env's own cleanup, so the status is not needed.
             unsafe { sys::napi_delete_reference(env, r) };
         }
     }

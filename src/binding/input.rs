@@ -21,6 +21,7 @@ pub(crate) enum Input {
 // SAFETY: a borrowed input is only read while its owner is kept alive by the JS layer and
 // its environment is alive (`BorrowGuard`); nothing writes through it.
 unsafe impl Send for Input {}
+// SAFETY: shared access only reads the bytes (`as_slice`), under the same lifetime guarantee.
 unsafe impl Sync for Input {}
 
 impl Input {
@@ -36,20 +37,34 @@ impl Input {
     pub(crate) fn from_js(env: sys::napi_env, value: &Unknown<'_>, name: &str) -> Result<Self> {
         let raw = value.raw();
         let mut ty = 0;
-        // SAFETY: plain N-API queries on the JS thread.
+        // SAFETY: `env` is the current JS thread's environment (this runs inside a #[napi]
+        // call) and `raw` one of its values; every out-pointer is a valid local, and the
+        // string is written into `buf`, `len + 1` bytes long, as the second call is told.
+        //
+        // Statuses: `napi_typeof` and `napi_is_typedarray` leave their outputs at values that
+        // fall through to the type error if they fail. The string calls and
+        // `napi_get_typedarray_info` are checked: a failure would otherwise hash an empty
+        // string or borrow a null pointer as if all were well.
         unsafe {
             sys::napi_typeof(env, raw, &mut ty);
             if ty == sys::ValueType::napi_string {
                 let mut len = 0;
-                sys::napi_get_value_string_utf8(env, raw, ptr::null_mut(), 0, &mut len);
+                if sys::napi_get_value_string_utf8(env, raw, ptr::null_mut(), 0, &mut len)
+                    != sys::Status::napi_ok
+                {
+                    return Err(unreadable(name));
+                }
                 let mut buf = vec![0u8; len + 1];
-                sys::napi_get_value_string_utf8(
+                if sys::napi_get_value_string_utf8(
                     env,
                     raw,
                     buf.as_mut_ptr().cast(),
                     len + 1,
                     &mut len,
-                );
+                ) != sys::Status::napi_ok
+                {
+                    return Err(unreadable(name));
+                }
                 buf.truncate(len);
                 return Ok(Input::Owned(buf));
             }
@@ -61,7 +76,7 @@ impl Input {
                 let mut data = ptr::null_mut();
                 let mut ab = ptr::null_mut();
                 let mut offset = 0;
-                sys::napi_get_typedarray_info(
+                let status = sys::napi_get_typedarray_info(
                     env,
                     raw,
                     &mut kind,
@@ -70,6 +85,9 @@ impl Input {
                     &mut ab,
                     &mut offset,
                 );
+                if status != sys::Status::napi_ok {
+                    return Err(unreadable(name));
+                }
                 if kind == sys::TypedarrayType::uint8_array {
                     return Ok(Input::Borrowed {
                         ptr: data.cast_const().cast(),
@@ -83,4 +101,12 @@ impl Input {
             format!("The \"{name}\" argument must be a string or a Uint8Array"),
         ) as Error)
     }
+}
+
+/// A string or Uint8Array N-API could not read (only in an environment being torn down).
+fn unreadable(name: &str) -> Error {
+    napi::Error::new(
+        "ERR_OFFLOAD_INTERNAL".to_owned(),
+        format!("The \"{name}\" argument could not be read"),
+    ) as Error
 }

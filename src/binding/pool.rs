@@ -274,7 +274,9 @@ impl NativePool {
                     Some((_, p)) => p,
                     None => {
                         let mut v = std::ptr::null_mut();
-                        // SAFETY: on the JS thread.
+                        // SAFETY: `raw_env` is the current JS thread's env (a #[napi] call);
+                        // `v` a valid out-pointer. The status is not needed: creating a
+                        // number cannot fail in a live env.
                         unsafe { sys::napi_create_double(raw_env, id as f64, &mut v) };
                         v
                     }

@@ -3,7 +3,7 @@
 //! supervisor's threads, and results come back through the environment's channel.
 
 use std::collections::HashMap;
-use std::os::fd::IntoRawFd;
+use std::os::fd::{AsRawFd, IntoRawFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -593,21 +593,41 @@ pub fn spawn_process(
         scope.begin(raw);
     }
     let handle = External::new(NativeChild { child, scope });
-    // SAFETY: plain N-API calls on the JS thread.
+    // A pair missing its handle or a descriptor would reach JS as undefined, so every status
+    // is checked. The descriptors stay owned (closed on an early return) until all are set.
+    let check = |status: sys::napi_status| {
+        (status == sys::Status::napi_ok)
+            .then_some(())
+            .ok_or_else(|| {
+                napi::Error::new(
+                    "ERR_OFFLOAD_INTERNAL".to_owned(),
+                    "could not build the child's handle".to_owned(),
+                )
+            })
+    };
+    // SAFETY: `raw` is the current JS thread's env (this is a #[napi] call); `promise` was
+    // made in it above and `handle` just now; every out-pointer is a valid local and `pair`
+    // is the array made first.
     unsafe {
         let handle = External::to_napi_value(raw, handle)
             .map_err(|e| napi::Error::new("ERR_OFFLOAD_INTERNAL".to_owned(), e.reason))?;
         let mut pair = std::ptr::null_mut();
-        sys::napi_create_array_with_length(raw, 2, &mut pair);
-        sys::napi_set_element(raw, pair, 0, handle);
-        sys::napi_set_element(raw, pair, 1, promise);
+        check(sys::napi_create_array_with_length(raw, 2, &mut pair))?;
+        check(sys::napi_set_element(raw, pair, 0, handle))?;
+        check(sys::napi_set_element(raw, pair, 1, promise))?;
         if let Some((requests, replies, stderr)) = parent_ends {
-            for (i, fd) in [(2, requests), (3, replies), (4, stderr)] {
+            let fds = [requests, replies, stderr];
+            for (i, fd) in (2..).zip(&fds) {
                 let mut n = std::ptr::null_mut();
-                sys::napi_create_int32(raw, fd.into_raw_fd(), &mut n);
-                sys::napi_set_element(raw, pair, i, n);
+                check(sys::napi_create_int32(raw, fd.as_raw_fd(), &mut n))?;
+                check(sys::napi_set_element(raw, pair, i, n))?;
+            }
+            // JS owns them now (it closes them with the worker).
+            for fd in fds {
+                let _ = fd.into_raw_fd();
             }
         }
+        // SAFETY: `pair` is a value of `raw`, made above.
         Ok(Unknown::from_raw_unchecked(raw, pair))
     }
 }

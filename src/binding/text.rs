@@ -136,8 +136,14 @@ unsafe fn external<T>(
 }
 
 impl Prepared {
+    /// The text as a JS string, or null if it could not be made.
+    ///
+    /// # Safety
+    /// `env` must be the environment of the JS thread this is called on.
     pub(crate) unsafe fn into_js(self, env: sys::napi_env) -> sys::napi_value {
-        // SAFETY: N-API calls on the JS thread with valid buffers.
+        // SAFETY: `env` is current (caller), the one obligation of `string`, `latin1` and
+        // `utf16`; `external`'s other one holds because `f` came from `entry_points`, which
+        // only returns the two N-API external-string entry points.
         unsafe {
             match (self, entry_points()) {
                 (Prepared::Utf8(s), _) => string(env, &s),
@@ -151,14 +157,27 @@ impl Prepared {
     }
 }
 
+/// A copied Latin-1 string, or null if N-API refused (`out` is written only on success, so
+/// the status is not needed).
+///
+/// # Safety
+/// `env` must be the environment of the JS thread this is called on.
 unsafe fn latin1(env: sys::napi_env, b: &[u8]) -> sys::napi_value {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is current (caller); `b` is valid for `b.len()` bytes (at most
+    // isize::MAX, so the cast is exact) and only read during the call.
     unsafe { sys::napi_create_string_latin1(env, b.as_ptr().cast(), b.len() as isize, &mut out) };
     out
 }
 
+/// A copied UTF-16 string, or null if N-API refused (as for [`latin1`]).
+///
+/// # Safety
+/// `env` must be the environment of the JS thread this is called on.
 unsafe fn utf16(env: sys::napi_env, b: &[u16]) -> sys::napi_value {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is current (caller); `b` is valid for `b.len()` code units (a length
+    // that fits isize) and only read during the call.
     unsafe { sys::napi_create_string_utf16(env, b.as_ptr(), b.len() as isize, &mut out) };
     out
 }

@@ -53,48 +53,94 @@ impl TaskError {
         )
     }
 
+    /// The code as a JS string, or null if it could not be made.
+    ///
+    /// # Safety
+    /// `env` must be the environment of the JS thread this is called on.
     pub(crate) unsafe fn code_js(&self, env: sys::napi_env) -> sys::napi_value {
+        // SAFETY: the caller's obligation is `string`'s.
         unsafe { string(env, self.code) }
     }
 
+    /// The message as a JS string, or null if it could not be made.
+    ///
+    /// # Safety
+    /// `env` must be the environment of the JS thread this is called on.
     pub(crate) unsafe fn message_js(&self, env: sys::napi_env) -> sys::napi_value {
+        // SAFETY: the caller's obligation is `string`'s.
         unsafe { string(env, &self.message) }
     }
 }
 
+/// `s` as a JS string, or null if N-API refused (the status is not needed: `out` is only
+/// written on success, and every caller treats null as a failed conversion).
+///
+/// # Safety
+/// `env` must be the environment of the JS thread this is called on.
 pub(crate) unsafe fn string(env: sys::napi_env, s: &str) -> sys::napi_value {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is current (caller); `s` is valid UTF-8 for `s.len()` bytes, read only
+    // during the call (V8 copies it). A `&str` is at most isize::MAX bytes, so the cast is
+    // exact; N-API rejects lengths over INT_MAX with a status, leaving `out` null.
     unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) };
     out
 }
 
 impl Value {
-    /// Converts on the JS thread. Failures (only possible when the env is exiting) yield null.
+    /// Converts on the JS thread. Failures (a string or Buffer longer than V8 allows, or an
+    /// env that is exiting) yield null; the statuses of the getters below need no check
+    /// because N-API writes `out` only on success, so a failure is that null.
+    ///
+    /// # Safety
+    /// `env` must be the environment of the JS thread this is called on.
     pub(crate) unsafe fn into_js(self, env: sys::napi_env) -> sys::napi_value {
         let mut out = ptr::null_mut();
-        unsafe {
-            match self {
-                Value::Undefined => {
-                    sys::napi_get_undefined(env, &mut out);
+        match self {
+            Value::Undefined => {
+                // SAFETY: `env` is current (caller) and `out` a valid out-pointer.
+                unsafe { sys::napi_get_undefined(env, &mut out) };
+            }
+            Value::Null => {
+                // SAFETY: as above.
+                unsafe { sys::napi_get_null(env, &mut out) };
+            }
+            Value::Bool(b) => {
+                // SAFETY: as above.
+                unsafe { sys::napi_get_boolean(env, b, &mut out) };
+            }
+            Value::Number(n) => {
+                // SAFETY: as above.
+                unsafe { sys::napi_create_double(env, n, &mut out) };
+            }
+            // SAFETY: `env` is current, the callee's only obligation.
+            Value::Text(s) => out = unsafe { string(env, &s) },
+            // SAFETY: as above.
+            Value::BigText(t) => out = unsafe { t.into_js(env) },
+            // SAFETY: as above.
+            Value::Bytes(v) => out = unsafe { bytes(env, v) },
+            #[cfg(target_os = "linux")]
+            // SAFETY: as above.
+            Value::Mapped(m) => out = unsafe { adopt(env, m) },
+            Value::List(items) => {
+                let Ok(len) = u32::try_from(items.len()) else {
+                    return ptr::null_mut();
+                };
+                // SAFETY: `env` is current; `out` a valid out-pointer.
+                let status =
+                    unsafe { sys::napi_create_array_with_length(env, items.len(), &mut out) };
+                if status != sys::Status::napi_ok {
+                    return ptr::null_mut();
                 }
-                Value::Null => {
-                    sys::napi_get_null(env, &mut out);
-                }
-                Value::Bool(b) => {
-                    sys::napi_get_boolean(env, b, &mut out);
-                }
-                Value::Number(n) => {
-                    sys::napi_create_double(env, n, &mut out);
-                }
-                Value::Text(s) => out = string(env, &s),
-                Value::BigText(t) => out = t.into_js(env),
-                Value::Bytes(v) => out = bytes(env, v),
-                #[cfg(target_os = "linux")]
-                Value::Mapped(m) => out = adopt(env, m),
-                Value::List(items) => {
-                    sys::napi_create_array_with_length(env, items.len(), &mut out);
-                    for (i, item) in items.into_iter().enumerate() {
-                        sys::napi_set_element(env, out, i as u32, item.into_js(env));
+                for (i, item) in (0..len).zip(items) {
+                    // SAFETY: `env` is current.
+                    let value = unsafe { item.into_js(env) };
+                    // A failed item fails the list: a hole would resolve as a silently
+                    // wrong result. (N-API rejects a null value with a status.)
+                    // SAFETY: `out` is the array just made in this env; `value` a value of
+                    // this env or null.
+                    let status = unsafe { sys::napi_set_element(env, out, i, value) };
+                    if status != sys::Status::napi_ok {
+                        return ptr::null_mut();
                     }
                 }
             }
@@ -103,12 +149,14 @@ impl Value {
     }
 }
 
+/// # Safety
+/// `env` must be the environment of the JS thread this is called on.
 unsafe fn bytes(env: sys::napi_env, v: Vec<u8>) -> sys::napi_value {
     if v.len() > COPY_BELOW {
-        // SAFETY: on the JS thread, as the caller is.
+        // SAFETY: `env` is current (caller), `adopt`'s only obligation.
         return unsafe { adopt(env, v) };
     }
-    // SAFETY: as above.
+    // SAFETY: `env` is current (caller), `copy`'s only obligation.
     unsafe { copy(env, &v) }
 }
 
@@ -132,44 +180,67 @@ impl Owner for Mapped {
     }
 }
 
-/// A Buffer over `owner`'s memory, freed (dropped) by V8's finalizer: no copy.
+/// A Buffer over `owner`'s memory, freed (dropped) by V8's finalizer: no copy. Null if it
+/// could not be made.
+///
+/// # Safety
+/// `env` must be the environment of the JS thread this is called on.
 unsafe fn adopt<T: Owner>(env: sys::napi_env, mut owner: T) -> sys::napi_value {
     let mut out = ptr::null_mut();
     let (data, len) = {
         let b = owner.bytes();
         (b.as_mut_ptr(), b.len())
     };
+    // Moving `owner` into the Box moves the handle, not the memory `data` points at (a
+    // Vec's heap buffer or a mapping), so `data` stays valid while the Box lives.
     let boxed = Box::into_raw(Box::new(owner));
-    unsafe {
-        let status = sys::napi_create_external_buffer(
+    // SAFETY: `env` is current (caller). `data` is valid for reads and writes of `len` bytes
+    // until `free_owner::<T>` drops `boxed`, the hint it receives; nothing else touches the
+    // memory meanwhile (`owner` was moved into the Box).
+    let status = unsafe {
+        sys::napi_create_external_buffer(
             env,
             len,
             data.cast(),
             Some(free_owner::<T>),
             boxed.cast(),
             &mut out,
-        );
-        if still_ours(status) {
-            // Refused before Node took the memory (a V8 sandbox, or an env that can no longer
-            // run JS): it is still ours; copy it.
-            let mut owner = Box::from_raw(boxed);
-            return copy(env, owner.bytes());
-        }
+        )
+    };
+    if still_ours(status) {
+        // Refused before Node took the memory (a V8 sandbox, or an env that can no longer
+        // run JS): it is still ours; copy it.
+        // SAFETY: `boxed` came from Box::into_raw above and, per `still_ours`, no finalizer
+        // was registered, so this is its only owner.
+        let mut owner = unsafe { Box::from_raw(boxed) };
+        // SAFETY: `env` is current (caller).
+        return unsafe { copy(env, owner.bytes()) };
     }
     // A generic failure (longer than the largest Buffer) has already handed the memory to
     // the finalizer, so it must not be touched here; the caller sees null.
     out
 }
 
+/// A fresh Buffer holding a copy of `bytes`, or null if N-API refused (its status is not
+/// needed: `out` is only written on success).
+///
+/// # Safety
+/// `env` must be the environment of the JS thread this is called on.
 unsafe fn copy(env: sys::napi_env, bytes: &[u8]) -> sys::napi_value {
     let mut out = ptr::null_mut();
     let mut data = ptr::null_mut();
+    // SAFETY: `env` is current (caller); `bytes` is valid for `bytes.len()` bytes and only
+    // read during the call; `data` and `out` are valid out-pointers.
     unsafe {
         sys::napi_create_buffer_copy(env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut out)
     };
     out
 }
 
+/// The external buffer's finalizer.
+///
+/// # Safety
+/// `hint` must be a `Box<T>` leaked by `adopt`, passed here once (N-API finalizes once).
 unsafe extern "C" fn free_owner<T>(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the Box<T> leaked in `adopt`; V8 finalizes each buffer once.
     drop(unsafe { Box::from_raw(hint.cast::<T>()) });

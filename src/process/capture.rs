@@ -79,6 +79,7 @@ pub struct Mapped {
 
 // SAFETY: the mapping is owned by this value alone; nothing else refers to the memory.
 unsafe impl Send for Mapped {}
+// SAFETY: `&Mapped` only reads the memory; writing needs `&mut` (as_mut_ptr's callers).
 unsafe impl Sync for Mapped {}
 
 impl Mapped {

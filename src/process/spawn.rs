@@ -367,6 +367,9 @@ pub fn spawn(cmd: &Command) -> Result<libc::pid_t, SpawnError> {
 /// The child side. Only async-signal-safe libc calls; see the module docs.
 extern "C" fn child_main(arg: *mut c_void) -> c_int {
     /// Records errno for the parent and exits without running any destructor or atexit hook.
+    ///
+    /// # Safety
+    /// Only for the cloned child: it ends the calling process at once.
     unsafe fn fail(a: &ChildArgs) -> ! {
         // SAFETY: reading errno and exiting are async-signal-safe.
         unsafe {

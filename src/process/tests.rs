@@ -31,6 +31,7 @@ fn output(mut cmd: Command) -> (String, ExitStatus) {
     // SAFETY: we own `w` and `r`.
     unsafe { libc::close(w) };
     let mut out = String::new();
+    // SAFETY: `r` is the read end made above, owned here alone; the File takes it over.
     unsafe { std::fs::File::from_raw_fd(r) }
         .read_to_string(&mut out)
         .unwrap();
@@ -184,6 +185,7 @@ fn signal_handlers_and_masks_are_reset_in_the_child() {
     // SAFETY: process-wide disposition change, restored below.
     let old = unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
     let pid = spawn(&sh("exec sleep 5")).unwrap();
+    // SAFETY: restores the disposition saved above.
     unsafe { libc::signal(libc::SIGTERM, old) };
     // Signal it only once it runs `sleep`: dispositions are settled at execve, and a signal
     // that came sooner could not tell a reset from an early death.

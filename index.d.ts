@@ -391,8 +391,9 @@ export interface ProcessPoolStats {
 /**
  * Persistent, isolated worker processes running your code (docs/protocol.md). `run()` rejects
  * with the handler's error (same class for built-in ones, `name`, `message`, `code`, own
- * properties, the worker's stack), `ERR_OFFLOAD_WORKER_CRASHED` (`exitCode`, `signal`, `pid`
- * attached; only the task that was running fails), `ERR_OFFLOAD_WORKER_START` (`exitCode`,
+ * properties, the worker's stack), `ERR_OFFLOAD_WORKER_CRASHED` (`exitCode`, `signal`, `pid`,
+ * and `stderr`, the worker's last stderr lines, also in the message; only the task that was
+ * running fails), `ERR_OFFLOAD_WORKER_START` (`exitCode`,
  * `signal`, and `stderr`: the worker's last stderr lines, also in the message, with a hint for
  * a `.ts` script run without a loader),
  * `ERR_OFFLOAD_TIMEOUT`, `ERR_OFFLOAD_QUEUE_FULL`, `ERR_OFFLOAD_POOL_CLOSED`,

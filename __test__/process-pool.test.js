@@ -108,6 +108,10 @@ test('a crashing worker fails only its own task, with exit code or signal, and i
     assert.match(segv.message, /killed by SIGSEGV while running the task/)
     const uncaught = await rejects(p.run(null, { name: 'uncaught' }), 'ERR_OFFLOAD_WORKER_CRASHED')
     assert.equal(uncaught.exitCode, 1)
+    // Why it died is in the end of its stderr, on the error and in the message.
+    assert.match(uncaught.stderr, /Error: uncaught in the worker/)
+    assert.match(uncaught.message, /the end of its stderr:\n[\s\S]*uncaught in the worker/)
+    assert.equal(segv.stderr, '')
     // Tasks queued behind the crashes were not lost.
     const queued = await Promise.all([p.run(null, { name: 'exit' }).catch((e) => e.code), p.run('a', { name: 'echo' }), p.run('b', { name: 'echo' })])
     assert.deepEqual(queued, ['ERR_OFFLOAD_WORKER_CRASHED', 'a', 'b'])

@@ -446,8 +446,12 @@ class ProcessPool {
     const task = worker.task
     if (task !== undefined) {
       worker.task = undefined
-      const err = new OffloadError('ERR_OFFLOAD_WORKER_CRASHED', `the worker (pid ${raw.pid ?? '?'}) ${howEnded(raw)} while running the task`)
-      Object.assign(err, { pid: raw.pid ?? undefined, exitCode: raw.exitCode, signal: raw.signal })
+      // The end of its stderr says why (an uncaught exception's stack, an abort message).
+      const stderr = worker.tail.text()
+      let text = `the worker (pid ${raw.pid ?? '?'}) ${howEnded(raw)} while running the task`
+      if (stderr !== '') text += `; the end of its stderr:\n${stderr}`
+      const err = new OffloadError('ERR_OFFLOAD_WORKER_CRASHED', text)
+      Object.assign(err, { pid: raw.pid ?? undefined, exitCode: raw.exitCode, signal: raw.signal, stderr })
       this.#settle(task, err, 'failed')
     }
     this.#pump()

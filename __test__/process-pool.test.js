@@ -11,7 +11,7 @@ const path = require('node:path')
 const { spawn } = require('node:child_process')
 const { setTimeout: sleep } = require('node:timers/promises')
 const { ProcessPool, AbortError, OffloadError } = require('..')
-const { dies, stat } = require('./helpers/proc')
+const { dies, firstJsonLine, stat } = require('./helpers/proc')
 const { encodeFrame, KIND } = require('../lib/protocol')
 const { until } = require('./helpers/until')
 
@@ -225,12 +225,7 @@ test('destroy() fails queued and running tasks and kills every worker at once', 
 test('workers die with a SIGKILLed parent', async (t) => {
   const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'pool-parent.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
   t.after(() => child.kill('SIGKILL'))
-  let out = ''
-  for await (const chunk of child.stdout) {
-    out += chunk
-    if (out.includes('\n')) break
-  }
-  const workers = JSON.parse(out)
+  const workers = await firstJsonLine(child.stdout)
   assert.equal(workers.length, 2)
   for (const pid of workers) assert.ok(stat(pid) !== undefined)
   child.kill('SIGKILL')
@@ -693,12 +688,7 @@ test('execArgv reaches the worker as Node options before the script, args after 
 test("a SIGKILLed parent takes its workers' own children down too (the watchdog)", { timeout: 30_000 }, async (t) => {
   const parent = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'pool-tree-parent.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
   t.after(() => parent.kill('SIGKILL'))
-  let out = ''
-  for await (const chunk of parent.stdout) {
-    out += chunk
-    if (out.includes('\n')) break
-  }
-  const { worker, grandchild } = JSON.parse(out)
+  const { worker, grandchild } = await firstJsonLine(parent.stdout)
   t.after(() => { try { process.kill(grandchild, 'SIGKILL') } catch {} })
   assert.match(fs.readFileSync(`/proc/${grandchild}/cmdline`, 'utf8'), /^sleep\0/)
   assert.equal(stat(grandchild)[1], worker, 'the sleep is the worker\'s child')

@@ -4,14 +4,7 @@
 // publish, and its error blames an npm bug. When nothing loads, this says what was looked for,
 // why each failed, and how to fix it.
 const path = require('node:path')
-
-function platformSuffix() {
-  const { platform, arch } = process
-  if (platform !== 'linux') return `${platform}-${arch}`
-  const report = process.report && process.report.getReport()
-  const glibc = report && report.header && report.header.glibcVersionRuntime
-  return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
-}
+const { platformSuffix } = require('./platform')
 
 // Why `require(id)` fails, in one line: `absent` when the module is not there, else the
 // loader's own message (a dlopen error, an ABI mismatch, ...).

@@ -11,14 +11,9 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 
-const root = path.join(__dirname, '..')
+const { platformSuffix } = require('../lib/platform')
 
-function platformSuffix() {
-  const { platform, arch } = process
-  if (platform !== 'linux') return `${platform}-${arch}`
-  const glibc = process.report && process.report.getReport().header.glibcVersionRuntime
-  return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
-}
+const root = path.join(__dirname, '..')
 
 // Loads the addon the way `require('offload')` does (local .node, then the platform package),
 // in a child process so a crash in a broken binary cannot take the installer down. Returns null

@@ -147,4 +147,14 @@ function ticksSince(before, after) {
   return total
 }
 
-module.exports = { stat, dies, children, descendantsGone, openFds, watchdogOf, bytesRead, watchdogIdle, watchdogHolds, threadTicks, ticksSince }
+// The first line a child process prints on `stream`, parsed as JSON (fixtures report pids so).
+async function firstJsonLine(stream) {
+  let out = ''
+  for await (const chunk of stream) {
+    out += chunk
+    if (out.includes('\n')) break
+  }
+  return JSON.parse(out)
+}
+
+module.exports = { firstJsonLine, stat, dies, children, descendantsGone, openFds, watchdogOf, bytesRead, watchdogIdle, watchdogHolds, threadTicks, ticksSince }

@@ -11,7 +11,7 @@ import type {
   ProcessOptions as NativeProcessOptions,
   SupervisorOptions,
   SupervisorStats,
-} from './binding'
+} from './napi/binding'
 import type { Readable, Writable } from 'node:stream'
 import type { EventEmitter } from 'node:events'
 

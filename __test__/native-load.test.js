@@ -17,8 +17,8 @@ function app(t) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offload-noload-'))
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
   const dest = path.join(dir, 'node_modules', 'offload')
-  fs.mkdirSync(dest, { recursive: true })
-  for (const f of ['package.json', 'index.js', 'binding.js', 'testing.js', 'lib']) {
+  fs.mkdirSync(path.join(dest, 'napi'), { recursive: true })
+  for (const f of ['package.json', 'index.js', 'napi/binding.js', 'testing.js', 'lib']) {
     fs.cpSync(path.join(root, f), path.join(dest, f), { recursive: true })
   }
   return { dir, dest }
@@ -49,7 +49,7 @@ test('no binary at all: the error names the platform package, "not installed", a
 
 test('a binary that fails to load: the error carries the dlopen reason', (t) => {
   const { dir, dest } = app(t)
-  const file = path.join(dest, `offload.${pkg.slice('offload-'.length)}.node`)
+  const file = path.join(dest, 'napi', `offload.${pkg.slice('offload-'.length)}.node`)
   fs.writeFileSync(file, 'not an ELF file')
   const r = load(dir)
   assert.equal(r.code, 'ERR_OFFLOAD_NATIVE_LOAD')

@@ -1,5 +1,5 @@
 'use strict'
-// The one place that loads the native addon. The generated loader (binding.js) tries
+// The one place that loads the native addon. The generated loader (napi/binding.js) tries
 // `./offload.<platform>.node`, then the platform package, then WASI packages offload does not
 // publish, and its error blames an npm bug. When nothing loads, this says what was looked for,
 // why each failed, and how to fix it.
@@ -21,7 +21,7 @@ function reason(id, absent) {
 function loadError(cause) {
   const suffix = platformSuffix()
   const pkg = `offload-${suffix}`
-  const file = path.join(__dirname, '..', `offload.${suffix}.node`)
+  const file = path.join(__dirname, '..', 'napi', `offload.${suffix}.node`)
   const err = new Error(
     `offload: no native binary loads on ${suffix} (Node ${process.version}).\n` +
     `  platform package ${pkg}: ${reason(pkg, 'not installed')}\n` +
@@ -36,7 +36,7 @@ function loadError(cause) {
 
 let binding
 try {
-  binding = require('../binding.js')
+  binding = require('../napi/binding.js')
 } catch (err) {
   throw loadError(err)
 }

@@ -45,7 +45,7 @@ function main() {
   }
   const napiCli = path.join(root, 'node_modules', '@napi-rs', 'cli')
   if (inClone && fs.existsSync(napiCli)) {
-    run('npx', ['napi', 'build', '--platform', '--release', '--js', 'binding.js', '--dts', 'binding.d.ts'])
+    run('npx', ['napi', 'build', '--platform', '--release', '--manifest-path', 'napi/Cargo.toml', '--js', 'binding.js', '--dts', 'binding.d.ts'])
     return
   }
   // A CARGO_TARGET_DIR the user set is theirs to keep (and reuses their cache); otherwise build
@@ -54,10 +54,10 @@ function main() {
   const targetDir = own ? fs.mkdtempSync(path.join(os.tmpdir(), 'offload-build-')) : path.resolve(root, process.env.CARGO_TARGET_DIR)
   console.log(`offload: building the native addon from source with cargo in ${targetDir} (a cold release build takes about 1-2 minutes on 2 cores)`)
   try {
-    run('cargo', ['build', '--release', '--lib'], { ...process.env, CARGO_TARGET_DIR: targetDir })
+    run('cargo', ['build', '--release', '--lib', '-p', 'offload'], { ...process.env, CARGO_TARGET_DIR: targetDir })
     const lib = process.platform === 'darwin' ? 'liboffload.dylib' : process.platform === 'win32' ? 'offload.dll' : 'liboffload.so'
-    fs.copyFileSync(path.join(targetDir, 'release', lib), path.join(root, `offload.${suffix}.node`))
-    console.log(`offload: built offload.${suffix}.node`)
+    fs.copyFileSync(path.join(targetDir, 'release', lib), path.join(root, 'napi', `offload.${suffix}.node`))
+    console.log(`offload: built napi/offload.${suffix}.node`)
   } finally {
     if (own) fs.rmSync(targetDir, { recursive: true, force: true })
   }

@@ -131,7 +131,7 @@ async function main() {
     assert.ok(installMs < 60_000, `install took ${installMs} ms`)
     const nm = path.join(app, 'node_modules')
     assert.deepEqual(findDirs(nm, 'target'), [], 'no target/ under node_modules')
-    assert.deepEqual(fs.readdirSync(path.join(nm, 'offload')).filter((f) => f.endsWith('.node')), [],
+    assert.deepEqual(fs.readdirSync(path.join(nm, 'offload', 'napi')).filter((f) => f.endsWith('.node')), [],
       'the binary comes from the platform package, not a build inside offload/')
     const lock = JSON.parse(fs.readFileSync(path.join(app, 'package-lock.json'), 'utf8'))
     assert.match(lock.packages[`node_modules/${platformPkg}`].resolved, /^file:/, 'npm took the platform package from the tarball')
@@ -227,7 +227,7 @@ async function main() {
     const installed = path.join(src, 'node_modules', 'offload')
     assert.deepEqual(findDirs(installed, 'target'), [], 'the source build leaves no target/ in the package')
     assert.deepEqual(fs.readdirSync(buildTmp), [], 'the temporary build directory is removed')
-    assert.ok(fs.readdirSync(installed).some((f) => f.endsWith('.node')), 'the build produced the addon')
+    assert.ok(fs.readdirSync(path.join(installed, 'napi')).some((f) => f.endsWith('.node')), 'the build produced the addon')
     const expected = crypto.createHash('sha256').update('packed').digest('hex')
     const cjs = execFileSync(process.execPath, ['-e', "require('offload').hash('sha256','packed',{encoding:'hex'}).then(console.log)"], { cwd: src, encoding: 'utf8' })
     assert.equal(cjs.trim(), expected)

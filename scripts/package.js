@@ -41,7 +41,7 @@ function main() {
   const args = process.argv.slice(2)
   const build = !args.includes('--no-build')
   if (build) {
-    run('npx', ['napi', 'build', '--platform', '--release', '--js', 'binding.js', '--dts', 'binding.d.ts', ...args])
+    run('npx', ['napi', 'build', '--platform', '--release', '--manifest-path', 'napi/Cargo.toml', '--js', 'binding.js', '--dts', 'binding.d.ts', ...args])
   }
   fs.rmSync(dist, { recursive: true, force: true })
   const stage = path.join(dist, '.stage')
@@ -51,13 +51,13 @@ function main() {
     const t = TARGETS[triple]
     if (!t) throw new Error(`scripts/package.js: no platform mapping for napi target ${triple}`)
     return { triple, ...t, node: `${pkg.napi.binaryName}.${t.suffix}.node` }
-  }).filter((t) => fs.existsSync(path.join(root, t.node)))
-  if (built.length === 0) throw new Error('scripts/package.js: no offload.<platform>.node to package; build first')
+  }).filter((t) => fs.existsSync(path.join(root, 'napi', t.node)))
+  if (built.length === 0) throw new Error('scripts/package.js: no napi/offload.<platform>.node to package; build first')
 
   for (const t of built) {
     const dir = path.join(stage, t.suffix)
     fs.mkdirSync(dir)
-    fs.copyFileSync(path.join(root, t.node), path.join(dir, t.node))
+    fs.copyFileSync(path.join(root, 'napi', t.node), path.join(dir, t.node))
     fs.copyFileSync(path.join(root, 'LICENSE'), path.join(dir, 'LICENSE'))
     const platformPkg = {
       name: `${pkg.name}-${t.suffix}`,

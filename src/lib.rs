@@ -1,14 +1,10 @@
-//! offload: a dedicated CPU pool and built-in kernels for Node.js.
-//!
-//! `pool`, `kernels` and `process` are plain Rust; `binding` is the only module that knows about Node.
+//! offload's core: a dedicated CPU pool ([`pool`]), the kernels that run on it ([`kernels`]) and
+//! a fork-free subprocess supervisor ([`process`]). Plain Rust: this crate does not depend on
+//! napi, so nothing here can touch JavaScript values; the Node binding is the `offload` crate in
+//! `napi/`, which converts options and errors and hands results to JavaScript.
 
 pub mod kernels;
 pub mod pool;
 // Fork-free spawning uses Linux's clone and prctl.
 #[cfg(target_os = "linux")]
 pub mod process;
-
-// napi-derive registers nothing under cfg(test), so the binding is left out of unit tests;
-// the JS suites in __test__/ exercise it.
-#[cfg(not(test))]
-mod binding;

@@ -1,5 +1,5 @@
 //! The subprocess supervisor's entry points: options are validated into a core
-//! [`Spec`](crate::process::Spec) on the JS thread; everything after that runs on the
+//! [`Spec`](offload_core::process::Spec) on the JS thread; everything after that runs on the
 //! supervisor's threads, and results come back through the environment's channel.
 
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ use super::errors::{self, Error, Result, out_of_range};
 use super::input::Input as JsInput;
 use super::report::{self, Encoding};
 use super::value::{TaskError, Value};
-use crate::process::{
+use offload_core::process::{
     self, Child, Command, Input, Limits, Output, ProcessStats, Source, Spec, Stream, Supervisor,
     SupervisorConfig, SupervisorError, global_stats, signal,
 };

@@ -4,7 +4,7 @@
 
 use super::text::Prepared;
 use super::value::Value;
-use crate::process::{Captured, Report, SpawnError, Stream, signal};
+use offload_core::process::{Captured, Report, SpawnError, Stream, signal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Encoding {

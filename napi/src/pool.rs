@@ -10,7 +10,7 @@ use super::channel::{Completion, EnvScope, Settle};
 use super::deferred::Deferred;
 use super::errors::{self, Result, out_of_range, pool_error};
 use super::value::{TaskError, Value};
-use crate::pool::{
+use offload_core::pool::{
     CancelReason, CancelToken, Cancelled, Percentiles, Pool, PoolConfig, Priority, SubmitOptions,
 };
 

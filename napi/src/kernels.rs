@@ -10,10 +10,10 @@ use super::errors::{self, Result, out_of_range};
 use super::input::Input;
 use super::pool::NativePool;
 use super::value::{TaskError, Value};
-use crate::kernels::compress::{self, Format};
-use crate::kernels::hash::{self, Encoded, Encoding, HashAlgorithm};
-use crate::kernels::{KernelError, UnknownName};
-use crate::pool::{CancelToken, TaskScope};
+use offload_core::kernels::compress::{self, Format};
+use offload_core::kernels::hash::{self, Encoded, Encoding, HashAlgorithm};
+use offload_core::kernels::{KernelError, UnknownName};
+use offload_core::pool::{CancelToken, TaskScope};
 
 /// Options for `hash()`, `hmac()` and `hashMany()`.
 #[napi(object, object_to_js = false)]

@@ -3,8 +3,8 @@
 
 use std::fmt::Display;
 
-use crate::kernels::KernelError;
-use crate::pool::{CancelReason, Outcome, PoolError};
+use offload_core::kernels::KernelError;
+use offload_core::pool::{CancelReason, Outcome, PoolError};
 
 use super::value::{TaskError, Value};
 

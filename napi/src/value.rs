@@ -10,7 +10,7 @@ use napi::sys;
 
 use super::text::Prepared;
 #[cfg(target_os = "linux")]
-use crate::process::Mapped;
+use offload_core::process::Mapped;
 
 /// Results at or below this size are copied into a fresh Buffer instead of handed over.
 const COPY_BELOW: usize = 64;

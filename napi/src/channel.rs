@@ -22,7 +22,7 @@ use napi::sys;
 
 use super::deferred::Deferred;
 use super::value::{TaskError, Value};
-use crate::pool::CancelGroup;
+use offload_core::pool::CancelGroup;
 
 /// Completions converted per JS callback; bounds the time one batch holds the event loop.
 const MAX_BATCH: usize = 4096;
@@ -70,7 +70,7 @@ pub(crate) struct EnvScope {
     make_error: FnRef,
     /// Children started from this environment, killed when it is torn down.
     #[cfg(target_os = "linux")]
-    pub(crate) processes: Arc<crate::process::Owner>,
+    pub(crate) processes: Arc<offload_core::process::Owner>,
 }
 
 /// Held by a running task while it reads memory owned by this environment's JS heap.

@@ -15,6 +15,8 @@
 //! input (following Node's rules where Node has the format) and never hold
 //! much more than the caller's output limit in memory.
 
+#![forbid(unsafe_code)]
+
 pub mod compress;
 pub mod hash;
 

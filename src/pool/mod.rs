@@ -6,7 +6,10 @@
 //! cooperatively; cancellation of a queued task finishes it immediately.
 //! Guarantees: every accepted task's completion runs exactly once, panics in work are caught
 //! and reported as [`Outcome::Panicked`], and `close` reports idleness only after every
-//! accepted task has ended. Nothing here knows about Node; `crate::binding` adapts it.
+//! accepted task has ended. Nothing here knows about Node; the binding (`napi/`) adapts it.
+
+// The one exception, `worker::set_nice`, carries its own `expect`.
+#![deny(unsafe_code)]
 
 mod histogram;
 mod queue;

@@ -60,6 +60,7 @@ fn runs_work_and_reports_its_result() {
 }
 
 #[test]
+#[expect(unsafe_code, reason = "getpriority reads the pool thread's niceness")]
 fn threads_take_the_configured_niceness() {
     let p = Pool::new(PoolConfig {
         threads: 1,

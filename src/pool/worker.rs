@@ -18,14 +18,14 @@ use super::{OPEN, Shared, lock};
 const LINGER_ROUNDS: usize = 64;
 
 /// Lowers the calling thread's priority; best effort (a failure only loses the preference).
+#[expect(unsafe_code, reason = "two plain syscalls; libc has no safe wrapper")]
 pub(super) fn set_nice(nice: i32) {
     #[cfg(target_os = "linux")]
     if nice != 0 {
-        // SAFETY: plain syscalls on the calling thread; on Linux niceness is per thread (tid).
-        unsafe {
-            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            libc::setpriority(libc::PRIO_PROCESS, tid, nice);
-        }
+        // SAFETY: gettid has no preconditions and cannot fail.
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
+        // SAFETY: changes only the niceness of the calling thread (on Linux, per tid).
+        unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, nice) };
     }
     #[cfg(not(target_os = "linux"))]
     let _ = nice;

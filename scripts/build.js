@@ -11,7 +11,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 
-const { platformSuffix } = require('../lib/platform')
+const { platformSuffix } = require('../lib/shared/platform')
 
 const root = path.join(__dirname, '..')
 

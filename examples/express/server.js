@@ -15,7 +15,7 @@ const { promisify } = require('node:util')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const express = require('express')
 const offload = require('../..')
-const { errorHandler, abortOnClose } = require('../../express')
+const { errorHandler, abortOnClose } = require('offload/express')
 
 const gzip = promisify(zlib.gzip)
 

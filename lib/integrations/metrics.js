@@ -2,10 +2,10 @@
 // metrics(): every pool, process pool and the subprocess supervisor in the Prometheus text
 // exposition format (version 0.0.4), without prom-client. Pools register themselves in
 // metrics-registry.js; one call reads each pool's counters once (O(pools), no per-task work).
-const binding = require('./native.js')
-const { nativeOf } = require('./pool')
-const { live } = require('./metrics-registry')
-const { poolWorkerSlots } = require('./process-pool')
+const binding = require('../shared/native')
+const { nativeOf } = require('../cpu/pool')
+const { live } = require('../shared/metrics-registry')
+const { poolWorkerSlots } = require('../process-pool')
 
 // Latency buckets in seconds: dispatch (tens of µs) to long tasks (minutes).
 const BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]

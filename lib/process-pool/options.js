@@ -5,10 +5,10 @@
 // them would only fail later, at each start, as ERR_OFFLOAD_WORKER_START.
 const os = require('node:os')
 const path = require('node:path')
-const binding = require('./native.js')
-const { fromNative, invalidArgType, invalidArgValue, outOfRange } = require('./errors')
-const { MAX_TIMEOUT, pathString, validateOptions, optionalMs } = require('./validate')
-const { processOptions } = require('./process-options')
+const binding = require('../shared/native')
+const { fromNative, invalidArgType, invalidArgValue, outOfRange } = require('../shared/errors')
+const { MAX_TIMEOUT, pathString, validateOptions, optionalMs } = require('../shared/validate')
+const { processOptions } = require('../subprocess/options')
 
 
 function integer(o, key, min, max, fallback) {
@@ -56,7 +56,7 @@ function programValues(prog) {
 }
 
 // The directory of offload_worker.py, for `from offload_worker import serve`.
-const pythonPath = path.join(__dirname, '..', 'python')
+const pythonPath = path.join(__dirname, '..', '..', 'python')
 
 // A Python worker (a command named python*) finds offload_worker without the user setting
 // PYTHONPATH: the package's python/ directory goes first, the user's entries after it.

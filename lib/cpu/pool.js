@@ -1,11 +1,11 @@
 'use strict'
 // `Pool`: a dedicated set of Rust threads with its own bounded queue. Kernels run on the
 // default pool unless given `{ pool }`.
-const binding = require('./native.js')
-const { fromNative, invalidArgType } = require('./errors')
-const { validateOptions } = require('./validate')
-const tasks = require('./tasks')
-const { register } = require('./metrics-registry')
+const binding = require('../shared/native')
+const { fromNative, invalidArgType } = require('../shared/errors')
+const { validateOptions } = require('../shared/validate')
+const { waitFor } = require('../shared/completion')
+const { register } = require('../shared/metrics-registry')
 
 const kNative = Symbol('offload.native')
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
@@ -47,7 +47,7 @@ class Pool {
   close() {
     if (this.#closed === undefined) {
       this.#unregister()
-      this.#closed = tasks.waitFor((slot) => binding.closePool(this[kNative], slot))
+      this.#closed = waitFor((slot) => binding.closePool(this[kNative], slot))
     }
     return this.#closed
   }

@@ -11,14 +11,14 @@
 // ERR_OFFLOAD_WORKER_START instead of retrying in a loop. The processes themselves are the
 // supervisor's: no fork, own process group (a kill takes the whole tree), parent-death
 // signal, rlimits.
-const binding = require('./native.js')
-const { AbortError, OffloadError, invalidArgType, invalidArgValue, outOfRange } = require('./errors')
+const binding = require('../shared/native')
+const { AbortError, OffloadError, invalidArgType, invalidArgValue, outOfRange } = require('../shared/errors')
 const { DEFAULT_MAX_FRAME, message, valueOf } = require('./protocol')
 const { PoolWorker, howEnded, KIND } = require('./pool-worker')
-const { Supervisor, killChildrenOnExit, kNative } = require('./process')
-const { MAX_TIMEOUT, validateOptions, optionalSignal, optionalTimeout, unlisten } = require('./validate')
-const { workerOptions } = require('./process-pool-options')
-const { register } = require('./metrics-registry')
+const { Supervisor, killChildrenOnExit, kNative } = require('../subprocess/process')
+const { MAX_TIMEOUT, validateOptions, optionalSignal, optionalTimeout, unlisten } = require('../shared/validate')
+const { workerOptions } = require('./options')
+const { register } = require('../shared/metrics-registry')
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
 const PRIORITY = { high: 0, normal: 1, low: 2 }

@@ -21,7 +21,7 @@ function reason(id, absent) {
 function loadError(cause) {
   const suffix = platformSuffix()
   const pkg = `offload-${suffix}`
-  const file = path.join(__dirname, '..', 'napi', `offload.${suffix}.node`)
+  const file = path.join(__dirname, '..', '..', 'napi', `offload.${suffix}.node`)
   const err = new Error(
     `offload: no native binary loads on ${suffix} (Node ${process.version}).\n` +
     `  platform package ${pkg}: ${reason(pkg, 'not installed')}\n` +
@@ -36,7 +36,7 @@ function loadError(cause) {
 
 let binding
 try {
-  binding = require('../napi/binding.js')
+  binding = require('../../napi/binding.js')
 } catch (err) {
   throw loadError(err)
 }

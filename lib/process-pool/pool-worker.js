@@ -9,10 +9,10 @@
 // a crash costs exactly one task.
 const fs = require('node:fs')
 const net = require('node:net')
-const binding = require('./native.js')
+const binding = require('../shared/native')
 const { KIND, FrameReader } = require('./protocol')
-const { fromNative } = require('./errors')
-const { rawReport } = require('./process')
+const { fromNative } = require('../shared/errors')
+const { rawReport } = require('../subprocess/process')
 
 // Frames below this size are written as one Buffer; larger ones as a gathered write of the
 // header and the caller's own blob memory.

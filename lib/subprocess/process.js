@@ -2,12 +2,12 @@
 // exec() and spawn(): the JS face of the subprocess supervisor. The binding spawns off the JS
 // thread and settles one promise per child with a raw report; this module shapes that report
 // into a Result, or into the error the call rejects with.
-const binding = require('./native.js')
-const { AbortError, OffloadError, fromNative, invalidArgType } = require('./errors')
-const { normalizeArgs, processOptions } = require('./process-options')
-const { validateOptions, unlisten } = require('./validate')
-// The completion channel (opened by the task table) settles every child's promises.
-require('./tasks')
+const binding = require('../shared/native')
+const { AbortError, OffloadError, fromNative, invalidArgType } = require('../shared/errors')
+const { normalizeArgs, processOptions } = require('./options')
+const { validateOptions, unlisten } = require('../shared/validate')
+// The completion channel settles every child's promises; requiring it opens it.
+require('../shared/completion')
 
 const kNative = Symbol('offload.supervisor')
 

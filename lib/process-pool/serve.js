@@ -5,7 +5,7 @@
 // pipe (descriptor 4). The worker's own stdout and stderr stay free for logging.
 const fs = require('node:fs')
 const net = require('node:net')
-const { KIND, message, pack, FrameReader, valueOf } = require('./lib/protocol')
+const { KIND, message, pack, FrameReader, valueOf } = require('./protocol')
 
 const REQUESTS = 3
 const REPLIES = 4

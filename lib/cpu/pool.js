@@ -8,7 +8,7 @@ const { waitFor } = require('../shared/completion')
 const { register } = require('../shared/metrics-registry')
 
 const kNative = Symbol('offload.native')
-const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
+const { asyncDispose } = require('../shared/dispose')
 
 class Pool {
   #closed = undefined

@@ -13,6 +13,7 @@ const { OffloadError, fromNative, invalidArgValue } = require('../shared/errors'
 const { start, finish } = require('./process')
 const { stringOrNumber } = require('./options')
 const { toBytes } = require('../shared/validate')
+const { asyncDispose } = require('../shared/dispose')
 
 const kHandle = Symbol('offload.child')
 const STDOUT = 1
@@ -147,7 +148,7 @@ class Subprocess extends EventEmitter {
     return linesOf(source)
   }
 
-  async [Symbol.asyncDispose]() {
+  async [asyncDispose]() {
     this.kill()
     await this.exited.catch(noop)
   }

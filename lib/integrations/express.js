@@ -14,9 +14,7 @@ const CLIENT_GONE = 'ERR_OFFLOAD_CLIENT_GONE'
 const signals = new WeakMap()
 
 function clientGone() {
-  const err = new Error('the client closed the connection before the response was sent')
-  err.code = CLIENT_GONE
-  return err
+  return Object.assign(new Error('the client closed the connection before the response was sent'), { code: CLIENT_GONE })
 }
 
 /**

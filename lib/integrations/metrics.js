@@ -54,7 +54,9 @@ function cpuPools(out, pools) {
   const outcomes = [['completed', 'completed'], ['failed', 'failed'], ['cancelled', 'cancelled'], ['timed_out', 'timedOut'], ['rejected', 'rejected']]
   out.family('offload_pool_tasks_total', 'counter', 'Tasks that ended, by outcome (rejected: refused at admission, queue full or pool closed).',
     stats.flatMap(([pool, s]) => outcomes.map(([outcome, key]) => ['', { pool, outcome }, s[key]])))
-  for (const [which, offset, help] of [['wait', 0, 'Time from submission to start.'], ['run', BOUNDS.length + 2, 'Time from start to finish.']]) {
+  /** @type {Array<[string, number, string]>} */
+  const histograms = [['wait', 0, 'Time from submission to start.'], ['run', BOUNDS.length + 2, 'Time from start to finish.']]
+  for (const [which, offset, help] of histograms) {
     out.family(`offload_pool_${which}_seconds`, 'histogram', help, stats.flatMap(([pool, , b]) => [
       ...BOUNDS.map((le, i) => ['_bucket', { pool, le: num(le) }, b[offset + i]]),
       ['_bucket', { pool, le: '+Inf' }, b[offset + BOUNDS.length]],

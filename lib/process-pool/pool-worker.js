@@ -96,6 +96,14 @@ class PoolWorker {
     this.startedAt = Date.now()
     this.killedByPool = false
     this.timer = undefined
+    // Set by the scheduler: why it failed before 'ready', whether it took 'ready', whether the
+    // pool retired it (an exit then is no crash), and since when it is idle.
+    /** @type {string | undefined} */
+    this.startFailure = undefined
+    this.ready = false
+    this.retired = false
+    this.idleSince = 0
+    this.silent = false
     let spawned
     try {
       spawned = binding.spawnProcess(...spawnArgs)

@@ -184,9 +184,7 @@ function serve(handlers) {
     const context = new TaskContext(name)
     try {
       if (typeof handler !== 'function') {
-        const err = new Error(`offload/worker: no task named ${JSON.stringify(name)}`)
-        err.code = 'ERR_OFFLOAD_UNKNOWN_TASK'
-        throw err
+        throw Object.assign(new Error(`offload/worker: no task named ${JSON.stringify(name)}`), { code: 'ERR_OFFLOAD_UNKNOWN_TASK' })
       }
       result = handler(valueOf(frame, 'payload'), context)
     } catch (err) {

@@ -139,6 +139,7 @@ function outcome(raw, call) {
     const message = raw.searchedPath !== null
       ? `spawn ${call.file} ENOENT`
       : `spawn ${call.file} ${raw.errorCode}: ${raw.errorMessage}`
+    /** @type {SubprocessError & { searchedPath?: string[], syscall?: string, path?: string, spawnargs?: string[] }} */
     const err = new SubprocessError(raw.errorCode, message, result)
     if (raw.searchedPath !== null) err.searchedPath = raw.searchedPath.split(':')
     err.syscall = `spawn ${call.file}`

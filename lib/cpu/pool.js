@@ -3,7 +3,7 @@
 // default pool unless given `{ pool }`.
 const binding = require('../shared/native')
 const { fromNative, invalidArgType } = require('../shared/errors')
-const { validateOptions } = require('../shared/validate')
+const { poolOptions } = require('./options')
 const { waitFor } = require('../shared/completion')
 const { register } = require('../shared/metrics-registry')
 
@@ -16,16 +16,9 @@ class Pool {
   #unregister
 
   constructor(options) {
-    options = validateOptions(options)
-    for (const key of ['threads', 'maxQueue', 'nice']) {
-      const v = options[key]
-      if (v !== undefined && typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
-    }
-    if (options.name !== undefined && typeof options.name !== 'string') {
-      throw invalidArgType('options.name', 'of type string', options.name)
-    }
+    const o = poolOptions(options)
     try {
-      this[kNative] = binding.createPool({ threads: options.threads, maxQueue: options.maxQueue, name: options.name, nice: options.nice })
+      this[kNative] = binding.createPool(o)
     } catch (err) {
       throw fromNative(err)
     }

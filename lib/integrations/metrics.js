@@ -1,7 +1,7 @@
 'use strict'
 // metrics(): every pool, process pool and the subprocess supervisor in the Prometheus text
 // exposition format (version 0.0.4), without prom-client. Pools register themselves in
-// metrics-registry.js; one call reads each pool's counters once (O(pools), no per-task work).
+// shared/metrics-registry.js; one call reads each pool's counters once (O(pools), no per-task work).
 const binding = require('../shared/native')
 const { nativeOf } = require('../cpu/pool')
 const { live } = require('../shared/metrics-registry')

@@ -9,15 +9,13 @@
 // once or becomes a task that settles exactly once. The processes themselves are the
 // supervisor's: no fork, own process group (a kill takes the whole tree), parent-death
 // signal, rlimits.
-const { OffloadError, invalidArgType, invalidArgValue, outOfRange } = require('../shared/errors')
+const { OffloadError, outOfRange } = require('../shared/errors')
 const { abortError } = require('../shared/cancellable')
 const { asyncDispose } = require('../shared/dispose')
-const { validateOptions, optionalSignal, optionalTimeout } = require('../shared/validate')
 const { register } = require('../shared/metrics-registry')
 const { Supervisor, killChildrenOnExit, kNative } = require('../subprocess/process')
 const { DEFAULT_MAX_FRAME, message, KIND } = require('./protocol')
-const { workerOptions } = require('./options')
-const { PRIORITY } = require('./queue')
+const { workerOptions, runOptions } = require('./options')
 const { Scheduler } = require('./scheduler')
 const { Task } = require('./task')
 
@@ -181,21 +179,6 @@ function withResolvers() {
     reject = rej
   })
   return { promise, resolve, reject }
-}
-
-function runOptions(options, poolOptions) {
-  const o = validateOptions(options)
-  const name = o.name
-  if (name !== undefined && name !== null && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
-  const priority = o.priority ?? 'normal'
-  if (typeof priority !== 'string') throw invalidArgType('options.priority', 'of type string', priority)
-  if (!Object.hasOwn(PRIORITY, priority)) throw invalidArgValue('options.priority', priority, "must be one of: 'high', 'normal', 'low'")
-  return {
-    name: name ?? undefined,
-    priority: PRIORITY[priority],
-    signal: optionalSignal(o),
-    timeout: o.timeout === undefined ? poolOptions.timeout : optionalTimeout(o),
-  }
 }
 
 module.exports = { ProcessPool, poolWorkerSlots }

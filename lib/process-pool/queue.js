@@ -4,8 +4,6 @@
 // the front, and the arrays are compacted if such stale entries pile up, so a storm of aborted
 // waiting tasks cannot grow them past what maxQueue allows.
 
-const PRIORITY = Object.freeze({ high: 0, normal: 1, low: 2 })
-
 // A FIFO with O(1) shift.
 class Fifo {
   constructor() {
@@ -38,7 +36,7 @@ class TaskQueue {
 
   /**
    * @param {Queued} task
-   * @param {number} priority a value of PRIORITY
+   * @param {number} priority 0 (high), 1 (normal) or 2 (low)
    */
   push(task, priority) {
     this.#queues[priority].push(task)
@@ -88,4 +86,4 @@ class TaskQueue {
   }
 }
 
-module.exports = { TaskQueue, PRIORITY }
+module.exports = { TaskQueue }

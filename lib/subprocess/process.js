@@ -4,8 +4,8 @@
 // into a Result, or into the error the call rejects with.
 const binding = require('../shared/native')
 const { AbortError, OffloadError, fromNative, invalidArgType } = require('../shared/errors')
-const { normalizeArgs, processOptions } = require('./options')
-const { validateOptions, unlisten } = require('../shared/validate')
+const { normalizeArgs, processOptions, supervisorOptions } = require('./options')
+const { unlisten } = require('../shared/validate')
 // The completion channel settles every child's promises; requiring it opens it.
 require('../shared/completion')
 
@@ -14,12 +14,9 @@ const kNative = Symbol('offload.supervisor')
 /** A separate budget of running and queued children. */
 class Supervisor {
   constructor(options) {
-    const o = validateOptions(options)
-    for (const key of ['maxConcurrent', 'maxQueue']) {
-      if (o[key] !== undefined && typeof o[key] !== 'number') throw invalidArgType(`options.${key}`, 'of type number', o[key])
-    }
+    const o = supervisorOptions(options)
     try {
-      this[kNative] = binding.createSupervisor({ maxConcurrent: o.maxConcurrent, maxQueue: o.maxQueue })
+      this[kNative] = binding.createSupervisor(o)
     } catch (err) {
       throw fromNative(err)
     }

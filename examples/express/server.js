@@ -14,7 +14,7 @@ const zlib = require('node:zlib')
 const { promisify } = require('node:util')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const express = require('express')
-const offload = require('../..')
+const offload = require('offload')
 const { errorHandler, abortOnClose } = require('offload/express')
 
 const gzip = promisify(zlib.gzip)

@@ -3,12 +3,23 @@
 // default pool unless given `{ pool }`.
 const binding = require('../shared/native')
 const { fromNative, invalidArgType } = require('../shared/errors')
-const { poolOptions } = require('./options')
+const { validateOptions, optionalNumber, optionalString } = require('../shared/validate')
 const { waitFor } = require('../shared/completion')
 const { register } = require('../shared/metrics-registry')
 
 const kNative = Symbol('offload.native')
 const { asyncDispose } = require('../shared/dispose')
+
+// Types checked here, with Node's wording; values (thread and queue bounds, niceness, the
+// name's length) by the binding. It gets a fresh object of values read once, never the
+// caller's object.
+function poolOptions(options) {
+  const o = validateOptions(options)
+  const threads = optionalNumber(o, 'threads')
+  const maxQueue = optionalNumber(o, 'maxQueue')
+  const nice = optionalNumber(o, 'nice')
+  return { threads, maxQueue, name: optionalString(o, 'name'), nice }
+}
 
 class Pool {
   #closed = undefined

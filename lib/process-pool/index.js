@@ -14,10 +14,17 @@ const { abortError } = require('../shared/cancellable')
 const { asyncDispose } = require('../shared/dispose')
 const { register } = require('../shared/metrics-registry')
 const { Supervisor, killChildrenOnExit, kNative } = require('../subprocess/process')
-const { DEFAULT_MAX_FRAME, message, KIND } = require('./protocol')
 const { workerOptions, runOptions } = require('./options')
-const { Scheduler } = require('./scheduler')
-const { Task } = require('./task')
+
+// The machinery behind a pool (scheduler, worker handle, queue, protocol) is loaded when the
+// first pool is made: most programs that require offload never make one, and every module
+// loaded costs startup time (require('offload') has a budget, scripts/install-test.js).
+/** @type {{ Scheduler: typeof import('./scheduler').Scheduler, Task: typeof import('./task').Task, protocol: typeof import('./protocol') }} */
+let impl
+function load() {
+  impl ??= { Scheduler: require('./scheduler').Scheduler, Task: require('./task').Task, protocol: require('./protocol') }
+  return impl
+}
 
 // The private supervisors of pools not yet closed, so metrics() can tell pool workers (reported
 // with their pool) from exec()/spawn() children: all are children of some supervisor, and the
@@ -51,6 +58,7 @@ class ProcessPool {
 
   constructor(options) {
     const o = workerOptions(options)
+    const { Scheduler } = load()
     this.#o = o
     // A private budget: workers must never wait behind exec() calls, and a dying worker may
     // briefly overlap its replacement.
@@ -89,6 +97,7 @@ class ProcessPool {
     if (refusal !== undefined) return this.#refuse(refusal)
     const id = this.#nextId
     this.#nextId = id >= 0xffffffff ? 1 : id + 1
+    const { Task, protocol: { DEFAULT_MAX_FRAME, KIND, message } } = impl
     let frame
     try {
       frame = message(KIND.run, id, 'payload', payload, { name: o.name ?? null })

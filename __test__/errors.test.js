@@ -4,7 +4,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Pool, hash, hmac, hashMany, compress, decompress } = require('..')
-const { spin } = require('../testing')
+const { spin } = require('offload/testing')
 
 const cases = [
   ['unknown algorithm', () => hash('sha999', 'x'), TypeError, 'ERR_INVALID_ARG_VALUE', /'algorithm'.*Received 'sha999'/],

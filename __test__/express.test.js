@@ -12,8 +12,8 @@ const { setTimeout: sleep } = require('node:timers/promises')
 const express = require('express')
 const parsePrometheus = require('parse-prometheus-text-format')
 const offload = require('..')
-const { spin } = require('../testing')
-const { errorHandler, abortOnClose } = require('../express')
+const { spin } = require('offload/testing')
+const { errorHandler, abortOnClose } = require('offload/express')
 const { until } = require('./helpers/until')
 
 function listen(app) {

@@ -11,7 +11,7 @@ const { execFile } = require('node:child_process')
 const { promisify } = require('node:util')
 const zlib = require('node:zlib')
 const { hash, hmac, compress, Pool } = require('..')
-const testing = require('../testing')
+const testing = require('offload/testing')
 const { within } = require('./helpers/until')
 
 const run = promisify(execFile)

@@ -12,7 +12,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Pool, hash, compress, decompress, exec } = require('..')
-const { noop, spin, mallocInUse } = require('../testing')
+const { noop, spin, mallocInUse } = require('offload/testing')
 const { gc } = require('./helpers/gc')
 
 const KiB = 1024

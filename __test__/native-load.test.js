@@ -18,7 +18,7 @@ function app(t) {
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
   const dest = path.join(dir, 'node_modules', 'offload')
   fs.mkdirSync(path.join(dest, 'napi'), { recursive: true })
-  for (const f of ['package.json', 'index.js', 'napi/binding.js', 'testing.js', 'lib']) {
+  for (const f of ['package.json', 'index.js', 'napi/binding.js', 'lib']) {
     fs.cpSync(path.join(root, f), path.join(dest, f), { recursive: true })
   }
   return { dir, dest }

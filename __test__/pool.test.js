@@ -6,7 +6,7 @@ const os = require('node:os')
 const { execFileSync } = require('node:child_process')
 const crypto = require('node:crypto')
 const { Pool, defaultPool, hash, AbortError, OffloadError } = require('..')
-const { noop, spin, panic } = require('../testing')
+const { noop, spin, panic } = require('offload/testing')
 const { until, within } = require('./helpers/until')
 
 // A cancelled spin stops within microseconds of its flag firing; 5 s allows for a loaded

@@ -12,7 +12,7 @@ const { spawn } = require('node:child_process')
 const { setTimeout: sleep } = require('node:timers/promises')
 const { ProcessPool, AbortError, OffloadError } = require('..')
 const { dies, firstJsonLine, stat } = require('./helpers/proc')
-const { encodeFrame, KIND } = require('../lib/protocol')
+const { encodeFrame, KIND } = require('../lib/process-pool/protocol')
 const { until } = require('./helpers/until')
 
 const WORKER = path.join(__dirname, 'fixtures', 'pool-worker.js')

@@ -4,7 +4,7 @@
 // refused rather than misread.
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { KIND, message, FrameReader, parseFrame, valueOf, pack, unpack } = require('../lib/protocol')
+const { KIND, message, FrameReader, parseFrame, valueOf, pack, unpack } = require('../lib/process-pool/protocol')
 
 function roundTrip(value) {
   const frame = Buffer.concat(message(KIND.run, 42, 'payload', value, { name: 'task' }))
@@ -207,7 +207,7 @@ test('what JSON semantics do change is documented, and pinned here', () => {
 // A result frame whose header is `header` (an object) followed by `blobs`, as a worker would
 // send it, decoded as the pool decodes it.
 function decodeResult(header, blobs = []) {
-  const frame = Buffer.concat(require('../lib/protocol').encodeFrame(KIND.result, 1, JSON.stringify(header), blobs))
+  const frame = Buffer.concat(require('../lib/process-pool/protocol').encodeFrame(KIND.result, 1, JSON.stringify(header), blobs))
   return valueOf(parseFrame(frame), 'value')
 }
 

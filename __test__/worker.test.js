@@ -7,7 +7,7 @@ const assert = require('node:assert/strict')
 const cp = require('node:child_process')
 const crypto = require('node:crypto')
 const path = require('node:path')
-const { KIND, message, encodeFrame, FrameReader, valueOf } = require('../lib/protocol')
+const { KIND, message, encodeFrame, FrameReader, valueOf } = require('../lib/process-pool/protocol')
 const { within } = require('./helpers/until')
 
 const WORKER = path.join(__dirname, 'fixtures', 'pool-worker.js')
@@ -130,8 +130,8 @@ test('serve() refuses to run outside a pool', () => {
 })
 
 test('the ESM entry exports the same serve', async () => {
-  const esm = await import('../worker.mjs')
-  assert.equal(esm.serve, require('../worker').serve)
+  const esm = await import('offload/worker')
+  assert.equal(esm.serve, require('offload/worker').serve)
 })
 
 test('the Python helper speaks the same protocol', async () => {

@@ -18,7 +18,7 @@ function loadOffload () {
   if (offload) return offload
   // Loaded lazily so BENCH_NO_OFFLOAD=1 runs need no built addon.
   const api = require('..')
-  const testing = require('../testing')
+  const testing = require('offload/testing')
   // A dedicated pool rather than defaultPool: explicit thread count, and a
   // queue large enough for the 50k-concurrent dispatch test.
   const pool = new api.Pool({ threads: THREADS, maxQueue: 100000, name: 'bench', nice: NICE })

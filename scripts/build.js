@@ -11,15 +11,15 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 
-const { platformSuffix } = require('../lib/platform')
+const { platformSuffix } = require('../lib/shared/platform')
 
 const root = path.join(__dirname, '..')
 
 // Loads the addon the way `require('offload')` does (local .node, then the platform package),
 // in a child process so a crash in a broken binary cannot take the installer down. Returns null
-// when it loads, else the reason (lib/native.js's message).
+// when it loads, else the reason (lib/shared/native.js's message).
 function loadFailure() {
-  const code = `try { require(${JSON.stringify(path.join(root, 'lib', 'native.js'))}) } catch (e) { process.stdout.write(String(e.message)); process.exit(1) }`
+  const code = `try { require(${JSON.stringify(path.join(root, 'lib', 'shared', 'native.js'))}) } catch (e) { process.stdout.write(String(e.message)); process.exit(1) }`
   const probe = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' })
   return probe.status === 0 ? null : (probe.stdout || probe.stderr || `exit ${probe.status}`).trim()
 }

@@ -14,7 +14,7 @@ const { execFileSync, spawn, spawnSync } = require('node:child_process')
 
 const root = path.join(__dirname, '..')
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
-const suffix = require('../lib/platform').platformSuffix()
+const suffix = require('../lib/shared/platform').platformSuffix()
 const platformPkg = `${pkg.name}-${suffix}`
 
 // A user's environment without Rust: PATH minus every directory holding cargo or rustc, the

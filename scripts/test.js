@@ -23,6 +23,8 @@ const steps = [
   // The loader and typings are generated and committed; a build must not change them.
   ...(fs.existsSync(path.join(root, '.git')) ? [['git', ['diff', '--exit-code', '--', 'napi/binding.js', 'napi/binding.d.ts']]] : []),
   ['npx', ['tsc', '-p', '__test__/tsconfig.json']],
+  // The package's own JavaScript, type-checked (checkJs) against Node's and the binding's typings.
+  ['npx', ['tsc', '-p', 'lib/tsconfig.json']],
   ['node', ['--test', '--test-concurrency=1', '--test-timeout=300000', ...files]],
 ]
 

@@ -1,3 +1,3 @@
 'use strict'
 // offload ProcessPool worker for the processpool scenario.
-require('../../worker').serve(require('./pp-handlers'))
+require('offload/worker').serve(require('./pp-handlers'))

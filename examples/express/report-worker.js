@@ -1,7 +1,7 @@
 'use strict'
 // Runs in the ProcessPool's worker processes (see server.js): plain JavaScript, isolated from
 // the web server's heap.
-const { serve } = require('../../worker')
+const { serve } = require('offload/worker')
 
 serve({
   // The ten most frequent words of an uploaded text.

@@ -14,8 +14,8 @@ const zlib = require('node:zlib')
 const { promisify } = require('node:util')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const express = require('express')
-const offload = require('../..')
-const { errorHandler, abortOnClose } = require('../../express')
+const offload = require('offload')
+const { errorHandler, abortOnClose } = require('offload/express')
 
 const gzip = promisify(zlib.gzip)
 

@@ -6,17 +6,15 @@
 // overload or shutdown → 503 with Retry-After, timeout → 504) and drops the errors of a
 // client that is gone. Nothing here depends on Express itself.
 const { STATUS_CODES } = require('node:http')
-const { invalidArgType, invalidArgValue, outOfRange, raisedByOffload } = require('./errors')
-const { validateOptions } = require('./validate')
+const { invalidArgType, invalidArgValue, outOfRange, raisedByOffload } = require('../shared/errors')
+const { validateOptions } = require('../shared/validate')
 
 const CLIENT_GONE = 'ERR_OFFLOAD_CLIENT_GONE'
 // One signal per response, however many calls ask for it.
 const signals = new WeakMap()
 
 function clientGone() {
-  const err = new Error('the client closed the connection before the response was sent')
-  err.code = CLIENT_GONE
-  return err
+  return Object.assign(new Error('the client closed the connection before the response was sent'), { code: CLIENT_GONE })
 }
 
 /**

@@ -1,5 +1,5 @@
 // Test and benchmark kernels; not for production use.
-import type { TaskOptions } from './index'
+import type { TaskOptions } from './types'
 
 /** Resolves with undefined after a round trip through the pool. */
 export declare function noop(options?: TaskOptions): Promise<void>

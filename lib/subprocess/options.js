@@ -4,8 +4,8 @@
 // the environment's, which is assembled here (see envBlock). The binding gets a fresh object
 // of validated values, never the caller's object, so no getter runs in the middle of a spawn.
 const path = require('node:path')
-const { invalidArgType, invalidArgValue } = require('./errors')
-const { toBytes, validateOptions, optionalSignal, pathString } = require('./validate')
+const { invalidArgType, invalidArgValue } = require('../shared/errors')
+const { toBytes, validateOptions, optionalNumber, optionalSignal, pathString } = require('../shared/validate')
 
 function normalizeArgs(args, options) {
   if (args === undefined || args === null) return [[], options]
@@ -131,4 +131,10 @@ function processOptions(options, Supervisor) {
   }
 }
 
-module.exports = { normalizeArgs, processOptions, stringOrNumber }
+// `new Supervisor()`: the two bounds, types only (the binding checks their values).
+function supervisorOptions(options) {
+  const o = validateOptions(options)
+  return { maxConcurrent: optionalNumber(o, 'maxConcurrent'), maxQueue: optionalNumber(o, 'maxQueue') }
+}
+
+module.exports = { normalizeArgs, processOptions, supervisorOptions, stringOrNumber }

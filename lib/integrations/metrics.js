@@ -1,11 +1,11 @@
 'use strict'
 // metrics(): every pool, process pool and the subprocess supervisor in the Prometheus text
 // exposition format (version 0.0.4), without prom-client. Pools register themselves in
-// metrics-registry.js; one call reads each pool's counters once (O(pools), no per-task work).
-const binding = require('./native.js')
-const { nativeOf } = require('./pool')
-const { live } = require('./metrics-registry')
-const { poolWorkerSlots } = require('./process-pool')
+// shared/metrics-registry.js; one call reads each pool's counters once (O(pools), no per-task work).
+const binding = require('../shared/native')
+const { nativeOf } = require('../cpu/pool')
+const { live } = require('../shared/metrics-registry')
+const { poolWorkerSlots } = require('../process-pool')
 
 // Latency buckets in seconds: dispatch (tens of µs) to long tasks (minutes).
 const BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
@@ -54,7 +54,9 @@ function cpuPools(out, pools) {
   const outcomes = [['completed', 'completed'], ['failed', 'failed'], ['cancelled', 'cancelled'], ['timed_out', 'timedOut'], ['rejected', 'rejected']]
   out.family('offload_pool_tasks_total', 'counter', 'Tasks that ended, by outcome (rejected: refused at admission, queue full or pool closed).',
     stats.flatMap(([pool, s]) => outcomes.map(([outcome, key]) => ['', { pool, outcome }, s[key]])))
-  for (const [which, offset, help] of [['wait', 0, 'Time from submission to start.'], ['run', BOUNDS.length + 2, 'Time from start to finish.']]) {
+  /** @type {Array<[string, number, string]>} */
+  const histograms = [['wait', 0, 'Time from submission to start.'], ['run', BOUNDS.length + 2, 'Time from start to finish.']]
+  for (const [which, offset, help] of histograms) {
     out.family(`offload_pool_${which}_seconds`, 'histogram', help, stats.flatMap(([pool, , b]) => [
       ...BOUNDS.map((le, i) => ['_bucket', { pool, le: num(le) }, b[offset + i]]),
       ['_bucket', { pool, le: '+Inf' }, b[offset + BOUNDS.length]],

@@ -21,14 +21,14 @@ function reason(id, absent) {
 function loadError(cause) {
   const suffix = platformSuffix()
   const pkg = `offload-${suffix}`
-  const file = path.join(__dirname, '..', 'napi', `offload.${suffix}.node`)
-  const err = new Error(
+  const file = path.join(__dirname, '..', '..', 'napi', `offload.${suffix}.node`)
+  const err = /** @type {Error & { code?: string }} */ (new Error(
     `offload: no native binary loads on ${suffix} (Node ${process.version}).\n` +
     `  platform package ${pkg}: ${reason(pkg, 'not installed')}\n` +
     `  local build ${file}: ${reason(file, 'not built')}\n` +
     `Fix: install the prebuilt binary (\`npm install ${pkg}\`, or reinstall offload without --ignore-scripts/--omit=optional), ` +
     'or build it from source with the Rust toolchain installed (https://rustup.rs): `npm rebuild offload`.'
-  )
+  ))
   err.code = 'ERR_OFFLOAD_NATIVE_LOAD'
   err.cause = cause
   return err
@@ -36,7 +36,7 @@ function loadError(cause) {
 
 let binding
 try {
-  binding = require('../napi/binding.js')
+  binding = require('../../napi/binding.js')
 } catch (err) {
   throw loadError(err)
 }

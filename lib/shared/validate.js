@@ -54,6 +54,12 @@ function optionalString(options, key) {
   return v
 }
 
+function optionalNumber(options, key) {
+  const v = options[key]
+  if (v !== undefined && typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
+  return v
+}
+
 function optionalInteger(options, key) {
   const v = options[key]
   if (v === undefined) return v
@@ -115,4 +121,4 @@ function pathString(value, name) {
   return value
 }
 
-module.exports = { MAX_TIMEOUT, pathString, unlisten, toBytes, validateString, validateOptions, optionalString, optionalInteger, optionalMs, optionalTimeout, optionalSignal }
+module.exports = { MAX_TIMEOUT, pathString, unlisten, toBytes, validateString, validateOptions, optionalString, optionalNumber, optionalInteger, optionalMs, optionalTimeout, optionalSignal }

@@ -8,11 +8,12 @@
 const { EventEmitter } = require('node:events')
 const { Readable, Writable } = require('node:stream')
 const { StringDecoder } = require('node:string_decoder')
-const binding = require('./native.js')
-const { OffloadError, fromNative, invalidArgValue } = require('./errors')
+const binding = require('../shared/native')
+const { OffloadError, fromNative, invalidArgValue } = require('../shared/errors')
 const { start, finish } = require('./process')
-const { stringOrNumber } = require('./process-options')
-const { toBytes } = require('./validate')
+const { stringOrNumber } = require('./options')
+const { toBytes } = require('../shared/validate')
+const { asyncDispose } = require('../shared/dispose')
 
 const kHandle = Symbol('offload.child')
 const STDOUT = 1
@@ -147,7 +148,7 @@ class Subprocess extends EventEmitter {
     return linesOf(source)
   }
 
-  async [Symbol.asyncDispose]() {
+  async [asyncDispose]() {
     this.kill()
     await this.exited.catch(noop)
   }

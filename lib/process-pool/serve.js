@@ -5,7 +5,7 @@
 // pipe (descriptor 4). The worker's own stdout and stderr stay free for logging.
 const fs = require('node:fs')
 const net = require('node:net')
-const { KIND, message, pack, FrameReader, valueOf } = require('./lib/protocol')
+const { KIND, message, pack, FrameReader, valueOf } = require('./protocol')
 
 const REQUESTS = 3
 const REPLIES = 4
@@ -184,9 +184,7 @@ function serve(handlers) {
     const context = new TaskContext(name)
     try {
       if (typeof handler !== 'function') {
-        const err = new Error(`offload/worker: no task named ${JSON.stringify(name)}`)
-        err.code = 'ERR_OFFLOAD_UNKNOWN_TASK'
-        throw err
+        throw Object.assign(new Error(`offload/worker: no task named ${JSON.stringify(name)}`), { code: 'ERR_OFFLOAD_UNKNOWN_TASK' })
       }
       result = handler(valueOf(frame, 'payload'), context)
     } catch (err) {

@@ -1,15 +1,14 @@
 'use strict'
-// Option checks for `new ProcessPool()`: types with Node's wording, ranges with
-// ERR_OUT_OF_RANGE, and the defaults in one place (index.d.ts documents the same ones). Every
+// Option checks for `new ProcessPool()` and `pool.run()`: types with Node's wording, ranges with
+// ERR_OUT_OF_RANGE, and the defaults in one place (types.d.ts documents the same ones). Every
 // value a worker's spawn would refuse is refused here, by the constructor: a pool that took
 // them would only fail later, at each start, as ERR_OFFLOAD_WORKER_START.
 const os = require('node:os')
 const path = require('node:path')
-const binding = require('./native.js')
-const { fromNative, invalidArgType, invalidArgValue, outOfRange } = require('./errors')
-const { MAX_TIMEOUT, pathString, validateOptions, optionalMs } = require('./validate')
-const { processOptions } = require('./process-options')
-
+const binding = require('../shared/native')
+const { fromNative, invalidArgType, invalidArgValue, outOfRange } = require('../shared/errors')
+const { MAX_TIMEOUT, pathString, validateOptions, optionalMs, optionalSignal, optionalTimeout } = require('../shared/validate')
+const { processOptions } = require('../subprocess/options')
 
 function integer(o, key, min, max, fallback) {
   const v = o[key]
@@ -56,7 +55,7 @@ function programValues(prog) {
 }
 
 // The directory of offload_worker.py, for `from offload_worker import serve`.
-const pythonPath = path.join(__dirname, '..', 'python')
+const pythonPath = path.join(__dirname, '..', '..', 'python')
 
 // A Python worker (a command named python*) finds offload_worker without the user setting
 // PYTHONPATH: the package's python/ directory goes first, the user's entries after it.
@@ -147,4 +146,24 @@ function workerOptions(options) {
   }
 }
 
-module.exports = { workerOptions, pythonPath }
+// Queue levels of `run()`'s `priority`, highest first.
+const PRIORITY = Object.freeze({ high: 0, normal: 1, low: 2 })
+
+// `pool.run(payload, options)`: the task's name, priority level, signal and timeout (the
+// pool's own timeout unless given).
+function runOptions(options, poolOptions) {
+  const o = validateOptions(options)
+  const name = o.name
+  if (name !== undefined && name !== null && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
+  const priority = o.priority ?? 'normal'
+  if (typeof priority !== 'string') throw invalidArgType('options.priority', 'of type string', priority)
+  if (!Object.hasOwn(PRIORITY, priority)) throw invalidArgValue('options.priority', priority, "must be one of: 'high', 'normal', 'low'")
+  return {
+    name: name ?? undefined,
+    priority: PRIORITY[priority],
+    signal: optionalSignal(o),
+    timeout: o.timeout === undefined ? poolOptions.timeout : optionalTimeout(o),
+  }
+}
+
+module.exports = { workerOptions, runOptions, pythonPath }

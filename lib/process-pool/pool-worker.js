@@ -9,10 +9,10 @@
 // a crash costs exactly one task.
 const fs = require('node:fs')
 const net = require('node:net')
-const binding = require('./native.js')
+const binding = require('../shared/native')
 const { KIND, FrameReader } = require('./protocol')
-const { fromNative } = require('./errors')
-const { rawReport } = require('./process')
+const { fromNative } = require('../shared/errors')
+const { rawReport } = require('../subprocess/process')
 
 // Frames below this size are written as one Buffer; larger ones as a gathered write of the
 // header and the caller's own blob memory.
@@ -96,6 +96,14 @@ class PoolWorker {
     this.startedAt = Date.now()
     this.killedByPool = false
     this.timer = undefined
+    // Set by the scheduler: why it failed before 'ready', whether it took 'ready', whether the
+    // pool retired it (an exit then is no crash), and since when it is idle.
+    /** @type {string | undefined} */
+    this.startFailure = undefined
+    this.ready = false
+    this.retired = false
+    this.idleSince = 0
+    this.silent = false
     let spawned
     try {
       spawned = binding.spawnProcess(...spawnArgs)

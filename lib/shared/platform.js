@@ -5,7 +5,7 @@
 function platformSuffix() {
   const { platform, arch } = process
   if (platform !== 'linux') return `${platform}-${arch}`
-  const report = process.report && process.report.getReport()
+  const report = /** @type {any} */ (process.report && process.report.getReport())
   const glibc = report && report.header && report.header.glibcVersionRuntime
   return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
 }

@@ -2,24 +2,21 @@
 // exec() and spawn(): the JS face of the subprocess supervisor. The binding spawns off the JS
 // thread and settles one promise per child with a raw report; this module shapes that report
 // into a Result, or into the error the call rejects with.
-const binding = require('./native.js')
-const { AbortError, OffloadError, fromNative, invalidArgType } = require('./errors')
-const { normalizeArgs, processOptions } = require('./process-options')
-const { validateOptions, unlisten } = require('./validate')
-// The completion channel (opened by the task table) settles every child's promises.
-require('./tasks')
+const binding = require('../shared/native')
+const { AbortError, OffloadError, fromNative, invalidArgType } = require('../shared/errors')
+const { normalizeArgs, processOptions, supervisorOptions } = require('./options')
+const { unlisten } = require('../shared/validate')
+// The completion channel settles every child's promises; requiring it opens it.
+require('../shared/completion')
 
 const kNative = Symbol('offload.supervisor')
 
 /** A separate budget of running and queued children. */
 class Supervisor {
   constructor(options) {
-    const o = validateOptions(options)
-    for (const key of ['maxConcurrent', 'maxQueue']) {
-      if (o[key] !== undefined && typeof o[key] !== 'number') throw invalidArgType(`options.${key}`, 'of type number', o[key])
-    }
+    const o = supervisorOptions(options)
     try {
-      this[kNative] = binding.createSupervisor({ maxConcurrent: o.maxConcurrent, maxQueue: o.maxQueue })
+      this[kNative] = binding.createSupervisor(o)
     } catch (err) {
       throw fromNative(err)
     }
@@ -139,6 +136,7 @@ function outcome(raw, call) {
     const message = raw.searchedPath !== null
       ? `spawn ${call.file} ENOENT`
       : `spawn ${call.file} ${raw.errorCode}: ${raw.errorMessage}`
+    /** @type {SubprocessError & { searchedPath?: string[], syscall?: string, path?: string, spawnargs?: string[] }} */
     const err = new SubprocessError(raw.errorCode, message, result)
     if (raw.searchedPath !== null) err.searchedPath = raw.searchedPath.split(':')
     err.syscall = `spawn ${call.file}`

@@ -1,14 +1,25 @@
 'use strict'
 // `Pool`: a dedicated set of Rust threads with its own bounded queue. Kernels run on the
 // default pool unless given `{ pool }`.
-const binding = require('./native.js')
-const { fromNative, invalidArgType } = require('./errors')
-const { validateOptions } = require('./validate')
-const tasks = require('./tasks')
-const { register } = require('./metrics-registry')
+const binding = require('../shared/native')
+const { fromNative, invalidArgType } = require('../shared/errors')
+const { validateOptions, optionalNumber, optionalString } = require('../shared/validate')
+const { waitFor } = require('../shared/completion')
+const { register } = require('../shared/metrics-registry')
 
 const kNative = Symbol('offload.native')
-const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
+const { asyncDispose } = require('../shared/dispose')
+
+// Types checked here, with Node's wording; values (thread and queue bounds, niceness, the
+// name's length) by the binding. It gets a fresh object of values read once, never the
+// caller's object.
+function poolOptions(options) {
+  const o = validateOptions(options)
+  const threads = optionalNumber(o, 'threads')
+  const maxQueue = optionalNumber(o, 'maxQueue')
+  const nice = optionalNumber(o, 'nice')
+  return { threads, maxQueue, name: optionalString(o, 'name'), nice }
+}
 
 class Pool {
   #closed = undefined
@@ -16,16 +27,9 @@ class Pool {
   #unregister
 
   constructor(options) {
-    options = validateOptions(options)
-    for (const key of ['threads', 'maxQueue', 'nice']) {
-      const v = options[key]
-      if (v !== undefined && typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
-    }
-    if (options.name !== undefined && typeof options.name !== 'string') {
-      throw invalidArgType('options.name', 'of type string', options.name)
-    }
+    const o = poolOptions(options)
     try {
-      this[kNative] = binding.createPool({ threads: options.threads, maxQueue: options.maxQueue, name: options.name, nice: options.nice })
+      this[kNative] = binding.createPool(o)
     } catch (err) {
       throw fromNative(err)
     }
@@ -47,7 +51,7 @@ class Pool {
   close() {
     if (this.#closed === undefined) {
       this.#unregister()
-      this.#closed = tasks.waitFor((slot) => binding.closePool(this[kNative], slot))
+      this.#closed = waitFor((slot) => binding.closePool(this[kNative], slot))
     }
     return this.#closed
   }

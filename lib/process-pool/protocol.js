@@ -7,7 +7,7 @@
 // cannot be decoded exactly is refused by the decoder, never guessed at.
 
 const { types: { isArrayBuffer, isSharedArrayBuffer } } = require('node:util')
-const { invalidArgType, invalidArgValue, withCode } = require('./errors')
+const { invalidArgType, invalidArgValue, withCode } = require('../shared/errors')
 
 const KIND = Object.freeze({ run: 1, cancel: 2, ready: 3, result: 4, error: 5 })
 const PREFIX = 13 // length u32, kind u8, id u32, headerLength u32

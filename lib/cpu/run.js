@@ -1,10 +1,10 @@
 'use strict'
 // The front half of every kernel call: validate the options every kernel shares
 // ({ pool, signal, timeout, priority }), let the kernel validate its own arguments, submit.
-const { fromNative } = require('./errors')
+const { fromNative } = require('../shared/errors')
 const { nativeOf } = require('./pool')
 const { submit } = require('./tasks')
-const { validateOptions, optionalString, optionalSignal, optionalTimeout } = require('./validate')
+const { validateOptions, optionalString, optionalSignal, optionalTimeout } = require('../shared/validate')
 
 // `prepare(opts)` validates the kernel's arguments and returns [inputs, start], where `start`
 // is as in `tasks.submit`. Kernel arguments are checked first, the shared options last, so

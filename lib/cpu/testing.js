@@ -1,9 +1,9 @@
 'use strict'
 // Test and benchmark kernels. They exercise the pool (dispatch cost, cancellation, panics)
 // without doing real work; not for production use.
-const binding = require('./lib/native.js')
-const { call } = require('./lib/run')
-const { invalidArgType } = require('./lib/errors')
+const binding = require('../shared/native')
+const { call } = require('./run')
+const { invalidArgType } = require('../shared/errors')
 
 // Allocation-free on the dispatch benchmark's path.
 const NOOP = [undefined, (h, slot, p, c) => binding.submitNoop(h, slot, p, c)]

@@ -1,3 +1,0 @@
-'use strict'
-// offload/express: see lib/express.js.
-module.exports = require('./lib/express')

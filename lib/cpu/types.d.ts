@@ -1,0 +1,84 @@
+// Typings for the CPU pool and its kernels (lib/cpu). Option docs for kernel-specific fields
+// are generated from the Rust sources into napi/binding.d.ts and re-used here. Re-exported by
+// the package's index.d.ts.
+import type {
+  CompressOptions as NativeCompressOptions,
+  DecompressOptions as NativeDecompressOptions,
+  HashOptions as NativeHashOptions,
+  LatencyStats,
+  PoolOptions,
+  PoolStats,
+} from '../../napi/binding'
+import type { BinaryLike, Priority } from '../shared/types'
+
+/** Generated from the Rust sources (binding.d.ts), documented there. */
+export type { LatencyStats, PoolOptions, PoolStats }
+
+/** Options every kernel accepts. */
+export interface TaskOptions {
+  /** Pool to run on. Default: the shared default pool (`defaultPool()`). */
+  pool?: Pool
+  /** Cancels the task, queued or running; the promise rejects with an `AbortError` whose `cause` is `signal.reason`. Default: none. */
+  signal?: AbortSignal
+  /** Milliseconds before the task is cancelled and the promise rejects with `ERR_OFFLOAD_TIMEOUT`; `0` disables it. Default: none. */
+  timeout?: number
+  /** Queue priority: FIFO within a level, higher levels first. Default: `'normal'`. */
+  priority?: Priority
+}
+
+/** Digests `hash` and `hashMany` compute. */
+export type HashAlgorithm =
+  | 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512'
+  | 'blake3' | 'xxh3-64' | 'xxh3-128' | 'md5' | 'crc32c'
+/** Digests `hmac` supports. */
+export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'md5'
+/** How a digest is returned: a Buffer, or a string in that encoding. */
+export type Encoding = 'buffer' | 'hex' | 'base64' | 'base64url'
+/** Formats of `compress` and `decompress`; gzip, deflate, deflate-raw and brotli interoperate with node:zlib. */
+export type CompressionFormat = 'gzip' | 'deflate' | 'deflate-raw' | 'brotli' | 'zstd' | 'lz4'
+
+/** Options of `hash`, `hmac` and `hashMany`. */
+export interface HashOptions extends TaskOptions, Omit<NativeHashOptions, 'encoding'> {
+  /** Output encoding. Default: `'buffer'`. */
+  encoding?: Encoding
+}
+/** Options of `compress`: the task options and `level`. */
+export interface CompressOptions extends TaskOptions, NativeCompressOptions {}
+/** Options of `decompress`: the task options and `maxOutputLength`. */
+export interface DecompressOptions extends TaskOptions, NativeDecompressOptions {}
+
+type Digest<O> = O extends { encoding: 'hex' | 'base64' | 'base64url' } ? string : Buffer
+
+/** A dedicated set of Rust threads with its own bounded, prioritised queue. */
+export declare class Pool {
+  /** @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad `threads` or `maxQueue`. */
+  constructor(options?: PoolOptions)
+  /** Number of worker threads. */
+  readonly threads: number
+  /** Name used in the threads' names (`offload-<name>-<n>`). */
+  readonly name: string
+  /** Waiting tasks admitted before calls reject with `ERR_OFFLOAD_QUEUE_FULL`. */
+  readonly maxQueue: number
+  /** Counters and latency percentiles; O(1) and cheap to call. */
+  stats(): PoolStats
+  /** Stops admission (later calls reject with `ERR_OFFLOAD_POOL_CLOSED`); resolves once every accepted task has settled. */
+  close(): Promise<void>
+  /** Stops admission, rejects queued tasks with `ERR_OFFLOAD_POOL_DESTROYED` and cancels running ones. */
+  destroy(): void
+  /** Same as `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** The lazily created pool used when no `pool` option is given (`OFFLOAD_THREADS` or `os.availableParallelism()` threads). */
+export declare function defaultPool(): Pool
+
+/** Digest of `data`. Resolves to a Buffer, or a string for the text encodings. */
+export declare function hash<O extends HashOptions = {}>(algorithm: HashAlgorithm, data: BinaryLike, options?: O): Promise<Digest<O>>
+/** HMAC of `data` under `key`. */
+export declare function hmac<O extends HashOptions = {}>(algorithm: HmacAlgorithm, key: BinaryLike, data: BinaryLike, options?: O): Promise<Digest<O>>
+/** Digests of every input, computed in parallel on the pool, in input order. */
+export declare function hashMany<O extends HashOptions = {}>(algorithm: HashAlgorithm, datas: readonly BinaryLike[], options?: O): Promise<Array<Digest<O>>>
+/** Compresses `data`; gzip, deflate, deflate-raw and brotli output is readable by node:zlib. */
+export declare function compress(format: CompressionFormat, data: BinaryLike, options?: CompressOptions): Promise<Buffer>
+/** Decompresses `data`; rejects with `ERR_OFFLOAD_CORRUPT_INPUT` or `ERR_OFFLOAD_OUTPUT_TOO_LARGE`. */
+export declare function decompress(format: CompressionFormat, data: BinaryLike, options?: DecompressOptions): Promise<Buffer>

@@ -60,8 +60,8 @@ function isClientGone(err, req) {
 }
 
 // Status by error code; null: not an HTTP condition (a bug in offload or in the app's use of
-// it), so it goes on to the app's own handler, which logs it. Keep in step with the README's
-// table and express.d.ts.
+// it), so it goes on to the app's own handler, which logs it. Keep in step with the table in
+// docs/integrations.md and express.d.ts.
 const DEFAULT_STATUSES = new Map(Object.entries({
   // The request's data or parameters: corrupt input, an unknown algorithm or a bad level
   // taken from the request.
@@ -153,8 +153,8 @@ function send(res, status, code, message, headers) {
 }
 
 /**
- * Error-handling middleware: offload's errors become statuses by code (the table in the
- * README and express.d.ts; `options.statuses` overrides entries, `null` passes a code on), the
+ * Error-handling middleware: offload's errors become statuses by code (the table in
+ * docs/integrations.md and express.d.ts; `options.statuses` overrides entries, `null` passes a code on), the
  * errors of a client that disconnected → nothing. Everything else goes on to the next error
  * handler.
  */

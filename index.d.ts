@@ -1,9 +1,13 @@
 // Public typings for offload. Option docs for kernel-specific fields are generated from the
 // Rust sources into binding.d.ts and re-used here.
 import type {
+  CompressionFormat,
   CompressOptions as NativeCompressOptions,
   DecompressOptions as NativeDecompressOptions,
+  Encoding,
+  HashAlgorithm,
   HashOptions as NativeHashOptions,
+  HmacAlgorithm,
   LatencyStats,
   PoolOptions,
   PoolStats,
@@ -17,6 +21,8 @@ import type { EventEmitter } from 'node:events'
 
 /** Generated from the Rust sources (binding.d.ts), documented there. */
 export type { LatencyStats, PoolOptions, PoolStats, ProcessLimits, SupervisorOptions, SupervisorStats }
+/** Name unions generated from the Rust enums (binding.d.ts): algorithms, encodings, formats. */
+export type { CompressionFormat, Encoding, HashAlgorithm, HmacAlgorithm }
 
 /** Binary inputs are read in place (zero-copy); strings are read as UTF-8. Do not modify or transfer a binary input until the promise settles. */
 export type BinaryLike = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer
@@ -36,16 +42,6 @@ export interface TaskOptions {
   priority?: Priority
 }
 
-/** Digests `hash` and `hashMany` compute. */
-export type HashAlgorithm =
-  | 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512'
-  | 'blake3' | 'xxh3-64' | 'xxh3-128' | 'md5' | 'crc32c'
-/** Digests `hmac` supports. */
-export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'md5'
-/** How a digest is returned: a Buffer, or a string in that encoding. */
-export type Encoding = 'buffer' | 'hex' | 'base64' | 'base64url'
-/** Formats of `compress` and `decompress`; gzip, deflate, deflate-raw and brotli interoperate with node:zlib. */
-export type CompressionFormat = 'gzip' | 'deflate' | 'deflate-raw' | 'brotli' | 'zstd' | 'lz4'
 
 /** Options of `hash`, `hmac` and `hashMany`. */
 export interface HashOptions extends TaskOptions, Omit<NativeHashOptions, 'encoding'> {

@@ -179,7 +179,7 @@ class ProcessPool {
     this.#supervisor = new Supervisor({ maxConcurrent: 2 * o.size + 2, maxQueue: Infinity })
     this.#supervisorRef = new WeakRef(this.#supervisor)
     poolSupervisors.add(this.#supervisorRef)
-    this.#spawnArgs = [this.#supervisor[kNative], o.file, o.args, o.native, undefined, false, false, true, o.envBlock]
+    this.#spawnArgs = [this.#supervisor[kNative], o.file, o.args, o.native, undefined, o.envBlock, { channels: true }]
     this.#keepAlive = setInterval(() => {}, MAX_TIMEOUT)
     this.#keepAlive.unref()
     if (o.idleTimeout > 0) {

@@ -8,14 +8,18 @@
 
 use std::ptr;
 
-use napi::sys;
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, JsValue, sys};
 
-use super::value::{TaskError, Value};
+use super::js::unknown;
+use super::value::{Value, error_js};
+use crate::errors::{Result as JsResult, TaskError, internal};
 
 /// The most inputs a natively settled task keeps alive (hmac's key and data).
 const MAX_KEEP: usize = 2;
 
-#[derive(Clone, Copy)]
+/// A promise's settling end and its inputs' references. Not `Copy`: whoever holds it settles
+/// the promise, once.
 pub(crate) struct Deferred {
     deferred: sys::napi_deferred,
     refs: [sys::napi_ref; MAX_KEEP],
@@ -26,29 +30,69 @@ pub(crate) struct Deferred {
 unsafe impl Send for Deferred {}
 
 impl Deferred {
+    /// Creates a promise that holds `keep` (the task's inputs, at most two) until it settles,
+    /// and hands its `Deferred` to `start`, which sends it on with the task; returns `start`'s
+    /// value and the promise. If `start` fails, the promise (never handed out) is settled
+    /// here and its references dropped.
+    ///
+    /// `start` must not fail after sending the `Deferred` on, or the promise would be
+    /// settled twice: the core's `submit` and `spawn` drop their completion closures unrun
+    /// when they refuse, which is what the entry modules pass.
+    pub(crate) fn promise<T>(
+        env: &Env,
+        keep: &[&Unknown<'_>],
+        start: impl FnOnce(Deferred) -> JsResult<T>,
+    ) -> JsResult<(T, Unknown<'static>)> {
+        let raw = env.raw();
+        let keep: [sys::napi_value; MAX_KEEP] =
+            std::array::from_fn(|i| keep.get(i).map_or(ptr::null_mut(), |v| v.raw()));
+        // SAFETY: `raw` is the current call's env (a `&Env` exists only inside one) and
+        // `keep` values of it (the call's arguments) or null, which `create` skips.
+        let (d, promise) = unsafe { Self::create(raw, &keep) }?;
+        let copy = Deferred {
+            deferred: d.deferred,
+            refs: d.refs,
+        };
+        match start(d) {
+            Ok(v) => {
+                // SAFETY: `promise` was made in `raw` just above.
+                Ok((v, unsafe { unknown(raw, promise) }))
+            }
+            Err(e) => {
+                // SAFETY: on `raw`'s JS thread; `start` failed, so (its contract) the other
+                // copy was dropped unsettled and this is the only one.
+                unsafe { copy.abandon(raw) };
+                Err(e)
+            }
+        }
+    }
+
     /// Creates the promise and references the objects among `keep` (the task's inputs, at
     /// most two) until it settles.
     ///
     /// # Safety
     /// `env` must be the environment of the JS thread this is called on, and `keep` values
     /// of that environment (at most [`MAX_KEEP`]; more are not referenced).
-    pub(crate) unsafe fn create(
+    unsafe fn create(
         env: sys::napi_env,
         keep: &[sys::napi_value],
-    ) -> napi::Result<(Self, sys::napi_value)> {
+    ) -> JsResult<(Self, sys::napi_value)> {
         let mut deferred = ptr::null_mut();
         let mut promise = ptr::null_mut();
         // SAFETY: `env` is current (caller); both are valid out-pointers.
         if unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) }
             != sys::Status::napi_ok
         {
-            return Err(napi::Error::from_reason("could not create a promise"));
+            return Err(internal("could not create a promise"));
         }
         let mut this = Self {
             deferred,
             refs: [ptr::null_mut(); MAX_KEEP],
         };
         for (r, &v) in this.refs.iter_mut().zip(keep) {
+            if v.is_null() {
+                continue;
+            }
             // Only objects (typed arrays, read in place) need holding: a string input was
             // copied when it was read, and Node 20 refuses references to strings anyway.
             let mut ty = sys::ValueType::napi_object;
@@ -68,7 +112,7 @@ impl Deferred {
                 // SAFETY: `env` is current; `this` holds this env's deferred and references
                 // (null ones are skipped).
                 unsafe { this.abandon(env) };
-                return Err(napi::Error::from_reason("could not reference a task input"));
+                return Err(internal("could not reference a task input"));
             }
         }
         Ok((this, promise))
@@ -116,7 +160,7 @@ impl Deferred {
             Err(e) => e,
         };
         // SAFETY: `env` is current (caller).
-        let args = unsafe { [error.code_js(env), error.message_js(env)] };
+        let args = unsafe { error_js(env, &error) };
         let mut global = ptr::null_mut();
         let mut err = ptr::null_mut();
         // SAFETY: `env` is current; `global` a valid out-pointer. If this failed, `global`
@@ -151,7 +195,7 @@ impl Deferred {
     /// # Safety
     /// `env` must be the environment of the JS thread this is called on and the one `self`
     /// was created in, and `self` not settled before (no other copy settles it).
-    pub(crate) unsafe fn abandon(self, env: sys::napi_env) {
+    unsafe fn abandon(self, env: sys::napi_env) {
         let mut undefined = ptr::null_mut();
         // SAFETY: `env` is current (caller); `undefined` a valid out-pointer.
         unsafe { sys::napi_get_undefined(env, &mut undefined) };

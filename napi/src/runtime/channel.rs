@@ -331,6 +331,8 @@ unsafe extern "C" fn teardown(arg: *mut c_void) {
         std::thread::yield_now();
     }
     if let Some(t) = scope.tsfn.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        // Teardown: its status is not needed, as nothing is left to do if the release fails
+        // (the env frees the handle itself as it goes away).
         // SAFETY: still live (finalize had not run, or it would be None).
         unsafe { sys::napi_release_threadsafe_function(t.0, 1) };
     }

@@ -31,3 +31,32 @@ pub fn digest_many<I: AsRef<[u8]> + Sync>(
         .map(|r| r.unwrap_or(Err(KernelError::Cancelled)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_digests_match_one_by_one_in_order() {
+        let inputs: Vec<Vec<u8>> = (0..100u8).map(|i| vec![i; usize::from(i) * 37]).collect();
+        let never = || false;
+        let many = digest_many(HashAlgorithm::Sha256, &inputs, &never).unwrap();
+        assert_eq!(many.len(), inputs.len());
+        for (input, d) in inputs.iter().zip(&many) {
+            assert_eq!(d, &digest(HashAlgorithm::Sha256, input, &never).unwrap());
+        }
+        assert!(
+            digest_many::<Vec<u8>>(HashAlgorithm::Sha256, &[], &never)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_cancel_fails_the_whole_call() {
+        let inputs = vec![vec![0u8; 1024]; 8];
+        let always = || true;
+        let r = digest_many(HashAlgorithm::Sha256, &inputs, &always);
+        assert!(matches!(r, Err(KernelError::Cancelled)));
+    }
+}

@@ -199,8 +199,8 @@ impl NativePool {
             }
         };
         let value = if slot == NATIVE_PROMISE {
-            // The pool drops `done` unrun when it refuses the task, as `Deferred::promise`
-            // requires.
+            // A refused task's `done` is dropped unrun, so `Deferred::promise` settles the
+            // promise nobody will see.
             let start = |d| self.core.submit(opts, work, done(Settle::Deferred(d)));
             let (_, promise) = Deferred::promise(env, keep, |d| start(d).map_err(pool_error))?;
             promise

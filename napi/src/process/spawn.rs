@@ -96,8 +96,8 @@ pub fn spawn_process(
         } else {
             Settle::Deferred(deferred)
         };
-        // The supervisor drops this closure unrun if it refuses the child, as
-        // `Deferred::promise` requires.
+        // A refused child's closure is dropped unrun, so `Deferred::promise` settles the
+        // promise nobody will see.
         supervisor
             .0
             .spawn(spec, &scope.processes, move |r| {

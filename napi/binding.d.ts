@@ -49,6 +49,9 @@ export declare function checkProcessOptions(options: ProcessOptions): void
 /** Stops admission; a completion for `slot` is posted once every accepted task has ended. */
 export declare function closePool(pool: ExternalObject<NativePool>, slot: number): void
 
+/** Formats of `compress` and `decompress`; gzip, deflate, deflate-raw and brotli interoperate with node:zlib. */
+export type CompressionFormat = 'gzip' | 'deflate' | 'deflate-raw' | 'brotli' | 'zstd' | 'lz4'
+
 /** Options for `compress()`. */
 export interface CompressOptions {
   /**
@@ -76,11 +79,20 @@ export interface DecompressOptions {
 
 export declare function destroyPool(pool: ExternalObject<NativePool>): void
 
+/** How a digest is returned: a Buffer, or a string in that encoding. */
+export type Encoding = 'buffer' | 'hex' | 'base64' | 'base64url'
+
+/** Digests `hash` and `hashMany` compute. */
+export type HashAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'blake3' | 'xxh3-64' | 'xxh3-128' | 'md5' | 'crc32c'
+
 /** Options for `hash()`, `hmac()` and `hashMany()`. */
 export interface HashOptions {
   /** Output encoding: `'buffer'`, `'hex'`, `'base64'` or `'base64url'`. Default: `'buffer'`. */
   encoding?: string
 }
+
+/** Digests `hmac` supports. */
+export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'md5'
 
 /**
  * Opens this environment's completion channel. `makeError(code, message)` builds rejection
@@ -304,20 +316,82 @@ export declare function processStats(): SupervisorStats
 /** Writes `data` to the child's stdin (read in place, kept alive until written). */
 export declare function processWrite(child: ExternalObject<NativeChild>, data: unknown): unknown
 
-/** Test-only: runs the finalizer kept by a `'later'` failure, as Node may at teardown. */
+/** The slots of a child's raw report (the array `spawnProcess`'s promise resolves with). */
+export declare enum ReportField {
+  /** The child's pid, or null if it never started. */
+  Pid = 0,
+  /** Exit code, or null if it was killed by a signal or never ran. */
+  ExitCode = 1,
+  /** The signal that killed it (`'SIGTERM'`...), or null. */
+  Signal = 2,
+  /** Captured stdout (string or Buffer), or undefined when not captured. */
+  Stdout = 3,
+  /** Captured stderr, as `Stdout`. */
+  Stderr = 4,
+  /** Milliseconds from start to end. */
+  DurationMs = 5,
+  /** Stopped by its `timeout`. */
+  TimedOut = 6,
+  /** Stopped by an AbortSignal. */
+  Cancelled = 7,
+  /** Signalled by the supervisor (kill, timeout, abort, maxBuffer, teardown). */
+  Killed = 8,
+  /** `'stdout'` or `'stderr'` if that stream passed `maxBuffer`, else null. */
+  MaxBufferExceeded = 9,
+  /** The limit (`'memoryBytes'`, ...) that killed it, or null. */
+  KilledByLimit = 10,
+  /** Whether it ran (an exit status exists). */
+  Ran = 11,
+  /** Peak RSS in bytes, or null if not measured. */
+  MaxRssBytes = 12,
+  /** User CPU time in milliseconds, or null. */
+  UserCpuMs = 13,
+  /** System CPU time in milliseconds, or null. */
+  SystemCpuMs = 14,
+  /** The Node-style code of a spawn failure, or null. */
+  ErrorCode = 15,
+  /** The message of a spawn failure, or null. */
+  ErrorMessage = 16,
+  /** The PATH searched when the program was not found, or null. */
+  SearchedPath = 17,
+  /** Bytes of `input` written to stdin, or null. */
+  InputWritten = 18,
+  /** Why writing `input` failed, or null. */
+  InputError = 19,
+}
+
+/** Runs the finalizer a `'later'` refusal kept, as Node may at teardown; false if none. */
 export declare function runKeptStringFinalizer(): boolean
 
+/** How `spawnProcess` starts a child, beyond its options. */
+export interface SpawnMode {
+  /**
+   * `spawn()`: the output is streamed to JS and stdin defaults to a pipe, rather than
+   * `exec()`'s captured output. Default: `false`.
+   */
+  streaming?: boolean
+  /**
+   * The call's AbortSignal had already fired: the child is not started, only reported as
+   * cancelled. Default: `false`.
+   */
+  aborted?: boolean
+  /**
+   * A process-pool worker: also create its message pipes (fds 3 and 4) and a stderr pipe,
+   * whose parent ends are returned; its report promise does not keep the event loop alive.
+   * Default: `false`.
+   */
+  channels?: boolean
+}
+
 /**
- * Starts a child (`aborted`: its signal has already fired, so it is only reported as
- * cancelled). Returns `[handle, promise]`: the promise resolves with the raw report
- * object (see `report.rs`) once the child has ended; the JS layer shapes it. With
- * `channels` (a process-pool worker), also the parent's ends of its message pipes and the
- * read end of its stderr: `[handle, promise, requestsFd, repliesFd, stderrFd]`, owned by
- * the caller from then on (the spec's stderr option is overridden); that
- * promise does not keep the event loop alive. `env_block` is the child's whole environment,
- * NUL-ended `NAME=value` entries (see lib/process-options.js).
+ * Starts a child. Returns `[handle, promise]`: the promise resolves with the raw report
+ * (see `report.rs`) once the child has ended; the JS layer shapes it. With
+ * `mode.channels` (a process-pool worker), also the parent's ends of its message pipes and
+ * the read end of its stderr: `[handle, promise, requestsFd, repliesFd, stderrFd]`, owned by
+ * the caller from then on (the spec's stderr option is overridden). `envBlock` is the
+ * child's whole environment, NUL-ended `NAME=value` entries (see lib/subprocess/options.js).
  */
-export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, streaming: boolean, aborted: boolean, channels: boolean | undefined | null, envBlock: string): unknown
+export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, envBlock: string, mode: SpawnMode): unknown
 
 export declare function submitCompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
@@ -381,17 +455,16 @@ export interface SupervisorStats {
 }
 
 /**
- * Test-only (`offload/testing`): drives [`external`] through a stand-in for N-API's
- * external-string entry point that fails in `mode`, and returns the string made instead:
- * `'finalized'` runs the finalizer before failing, `'unregistered'` never runs it, `'later'`
- * keeps it for [`run_kept_string_finalizer`]. A double free aborts the process.
+ * Makes an external string through a stand-in for N-API's entry point that refuses it in
+ * `mode` (`'finalized'` runs the finalizer before failing, `'unregistered'` never runs it,
+ * `'later'` keeps it for `runKeptStringFinalizer`), and returns the string made instead.
  */
 export declare function testExternalStringFailure(mode: string, text: string): unknown
 
 /**
- * Test-only (`offload/testing`): bytes the C allocator has handed out and not had back, over
- * every arena and mmapped block (glibc's `mallinfo2`: `uordblks + hblkhd`), or -1 where that
- * is not known. Unlike RSS it does not move when the allocator keeps or returns free memory,
- * so leak tests can compare it before and after many calls.
+ * Bytes the C allocator has handed out and not had back, over every arena and mmapped block
+ * (glibc's `mallinfo2`: `uordblks + hblkhd`), or -1 where that is not known. Unlike RSS it
+ * does not move when the allocator keeps or returns free memory, so leak tests can compare
+ * it before and after many calls.
  */
 export declare function testMallocInUse(): number

@@ -45,7 +45,8 @@ function main() {
   }
   const napiCli = path.join(root, 'node_modules', '@napi-rs', 'cli')
   if (inClone && fs.existsSync(napiCli)) {
-    run('npx', ['napi', 'build', '--platform', '--release', '--manifest-path', 'napi/Cargo.toml', '--js', 'binding.js', '--dts', 'binding.d.ts'])
+    // A clone is for development: build with the test kernels, as `npm run build` does.
+    run('npx', ['napi', 'build', '--platform', '--release', '--manifest-path', 'napi/Cargo.toml', '--features', 'test-kernels', '--js', 'binding.js', '--dts', 'binding.d.ts'])
     return
   }
   // A CARGO_TARGET_DIR the user set is theirs to keep (and reuses their cache); otherwise build

@@ -102,7 +102,21 @@ async function startServer(app, env) {
 
 async function main() {
   // --prebuilt: test the tarballs already in dist/ (CI's per-target test job, which has no Rust).
-  if (!process.argv.includes('--prebuilt')) execFileSync('npm', ['run', 'package'], { cwd: root, stdio: 'inherit' })
+  if (!process.argv.includes('--prebuilt')) {
+    // The release build replaces the clone's addon with one lacking the test kernels; put the
+    // development build back once packed, so what runs after this (the benchmarks in CI, which
+    // use offload/testing) still has them.
+    const addon = path.join(root, 'napi', `offload.${suffix}.node`)
+    const dev = fs.existsSync(addon) ? fs.readFileSync(addon) : undefined
+    try {
+      execFileSync('npm', ['run', 'package'], { cwd: root, stdio: 'inherit' })
+    } finally {
+      if (dev) {
+        fs.writeFileSync(`${addon}.dev`, dev)
+        fs.renameSync(`${addon}.dev`, addon)
+      }
+    }
+  }
   const dist = path.join(root, 'dist')
   const mainTgz = path.join(dist, `${pkg.name}-${pkg.version}.tgz`)
   const platformTgz = path.join(dist, `${platformPkg}-${pkg.version}.tgz`)

@@ -41,7 +41,16 @@ function main() {
   const args = process.argv.slice(2)
   const build = !args.includes('--no-build')
   if (build) {
-    run('npx', ['napi', 'build', '--platform', '--release', '--manifest-path', 'napi/Cargo.toml', '--js', 'binding.js', '--dts', 'binding.d.ts', ...args])
+    // Release binaries leave out the test kernels (no `--features test-kernels`). The committed
+    // loader and typings are generated with them (scripts/test.js checks for drift), so the
+    // featureless ones this build writes are put back afterwards.
+    const generated = ['binding.js', 'binding.d.ts'].map((f) => path.join(root, 'napi', f))
+    const committed = generated.map((f) => fs.readFileSync(f))
+    try {
+      run('npx', ['napi', 'build', '--platform', '--release', '--manifest-path', 'napi/Cargo.toml', '--js', 'binding.js', '--dts', 'binding.d.ts', ...args])
+    } finally {
+      generated.forEach((f, i) => fs.writeFileSync(f, committed[i]))
+    }
   }
   fs.rmSync(dist, { recursive: true, force: true })
   const stage = path.join(dist, '.stage')

@@ -17,10 +17,12 @@ const steps = [
   // No file over 400 lines outside tests, no cycle between sibling modules (docs/architecture.md).
   ['node', ['scripts/check-layout.js']],
   ['cargo', ['fmt', '--all', '--check']],
-  ['cargo', ['clippy', '--workspace', '--all-targets', '--', '-D', 'warnings']],
+  // --all-features: the test-kernels code is linted too.
+  ['cargo', ['clippy', '--workspace', '--all-targets', '--all-features', '--', '-D', 'warnings']],
   ['cargo', ['test', '--workspace']],
-  ['npx', ['napi', 'build', '--platform', '--release', '--manifest-path', 'napi/Cargo.toml', '--js', 'binding.js', '--dts', 'binding.d.ts']],
-  // The loader and typings are generated and committed; a build must not change them.
+  // With the test kernels `offload/testing` needs (release tarballs are built without them).
+  ['npx', ['napi', 'build', '--platform', '--release', '--manifest-path', 'napi/Cargo.toml', '--features', 'test-kernels', '--js', 'binding.js', '--dts', 'binding.d.ts']],
+  // The loader and typings are generated (with the test kernels) and committed; a build must not change them.
   ...(fs.existsSync(path.join(root, '.git')) ? [['git', ['diff', '--exit-code', '--', 'napi/binding.js', 'napi/binding.d.ts']]] : []),
   ['npx', ['tsc', '-p', '__test__/tsconfig.json']],
   // The package's own JavaScript, type-checked (checkJs) against Node's and the binding's typings.

@@ -1,4 +1,5 @@
-// Test and benchmark kernels; not for production use.
+// Test and benchmark kernels; not for production use. In a build without the `test-kernels`
+// cargo feature (release binaries) every function throws ERR_OFFLOAD_TESTING_UNAVAILABLE.
 import type { TaskOptions } from './types'
 
 /** Resolves with undefined after a round trip through the pool. */

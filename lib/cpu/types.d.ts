@@ -2,9 +2,13 @@
 // are generated from the Rust sources into napi/binding.d.ts and re-used here. Re-exported by
 // the package's index.d.ts.
 import type {
+  CompressionFormat,
   CompressOptions as NativeCompressOptions,
   DecompressOptions as NativeDecompressOptions,
+  Encoding,
+  HashAlgorithm,
   HashOptions as NativeHashOptions,
+  HmacAlgorithm,
   LatencyStats,
   PoolOptions,
   PoolStats,
@@ -13,6 +17,8 @@ import type { BinaryLike, Priority } from '../shared/types'
 
 /** Generated from the Rust sources (binding.d.ts), documented there. */
 export type { LatencyStats, PoolOptions, PoolStats }
+/** Name unions generated from the Rust enums (binding.d.ts): algorithms, encodings, formats. */
+export type { CompressionFormat, Encoding, HashAlgorithm, HmacAlgorithm }
 
 /** Options every kernel accepts. */
 export interface TaskOptions {
@@ -25,17 +31,6 @@ export interface TaskOptions {
   /** Queue priority: FIFO within a level, higher levels first. Default: `'normal'`. */
   priority?: Priority
 }
-
-/** Digests `hash` and `hashMany` compute. */
-export type HashAlgorithm =
-  | 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512'
-  | 'blake3' | 'xxh3-64' | 'xxh3-128' | 'md5' | 'crc32c'
-/** Digests `hmac` supports. */
-export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'md5'
-/** How a digest is returned: a Buffer, or a string in that encoding. */
-export type Encoding = 'buffer' | 'hex' | 'base64' | 'base64url'
-/** Formats of `compress` and `decompress`; gzip, deflate, deflate-raw and brotli interoperate with node:zlib. */
-export type CompressionFormat = 'gzip' | 'deflate' | 'deflate-raw' | 'brotli' | 'zstd' | 'lz4'
 
 /** Options of `hash`, `hmac` and `hashMany`. */
 export interface HashOptions extends TaskOptions, Omit<NativeHashOptions, 'encoding'> {

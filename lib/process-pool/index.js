@@ -65,7 +65,7 @@ class ProcessPool {
     const supervisor = new Supervisor({ maxConcurrent: 2 * o.size + 2, maxQueue: Infinity })
     this.#supervisorRef = new WeakRef(supervisor)
     poolSupervisors.add(this.#supervisorRef)
-    const spawnArgs = [supervisor[kNative], o.file, o.args, o.native, undefined, false, false, true, o.envBlock]
+    const spawnArgs = [supervisor[kNative], o.file, o.args, o.native, undefined, o.envBlock, { channels: true }]
     killChildrenOnExit()
     this.#unregister = register('processPools', this, o.name)
     this.#scheduler = new Scheduler(o, spawnArgs)

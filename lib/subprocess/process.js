@@ -72,29 +72,31 @@ class SubprocessError extends OffloadError {
   }
 }
 
-// The binding reports a child as a positional list (src/binding/report.rs, `to_value`).
+// The binding reports a child as a positional array whose slots are its `ReportField` enum
+// (napi/src/report.rs): one definition for both sides.
+const F = binding.ReportField
 function rawReport(r) {
   return {
-    pid: r[0],
-    exitCode: r[1],
-    signal: r[2],
-    stdout: r[3],
-    stderr: r[4],
-    durationMs: r[5],
-    timedOut: r[6],
-    cancelled: r[7],
-    killed: r[8],
-    maxBufferExceeded: r[9],
-    killedByLimit: r[10],
-    ran: r[11],
-    maxRssBytes: r[12],
-    userCpuMs: r[13],
-    systemCpuMs: r[14],
-    errorCode: r[15],
-    errorMessage: r[16],
-    searchedPath: r[17],
-    inputWritten: r[18],
-    inputError: r[19],
+    pid: r[F.Pid],
+    exitCode: r[F.ExitCode],
+    signal: r[F.Signal],
+    stdout: r[F.Stdout],
+    stderr: r[F.Stderr],
+    durationMs: r[F.DurationMs],
+    timedOut: r[F.TimedOut],
+    cancelled: r[F.Cancelled],
+    killed: r[F.Killed],
+    maxBufferExceeded: r[F.MaxBufferExceeded],
+    killedByLimit: r[F.KilledByLimit],
+    ran: r[F.Ran],
+    maxRssBytes: r[F.MaxRssBytes],
+    userCpuMs: r[F.UserCpuMs],
+    systemCpuMs: r[F.SystemCpuMs],
+    errorCode: r[F.ErrorCode],
+    errorMessage: r[F.ErrorMessage],
+    searchedPath: r[F.SearchedPath],
+    inputWritten: r[F.InputWritten],
+    inputError: r[F.InputError],
   }
 }
 
@@ -197,7 +199,7 @@ function start(file, args, options, streaming) {
   if (listening) o.signal.addEventListener('abort', onAbort, { once: true })
   let pair
   try {
-    pair = binding.spawnProcess(supervisor, file, argv, o.native, o.input, streaming, o.signal?.aborted === true, false, o.envBlock)
+    pair = binding.spawnProcess(supervisor, file, argv, o.native, o.input, o.envBlock, { streaming, aborted: o.signal?.aborted === true })
   } catch (err) {
     if (listening) unlisten(o.signal, onAbort)
     throw fromNative(err)

@@ -1,39 +1,48 @@
 //! The Node binding of offload: it converts options and errors, and moves results to
 //! JavaScript through a per-environment channel. The logic lives in `offload-core`.
+//!
+//! Layers, each using only those before it: `errors` (codes and the one mapping from core
+//! errors) → `runtime` (the raw N-API runtime, the only `unsafe` code) → `options` (JS options
+//! → core types) → the entry modules, one per capability: `pool`, `kernels`, `process` and
+//! its `report`, and `testing` (test kernels, behind the `test-kernels` feature).
 
 // napi-derive registers nothing under cfg(test) and the crate needs a Node process to run, so a
 // test build is empty; the JS suites in __test__/ exercise it.
 #![cfg(not(test))]
+// The unsafe discipline of `runtime` checked, not hoped for (the workspace table adds
+// `undocumented_unsafe_blocks`, `missing_safety_doc` and `unsafe_op_in_unsafe_fn`).
+#![deny(clippy::multiple_unsafe_ops_per_block, unreachable_pub)]
 
-mod channel;
-mod deferred;
+// `pub` marks what JavaScript sees: napi requires its enums and object fields to be `pub`, so
+// the modules holding them are `pub` and `unreachable_pub` keeps everything else `pub(crate)`.
 mod errors;
-mod input;
-mod kernels;
-mod pool;
+pub mod kernels;
+pub mod options;
+pub mod pool;
 #[cfg(target_os = "linux")]
-mod process;
+pub mod process;
 #[cfg(target_os = "linux")]
-mod report;
-mod text;
-mod value;
+pub mod report;
+mod runtime;
+#[cfg(feature = "test-kernels")]
+pub mod testing;
 
 use std::sync::Arc;
 
+use napi::Env;
 use napi::bindgen_prelude::Function;
-use napi::{Env, JsValue};
 use napi_derive::napi;
 
-use channel::EnvScope;
-use errors::Result;
+use errors::{ERR_OFFLOAD_INIT, ERR_OFFLOAD_NOT_INITIALIZED, Result, coded};
+use runtime::channel::{self, EnvScope};
 
 /// Set by `init` for each environment (main thread or worker) that loads the addon.
 fn env_scope(env: &Env) -> Result<Arc<EnvScope>> {
     match env.get_instance_data::<Arc<EnvScope>>() {
         Ok(Some(scope)) => Ok(scope.clone()),
-        _ => Err(napi::Error::new(
-            "ERR_OFFLOAD_NOT_INITIALIZED".to_owned(),
-            "init() must be called before creating a pool".to_owned(),
+        _ => Err(coded(
+            ERR_OFFLOAD_NOT_INITIALIZED,
+            "init() must be called before creating a pool",
         )),
     }
 }
@@ -49,26 +58,8 @@ pub fn init(env: Env, dispatch: Function<'_>, make_error: Function<'_>) -> Resul
     if env_scope(&env).is_ok() {
         return Ok(());
     }
-    let scope = channel::open(env.raw(), dispatch.raw(), make_error.raw())
-        .map_err(|e| napi::Error::new("ERR_OFFLOAD_INIT".to_owned(), e.reason.clone()))?;
+    let scope = channel::open(&env, &dispatch, &make_error)
+        .map_err(|e| coded(ERR_OFFLOAD_INIT, e.reason))?;
     env.set_instance_data(scope, (), |_| {})
-        .map_err(|e| napi::Error::new("ERR_OFFLOAD_INIT".to_owned(), e.reason.clone()))
-}
-
-/// Test-only (`offload/testing`): bytes the C allocator has handed out and not had back, over
-/// every arena and mmapped block (glibc's `mallinfo2`: `uordblks + hblkhd`), or -1 where that
-/// is not known. Unlike RSS it does not move when the allocator keeps or returns free memory,
-/// so leak tests can compare it before and after many calls.
-#[napi]
-pub fn test_malloc_in_use() -> f64 {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // SAFETY: mallinfo2 only reads the allocator's counters (under its arena locks).
-        let m = unsafe { libc::mallinfo2() };
-        (m.uordblks + m.hblkhd) as f64
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    {
-        -1.0
-    }
+        .map_err(|e| coded(ERR_OFFLOAD_INIT, e.reason))
 }

@@ -1,81 +1,24 @@
-//! `NativePool`: the JS-facing handle to a core [`Pool`], bound to the environment that made it.
+//! `NativePool`: the JS-facing handle to a core [`Pool`], bound to the environment that made
+//! it, and `NativePool::submit`, through which every kernel entry point queues its work: the
+//! result settles either a promise made here (no AbortSignal or timeout) or the JS layer's
+//! slot.
 
 use std::sync::Arc;
 
+use napi::Env;
 use napi::bindgen_prelude::{External, Unknown};
-use napi::{Env, sys};
 use napi_derive::napi;
 
-use super::channel::{Completion, EnvScope, Settle};
-use super::deferred::Deferred;
-use super::errors::{self, Result, out_of_range, pool_error};
-use super::value::{TaskError, Value};
+use crate::env_scope;
+use crate::errors::{self, Result, TaskError, pool_error};
+use crate::options::pool::{PoolOptions, priority};
+use crate::runtime::channel::{Completion, EnvScope, Settle};
+use crate::runtime::deferred::Deferred;
+use crate::runtime::js::to_unknown;
+use crate::runtime::value::Value;
 use offload_core::pool::{
-    CancelReason, CancelToken, Cancelled, Percentiles, Pool, PoolConfig, Priority, SubmitOptions,
+    CancelReason, CancelToken, Cancelled, Percentiles, Pool, PoolConfig, SubmitOptions,
 };
-
-/// Options for `new Pool()`.
-#[napi(object, object_to_js = false)]
-pub struct PoolOptions {
-    /// Worker threads. Default: the `OFFLOAD_THREADS` environment variable if set, else
-    /// `os.availableParallelism()`.
-    pub threads: Option<f64>,
-    /// Tasks allowed to wait for a thread (a task that a free thread starts at once does not
-    /// count); past this, calls reject with `ERR_OFFLOAD_QUEUE_FULL`. Default: `10000`.
-    pub max_queue: Option<f64>,
-    /// Names the threads `offload-<name>-<n>` (shown by debuggers and `top -H`). Default: `'pool'`.
-    pub name: Option<String>,
-    /// Scheduling niceness of the pool's threads on Linux, 0–19: higher values let the event
-    /// loop's thread take a core from a busy pool thread sooner. 0 leaves them at the process's
-    /// priority. Default: `10`.
-    pub nice: Option<f64>,
-}
-
-const MAX_THREADS: f64 = 1024.0;
-
-impl TryFrom<PoolOptions> for PoolConfig {
-    type Error = errors::Error;
-
-    fn try_from(o: PoolOptions) -> Result<Self> {
-        let mut config = PoolConfig::default();
-        if let Some(t) = o.threads {
-            if t.fract() != 0.0 || !(1.0..=MAX_THREADS).contains(&t) {
-                return Err(out_of_range(
-                    "options.threads",
-                    format!("an integer >= 1 && <= {MAX_THREADS}"),
-                    t,
-                ));
-            }
-            config.threads = t as usize;
-        }
-        if let Some(q) = o.max_queue {
-            if q.is_nan() || q < 0.0 || (q.is_finite() && q.fract() != 0.0) {
-                return Err(out_of_range("options.maxQueue", "an integer >= 0", q));
-            }
-            config.max_queue = if q.is_infinite() {
-                usize::MAX
-            } else {
-                q as usize
-            };
-        }
-        if let Some(n) = o.nice {
-            if n.fract() != 0.0 || !(0.0..=19.0).contains(&n) {
-                return Err(out_of_range("options.nice", "an integer >= 0 && <= 19", n));
-            }
-            config.nice = n as i32;
-        }
-        if let Some(name) = o.name {
-            if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
-                return Err(errors::invalid_value(
-                    "property 'options.name'",
-                    format!("expected 1 to 64 printable characters, received {name:?}"),
-                ));
-            }
-            config.name = name;
-        }
-        Ok(config)
-    }
-}
 
 /// Latency percentiles in milliseconds.
 #[napi(object)]
@@ -153,7 +96,7 @@ pub fn create_pool(env: Env, options: Option<PoolOptions>) -> Result<External<Na
         Some(o) => PoolConfig::try_from(o)?,
         None => PoolConfig::default(),
     };
-    let scope = super::env_scope(&env)?;
+    let scope = env_scope(&env)?;
     let core = Pool::new(config).map_err(pool_error)?;
     Ok(External::new(NativePool { core, scope }))
 }
@@ -210,7 +153,7 @@ pub fn cancel_task(pool: &External<NativePool>, id: f64, reason: String) -> u32 
 /// Stops admission; a completion for `slot` is posted once every accepted task has ended.
 #[napi]
 pub fn close_pool(env: Env, pool: &External<NativePool>, slot: u32) {
-    pool.scope.begin(env.raw());
+    pool.scope.begin(&env);
     let scope = pool.scope.clone();
     pool.core.close(move || {
         scope.post(Completion {
@@ -231,9 +174,9 @@ impl NativePool {
     /// layer under `slot`, and the pool's task id is returned (used to cancel it).
     pub(crate) fn submit<W>(
         &self,
-        raw_env: sys::napi_env,
+        env: &Env,
         slot: u32,
-        keep: &[sys::napi_value],
+        keep: &[&Unknown<'_>],
         priority: Option<String>,
         cancellable: bool,
         work: W,
@@ -241,57 +184,32 @@ impl NativePool {
     where
         W: FnOnce(&CancelToken) -> std::result::Result<Value, TaskError> + Send + 'static,
     {
-        let priority = match priority.as_deref() {
-            None => Priority::Normal,
-            Some(p) => p.parse().map_err(|()| {
-                errors::one_of("property 'options.priority'", &["high", "normal", "low"], p)
-            })?,
-        };
         let opts = SubmitOptions {
-            priority,
+            priority: self::priority(priority.as_deref())?,
             cancellable,
             scope: Some(self.scope.group.clone()),
         };
-        let (target, promise) = if slot == NATIVE_PROMISE {
-            // SAFETY: on the JS thread, with values from this call's arguments.
-            let (d, promise) = unsafe { Deferred::create(raw_env, keep) }
-                .map_err(|e| napi::Error::new("ERR_OFFLOAD_INTERNAL".to_owned(), e.reason))?;
-            (Settle::Deferred(d), Some((d, promise)))
-        } else {
-            (Settle::Slot(slot), None)
-        };
         let scope = self.scope.clone();
-        let done = move |_id, outcome| {
-            scope.post(Completion {
-                settle: target,
-                result: errors::settle(outcome),
-            })
+        let done = move |settle| {
+            move |_id, outcome| {
+                scope.post(Completion {
+                    settle,
+                    result: errors::settle(outcome),
+                })
+            }
         };
-        match self.core.submit(opts, work, done) {
-            Ok(id) => {
-                self.scope.begin(raw_env);
-                let value = match promise {
-                    Some((_, p)) => p,
-                    None => {
-                        let mut v = std::ptr::null_mut();
-                        // SAFETY: `raw_env` is the current JS thread's env (a #[napi] call);
-                        // `v` a valid out-pointer. The status is not needed: creating a
-                        // number cannot fail in a live env.
-                        unsafe { sys::napi_create_double(raw_env, id as f64, &mut v) };
-                        v
-                    }
-                };
-                // SAFETY: a value just created in this env.
-                Ok(unsafe { Unknown::from_raw_unchecked(raw_env, value) })
-            }
-            Err(e) => {
-                if let Some((d, _)) = promise {
-                    // SAFETY: on the JS thread; the task holding the other copy was dropped.
-                    unsafe { d.abandon(raw_env) };
-                }
-                Err(pool_error(e))
-            }
-        }
+        let value = if slot == NATIVE_PROMISE {
+            // A refused task's `done` is dropped unrun, so `Deferred::promise` settles the
+            // promise nobody will see.
+            let start = |d| self.core.submit(opts, work, done(Settle::Deferred(d)));
+            let (_, promise) = Deferred::promise(env, keep, |d| start(d).map_err(pool_error))?;
+            promise
+        } else {
+            let id = self.core.submit(opts, work, done(Settle::Slot(slot)));
+            to_unknown(env, id.map_err(pool_error)? as f64)?
+        };
+        self.scope.begin(env);
+        Ok(value)
     }
 }
 

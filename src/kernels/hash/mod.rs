@@ -1,5 +1,9 @@
 //! Digests, HMACs and their text encodings.
 
+mod many;
+
+pub use many::digest_many;
+
 use std::str::FromStr;
 
 use base64::Engine as _;

@@ -6,49 +6,130 @@
 //! entry per task. The task's inputs are held by N-API references until then, since the pool
 //! reads them in place. Everything here runs on the JS thread.
 
+use std::cell::Cell;
+use std::mem::ManuallyDrop;
 use std::ptr;
 
-use napi::sys;
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, JsValue, sys};
 
-use super::value::{TaskError, Value};
+use super::js::unknown;
+use super::value::{Value, error_js};
+use crate::errors::{Result as JsResult, TaskError, internal};
 
 /// The most inputs a natively settled task keeps alive (hmac's key and data).
 const MAX_KEEP: usize = 2;
 
+/// A promise's settling end and its inputs' references.
 #[derive(Clone, Copy)]
-pub(crate) struct Deferred {
+struct Handles {
     deferred: sys::napi_deferred,
     refs: [sys::napi_ref; MAX_KEEP],
 }
+
+/// The owner of a natively created promise: whoever holds it settles the promise, once. Not
+/// `Copy`; dropping it unsettled records its handle in [`DROPPED`] (and otherwise leaves the
+/// promise to the environment's cleanup), which is how [`Deferred::promise`] knows it may
+/// settle a refused task's promise itself.
+pub(crate) struct Deferred(Handles);
 
 // SAFETY: the handles are only passed back to N-API on the JS thread that created them (in
 // `settle` or `abandon`); other threads merely move them along inside a completion.
 unsafe impl Send for Deferred {}
 
+thread_local! {
+    /// The handle of the last `Deferred` dropped unsettled on this thread.
+    static DROPPED: Cell<sys::napi_deferred> = const { Cell::new(ptr::null_mut()) };
+}
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        DROPPED.with(|d| d.set(self.0.deferred));
+    }
+}
+
 impl Deferred {
+    /// Creates a promise that holds `keep` (the task's inputs, at most two) until it settles,
+    /// and hands its `Deferred` to `start`, which sends it on with the task; returns `start`'s
+    /// value and the promise. If `start` fails having dropped the `Deferred` (the core's
+    /// `submit` and `spawn` drop their completion closures unrun when they refuse), the
+    /// promise, never handed out, is settled here and its references deleted. If it fails
+    /// having sent the `Deferred` on, whoever holds it settles it: nothing is settled twice.
+    pub(crate) fn promise<T>(
+        env: &Env,
+        keep: &[&Unknown<'_>],
+        start: impl FnOnce(Deferred) -> JsResult<T>,
+    ) -> JsResult<(T, Unknown<'static>)> {
+        let raw = env.raw();
+        let keep: [sys::napi_value; MAX_KEEP] =
+            std::array::from_fn(|i| keep.get(i).map_or(ptr::null_mut(), |v| v.raw()));
+        // SAFETY: `raw` is the current call's env (a `&Env` exists only inside one) and
+        // `keep` values of it (the call's arguments) or null, which `create` skips.
+        let (handles, promise) = unsafe { Handles::create(raw, &keep) }?;
+        DROPPED.with(|d| d.set(ptr::null_mut()));
+        match start(Deferred(handles)) {
+            Ok(v) => {
+                // SAFETY: `promise` was made in `raw` just above.
+                Ok((v, unsafe { unknown(raw, promise) }))
+            }
+            Err(e) => {
+                if DROPPED.with(|d| d.replace(ptr::null_mut())) == handles.deferred {
+                    // SAFETY: on `raw`'s JS thread, which made the handles; the `Deferred`
+                    // was dropped unsettled during `start`, so no copy is left to settle them.
+                    unsafe { handles.abandon(raw) };
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Settles the promise (see [`Handles::settle`]).
+    ///
+    /// # Safety
+    /// As [`Handles::settle`]: `env` must be the environment of the JS thread this is called
+    /// on and the one the promise was created in, and `make_error` a function of `env` or
+    /// null. (Settling consumes `self`, so it cannot happen twice.)
+    pub(crate) unsafe fn settle(
+        self,
+        env: sys::napi_env,
+        result: Result<Value, TaskError>,
+        make_error: sys::napi_value,
+    ) {
+        // Settled, not dropped: `DROPPED` must not record it.
+        let handles = ManuallyDrop::new(self).0;
+        // SAFETY: the caller's obligations are `Handles::settle`'s; these handles have not
+        // been settled (a `Deferred` is settled only by consuming it).
+        unsafe { handles.settle(env, result, make_error) };
+    }
+}
+
+impl Handles {
     /// Creates the promise and references the objects among `keep` (the task's inputs, at
     /// most two) until it settles.
     ///
     /// # Safety
     /// `env` must be the environment of the JS thread this is called on, and `keep` values
     /// of that environment (at most [`MAX_KEEP`]; more are not referenced).
-    pub(crate) unsafe fn create(
+    unsafe fn create(
         env: sys::napi_env,
         keep: &[sys::napi_value],
-    ) -> napi::Result<(Self, sys::napi_value)> {
+    ) -> JsResult<(Self, sys::napi_value)> {
         let mut deferred = ptr::null_mut();
         let mut promise = ptr::null_mut();
         // SAFETY: `env` is current (caller); both are valid out-pointers.
         if unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) }
             != sys::Status::napi_ok
         {
-            return Err(napi::Error::from_reason("could not create a promise"));
+            return Err(internal("could not create a promise"));
         }
         let mut this = Self {
             deferred,
             refs: [ptr::null_mut(); MAX_KEEP],
         };
         for (r, &v) in this.refs.iter_mut().zip(keep) {
+            if v.is_null() {
+                continue;
+            }
             // Only objects (typed arrays, read in place) need holding: a string input was
             // copied when it was read, and Node 20 refuses references to strings anyway.
             let mut ty = sys::ValueType::napi_object;
@@ -68,7 +149,7 @@ impl Deferred {
                 // SAFETY: `env` is current; `this` holds this env's deferred and references
                 // (null ones are skipped).
                 unsafe { this.abandon(env) };
-                return Err(napi::Error::from_reason("could not reference a task input"));
+                return Err(internal("could not reference a task input"));
             }
         }
         Ok((this, promise))
@@ -81,7 +162,7 @@ impl Deferred {
     /// `env` must be the environment of the JS thread this is called on and the one `self`
     /// was created in, `self` not settled before (no copy of it), and `make_error` a function
     /// of `env` (or null: the rejection then carries the message alone).
-    pub(crate) unsafe fn settle(
+    unsafe fn settle(
         self,
         env: sys::napi_env,
         result: Result<Value, TaskError>,
@@ -116,7 +197,7 @@ impl Deferred {
             Err(e) => e,
         };
         // SAFETY: `env` is current (caller).
-        let args = unsafe { [error.code_js(env), error.message_js(env)] };
+        let args = unsafe { error_js(env, &error) };
         let mut global = ptr::null_mut();
         let mut err = ptr::null_mut();
         // SAFETY: `env` is current; `global` a valid out-pointer. If this failed, `global`
@@ -151,7 +232,7 @@ impl Deferred {
     /// # Safety
     /// `env` must be the environment of the JS thread this is called on and the one `self`
     /// was created in, and `self` not settled before (no other copy settles it).
-    pub(crate) unsafe fn abandon(self, env: sys::napi_env) {
+    unsafe fn abandon(self, env: sys::napi_env) {
         let mut undefined = ptr::null_mut();
         // SAFETY: `env` is current (caller); `undefined` a valid out-pointer.
         unsafe { sys::napi_get_undefined(env, &mut undefined) };

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use napi::sys;
 
-use super::value::string;
+use super::js::string;
 
 /// Below this many bytes a plain copy is cheaper than an external string's finalizer.
 pub(crate) const EXTERNAL_ABOVE: usize = 64 * 1024;
@@ -58,21 +58,19 @@ fn entry_points() -> Option<&'static EntryPoints> {
     static FOUND: OnceLock<Option<EntryPoints>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
-            // SAFETY: dlsym with a valid C string; a found symbol has the documented signature.
-            unsafe {
-                let latin1 = libc::dlsym(
-                    libc::RTLD_DEFAULT,
-                    c"node_api_create_external_string_latin1".as_ptr(),
-                );
-                let utf16 = libc::dlsym(
-                    libc::RTLD_DEFAULT,
-                    c"node_api_create_external_string_utf16".as_ptr(),
-                );
-                (!latin1.is_null() && !utf16.is_null()).then(|| EntryPoints {
-                    latin1: std::mem::transmute::<*mut c_void, CreateExternal<u8>>(latin1),
-                    utf16: std::mem::transmute::<*mut c_void, CreateExternal<u16>>(utf16),
-                })
-            }
+            let find = |name: &std::ffi::CStr| {
+                // SAFETY: dlsym with a valid C string; it only looks the name up.
+                unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+            };
+            let latin1 = find(c"node_api_create_external_string_latin1");
+            let utf16 = find(c"node_api_create_external_string_utf16");
+            (!latin1.is_null() && !utf16.is_null()).then(|| EntryPoints {
+                // SAFETY: a non-null symbol of that name is Node's entry point, whose C
+                // signature `CreateExternal` spells.
+                latin1: unsafe { std::mem::transmute::<*mut c_void, CreateExternal<u8>>(latin1) },
+                // SAFETY: as above.
+                utf16: unsafe { std::mem::transmute::<*mut c_void, CreateExternal<u16>>(utf16) },
+            })
         })
         .as_ref()
 }
@@ -141,18 +139,29 @@ impl Prepared {
     /// # Safety
     /// `env` must be the environment of the JS thread this is called on.
     pub(crate) unsafe fn into_js(self, env: sys::napi_env) -> sys::napi_value {
-        // SAFETY: `env` is current (caller), the one obligation of `string`, `latin1` and
-        // `utf16`; `external`'s other one holds because `f` came from `entry_points`, which
-        // only returns the two N-API external-string entry points.
-        unsafe {
-            match (self, entry_points()) {
-                (Prepared::Utf8(s), _) => string(env, &s),
-                (Prepared::Latin1(v), Some(f)) => external(env, v, f.latin1, |b| latin1(env, b)),
-                (Prepared::Utf16(v), Some(f)) => external(env, v, f.utf16, |b| utf16(env, b)),
-                // Never built without the entry points; copy if it somehow is.
-                (Prepared::Latin1(v), None) => latin1(env, &v),
-                (Prepared::Utf16(v), None) => utf16(env, &v),
+        // `env` is current (caller): the one obligation of `string`, `latin1` and `utf16`;
+        // `external`'s other one holds because `f` came from `entry_points`, which only
+        // returns the two N-API external-string entry points.
+        match (self, entry_points()) {
+            // SAFETY: see above.
+            (Prepared::Utf8(s), _) => unsafe { string(env, &s) },
+            (Prepared::Latin1(v), Some(f)) => {
+                // SAFETY: see above.
+                let copy = |b: &[u8]| unsafe { latin1(env, b) };
+                // SAFETY: see above.
+                unsafe { external(env, v, f.latin1, copy) }
             }
+            (Prepared::Utf16(v), Some(f)) => {
+                // SAFETY: see above.
+                let copy = |b: &[u16]| unsafe { utf16(env, b) };
+                // SAFETY: see above.
+                unsafe { external(env, v, f.utf16, copy) }
+            }
+            // Never built without the entry points; copy if it somehow is.
+            // SAFETY: see above.
+            (Prepared::Latin1(v), None) => unsafe { latin1(env, &v) },
+            // SAFETY: see above.
+            (Prepared::Utf16(v), None) => unsafe { utf16(env, &v) },
         }
     }
 }
@@ -186,12 +195,12 @@ unsafe fn utf16(env: sys::napi_env, b: &[u16]) -> sys::napi_value {
 /// external-string entry point that fails in `mode`, and returns the string made instead:
 /// `'finalized'` runs the finalizer before failing, `'unregistered'` never runs it, `'later'`
 /// keeps it for [`run_kept_string_finalizer`]. A double free aborts the process.
-#[napi_derive::napi]
-pub fn test_external_string_failure(
-    env: napi::Env,
+#[cfg(feature = "test-kernels")]
+pub(crate) fn external_string_failure(
+    env: &napi::Env,
     mode: String,
     text: String,
-) -> super::errors::Result<napi::bindgen_prelude::Unknown<'static>> {
+) -> crate::errors::Result<napi::bindgen_prelude::Unknown<'static>> {
     use std::sync::atomic::{AtomicU8, Ordering};
     static MODE: AtomicU8 = AtomicU8::new(0);
     MODE.store(
@@ -200,7 +209,7 @@ pub fn test_external_string_failure(
             "unregistered" => 1,
             "later" => 2,
             _ => {
-                return Err(super::errors::one_of(
+                return Err(crate::errors::one_of(
                     "argument 'mode'",
                     &["finalized", "unregistered", "later"],
                     &mode,
@@ -237,22 +246,26 @@ pub fn test_external_string_failure(
         sys::Status::napi_generic_failure
     }
     let raw = env.raw();
+    // SAFETY: `raw` is the current call's env (a `&Env` exists only inside one).
+    let copy = |b: &[u8]| unsafe { latin1(raw, b) };
     // SAFETY: on the JS thread; `failing` has the entry point's signature.
-    let value = unsafe { external(raw, text.into_bytes(), failing, |b| latin1(raw, b)) };
+    let value = unsafe { external(raw, text.into_bytes(), failing, copy) };
     // SAFETY: a value just created in this env.
-    Ok(unsafe { napi::bindgen_prelude::Unknown::from_raw_unchecked(raw, value) })
+    Ok(unsafe { super::js::unknown(raw, value) })
 }
 
+#[cfg(feature = "test-kernels")]
 type KeptFinalizer = (
     unsafe extern "C" fn(sys::napi_env, *mut c_void, *mut c_void),
     usize,
     usize,
 );
+#[cfg(feature = "test-kernels")]
 static KEPT: Mutex<Option<KeptFinalizer>> = Mutex::new(None);
 
+#[cfg(feature = "test-kernels")]
 /// Test-only: runs the finalizer kept by a `'later'` failure, as Node may at teardown.
-#[napi_derive::napi]
-pub fn run_kept_string_finalizer(env: napi::Env) -> bool {
+pub(crate) fn run_kept_string_finalizer(env: &napi::Env) -> bool {
     let kept = KEPT.lock().unwrap_or_else(|p| p.into_inner()).take();
     match kept {
         Some((f, data, hint)) => {

@@ -18,10 +18,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crossbeam_queue::SegQueue;
-use napi::sys;
+use napi::bindgen_prelude::Function;
+use napi::{Env, JsValue, sys};
 
+use super::batch::{clear_exception, dispatch};
 use super::deferred::Deferred;
-use super::value::{TaskError, Value};
+use super::value::Value;
+use crate::errors::{Result as JsResult, TaskError, internal};
 use offload_core::pool::CancelGroup;
 
 /// Completions converted per JS callback; bounds the time one batch holds the event loop.
@@ -110,9 +113,9 @@ impl EnvScope {
     }
 
     /// Counts a completion JS now waits for; the first keeps the event loop alive.
-    pub(crate) fn begin(&self, env: sys::napi_env) {
+    pub(crate) fn begin(&self, env: &Env) {
         if self.pending.fetch_add(1, Ordering::Relaxed) == 0 {
-            self.set_ref(env, true);
+            self.set_ref(env.raw(), true);
         }
     }
 
@@ -126,15 +129,15 @@ impl EnvScope {
     fn set_ref(&self, env: sys::napi_env, active: bool) {
         let tsfn = self.tsfn.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(t) = tsfn.as_ref() {
-            // SAFETY: called on the JS thread that owns the handle (`begin` and `end` run there
-            // only), live while it is Some. The statuses are not needed: these fail only for
-            // invalid arguments, and refing a live handle cannot.
-            unsafe {
-                if active {
-                    sys::napi_ref_threadsafe_function(env, t.0);
-                } else {
-                    sys::napi_unref_threadsafe_function(env, t.0);
-                }
+            // The statuses are not needed: these fail only for invalid arguments, and
+            // (un)refing a live handle on its own thread cannot.
+            if active {
+                // SAFETY: called on the JS thread that owns the handle (`begin` and `end` run
+                // there only); the handle is live while it is Some.
+                unsafe { sys::napi_ref_threadsafe_function(env, t.0) };
+            } else {
+                // SAFETY: as above.
+                unsafe { sys::napi_unref_threadsafe_function(env, t.0) };
             }
         }
     }
@@ -143,10 +146,11 @@ impl EnvScope {
 /// Creates the environment's channel; `dispatch` receives batches (see [`deliver`]) and
 /// `make_error` builds rejection values for natively settled promises.
 pub(crate) fn open(
-    env: sys::napi_env,
-    dispatch: sys::napi_value,
-    make_error: sys::napi_value,
-) -> napi::Result<Arc<EnvScope>> {
+    env: &Env,
+    dispatch: &Function<'_>,
+    make_error: &Function<'_>,
+) -> JsResult<Arc<EnvScope>> {
+    let (env, dispatch, make_error) = (env.raw(), dispatch.raw(), make_error.raw());
     let mut make_error_ref = ptr::null_mut();
     // SAFETY: on the JS thread; the reference lives as long as the environment.
     check(unsafe { sys::napi_create_reference(env, make_error, 1, &mut make_error_ref) })?;
@@ -164,19 +168,14 @@ pub(crate) fn open(
     let context = Arc::into_raw(scope.clone()) as *mut c_void;
     let mut name = ptr::null_mut();
     let mut raw = ptr::null_mut();
-    // SAFETY: plain N-API calls on the JS thread; `context` is released in `finalize`.
-    // SAFETY: `env` is current (`open` runs inside a #[napi] call) and `dispatch` its
-    // function; `name` and `raw` are valid out-pointers (statuses checked); `context` is an
-    // Arc leaked for the tsfn, reclaimed by `finalize` or, if creation fails, right here; the
-    // cleanup hook's Arc is reclaimed by `teardown`.
-    unsafe {
-        check(sys::napi_create_string_utf8(
-            env,
-            c"offload".as_ptr(),
-            7,
-            &mut name,
-        ))?;
-        let status = sys::napi_create_threadsafe_function(
+    // SAFETY: `env` is current (`open` runs inside a #[napi] call); the name is 7 bytes of
+    // UTF-8 read during the call; `name` is a valid out-pointer.
+    check(unsafe { sys::napi_create_string_utf8(env, c"offload".as_ptr(), 7, &mut name) })?;
+    // SAFETY: `env` is current and `dispatch` its function; `raw` is a valid out-pointer;
+    // `context` is an Arc leaked for the tsfn, reclaimed by `finalize` or, if creation
+    // fails, just below.
+    let status = unsafe {
+        sys::napi_create_threadsafe_function(
             env,
             dispatch,
             ptr::null_mut(),
@@ -188,31 +187,35 @@ pub(crate) fn open(
             context,
             Some(call_js),
             &mut raw,
-        );
-        if status != sys::Status::napi_ok {
-            drop(Arc::from_raw(context as *const EnvScope));
-            check(status)?;
-        }
-        // Cannot fail for the live handle just made; the status is not needed.
-        sys::napi_unref_threadsafe_function(env, raw);
-        check(sys::napi_add_env_cleanup_hook(
-            env,
-            Some(teardown),
-            Arc::into_raw(scope.clone()) as *mut c_void,
-        ))?;
+        )
+    };
+    if status != sys::Status::napi_ok {
+        // SAFETY: creation failed, so no finalizer will reclaim `context`: this is its owner.
+        drop(unsafe { Arc::from_raw(context as *const EnvScope) });
+        check(status)?;
     }
+    // Cannot fail for the live handle just made; the status is not needed.
+    // SAFETY: `env` is current and `raw` the live handle made above on this thread.
+    unsafe { sys::napi_unref_threadsafe_function(env, raw) };
     *scope.tsfn.lock().unwrap_or_else(|p| p.into_inner()) = Some(Tsfn(raw));
+    let hook = Arc::into_raw(scope.clone()) as *mut c_void;
+    // SAFETY: `env` is current; `hook` is an Arc leaked for the hook, reclaimed by `teardown`.
+    let status = unsafe { sys::napi_add_env_cleanup_hook(env, Some(teardown), hook) };
+    if status != sys::Status::napi_ok {
+        // SAFETY: the hook was not added, so `teardown` will not reclaim `hook`.
+        drop(unsafe { Arc::from_raw(hook as *const EnvScope) });
+        check(status)?;
+    }
     Ok(scope)
 }
 
-fn check(status: sys::napi_status) -> napi::Result<()> {
+fn check(status: sys::napi_status) -> JsResult<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {
-        Err(napi::Error::new(
-            napi::Status::from(status),
-            "N-API call failed while opening the completion channel",
-        ))
+        Err(internal(format!(
+            "N-API call failed while opening the completion channel ({status})"
+        )))
     }
 }
 
@@ -266,145 +269,36 @@ unsafe fn deliver(
 ) {
     let mut delivered = batch.len();
     let mut slotted = Vec::new();
-    // SAFETY: `env` is current (caller) and the env every deferred in the batch was created
-    // in (a scope belongs to one env); each deferred reaches here once, in its completion.
-    // `scope.make_error` is a live reference of `env` (deleted never: it lives with the env).
-    // Its lookup's status is not needed: on failure `make_error` stays null, which
-    // `Deferred::settle` accepts (the rejection then carries the message alone).
-    unsafe {
-        let mut make_error = ptr::null_mut();
-        sys::napi_get_reference_value(env, scope.make_error.0, &mut make_error);
-        for c in batch {
-            match c.settle {
-                Settle::Deferred(d) => {
-                    d.settle(env, c.result, make_error);
-                    clear_exception(env);
-                }
-                Settle::Detached(d) => {
-                    delivered -= 1;
-                    d.settle(env, c.result, make_error);
-                    clear_exception(env);
-                }
-                Settle::Slot(slot) => slotted.push((slot, c.result)),
+    let mut make_error = ptr::null_mut();
+    // Its status is not needed: on failure `make_error` stays null, which `Deferred::settle`
+    // accepts (the rejection then carries the message alone).
+    // SAFETY: `env` is current (caller); `scope.make_error` is a live reference of `env`
+    // (never deleted: it lives with the env); `make_error` a valid out-pointer.
+    unsafe { sys::napi_get_reference_value(env, scope.make_error.0, &mut make_error) };
+    for c in batch {
+        let d = match c.settle {
+            Settle::Deferred(d) => d,
+            Settle::Detached(d) => {
+                delivered -= 1;
+                d
             }
-        }
-        if !slotted.is_empty() {
-            dispatch(env, js_cb, slotted);
-        }
+            Settle::Slot(slot) => {
+                slotted.push((slot, c.result));
+                continue;
+            }
+        };
+        // SAFETY: `env` is current (caller) and the env every deferred in the batch was
+        // created in (a scope belongs to one env); each deferred reaches here once, in its
+        // completion; `make_error` is a function of `env` or null.
+        unsafe { d.settle(env, c.result, make_error) };
+        // SAFETY: `env` is current (caller).
+        unsafe { clear_exception(env) };
+    }
+    if !slotted.is_empty() {
+        // SAFETY: `env` is current and `js_cb` its dispatch function (caller).
+        unsafe { dispatch(env, js_cb, slotted) };
     }
     scope.end(env, delivered);
-}
-
-/// A failed conversion (e.g. a result longer than the largest Buffer) leaves an exception
-/// pending, which would make every later N-API call in the batch fail; drop it.
-///
-/// # Safety
-/// `env` must be the environment of the JS thread this is called on.
-unsafe fn clear_exception(env: sys::napi_env) {
-    let mut pending = false;
-    // SAFETY: `env` is current (caller); both out-pointers are valid. The statuses are not
-    // needed: neither call fails in a live env, and a failed query leaves `pending` false.
-    unsafe {
-        sys::napi_is_exception_pending(env, &mut pending);
-        if pending {
-            let mut ignored = ptr::null_mut();
-            sys::napi_get_and_clear_last_exception(env, &mut ignored);
-        }
-    }
-}
-
-/// Converts `batch` and calls `js_cb(slots, codes, values)`.
-///
-/// # Safety
-/// `env` must be the environment of the JS thread this is called on, and `js_cb` a function
-/// of it.
-unsafe fn dispatch(
-    env: sys::napi_env,
-    js_cb: sys::napi_value,
-    batch: Vec<(u32, Result<Value, TaskError>)>,
-) {
-    // SAFETY: `env` is current and `js_cb` its function (caller). `data` is the new
-    // ArrayBuffer's store, `n * 4` bytes, u32-aligned (Node allocates backing stores with
-    // calloc) and written only here while `buffer` keeps it alive on this stack frame.
-    // Every value passed is of this env.
-    //
-    // Statuses: the two creations that start the batch are checked (on failure the batch
-    // cannot be handed over; this happens only in an env being torn down). The others need
-    // no check: `napi_get_undefined`/`napi_get_global`/`napi_create_array_with_length` do not
-    // fail in a live env (V8 aborts on out-of-memory), `napi_set_element` fails only with an
-    // exception pending (each failed conversion clears it, below) or a null value (a short
-    // code/message string that could not be made: the env is going away), and the dispatch
-    // call's exception, if any, is left pending, and Node reports it as uncaught once
-    // `call_js` returns, as for any throwing callback.
-    unsafe {
-        let n = batch.len();
-        let mut data = ptr::null_mut();
-        let mut buffer = ptr::null_mut();
-        let mut slots_js = ptr::null_mut();
-        if sys::napi_create_arraybuffer(env, n * 4, &mut data, &mut buffer) != sys::Status::napi_ok
-            || sys::napi_create_typedarray(
-                env,
-                sys::TypedarrayType::uint32_array,
-                n,
-                buffer,
-                0,
-                &mut slots_js,
-            ) != sys::Status::napi_ok
-        {
-            return;
-        }
-        let slots = std::slice::from_raw_parts_mut(data.cast::<u32>(), n);
-        let mut codes = ptr::null_mut();
-        let mut values = ptr::null_mut();
-        sys::napi_get_undefined(env, &mut codes);
-        sys::napi_get_undefined(env, &mut values);
-        let (mut have_codes, mut have_values) = (false, false);
-        for (i, (slot, result)) in batch.into_iter().enumerate() {
-            slots[i] = slot;
-            let (code, value) = match result {
-                Ok(Value::Undefined) => continue,
-                Ok(v) => match v.into_js(env) {
-                    converted if !converted.is_null() && !exception_pending(env) => {
-                        (None, converted)
-                    }
-                    _ => {
-                        clear_exception(env);
-                        let e = TaskError::unconvertible();
-                        (Some(e.code_js(env)), e.message_js(env))
-                    }
-                },
-                Err(e) => (Some(e.code_js(env)), e.message_js(env)),
-            };
-            if let Some(code) = code {
-                if !have_codes {
-                    have_codes = true;
-                    sys::napi_create_array_with_length(env, n, &mut codes);
-                }
-                sys::napi_set_element(env, codes, i as u32, code);
-            }
-            if !have_values {
-                have_values = true;
-                sys::napi_create_array_with_length(env, n, &mut values);
-            }
-            sys::napi_set_element(env, values, i as u32, value);
-        }
-        let mut global = ptr::null_mut();
-        sys::napi_get_global(env, &mut global);
-        let args = [slots_js, codes, values];
-        let mut ignored = ptr::null_mut();
-        sys::napi_call_function(env, global, js_cb, 3, args.as_ptr(), &mut ignored);
-    }
-}
-
-/// Whether an exception is pending (false if it cannot be told: a broken env).
-///
-/// # Safety
-/// `env` must be the environment of the JS thread this is called on.
-unsafe fn exception_pending(env: sys::napi_env) -> bool {
-    let mut pending = false;
-    // SAFETY: `env` is current (caller); `pending` a valid out-pointer, left false on failure.
-    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
-    pending
 }
 
 /// The tsfn's finalizer.
@@ -437,6 +331,8 @@ unsafe extern "C" fn teardown(arg: *mut c_void) {
         std::thread::yield_now();
     }
     if let Some(t) = scope.tsfn.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        // Teardown: its status is not needed, as nothing is left to do if the release fails
+        // (the env frees the handle itself as it goes away).
         // SAFETY: still live (finalize had not run, or it would be None).
         unsafe { sys::napi_release_threadsafe_function(t.0, 1) };
     }

@@ -8,7 +8,9 @@ use std::ptr;
 
 use napi::sys;
 
+use super::js::string;
 use super::text::Prepared;
+use crate::errors::TaskError;
 #[cfg(target_os = "linux")]
 use offload_core::process::Mapped;
 
@@ -30,60 +32,16 @@ pub(crate) enum Value {
     List(Vec<Value>),
 }
 
-/// A task failure with the `code` the JS error will carry.
-#[derive(Debug)]
-pub(crate) struct TaskError {
-    pub(crate) code: &'static str,
-    pub(crate) message: String,
-}
-
-impl TaskError {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// For a result that could not be converted (only one longer than the largest Buffer).
-    pub(crate) fn unconvertible() -> Self {
-        Self::new(
-            "ERR_OFFLOAD_OUTPUT_TOO_LARGE",
-            "the result could not be handed to JavaScript (larger than a Buffer can be)",
-        )
-    }
-
-    /// The code as a JS string, or null if it could not be made.
-    ///
-    /// # Safety
-    /// `env` must be the environment of the JS thread this is called on.
-    pub(crate) unsafe fn code_js(&self, env: sys::napi_env) -> sys::napi_value {
-        // SAFETY: the caller's obligation is `string`'s.
-        unsafe { string(env, self.code) }
-    }
-
-    /// The message as a JS string, or null if it could not be made.
-    ///
-    /// # Safety
-    /// `env` must be the environment of the JS thread this is called on.
-    pub(crate) unsafe fn message_js(&self, env: sys::napi_env) -> sys::napi_value {
-        // SAFETY: the caller's obligation is `string`'s.
-        unsafe { string(env, &self.message) }
-    }
-}
-
-/// `s` as a JS string, or null if N-API refused (the status is not needed: `out` is only
-/// written on success, and every caller treats null as a failed conversion).
+/// `e`'s code and message as JS strings (each null if it could not be made).
 ///
 /// # Safety
 /// `env` must be the environment of the JS thread this is called on.
-pub(crate) unsafe fn string(env: sys::napi_env, s: &str) -> sys::napi_value {
-    let mut out = ptr::null_mut();
-    // SAFETY: `env` is current (caller); `s` is valid UTF-8 for `s.len()` bytes, read only
-    // during the call (V8 copies it). A `&str` is at most isize::MAX bytes, so the cast is
-    // exact; N-API rejects lengths over INT_MAX with a status, leaving `out` null.
-    unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) };
-    out
+pub(crate) unsafe fn error_js(env: sys::napi_env, e: &TaskError) -> [sys::napi_value; 2] {
+    // SAFETY: the caller's obligation is `string`'s.
+    let code = unsafe { string(env, e.code) };
+    // SAFETY: as above.
+    let message = unsafe { string(env, &e.message) };
+    [code, message]
 }
 
 impl Value {

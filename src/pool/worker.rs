@@ -21,11 +21,10 @@ const LINGER_ROUNDS: usize = 64;
 pub(super) fn set_nice(nice: i32) {
     #[cfg(target_os = "linux")]
     if nice != 0 {
-        // SAFETY: plain syscalls on the calling thread; on Linux niceness is per thread (tid).
-        unsafe {
-            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            libc::setpriority(libc::PRIO_PROCESS, tid, nice);
-        }
+        // SAFETY: no arguments; returns the calling thread's id.
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
+        // SAFETY: integer arguments only; on Linux niceness is per thread (tid).
+        unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, nice) };
     }
     #[cfg(not(target_os = "linux"))]
     let _ = nice;

@@ -6,6 +6,8 @@
 //! JavaScript, and one epoll thread is plenty: per child it only moves bytes and wakes up on
 //! exit.
 
+#![forbid(unsafe_code)]
+
 use std::future::Future;
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -13,8 +15,9 @@ use std::thread;
 
 use tokio::runtime::{Builder, Handle};
 
-use super::lifecycle::{exit, reap};
 use super::spawner::Spawner;
+use super::sys::reap::{exit, reap};
+use super::sys::thread::lower_priority;
 use super::watchdog::Watchdog;
 
 /// Niceness of the I/O thread.
@@ -50,11 +53,7 @@ pub(crate) fn services() -> io::Result<Arc<Services>> {
             // Below the event loop's priority, like the CPU pool: on a small machine busy with
             // children, the JS thread gets a core first. (Not the spawner: children inherit
             // its niceness.)
-            // SAFETY: plain syscalls on the calling thread; niceness is per thread on Linux.
-            unsafe {
-                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-                libc::setpriority(libc::PRIO_PROCESS, tid, IO_NICE);
-            }
+            lower_priority(IO_NICE);
             runtime.block_on(std::future::pending::<()>())
         })?;
     let spawner = Spawner::start()?;

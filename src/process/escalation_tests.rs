@@ -47,7 +47,11 @@ impl Fake {
 impl Kill for Fake {
     fn kill(&self, sig: c_int, escalate: bool) {
         let at = self.start.elapsed().as_millis();
-        self.sent.lock().unwrap().push((at, sig));
+        let mut sent = self.sent.lock().unwrap();
+        // A repeating signal would loop without letting virtual time pass: fail, not hang.
+        assert!(sent.len() < 100, "signal storm: {:?}", &sent[..4]);
+        sent.push((at, sig));
+        drop(sent);
         // As `Inner::signal` does for a stopping signal.
         if escalate && sig != KILL {
             self.escalate.store(true, Ordering::SeqCst);
@@ -85,29 +89,43 @@ fn policy(timeout_ms: Option<u64>, force_kill_ms: Option<u64>) -> Policy {
     }
 }
 
+/// Runs the escalation for at most a virtual minute: `None` if the child was still running.
+async fn bounded<C: Kill + Wait>(
+    child: &C,
+    policy: Policy,
+    on_long_run: impl FnOnce(),
+) -> Option<Ended> {
+    timeout(
+        Duration::from_secs(60),
+        until_exit(child, policy, on_long_run),
+    )
+    .await
+    .ok()
+}
+
 #[tokio::test(start_paused = true)]
 async fn timeout_sends_the_kill_signal_then_sigkill_after_the_grace_period() {
     let child = Fake::new(&[KILL]);
-    let ended = until_exit(&child, policy(Some(1000), Some(2000)), || {}).await;
+    let ended = bounded(&child, policy(Some(1000), Some(2000)), || {}).await;
     assert_eq!(child.sent(), [(1000, TERM), (3000, KILL)]);
-    assert!(ended.timed_out);
+    assert!(ended.unwrap().timed_out);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_child_that_exits_on_sigterm_never_gets_sigkill() {
     let child = Fake::new(&[TERM]);
-    let ended = until_exit(&child, policy(Some(1000), Some(2000)), || {}).await;
+    let ended = bounded(&child, policy(Some(1000), Some(2000)), || {}).await;
     sleep(Duration::from_secs(10)).await;
     assert_eq!(child.sent(), [(1000, TERM)]);
-    assert!(ended.timed_out);
+    assert!(ended.unwrap().timed_out);
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_timeout_fires_once() {
     // Ignores everything and never escalates: only the one timeout signal may be sent.
     let child = Fake::new(&[]);
-    let run = until_exit(&child, policy(Some(1000), None), || {});
-    assert!(timeout(Duration::from_secs(60), run).await.is_err());
+    let ended = bounded(&child, policy(Some(1000), None), || {}).await;
+    assert_eq!(ended, None);
     assert_eq!(child.sent(), [(1000, TERM)]);
 }
 
@@ -115,20 +133,20 @@ async fn the_timeout_fires_once() {
 async fn sigkill_comes_once_even_if_the_child_survives_it() {
     // A child stuck in the kernel (D state) outlives SIGKILL for a while: no repeats.
     let child = Fake::new(&[]);
-    let run = until_exit(&child, policy(Some(1000), Some(500)), || {});
-    assert!(timeout(Duration::from_secs(60), run).await.is_err());
+    let ended = bounded(&child, policy(Some(1000), Some(500)), || {}).await;
+    assert_eq!(ended, None);
     assert_eq!(child.sent(), [(1000, TERM), (1500, KILL)]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_kill_from_elsewhere_escalates_from_its_own_time() {
     let child = Fake::new(&[KILL]);
-    let (ended, ()) = tokio::join!(until_exit(&child, policy(None, Some(2000)), || {}), async {
+    let (ended, ()) = tokio::join!(bounded(&child, policy(None, Some(2000)), || {}), async {
         sleep(Duration::from_millis(500)).await;
         child.kill(TERM, true);
     });
     assert_eq!(child.sent(), [(500, TERM), (2500, KILL)]);
-    assert!(!ended.timed_out);
+    assert!(!ended.unwrap().timed_out);
 }
 
 #[tokio::test(start_paused = true)]
@@ -136,8 +154,8 @@ async fn the_spec_kill_signal_is_used_and_no_escalation_without_a_grace_period()
     let child = Fake::new(&[]);
     let mut p = policy(Some(300), None);
     p.kill_signal = libc::SIGINT;
-    let run = until_exit(&child, p, || {});
-    assert!(timeout(Duration::from_secs(60), run).await.is_err());
+    let ended = bounded(&child, p, || {}).await;
+    assert_eq!(ended, None);
     assert_eq!(child.sent(), [(300, libc::SIGINT)]);
 }
 
@@ -145,7 +163,7 @@ async fn the_spec_kill_signal_is_used_and_no_escalation_without_a_grace_period()
 async fn a_child_that_exits_in_time_gets_no_signal() {
     let child = Fake::new(&[]);
     let (ended, ()) = tokio::join!(
-        until_exit(&child, policy(Some(1000), Some(10)), || {}),
+        bounded(&child, policy(Some(1000), Some(10)), || {}),
         async {
             sleep(Duration::from_millis(999)).await;
             child.exit_now();
@@ -153,7 +171,7 @@ async fn a_child_that_exits_in_time_gets_no_signal() {
     );
     sleep(Duration::from_secs(10)).await;
     assert_eq!(child.sent(), []);
-    assert_eq!(ended, Ended::default());
+    assert_eq!(ended, Some(Ended::default()));
 }
 
 #[tokio::test(start_paused = true)]
@@ -164,7 +182,7 @@ async fn only_a_long_run_is_registered_and_only_once() {
         let mut p = policy(None, None);
         p.register_after = Some(Duration::from_millis(20));
         let (ended, ()) = tokio::join!(
-            until_exit(&child, p, || {
+            bounded(&child, p, || {
                 calls.fetch_add(1, Ordering::SeqCst);
             }),
             async {
@@ -172,7 +190,7 @@ async fn only_a_long_run_is_registered_and_only_once() {
                 child.exit_now();
             }
         );
-        assert_eq!(ended.registered, registered);
+        assert_eq!(ended.unwrap().registered, registered);
         assert_eq!(calls.load(Ordering::SeqCst), registered as usize);
     }
 }

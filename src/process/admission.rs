@@ -139,3 +139,64 @@ impl Drop for Slot<'_> {
         self.0.release();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(max_concurrent: usize, max_queue: usize) -> Gate {
+        Gate::new(SupervisorConfig {
+            max_concurrent,
+            max_queue,
+        })
+    }
+
+    fn queued(a: Result<Admit, QueueFull>) -> oneshot::Receiver<()> {
+        match a {
+            Ok(Admit::Queued(rx)) => rx,
+            _ => panic!("expected a place in the queue"),
+        }
+    }
+
+    #[test]
+    fn slots_then_queue_then_full() {
+        let g = gate(1, 1);
+        assert!(matches!(g.admit(1), Ok(Admit::Now)));
+        let _rx = queued(g.admit(2));
+        assert!(matches!(g.admit(3), Err(QueueFull(1))));
+        let stats = g.counters().snapshot();
+        assert_eq!((stats.running, stats.queued), (1, 1));
+    }
+
+    #[test]
+    fn a_released_slot_goes_to_the_first_waiting_in_fifo_order() {
+        let g = gate(1, 10);
+        assert!(matches!(g.admit(1), Ok(Admit::Now)));
+        let mut second = queued(g.admit(2));
+        let mut third = queued(g.admit(3));
+        g.release();
+        assert!(second.try_recv().is_ok());
+        assert!(third.try_recv().is_err());
+        // The slot was handed on, not freed: a newcomer must still queue.
+        let _fourth = queued(g.admit(4));
+        g.release();
+        assert!(third.try_recv().is_ok());
+    }
+
+    #[test]
+    fn a_withdrawn_child_loses_its_place_and_a_gone_one_is_skipped() {
+        let g = gate(1, 10);
+        assert!(matches!(g.admit(1), Ok(Admit::Now)));
+        let _second = queued(g.admit(2));
+        let third = queued(g.admit(3));
+        let mut fourth = queued(g.admit(4));
+        assert!(g.withdraw(2));
+        assert!(!g.withdraw(2));
+        drop(third); // its task is gone: the slot must not be lost on it
+        g.release();
+        assert!(fourth.try_recv().is_ok());
+        g.release();
+        let stats = g.counters().snapshot();
+        assert_eq!((stats.running, stats.queued), (0, 0));
+    }
+}

@@ -321,8 +321,8 @@ impl Child {
         self.0.signal(&mut st, self.0.kill_signal, true);
     }
 
-    /// Reads the next chunk of a [`Output::Stream`](super::Output::Stream) stream; `done` gets `None` at its end
-    /// (at once if the stream is not piped).
+    /// Reads the next chunk of an [`Output::Stream`](super::Output::Stream) stream; `done`
+    /// gets `None` at its end (at once if the stream is not piped).
     pub fn read<F>(&self, which: Stream, done: F)
     where
         F: FnOnce(io::Result<Option<Vec<u8>>>) + Send + 'static,
@@ -351,8 +351,8 @@ impl Child {
         });
     }
 
-    /// Stops reading a [`Output::Stream`](super::Output::Stream) stream and closes our end (the child's next write
-    /// to it fails); a pending read ends as if at end of file.
+    /// Stops reading an [`Output::Stream`](super::Output::Stream) stream and closes our end
+    /// (the child's next write to it fails); a pending read ends as if at end of file.
     pub fn close_output(&self, which: Stream) {
         self.0.closed[which as usize].send_replace(true);
         let inner = self.0.clone();
@@ -367,8 +367,8 @@ impl Child {
         });
     }
 
-    /// Writes `src` to an [`Input::Pipe`](super::Input::Pipe) stdin, after any earlier write. `EPIPE` if the child
-    /// closed it (or exited).
+    /// Writes `src` to an [`Input::Pipe`](super::Input::Pipe) stdin, after any earlier write.
+    /// `EPIPE` if the child closed it (or exited).
     pub fn write<F>(&self, src: Box<dyn Source>, done: F)
     where
         F: FnOnce(io::Result<()>) + Send + 'static,

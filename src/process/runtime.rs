@@ -1,10 +1,11 @@
-//! The supervisor's two long-lived threads, started on first use and kept for the process's
-//! lifetime: `offload-io`, a single-threaded tokio runtime that waits on every child's pipes,
-//! exit and timers; and `offload-spawner` (see [`Spawner`]), which creates the children so
-//! their parent-death signal is tied to a thread that never exits. Also the [`Watchdog`]
-//! process, which kills the children's process groups should this process be SIGKILLed. Neither ever runs
-//! JavaScript, and one epoll thread is plenty: per child it only moves bytes and wakes up on
-//! exit.
+//! Layer 2, the services, started together on first use and kept for the process's lifetime:
+//! `offload-io`, a single-threaded tokio runtime that waits on every child's pipes, exit and
+//! timers; `offload-spawner` (see [`Spawner`]), which creates the children so their
+//! parent-death signal is tied to a thread that never exits; and the [`Watchdog`] process,
+//! which kills the children's process groups should this process be SIGKILLed. Neither thread
+//! ever runs JavaScript, and one epoll thread is plenty: per child it only moves bytes and
+//! wakes up on exit. The watchdog is reaped through `sys::reap`, not the lifecycle driver, so
+//! this layer uses nothing above it.
 
 #![forbid(unsafe_code)]
 

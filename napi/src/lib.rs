@@ -9,9 +9,6 @@
 // napi-derive registers nothing under cfg(test) and the crate needs a Node process to run, so a
 // test build is empty; the JS suites in __test__/ exercise it.
 #![cfg(not(test))]
-// The unsafe discipline of `runtime` checked, not hoped for (the workspace table adds
-// `undocumented_unsafe_blocks`, `missing_safety_doc` and `unsafe_op_in_unsafe_fn`).
-#![deny(clippy::multiple_unsafe_ops_per_block, unreachable_pub)]
 
 // `pub` marks what JavaScript sees: napi requires its enums and object fields to be `pub`, so
 // the modules holding them are `pub` and `unreachable_pub` keeps everything else `pub(crate)`.

@@ -72,11 +72,11 @@ pub(crate) fn pieces(data: &[u8], step: usize) -> impl Iterator<Item = &[u8]> {
 pub(crate) mod test_util {
     use super::Cancel;
 
-    pub const NEVER: Cancel = &|| false;
-    pub const ALWAYS: Cancel = &|| true;
+    pub(crate) const NEVER: Cancel = &|| false;
+    pub(crate) const ALWAYS: Cancel = &|| true;
 
     /// Deterministic pseudo-random bytes (xorshift64*), no extra dev-dependency.
-    pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    pub(crate) fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
         let mut s = seed | 1;
         let mut out = Vec::with_capacity(len + 8);
         while out.len() < len {
@@ -93,7 +93,7 @@ pub(crate) mod test_util {
     /// cannot be started because it is not installed, so cross-checks against independent
     /// implementations skip where it is missing. A tool that starts and then fails (non-zero
     /// exit, a broken pipe) panics: that is a disagreement, never a reason to skip.
-    pub fn pipe_through(cmd: &str, args: &[&str], input: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn pipe_through(cmd: &str, args: &[&str], input: &[u8]) -> Option<Vec<u8>> {
         use std::io::Write as _;
         use std::process::{Command, Stdio};
         let mut child = match Command::new(cmd)
@@ -130,7 +130,7 @@ pub(crate) mod test_util {
     }
 
     /// Realistic, moderately compressible log text of about `len` bytes.
-    pub fn log_text(len: usize) -> Vec<u8> {
+    pub(crate) fn log_text(len: usize) -> Vec<u8> {
         let r = random_bytes(len / 16 + 64, 7);
         let mut out = Vec::with_capacity(len + 128);
         let mut i = 0;

@@ -11,12 +11,10 @@
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr;
-use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use super::child::{Inner, Stream};
-use super::pipe::Reader;
+use super::sys::pipe::Reader;
 
 /// Captured bytes past which the rest goes through a memfd.
 const SPILL_ABOVE: usize = 4 << 20;
@@ -120,16 +118,15 @@ impl Drop for Mapped {
     }
 }
 
-/// Collects a stream up to `max` bytes; one more marks it exceeded, kills the child and stops
-/// (closing our end, so the child's next write fails too). `stop` ends it early. With `map`,
-/// a large capture continues in a memfd.
+/// Collects a stream up to `max` bytes; one more calls `exceeded` (the caller kills the
+/// child) and stops (closing our end, so the child's next write fails too). `stop` ends it
+/// early. With `map`, a large capture continues in a memfd.
 pub(crate) async fn capture(
-    inner: Arc<Inner>,
     reader: Reader,
-    which: Stream,
     max: usize,
     map: bool,
     mut stop: watch::Receiver<bool>,
+    exceeded: impl FnOnce(),
 ) -> Captured {
     let mut buf = Vec::new();
     let mut spill = map && spill_allowed(max);
@@ -139,7 +136,7 @@ pub(crate) async fn capture(
             if let Some(file) = memfd(&buf) {
                 let head = buf.len();
                 drop(buf);
-                return spill_rest(&inner, &reader, which, max, stop, file, head).await;
+                return spill_rest(&reader, max, stop, file, head, exceeded).await;
             }
         }
         // Bounded reads: the I/O thread serves every other child between them, and the
@@ -157,7 +154,7 @@ pub(crate) async fn capture(
         }
         if buf.len() > max {
             buf.truncate(max);
-            inner.exceeded(which);
+            exceeded();
             break;
         }
     }
@@ -213,13 +210,12 @@ fn write_at(file: &OwnedFd, mut bytes: &[u8], mut offset: usize) -> io::Result<(
 /// The rest of a large capture, moved into `file` after the `total` bytes already there:
 /// by `splice`, or, should splicing fail (a sandbox may forbid it), by reads and writes.
 async fn spill_rest(
-    inner: &Inner,
     reader: &Reader,
-    which: Stream,
     max: usize,
     mut stop: watch::Receiver<bool>,
     file: OwnedFd,
     mut total: usize,
+    exceeded: impl FnOnce(),
 ) -> Captured {
     let mut splice = true;
     let mut chunk = Vec::new();
@@ -245,7 +241,7 @@ async fn spill_rest(
         }
         if total > max {
             total = max;
-            inner.exceeded(which);
+            exceeded();
             break;
         }
     }

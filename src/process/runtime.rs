@@ -1,10 +1,13 @@
-//! The supervisor's two long-lived threads, started on first use and kept for the process's
-//! lifetime: `offload-io`, a single-threaded tokio runtime that waits on every child's pipes,
-//! exit and timers; and `offload-spawner` (see [`Spawner`]), which creates the children so
-//! their parent-death signal is tied to a thread that never exits. Also the [`Watchdog`]
-//! process, which kills the children's process groups should this process be SIGKILLed. Neither ever runs
-//! JavaScript, and one epoll thread is plenty: per child it only moves bytes and wakes up on
-//! exit.
+//! Layer 2, the services, started together on first use and kept for the process's lifetime:
+//! `offload-io`, a single-threaded tokio runtime that waits on every child's pipes, exit and
+//! timers; `offload-spawner` (see [`Spawner`]), which creates the children so their
+//! parent-death signal is tied to a thread that never exits; and the [`Watchdog`] process,
+//! which kills the children's process groups should this process be SIGKILLed. Neither thread
+//! ever runs JavaScript, and one epoll thread is plenty: per child it only moves bytes and
+//! wakes up on exit. The watchdog is reaped through `sys::reap`, not the lifecycle driver, so
+//! this layer uses nothing above it.
+
+#![forbid(unsafe_code)]
 
 use std::future::Future;
 use std::io;
@@ -13,8 +16,9 @@ use std::thread;
 
 use tokio::runtime::{Builder, Handle};
 
-use super::lifecycle::{exit, reap};
 use super::spawner::Spawner;
+use super::sys::reap::{exit, reap};
+use super::sys::thread::lower_priority;
 use super::watchdog::Watchdog;
 
 /// Niceness of the I/O thread.
@@ -50,11 +54,7 @@ pub(crate) fn services() -> io::Result<Arc<Services>> {
             // Below the event loop's priority, like the CPU pool: on a small machine busy with
             // children, the JS thread gets a core first. (Not the spawner: children inherit
             // its niceness.)
-            // SAFETY: plain syscalls on the calling thread; niceness is per thread on Linux.
-            unsafe {
-                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-                libc::setpriority(libc::PRIO_PROCESS, tid, IO_NICE);
-            }
+            lower_priority(IO_NICE);
             runtime.block_on(std::future::pending::<()>())
         })?;
     let spawner = Spawner::start()?;

@@ -6,11 +6,14 @@
 //! as long as the process means the signal fires exactly when the process dies. Requests come
 //! over a channel; the spawn itself is cheap (no fork), so one thread keeps up.
 
+#![forbid(unsafe_code)]
+
 use std::sync::Mutex;
 use std::sync::mpsc::{self, Sender};
 use std::thread;
 
-use super::spawn::{Command, SpawnError, spawn};
+use super::sys::command::{Command, SpawnError};
+use super::sys::spawn::spawn;
 
 type Reply = Box<dyn FnOnce(Result<libc::pid_t, SpawnError>) + Send>;
 

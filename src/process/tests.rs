@@ -154,11 +154,10 @@ fn the_child_leads_a_new_process_group() {
     let mut c = sh("sleep 5");
     c.process_group = true;
     let pid = spawn(&c).unwrap();
-    // SAFETY: plain syscalls on our child.
-    unsafe {
-        assert_eq!(libc::getpgid(pid), pid);
-        libc::kill(-pid, libc::SIGKILL);
-    }
+    // SAFETY: plain syscall on our unreaped child.
+    assert_eq!(unsafe { libc::getpgid(pid) }, pid);
+    // SAFETY: as above.
+    unsafe { libc::kill(-pid, libc::SIGKILL) };
     assert_eq!(wait(pid).unwrap().signal, Some(libc::SIGKILL));
 }
 
@@ -345,10 +344,9 @@ fn extra_descriptors_reach_the_child_even_when_sources_collide_with_targets() {
     c.extra_fds.push((w1.max(w2) + 1, w2));
     let pid = spawn(&c).unwrap();
     // SAFETY: we own these descriptors.
-    unsafe {
-        libc::close(w1);
-        libc::close(w2);
-    }
+    unsafe { libc::close(w1) };
+    // SAFETY: as above.
+    unsafe { libc::close(w2) };
     let read = |fd| {
         let mut s = String::new();
         // SAFETY: we own `fd`.

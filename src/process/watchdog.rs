@@ -8,14 +8,17 @@
 //! Registration is a few bytes on a pipe; a child is registered only once it has run for
 //! [`REGISTER_AFTER`], so spawn storms of short-lived tools cost the shell nothing.
 
-use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+#![forbid(unsafe_code)]
+
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::pipe::pipe;
-use super::spawn::{Command, Stdio};
 use super::spawner::Spawner;
+use super::sys::command::{Command, Stdio};
+use super::sys::pipe::{nonblocking, pipe};
 
 /// How long a child runs before its group is registered (see the module docs).
 pub(crate) const REGISTER_AFTER: Duration = Duration::from_millis(20);
@@ -47,7 +50,7 @@ pub(crate) struct Watchdog {
 #[derive(Default)]
 struct Feed {
     /// Our end of the watchdog's stdin; `None` until it has started, or once it has died.
-    fd: Option<OwnedFd>,
+    fd: Option<File>,
     /// Lines not yet written (the pipe was full, or the watchdog was still starting). Never
     /// dropped: a lost `-PGID` would leave a stale entry naming a recycled group.
     pending: String,
@@ -58,22 +61,18 @@ impl Feed {
     fn flush(&mut self) {
         let Some(fd) = self.fd.as_ref() else { return };
         while !self.pending.is_empty() {
-            // SAFETY: writing a valid buffer to a descriptor we own.
-            let n = unsafe {
-                libc::write(
-                    fd.as_raw_fd(),
-                    self.pending.as_ptr().cast(),
-                    self.pending.len(),
-                )
-            };
-            if n > 0 {
-                self.pending.drain(..n as usize);
-                continue;
-            }
-            if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EPIPE) {
-                // It died; the direct children still have their parent-death signal.
-                self.fd = None;
-                self.pending.clear();
+            match (&*fd).write(self.pending.as_bytes()) {
+                Ok(n) if n > 0 => {
+                    self.pending.drain(..n);
+                    continue;
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EPIPE) => {
+                    // It died; the direct children still have their parent-death signal.
+                    self.fd = None;
+                    self.pending.clear();
+                }
+                // Full (EAGAIN): the rest goes with the next line.
+                _ => {}
             }
             return;
         }
@@ -110,13 +109,9 @@ impl Watchdog {
                 drop(read);
                 if let Ok(pid) = spawned {
                     // Writes must never block the I/O thread; a full pipe drops a message.
-                    // SAFETY: plain fcntl calls on a descriptor we own.
-                    unsafe {
-                        let flags = libc::fcntl(write.as_raw_fd(), libc::F_GETFL);
-                        libc::fcntl(write.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
-                    }
+                    let _ = nonblocking(&write);
                     let mut feed = installed.feed.lock().unwrap_or_else(|p| p.into_inner());
-                    feed.fd = Some(write);
+                    feed.fd = Some(File::from(write));
                     feed.flush();
                     reap(pid);
                 }

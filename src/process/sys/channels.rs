@@ -2,12 +2,12 @@
 //!
 //! A worker reads requests on descriptor 3 and writes replies on descriptor 4, so its stdout
 //! and stderr stay free for logging. [`channels`] makes both pipes: the worker's ends go into
-//! [`Spec::channels`](super::Spec) (duplicated onto 3 and 4 at the spawn, then closed here),
-//! and the parent keeps the other two, close-on-exec so no other child inherits them. The
-//! parent's ends are left blocking; whoever drives them (Node's libuv, in the binding) sets
-//! its own mode. The worker's stderr is a third pipe (its end goes into
-//! [`Spec::stderr_fd`](super::Spec)), so the parent can keep its last lines for a worker that
-//! fails to start and forward the rest to its own stderr.
+//! [`Spec::channels`](crate::process::Spec::channels) (duplicated onto 3 and 4 at the spawn,
+//! then closed here), and the parent keeps the other two, close-on-exec so no other child
+//! inherits them. The parent's ends are left blocking; whoever drives them (Node's libuv, in
+//! the binding) sets its own mode. The worker's stderr is a third pipe (its end goes into
+//! [`Spec::stderr_fd`](crate::process::Spec::stderr_fd)), so the parent can keep its last
+//! lines for a worker that fails to start and forward the rest to its own stderr.
 
 use std::io;
 use std::os::fd::{OwnedFd, RawFd};

@@ -58,6 +58,15 @@ pub fn is_valid(sig: c_int) -> bool {
     (1..=libc::SIGRTMAX()).contains(&sig)
 }
 
+/// Sends `sig` to `target` (a pid, or minus a process group id); false if it could not.
+///
+/// The caller must know `target` is still its own: a pid it has not reaped yet (or the group
+/// named after one); after the reap the number may name an unrelated process.
+pub(crate) fn send(target: libc::pid_t, sig: c_int) -> bool {
+    // SAFETY: kill takes plain integers and touches no memory of ours.
+    unsafe { libc::kill(target, sig) == 0 }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

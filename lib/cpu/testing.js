@@ -7,11 +7,12 @@
 const binding = require('../shared/native')
 const { call } = require('./run')
 const { OffloadError, invalidArgType } = require('../shared/errors')
+const { ERR_OFFLOAD_TESTING_UNAVAILABLE } = require('../shared/codes')
 
 /** Throws ERR_OFFLOAD_TESTING_UNAVAILABLE when this build lacks the test kernels. */
 function available() {
   if (typeof binding.submitNoop !== 'function') {
-    throw new OffloadError('ERR_OFFLOAD_TESTING_UNAVAILABLE',
+    throw new OffloadError(ERR_OFFLOAD_TESTING_UNAVAILABLE,
       'offload/testing is unavailable: this build of the native addon lacks the `test-kernels` cargo feature (release binaries leave it out; build with `npm run build`)')
   }
 }

@@ -8,13 +8,13 @@
 const { STATUS_CODES } = require('node:http')
 const { invalidArgType, invalidArgValue, outOfRange, raisedByOffload } = require('../shared/errors')
 const { validateOptions } = require('../shared/validate')
+const { ABORT_ERR, EACCES, ENOENT, ENOTDIR, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OFFLOAD_CLIENT_GONE, ERR_OFFLOAD_TIMEOUT, ERR_OUT_OF_RANGE, ERR_UNKNOWN_SIGNAL } = require('../shared/codes')
 
-const CLIENT_GONE = 'ERR_OFFLOAD_CLIENT_GONE'
 // One signal per response, however many calls ask for it.
 const signals = new WeakMap()
 
 function clientGone() {
-  return Object.assign(new Error('the client closed the connection before the response was sent'), { code: CLIENT_GONE })
+  return Object.assign(new Error('the client closed the connection before the response was sent'), { code: ERR_OFFLOAD_CLIENT_GONE })
 }
 
 /**
@@ -55,8 +55,8 @@ function abortOnClose(req, res = req?.res) {
 }
 
 function isClientGone(err, req) {
-  if (err?.code === CLIENT_GONE) return true // a signal's reason, as fetch() rejects with it
-  return err?.name === 'AbortError' && (err.cause?.code === CLIENT_GONE || req.socket?.destroyed === true)
+  if (err?.code === ERR_OFFLOAD_CLIENT_GONE) return true // a signal's reason, as fetch() rejects with it
+  return err?.name === 'AbortError' && (err.cause?.code === ERR_OFFLOAD_CLIENT_GONE || req.socket?.destroyed === true)
 }
 
 // Status by error code; null: not an HTTP condition (a bug in offload or in the app's use of
@@ -100,7 +100,7 @@ const DEFAULT_STATUSES = new Map(Object.entries({
 // Also raised by Node itself and by other libraries: in the defaults they apply only to
 // errors offload raised, so an fs ENOENT or a bug's TypeError elsewhere in the app is not
 // answered as a failed program or a bad request.
-const NODE_CODES = new Set(['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_UNKNOWN_SIGNAL', 'ENOENT', 'EACCES', 'ENOTDIR', 'ABORT_ERR'])
+const NODE_CODES = new Set([ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, ERR_UNKNOWN_SIGNAL, ENOENT, EACCES, ENOTDIR, ABORT_ERR])
 
 // What clients read: fixed per status, never `err.message`, which can carry a command's
 // stderr, paths or the values of arguments.
@@ -119,7 +119,7 @@ function validateStatuses(statuses) {
   for (const [code, status] of Object.entries(statuses)) {
     if (status === undefined) continue
     const name = `options.statuses.${code}`
-    if (code === CLIENT_GONE) throw invalidArgValue(name, status, 'cannot be mapped: the client is gone, nothing can be sent')
+    if (code === ERR_OFFLOAD_CLIENT_GONE) throw invalidArgValue(name, status, 'cannot be mapped: the client is gone, nothing can be sent')
     if (status !== null && typeof status !== 'number') throw invalidArgType(name, 'of type number or null', status)
     if (status !== null && (!Number.isInteger(status) || status < 400 || status > 599)) throw outOfRange(name, 'an integer from 400 to 599, or null', status)
     own.set(code, status)
@@ -133,7 +133,7 @@ function statusOf(err, own) {
   const ours = raisedByOffload(err)
   // An abort by a signal that timed out (AbortSignal.timeout(): its reason is a TimeoutError)
   // is a timeout, whoever set the deadline.
-  const code = ours && err.code === 'ABORT_ERR' && err.cause?.name === 'TimeoutError' ? 'ERR_OFFLOAD_TIMEOUT' : err.code
+  const code = ours && err.code === ABORT_ERR && err.cause?.name === 'TimeoutError' ? ERR_OFFLOAD_TIMEOUT : err.code
   if (own.has(code)) return own.get(code)
   if (!DEFAULT_STATUSES.has(code) || (NODE_CODES.has(code) && !ours)) return null
   return DEFAULT_STATUSES.get(code)

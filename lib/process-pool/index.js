@@ -15,6 +15,7 @@ const { asyncDispose } = require('../shared/dispose')
 const { register } = require('../shared/metrics-registry')
 const { Supervisor, killChildrenOnExit, kNative } = require('../subprocess/process')
 const { workerOptions, runOptions } = require('./options')
+const { ERR_OFFLOAD_POOL_CLOSED } = require('../shared/codes')
 
 // The machinery behind a pool (scheduler, worker handle, queue, protocol) is loaded when the
 // first pool is made: most programs that require offload never make one, and every module
@@ -90,7 +91,7 @@ class ProcessPool {
     }
     const scheduler = this.#scheduler
     if (scheduler.closing) {
-      return this.#refuse(new OffloadError('ERR_OFFLOAD_POOL_CLOSED', 'the process pool is closed'))
+      return this.#refuse(new OffloadError(ERR_OFFLOAD_POOL_CLOSED, 'the process pool is closed'))
     }
     if (o.signal !== undefined && o.signal.aborted) return Promise.reject(abortError(o.signal))
     const refusal = scheduler.refusal()

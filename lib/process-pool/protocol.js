@@ -8,6 +8,7 @@
 
 const { types: { isArrayBuffer, isSharedArrayBuffer } } = require('node:util')
 const { invalidArgType, invalidArgValue, withCode } = require('../shared/errors')
+const { ERR_OUT_OF_RANGE } = require('../shared/codes')
 
 const KIND = Object.freeze({ run: 1, cancel: 2, ready: 3, result: 4, error: 5 })
 const PREFIX = 13 // length u32, kind u8, id u32, headerLength u32
@@ -216,7 +217,7 @@ function encodeFrame(kind, id, headerJson, blobs) {
   let length = PREFIX - 4 + headerLength
   for (const b of blobs) length += b.byteLength
   if (length > MAX_FRAME) {
-    throw withCode(RangeError, 'ERR_OUT_OF_RANGE', `offload protocol: a frame of ${length} bytes is over the 4 GiB limit`)
+    throw withCode(RangeError, ERR_OUT_OF_RANGE, `offload protocol: a frame of ${length} bytes is over the 4 GiB limit`)
   }
   const head = Buffer.allocUnsafe(PREFIX + headerLength)
   head.writeUInt32LE(length, 0)

@@ -5,6 +5,7 @@
 // with the end of the worker's stderr and a hint for the usual mistakes).
 const { OffloadError } = require('../shared/errors')
 const { howEnded } = require('./pool-worker')
+const { ERR_OFFLOAD_WORKER_CRASHED, ERR_OFFLOAD_WORKER_START } = require('../shared/codes')
 
 // The longest wait between start attempts of a worker that keeps failing.
 const MAX_BACKOFF = 30_000
@@ -66,7 +67,7 @@ function startError(o, reason, raw, stderr) {
   if (stderr !== '') text += `; the end of its stderr:\n${stderr}`
   const hint = startHint(o.script, stderr)
   if (hint !== undefined) text += `\n${hint}`
-  const err = new OffloadError('ERR_OFFLOAD_WORKER_START', text)
+  const err = new OffloadError(ERR_OFFLOAD_WORKER_START, text)
   return Object.assign(err, { exitCode: raw.exitCode ?? null, signal: raw.signal ?? null, stderr })
 }
 
@@ -81,7 +82,7 @@ function copyError(last) {
 function crashError(raw, stderr) {
   let text = `the worker (pid ${raw.pid ?? '?'}) ${howEnded(raw)} while running the task`
   if (stderr !== '') text += `; the end of its stderr:\n${stderr}`
-  const err = new OffloadError('ERR_OFFLOAD_WORKER_CRASHED', text)
+  const err = new OffloadError(ERR_OFFLOAD_WORKER_CRASHED, text)
   return Object.assign(err, { pid: raw.pid ?? undefined, exitCode: raw.exitCode, signal: raw.signal, stderr })
 }
 

@@ -18,6 +18,7 @@ const { PoolWorker, howEnded, KIND } = require('./pool-worker')
 const { TaskQueue } = require('./queue')
 const { replyOf } = require('./task')
 const { Backoff, startError, copyError, crashError } = require('./restarts')
+const { ERR_OFFLOAD_POOL_DESTROYED, ERR_OFFLOAD_QUEUE_FULL, ERR_OFFLOAD_WORKER_PROTOCOL } = require('../shared/codes')
 
 const LIVE = new Set(['idle', 'busy', 'cancelling'])
 const ACTIVE = new Set(['starting', 'idle', 'busy', 'cancelling'])
@@ -67,7 +68,7 @@ class Scheduler {
     if (this.#idle.length > 0) return undefined
     const o = this.#o
     if (this.#queue.length >= o.maxQueue + this.#starting() + Math.max(0, o.size - this.#active())) {
-      return new OffloadError('ERR_OFFLOAD_QUEUE_FULL', `the process pool queue is full (${o.maxQueue} waiting)`)
+      return new OffloadError(ERR_OFFLOAD_QUEUE_FULL, `the process pool queue is full (${o.maxQueue} waiting)`)
     }
     if (this.#lastStartError !== undefined && this.#live() === 0 && this.#backoff.remaining() > 0) {
       return copyError(this.#lastStartError)
@@ -118,7 +119,7 @@ class Scheduler {
 
   destroy() {
     this.#destroyed = true
-    const err = () => new OffloadError('ERR_OFFLOAD_POOL_DESTROYED', 'the process pool was destroyed')
+    const err = () => new OffloadError(ERR_OFFLOAD_POOL_DESTROYED, 'the process pool was destroyed')
     for (const w of this.#workers) {
       if (w.task !== undefined) this.#settle(w.task, err(), 'failed')
       w.kill()
@@ -207,7 +208,7 @@ class Scheduler {
     this.#forget(worker)
     worker.kill()
     if (task !== undefined) {
-      this.#settle(task, new OffloadError('ERR_OFFLOAD_WORKER_PROTOCOL', `the worker (pid ${worker.pid ?? '?'}) broke the protocol: ${reason}`), 'failed')
+      this.#settle(task, new OffloadError(ERR_OFFLOAD_WORKER_PROTOCOL, `the worker (pid ${worker.pid ?? '?'}) broke the protocol: ${reason}`), 'failed')
       worker.task = undefined
     }
   }

@@ -6,6 +6,7 @@
 const fs = require('node:fs')
 const net = require('node:net')
 const { KIND, message, pack, FrameReader, valueOf } = require('./protocol')
+const { ERR_OFFLOAD_UNKNOWN_TASK } = require('../shared/codes')
 
 const REQUESTS = 3
 const REPLIES = 4
@@ -184,7 +185,7 @@ function serve(handlers) {
     const context = new TaskContext(name)
     try {
       if (typeof handler !== 'function') {
-        throw Object.assign(new Error(`offload/worker: no task named ${JSON.stringify(name)}`), { code: 'ERR_OFFLOAD_UNKNOWN_TASK' })
+        throw Object.assign(new Error(`offload/worker: no task named ${JSON.stringify(name)}`), { code: ERR_OFFLOAD_UNKNOWN_TASK })
       }
       result = handler(valueOf(frame, 'payload'), context)
     } catch (err) {

@@ -7,6 +7,7 @@
 const { OffloadError } = require('../shared/errors')
 const { CancellableTask } = require('../shared/cancellable')
 const { KIND, valueOf } = require('./protocol')
+const { ERR_OFFLOAD_WORKER_PROTOCOL } = require('../shared/codes')
 
 /**
  * @typedef {object} Canceller
@@ -93,7 +94,7 @@ function replyOf(frame, pid) {
     if (frame.kind === KIND.result) return [undefined, valueOf(frame, 'value')]
     return [workerError(valueOf(frame, 'error'), pid), undefined]
   } catch (e) {
-    return [new OffloadError('ERR_OFFLOAD_WORKER_PROTOCOL', `the worker (pid ${pid}) sent a reply that could not be decoded: ${e.message}`), undefined]
+    return [new OffloadError(ERR_OFFLOAD_WORKER_PROTOCOL, `the worker (pid ${pid}) sent a reply that could not be decoded: ${e.message}`), undefined]
   }
 }
 

@@ -8,6 +8,7 @@
 // being 'abort' or 'timeout'.
 const { AbortError, OffloadError } = require('./errors')
 const { unlisten } = require('./validate')
+const { ERR_OFFLOAD_TIMEOUT } = require('./codes')
 
 // The signal's reason. The signal is the caller's object: a getter that throws gives its error
 // as the reason, the best there is, rather than escaping into a listener or a timer.
@@ -26,7 +27,7 @@ function abortError(signal) {
 
 /** @param {number} ms */
 function timeoutError(ms) {
-  return new OffloadError('ERR_OFFLOAD_TIMEOUT', `the task did not finish within ${ms} ms`)
+  return new OffloadError(ERR_OFFLOAD_TIMEOUT, `the task did not finish within ${ms} ms`)
 }
 
 // A module function rather than a closure per task.

@@ -3,6 +3,7 @@
 // RangeError with ERR_INVALID_ARG_* / ERR_OUT_OF_RANGE, our own failures are OffloadError with
 // ERR_OFFLOAD_*, and cancellation is an AbortError whose `cause` is the signal's reason.
 const { inspect } = require('node:util')
+const { ABORT_ERR, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, ERR_UNKNOWN_SIGNAL } = require('./codes')
 
 class OffloadError extends Error {
   constructor(code, message, options) {
@@ -16,7 +17,7 @@ class AbortError extends Error {
   constructor(message = 'The operation was aborted', options) {
     super(message, options)
     this.name = 'AbortError'
-    this.code = 'ABORT_ERR'
+    this.code = ABORT_ERR
   }
 }
 
@@ -52,7 +53,7 @@ function describe(value) {
 
 function invalidArgType(name, expected, value) {
   const what = name.includes('.') ? `"${name}" property` : `"${name}" argument`
-  return withCode(TypeError, 'ERR_INVALID_ARG_TYPE', `The ${what} must be ${expected}.${describe(value)}`)
+  return withCode(TypeError, ERR_INVALID_ARG_TYPE, `The ${what} must be ${expected}.${describe(value)}`)
 }
 
 // As Node words it: a dotted name is a property, and a long value is cut at 128 characters.
@@ -60,11 +61,11 @@ function invalidArgValue(name, value, reason) {
   let shown = inspect(value)
   if (shown.length > 128) shown = `${shown.slice(0, 128)}...`
   const what = name.includes('.') ? 'property' : 'argument'
-  return withCode(TypeError, 'ERR_INVALID_ARG_VALUE', `The ${what} '${name}' ${reason}. Received ${shown}`)
+  return withCode(TypeError, ERR_INVALID_ARG_VALUE, `The ${what} '${name}' ${reason}. Received ${shown}`)
 }
 
 function outOfRange(name, range, value) {
-  return withCode(RangeError, 'ERR_OUT_OF_RANGE',
+  return withCode(RangeError, ERR_OUT_OF_RANGE,
     `The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`)
 }
 
@@ -72,17 +73,17 @@ function outOfRange(name, range, value) {
 function fromNative(err) {
   if (!err || typeof err.code !== 'string') return err
   const { code, message } = err
-  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_UNKNOWN_SIGNAL') return withCode(TypeError, code, message)
-  if (code === 'ERR_OUT_OF_RANGE') return withCode(RangeError, code, message)
+  if (code === ERR_INVALID_ARG_VALUE || code === ERR_INVALID_ARG_TYPE || code === ERR_UNKNOWN_SIGNAL) return withCode(TypeError, code, message)
+  if (code === ERR_OUT_OF_RANGE) return withCode(RangeError, code, message)
   if (code.startsWith('ERR_OFFLOAD_')) return new OffloadError(code, message)
   // A napi conversion failure: the JS layer validates types first, so this is a bug guard.
-  return withCode(TypeError, 'ERR_INVALID_ARG_TYPE', message)
+  return withCode(TypeError, ERR_INVALID_ARG_TYPE, message)
 }
 
 // A failed task's error, from the code and message the pool thread reported.
 function fromTask(code, message) {
-  if (code === 'ABORT_ERR') return new AbortError()
-  if (code === 'ERR_INVALID_ARG_VALUE') return withCode(TypeError, code, message)
+  if (code === ABORT_ERR) return new AbortError()
+  if (code === ERR_INVALID_ARG_VALUE) return withCode(TypeError, code, message)
   return new OffloadError(code, message)
 }
 

@@ -5,6 +5,7 @@
 // why each failed, and how to fix it.
 const path = require('node:path')
 const { platformSuffix } = require('./platform')
+const { ERR_OFFLOAD_NATIVE_LOAD } = require('./codes')
 
 // Why `require(id)` fails, in one line: `absent` when the module is not there, else the
 // loader's own message (a dlopen error, an ABI mismatch, ...).
@@ -29,7 +30,7 @@ function loadError(cause) {
     `Fix: install the prebuilt binary (\`npm install ${pkg}\`, or reinstall offload without --ignore-scripts/--omit=optional), ` +
     'or build it from source with the Rust toolchain installed (https://rustup.rs): `npm rebuild offload`.'
   ))
-  err.code = 'ERR_OFFLOAD_NATIVE_LOAD'
+  err.code = ERR_OFFLOAD_NATIVE_LOAD
   err.cause = cause
   return err
 }

@@ -6,6 +6,7 @@ const binding = require('../shared/native')
 const { AbortError, OffloadError, fromNative, invalidArgType } = require('../shared/errors')
 const { normalizeArgs, processOptions, supervisorOptions } = require('./options')
 const { unlisten } = require('../shared/validate')
+const { ERR_OFFLOAD_CANCELLED, ERR_OFFLOAD_EXIT, ERR_OFFLOAD_IO, ERR_OFFLOAD_LIMIT, ERR_OFFLOAD_MAX_BUFFER, ERR_OFFLOAD_TIMEOUT } = require('../shared/codes')
 // The completion channel settles every child's promises; requiring it opens it.
 require('../shared/completion')
 
@@ -147,29 +148,29 @@ function outcome(raw, call) {
     return err
   }
   if (!raw.ran && raw.killed && !raw.cancelled) {
-    return new SubprocessError('ERR_OFFLOAD_CANCELLED', `Command was killed before it started: ${command}`, result)
+    return new SubprocessError(ERR_OFFLOAD_CANCELLED, `Command was killed before it started: ${command}`, result)
   }
   if (raw.inputError !== null) {
-    return new SubprocessError('ERR_OFFLOAD_IO', `Could not write the input to the child (${raw.inputError}): ${command}`, result)
+    return new SubprocessError(ERR_OFFLOAD_IO, `Could not write the input to the child (${raw.inputError}): ${command}`, result)
   }
   if (raw.cancelled) {
     const err = new AbortError(undefined, { cause: call.signal?.reason })
     return Object.assign(err, result)
   }
   if (raw.timedOut) {
-    return new SubprocessError('ERR_OFFLOAD_TIMEOUT', `Command timed out after ${call.timeout} ms: ${command}`, result)
+    return new SubprocessError(ERR_OFFLOAD_TIMEOUT, `Command timed out after ${call.timeout} ms: ${command}`, result)
   }
   if (raw.maxBufferExceeded !== null) {
-    return new SubprocessError('ERR_OFFLOAD_MAX_BUFFER',
+    return new SubprocessError(ERR_OFFLOAD_MAX_BUFFER,
       `${raw.maxBufferExceeded} exceeded maxBuffer (${call.maxBuffer} bytes): ${command}`, result)
   }
   if (!result.failed || !call.reject) return result
   if (raw.killedByLimit !== null) {
-    return new SubprocessError('ERR_OFFLOAD_LIMIT',
+    return new SubprocessError(ERR_OFFLOAD_LIMIT,
       `Command was killed by its ${raw.killedByLimit} limit (${raw.signal ?? `exit code ${raw.exitCode}`}): ${command}${tail(raw.stderr)}`, result)
   }
   const how = raw.signal !== null ? `was killed with ${raw.signal}` : `failed with exit code ${raw.exitCode}`
-  return new SubprocessError('ERR_OFFLOAD_EXIT', `Command ${how}: ${command}${tail(raw.stderr)}`, result)
+  return new SubprocessError(ERR_OFFLOAD_EXIT, `Command ${how}: ${command}${tail(raw.stderr)}`, result)
 }
 
 // Validates and starts a child; returns [handle, rawPromise, call].

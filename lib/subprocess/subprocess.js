@@ -14,6 +14,7 @@ const { start, finish } = require('./process')
 const { stringOrNumber } = require('./options')
 const { toBytes } = require('../shared/validate')
 const { asyncDispose } = require('../shared/dispose')
+const { EPIPE, ERR_OFFLOAD_INTERNAL } = require('../shared/codes')
 
 const kHandle = Symbol('offload.child')
 const STDOUT = 1
@@ -55,7 +56,7 @@ class ChildInput extends Writable {
     binding.processWrite(this[kHandle], toBytes(chunk, 'chunk')).then(
       () => callback(),
       (err) => {
-        if (err.code === 'EPIPE') {
+        if (err.code === EPIPE) {
           this.broken = true
           callback()
         } else callback(err)
@@ -118,7 +119,7 @@ class Subprocess extends EventEmitter {
   get spawned() {
     if (this.#spawned === undefined) {
       this.#spawned = binding.processSpawned(this[kHandle]).then((pid) => pid ?? this.exited.then(() => {
-        throw new OffloadError('ERR_OFFLOAD_INTERNAL', 'the child was never spawned, yet its report shows no error')
+        throw new OffloadError(ERR_OFFLOAD_INTERNAL, 'the child was never spawned, yet its report shows no error')
       }))
       this.#spawned.catch(noop)
     }

@@ -174,6 +174,19 @@ test('abort kills the tree and rejects with an AbortError carrying the reason', 
   assert.ok(await dies(grandchild), `grandchild ${grandchild} survived`)
 })
 
+test('a signal whose reason getter throws: the AbortError carries what it threw', async () => {
+  const ac = new AbortController()
+  const boom = new Error('reason getter')
+  const pending = exec('sleep', ['10'], { signal: ac.signal })
+  // The signal is the caller's object; reading it again at settle time must not escape.
+  Object.defineProperty(ac.signal, 'reason', { get() { throw boom } })
+  ac.abort()
+  const err = await pending.catch((e) => e)
+  assert.equal(err.name, 'AbortError')
+  assert.equal(err.cause, boom)
+  assert.equal(err.cancelled, true)
+})
+
 test('an already-aborted signal rejects without starting the child', async () => {
   const marker = path.join(os.tmpdir(), `offload-aborted-${process.pid}`)
   const before = processStats().spawned

@@ -6,6 +6,7 @@ const binding = require('../shared/native')
 const { AbortError, OffloadError, fromNative, invalidArgType } = require('../shared/errors')
 const { normalizeArgs, processOptions, supervisorOptions } = require('./options')
 const { unlisten } = require('../shared/validate')
+const { abortError } = require('../shared/cancellable')
 const { ERR_OFFLOAD_CANCELLED, ERR_OFFLOAD_EXIT, ERR_OFFLOAD_IO, ERR_OFFLOAD_LIMIT, ERR_OFFLOAD_MAX_BUFFER, ERR_OFFLOAD_TIMEOUT } = require('../shared/codes')
 // The completion channel settles every child's promises; requiring it opens it.
 require('../shared/completion')
@@ -154,7 +155,8 @@ function outcome(raw, call) {
     return new SubprocessError(ERR_OFFLOAD_IO, `Could not write the input to the child (${raw.inputError}): ${command}`, result)
   }
   if (raw.cancelled) {
-    const err = new AbortError(undefined, { cause: call.signal?.reason })
+    // The same AbortError every cancellable task gives (a throwing `reason` getter included).
+    const err = call.signal ? abortError(call.signal) : new AbortError()
     return Object.assign(err, result)
   }
   if (raw.timedOut) {

@@ -8,3 +8,4 @@ pub mod pool;
 // Fork-free spawning uses Linux's clone and prctl.
 #[cfg(target_os = "linux")]
 pub mod process;
+pub mod threads;

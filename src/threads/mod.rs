@@ -1,0 +1,290 @@
+//! Dispatch state for a pool of JavaScript worker threads (the `ThreadPool` of issue 14): the
+//! waiting tasks, which worker runs which task, and which workers are idle.
+//!
+//! Pull model: a submitted task waits in one FIFO per priority; a worker takes the next one when
+//! it is free. A worker that finds nothing parks; `submit` hands back a parked worker for the
+//! caller to wake (each parked worker is handed out once per park), so a burst of tasks wakes as
+//! many workers as it needs and no more. Payloads are opaque (`T`): serialized bytes to the
+//! binding. Everything is under one mutex; every operation is O(1) amortised (cancelled entries
+//! are dropped lazily when they reach the front).
+//!
+//! Guarantees: every accepted task leaves exactly once, through `take` + `finish`, `cancel`
+//! while queued, `worker_exited` while running, or `destroy`; `maxQueue` counts only tasks no
+//! worker is about to take, and a full queue refuses at once.
+
+#![forbid(unsafe_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::pool::Priority;
+
+pub type TaskId = u64;
+pub type WorkerId = u32;
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DispatchError {
+    #[error("the thread pool queue is full ({0} waiting)")]
+    QueueFull(usize),
+    #[error("the thread pool is closed")]
+    Closed,
+}
+
+/// What `cancel` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cancelled<T> {
+    /// Still waiting: removed, its payload handed back; it never reaches a worker.
+    Queued(T),
+    /// Being run by this worker: the caller tells the worker (or terminates it).
+    Running(WorkerId),
+    /// Already finished, cancelled or failed.
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DispatchStats {
+    pub queued: usize,
+    pub running: usize,
+    pub idle_workers: usize,
+    pub submitted: u64,
+    pub completed: u64,
+    pub cancelled: u64,
+    pub rejected: u64,
+    /// Tasks lost with the worker running them (a crash, a timeout's terminate).
+    pub lost: u64,
+}
+
+enum Entry<T> {
+    Queued(T),
+    Running(WorkerId),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Worker {
+    /// Neither parked nor running: new, or between a `finish` and its next `take`.
+    Free,
+    Parked,
+    /// Handed out by `submit` to be woken; has not called `take` yet.
+    Woken,
+    Running(TaskId),
+}
+
+struct State<T> {
+    levels: [VecDeque<TaskId>; 3],
+    tasks: HashMap<TaskId, Entry<T>>,
+    workers: HashMap<WorkerId, Worker>,
+    /// Parked workers, most recently parked last (its caches are the warmest).
+    idle: Vec<WorkerId>,
+    /// Workers in `Worker::Woken`: tasks they will take do not count against `max_queue`.
+    waking: usize,
+    queued: usize,
+    next_task: TaskId,
+    next_worker: WorkerId,
+    closed: bool,
+    stats: DispatchStats,
+}
+
+impl<T> State<T> {
+    fn unpark(&mut self, worker: WorkerId) {
+        if let Some(pos) = self.idle.iter().position(|&w| w == worker) {
+            self.idle.swap_remove(pos);
+        }
+    }
+}
+
+pub struct Dispatch<T> {
+    max_queue: usize,
+    state: Mutex<State<T>>,
+}
+
+impl<T> Dispatch<T> {
+    pub fn new(max_queue: usize) -> Self {
+        Self {
+            max_queue,
+            state: Mutex::new(State {
+                levels: Default::default(),
+                tasks: HashMap::new(),
+                workers: HashMap::new(),
+                idle: Vec::new(),
+                waking: 0,
+                queued: 0,
+                next_task: 1,
+                next_worker: 1,
+                closed: false,
+                stats: DispatchStats::default(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // No operation leaves the state half-changed before a panic can occur.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new worker; it becomes idle by calling `take`.
+    pub fn add_worker(&self) -> WorkerId {
+        let mut s = self.lock();
+        let id = s.next_worker;
+        s.next_worker += 1;
+        s.workers.insert(id, Worker::Free);
+        id
+    }
+
+    /// Accepts a task, or refuses at once. Returns its id and, if a parked worker should be
+    /// woken to take it, that worker.
+    pub fn submit(
+        &self,
+        payload: T,
+        priority: Priority,
+    ) -> Result<(TaskId, Option<WorkerId>), DispatchError> {
+        let mut s = self.lock();
+        if s.closed {
+            return Err(DispatchError::Closed);
+        }
+        let wake = s.idle.pop();
+        if wake.is_none() && s.queued.saturating_sub(s.waking) >= self.max_queue {
+            s.stats.rejected += 1;
+            return Err(DispatchError::QueueFull(s.queued - s.waking));
+        }
+        if let Some(w) = wake {
+            s.workers.insert(w, Worker::Woken);
+            s.waking += 1;
+        }
+        let id = s.next_task;
+        s.next_task += 1;
+        s.levels[priority as usize].push_back(id);
+        s.tasks.insert(id, Entry::Queued(payload));
+        s.queued += 1;
+        s.stats.submitted += 1;
+        Ok((id, wake))
+    }
+
+    /// The next task for `worker` (highest priority first, FIFO within a level), or `None`, in
+    /// which case the worker is parked until `submit` hands it out.
+    pub fn take(&self, worker: WorkerId) -> Option<(TaskId, T)> {
+        let mut s = self.lock();
+        let s = &mut *s;
+        match s.workers.get(&worker) {
+            None | Some(Worker::Running(_)) => return None,
+            Some(Worker::Parked) => s.unpark(worker),
+            Some(Worker::Woken) => s.waking -= 1,
+            Some(Worker::Free) => {}
+        }
+        for level in &mut s.levels {
+            while let Some(id) = level.pop_front() {
+                if let Some(Entry::Queued(_)) = s.tasks.get(&id) {
+                    let Some(Entry::Queued(payload)) = s.tasks.insert(id, Entry::Running(worker))
+                    else {
+                        unreachable!("checked just above")
+                    };
+                    s.queued -= 1;
+                    s.workers.insert(worker, Worker::Running(id));
+                    return Some((id, payload));
+                }
+            }
+        }
+        s.workers.insert(worker, Worker::Parked);
+        s.idle.push(worker);
+        None
+    }
+
+    /// `worker` finished `task` (its result or its error); false if the task had already left
+    /// (cancelled or lost), in which case the result must be dropped.
+    pub fn finish(&self, worker: WorkerId, task: TaskId) -> bool {
+        let mut s = self.lock();
+        if let Some(w) = s.workers.get_mut(&worker)
+            && *w == Worker::Running(task)
+        {
+            *w = Worker::Free;
+        }
+        match s.tasks.get(&task) {
+            Some(Entry::Running(w)) if *w == worker => {
+                s.tasks.remove(&task);
+                s.stats.completed += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Cancels `task`: a queued one leaves now; a running one is only reported (the caller
+    /// decides how to stop it and ends it with `finish` or `worker_exited`).
+    pub fn cancel(&self, task: TaskId) -> Cancelled<T> {
+        let mut s = self.lock();
+        match s.tasks.get(&task) {
+            Some(Entry::Queued(_)) => {
+                let Some(Entry::Queued(payload)) = s.tasks.remove(&task) else {
+                    unreachable!("checked just above")
+                };
+                s.queued -= 1;
+                s.stats.cancelled += 1;
+                Cancelled::Queued(payload)
+            }
+            Some(Entry::Running(w)) => Cancelled::Running(*w),
+            None => Cancelled::Unknown,
+        }
+    }
+
+    /// `worker` is gone (exited, crashed or terminated); returns the task it was running, which
+    /// has left the pool and must be failed by the caller.
+    pub fn worker_exited(&self, worker: WorkerId) -> Option<TaskId> {
+        let mut s = self.lock();
+        let task = match s.workers.remove(&worker)? {
+            Worker::Running(t) => Some(t),
+            Worker::Parked => {
+                s.unpark(worker);
+                None
+            }
+            Worker::Woken => {
+                s.waking -= 1;
+                None
+            }
+            Worker::Free => None,
+        };
+        let task = task.filter(|t| s.tasks.remove(t).is_some());
+        if task.is_some() {
+            s.stats.lost += 1;
+        }
+        task
+    }
+
+    /// Refuses new tasks; queued and running ones go on (graceful close).
+    pub fn close(&self) {
+        self.lock().closed = true;
+    }
+
+    /// Closes and empties the queue, handing back every waiting task (to be failed).
+    pub fn destroy(&self) -> Vec<(TaskId, T)> {
+        let mut s = self.lock();
+        let s = &mut *s;
+        s.closed = true;
+        let mut out = Vec::new();
+        for level in &mut s.levels {
+            for id in level.drain(..) {
+                // Cancelled tasks left the map already; only queued ones are still in it.
+                if let Some(Entry::Queued(payload)) = s.tasks.remove(&id) {
+                    out.push((id, payload));
+                }
+            }
+        }
+        s.queued = 0;
+        out
+    }
+
+    pub fn stats(&self) -> DispatchStats {
+        let s = self.lock();
+        DispatchStats {
+            queued: s.queued,
+            running: s
+                .workers
+                .values()
+                .filter(|w| matches!(w, Worker::Running(_)))
+                .count(),
+            idle_workers: s.idle.len(),
+            ..s.stats
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,7 @@ const { AbortError, OffloadError } = require('./lib/shared/errors')
 const { Supervisor, SubprocessError, exec, processStats } = require('./lib/subprocess/process')
 const { Subprocess, spawn } = require('./lib/subprocess/subprocess')
 const { ProcessPool } = require('./lib/process-pool')
+const { ThreadPool } = require('./lib/thread-pool')
 const { pythonPath } = require('./lib/process-pool/options')
 const { metrics } = require('./lib/integrations/metrics')
 
@@ -27,6 +28,7 @@ module.exports = {
   Subprocess,
   processStats,
   ProcessPool,
+  ThreadPool,
   pythonPath,
   metrics,
   AbortError,

@@ -3,7 +3,7 @@ import offload from './index.js'
 
 export const {
   Pool, defaultPool, hash, hmac, hashMany, compress, decompress,
-  exec, spawn, Supervisor, Subprocess, processStats, ProcessPool, pythonPath, metrics,
+  exec, spawn, Supervisor, Subprocess, processStats, ProcessPool, ThreadPool, pythonPath, metrics,
   AbortError, OffloadError, SubprocessError,
 } = offload
 export default offload

@@ -454,6 +454,11 @@ export interface SupervisorStats {
   maxRssBytes?: number
 }
 
+export interface TakenTask {
+  task: number
+  payload: Buffer
+}
+
 /**
  * Makes an external string through a stand-in for N-API's entry point that refuses it in
  * `mode` (`'finalized'` runs the finalizer before failing, `'unregistered'` never runs it,
@@ -468,3 +473,49 @@ export declare function testExternalStringFailure(mode: string, text: string): u
  * it before and after many calls.
  */
 export declare function testMallocInUse(): number
+
+/**
+ * Called in a worker thread: joins pool `id`, with the slots of this environment's channel
+ * that receive WAKE (undefined) and ABORT (the task id) signals; returns the worker's id.
+ */
+export declare function threadPoolAttach(id: number, wake: number, abort: number): number
+
+/**
+ * Cancels `task`: 1 if it was queued (its promise is failed now), the running worker's id +
+ * 1 if a worker runs it (it is sent an ABORT signal; the caller may terminate it), 0 if it
+ * already left.
+ */
+export declare function threadPoolCancel(id: number, task: number): number
+
+/** Refuses new tasks; with `destroy`, also fails every waiting one. */
+export declare function threadPoolClose(id: number, destroy: boolean): void
+
+/** Creates a pool owned by this environment; returns its id. */
+export declare function threadPoolCreate(maxQueue: number): number
+
+/** Forgets a pool whose workers have all exited. */
+export declare function threadPoolDrop(id: number): void
+
+/** No worker can start: every waiting task fails with ERR_OFFLOAD_WORKER_START and `message`. */
+export declare function threadPoolFailQueued(id: number, message: string): void
+
+/**
+ * The worker's result (`ok`) or serialized error for `task`; dropped if the task already
+ * left (cancelled or lost).
+ */
+export declare function threadPoolFinish(id: number, worker: number, task: number, ok: boolean, result: Uint8Array): void
+
+/** `[queued, running, idleWorkers, submitted, completed, cancelled, rejected, lost]`. */
+export declare function threadPoolStats(id: number): Array<number>
+
+/**
+ * Queues a serialized task whose result settles `slot` on this environment's channel;
+ * returns the task id, or throws ERR_OFFLOAD_QUEUE_FULL / ERR_OFFLOAD_POOL_CLOSED at once.
+ */
+export declare function threadPoolSubmit(id: number, slot: number, payload: Uint8Array, prio?: string | undefined | null): number
+
+/** The worker's next task, or null (the worker is parked until a WAKE signal). */
+export declare function threadPoolTake(id: number, worker: number): TakenTask | null
+
+/** A worker is gone: the task it ran fails with ERR_OFFLOAD_WORKER_CRASHED and `message`. */
+export declare function threadPoolWorkerExited(id: number, worker: number, message: string): boolean

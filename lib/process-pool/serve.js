@@ -7,6 +7,8 @@ const fs = require('node:fs')
 const net = require('node:net')
 const { KIND, message, pack, FrameReader, valueOf } = require('./protocol')
 const { ERR_OFFLOAD_UNKNOWN_TASK } = require('../shared/codes')
+const { describeError } = require('../shared/error-record')
+const { threadPoolOf } = require('../thread-pool/handshake')
 
 const REQUESTS = 3
 const REPLIES = 4
@@ -45,40 +47,6 @@ function isPipe(fd) {
   }
 }
 
-// What a thrown value becomes on the wire: name, message, stack, code, and the error's other
-// own enumerable properties. Reading them runs the error's getters: one that throws costs
-// that field, not the reply.
-function describeError(err) {
-  if (!(err instanceof Error)) {
-    let text
-    try {
-      text = typeof err === 'string' ? err : `non-error thrown: ${String(err)}`
-    } catch {
-      text = 'non-error thrown'
-    }
-    return { name: 'Error', message: text, props: {} }
-  }
-  const read = (key) => {
-    try {
-      return err[key]
-    } catch {
-      return undefined
-    }
-  }
-  const props = {}
-  let keys = []
-  try {
-    keys = Object.keys(err)
-  } catch {}
-  for (const key of keys) {
-    if (key === 'name' || key === 'message' || key === 'stack' || key === 'code') continue
-    // An own `__proto__` key stays a key (an assignment would replace the prototype of props).
-    Object.defineProperty(props, key, { value: read(key), enumerable: true, writable: true, configurable: true })
-  }
-  const text = (v) => (typeof v === 'string' ? v : undefined)
-  return { name: text(read('name')) ?? 'Error', message: text(read('message')) ?? '', stack: text(read('stack')), code: read('code'), props }
-}
-
 // An error reply. Properties that cannot be encoded (a cycle, a Map, a BigInt: see
 // docs/protocol.md) are left out one by one; the name, message, stack and code always go.
 function errorFrame(id, err) {
@@ -113,6 +81,11 @@ function serve(handlers) {
   const named = typeof handlers === 'object' && handlers !== null
   if (typeof handlers !== 'function' && !named) {
     throw new TypeError('offload/worker: serve() needs a function or an object of functions')
+  }
+  // In a ThreadPool's worker thread the same handlers are served through the native queue.
+  if (threadPoolOf() !== undefined) {
+    serving = true
+    return require('../thread-pool/serve').serveThread(handlers)
   }
   if (!isPipe(REQUESTS) || !isPipe(REPLIES)) {
     throw new Error('offload/worker: this process was not started by an offload ProcessPool (descriptors 3 and 4 are not its pipes)')

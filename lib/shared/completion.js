@@ -36,6 +36,11 @@ function dispatch(slots, codes, values) {
     const slot = slots[i]
     const entry = entries[slot]
     if (entry === undefined) continue
+    // A slot kept open for signals (a thread-pool worker's wake-ups and aborts).
+    if (entry.persistent === true) {
+      entry.deliver(values === undefined ? undefined : values[i])
+      continue
+    }
     entries[slot] = undefined
     freeSlots.push(slot)
     if (entry.settled) continue
@@ -96,4 +101,12 @@ function waitFor(start) {
   return promise
 }
 
-module.exports = { captured, capture, reserve, track, release, waitFor }
+// Keeps `slot` open: every signal posted to it calls `deliver(value)`.
+/** @param {(value: unknown) => void} deliver */
+function listen(deliver) {
+  const slot = reserve()
+  track(slot, { persistent: true, deliver })
+  return slot
+}
+
+module.exports = { captured, capture, reserve, track, release, waitFor, listen }

@@ -35,6 +35,8 @@ pub(crate) const ERR_OFFLOAD_INIT: &str = "ERR_OFFLOAD_INIT";
 pub(crate) const ERR_OFFLOAD_INTERNAL: &str = "ERR_OFFLOAD_INTERNAL";
 pub(crate) const ERR_OFFLOAD_SPAWN: &str = "ERR_OFFLOAD_SPAWN";
 pub(crate) const ERR_OFFLOAD_IO: &str = "ERR_OFFLOAD_IO";
+pub(crate) const ERR_OFFLOAD_WORKER_CRASHED: &str = "ERR_OFFLOAD_WORKER_CRASHED";
+pub(crate) const ERR_OFFLOAD_WORKER_START: &str = "ERR_OFFLOAD_WORKER_START";
 
 pub(crate) type Error = napi::Error<String>;
 pub(crate) type Result<T> = std::result::Result<T, Error>;

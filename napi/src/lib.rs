@@ -23,6 +23,7 @@ pub mod report;
 mod runtime;
 #[cfg(feature = "test-kernels")]
 pub mod testing;
+pub mod threads;
 
 use std::sync::Arc;
 

@@ -32,11 +32,11 @@ pub enum DispatchError {
 
 /// What `cancel` found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Cancelled<T> {
-    /// Still waiting: removed, its payload handed back; it never reaches a worker.
-    Queued(T),
+pub enum Cancelled<M, T> {
+    /// Still waiting: removed, its tag and payload handed back; it never reaches a worker.
+    Queued(M, T),
     /// Being run by this worker: the caller tells the worker (or terminates it).
-    Running(WorkerId),
+    Running(WorkerId, M),
     /// Already finished, cancelled or failed.
     Unknown,
 }
@@ -54,9 +54,9 @@ pub struct DispatchStats {
     pub lost: u64,
 }
 
-enum Entry<T> {
-    Queued(T),
-    Running(WorkerId),
+enum Entry<M, T> {
+    Queued(M, T),
+    Running(WorkerId, M),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -69,9 +69,9 @@ enum Worker {
     Running(TaskId),
 }
 
-struct State<T> {
+struct State<M, T> {
     levels: [VecDeque<TaskId>; 3],
-    tasks: HashMap<TaskId, Entry<T>>,
+    tasks: HashMap<TaskId, Entry<M, T>>,
     workers: HashMap<WorkerId, Worker>,
     /// Parked workers, most recently parked last (its caches are the warmest).
     idle: Vec<WorkerId>,
@@ -84,7 +84,7 @@ struct State<T> {
     stats: DispatchStats,
 }
 
-impl<T> State<T> {
+impl<M, T> State<M, T> {
     fn unpark(&mut self, worker: WorkerId) {
         if let Some(pos) = self.idle.iter().position(|&w| w == worker) {
             self.idle.swap_remove(pos);
@@ -92,12 +92,12 @@ impl<T> State<T> {
     }
 }
 
-pub struct Dispatch<T> {
+pub struct Dispatch<M, T> {
     max_queue: usize,
-    state: Mutex<State<T>>,
+    state: Mutex<State<M, T>>,
 }
 
-impl<T> Dispatch<T> {
+impl<M: Copy, T> Dispatch<M, T> {
     pub fn new(max_queue: usize) -> Self {
         Self {
             max_queue,
@@ -116,7 +116,7 @@ impl<T> Dispatch<T> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
+    fn lock(&self) -> MutexGuard<'_, State<M, T>> {
         // No operation leaves the state half-changed before a panic can occur.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -134,6 +134,7 @@ impl<T> Dispatch<T> {
     /// woken to take it, that worker.
     pub fn submit(
         &self,
+        tag: M,
         payload: T,
         priority: Priority,
     ) -> Result<(TaskId, Option<WorkerId>), DispatchError> {
@@ -153,7 +154,7 @@ impl<T> Dispatch<T> {
         let id = s.next_task;
         s.next_task += 1;
         s.levels[priority as usize].push_back(id);
-        s.tasks.insert(id, Entry::Queued(payload));
+        s.tasks.insert(id, Entry::Queued(tag, payload));
         s.queued += 1;
         s.stats.submitted += 1;
         Ok((id, wake))
@@ -161,7 +162,7 @@ impl<T> Dispatch<T> {
 
     /// The next task for `worker` (highest priority first, FIFO within a level), or `None`, in
     /// which case the worker is parked until `submit` hands it out.
-    pub fn take(&self, worker: WorkerId) -> Option<(TaskId, T)> {
+    pub fn take(&self, worker: WorkerId) -> Option<(TaskId, M, T)> {
         let mut s = self.lock();
         let s = &mut *s;
         match s.workers.get(&worker) {
@@ -172,14 +173,15 @@ impl<T> Dispatch<T> {
         }
         for level in &mut s.levels {
             while let Some(id) = level.pop_front() {
-                if let Some(Entry::Queued(_)) = s.tasks.get(&id) {
-                    let Some(Entry::Queued(payload)) = s.tasks.insert(id, Entry::Running(worker))
+                if let Some(&Entry::Queued(tag, _)) = s.tasks.get(&id) {
+                    let Some(Entry::Queued(_, payload)) =
+                        s.tasks.insert(id, Entry::Running(worker, tag))
                     else {
                         unreachable!("checked just above")
                     };
                     s.queued -= 1;
                     s.workers.insert(worker, Worker::Running(id));
-                    return Some((id, payload));
+                    return Some((id, tag, payload));
                 }
             }
         }
@@ -188,9 +190,9 @@ impl<T> Dispatch<T> {
         None
     }
 
-    /// `worker` finished `task` (its result or its error); false if the task had already left
-    /// (cancelled or lost), in which case the result must be dropped.
-    pub fn finish(&self, worker: WorkerId, task: TaskId) -> bool {
+    /// `worker` finished `task` (its result or its error): the task's tag, or `None` if it had
+    /// already left (cancelled or lost), in which case the result must be dropped.
+    pub fn finish(&self, worker: WorkerId, task: TaskId) -> Option<M> {
         let mut s = self.lock();
         if let Some(w) = s.workers.get_mut(&worker)
             && *w == Worker::Running(task)
@@ -198,36 +200,36 @@ impl<T> Dispatch<T> {
             *w = Worker::Free;
         }
         match s.tasks.get(&task) {
-            Some(Entry::Running(w)) if *w == worker => {
+            Some(&Entry::Running(w, tag)) if w == worker => {
                 s.tasks.remove(&task);
                 s.stats.completed += 1;
-                true
+                Some(tag)
             }
-            _ => false,
+            _ => None,
         }
     }
 
     /// Cancels `task`: a queued one leaves now; a running one is only reported (the caller
     /// decides how to stop it and ends it with `finish` or `worker_exited`).
-    pub fn cancel(&self, task: TaskId) -> Cancelled<T> {
+    pub fn cancel(&self, task: TaskId) -> Cancelled<M, T> {
         let mut s = self.lock();
         match s.tasks.get(&task) {
-            Some(Entry::Queued(_)) => {
-                let Some(Entry::Queued(payload)) = s.tasks.remove(&task) else {
+            Some(Entry::Queued(..)) => {
+                let Some(Entry::Queued(tag, payload)) = s.tasks.remove(&task) else {
                     unreachable!("checked just above")
                 };
                 s.queued -= 1;
                 s.stats.cancelled += 1;
-                Cancelled::Queued(payload)
+                Cancelled::Queued(tag, payload)
             }
-            Some(Entry::Running(w)) => Cancelled::Running(*w),
+            Some(&Entry::Running(w, tag)) => Cancelled::Running(w, tag),
             None => Cancelled::Unknown,
         }
     }
 
-    /// `worker` is gone (exited, crashed or terminated); returns the task it was running, which
-    /// has left the pool and must be failed by the caller.
-    pub fn worker_exited(&self, worker: WorkerId) -> Option<TaskId> {
+    /// `worker` is gone (exited, crashed or terminated); returns the task it was running (and
+    /// its tag), which has left the pool and must be failed by the caller.
+    pub fn worker_exited(&self, worker: WorkerId) -> Option<(TaskId, M)> {
         let mut s = self.lock();
         let task = match s.workers.remove(&worker)? {
             Worker::Running(t) => Some(t),
@@ -241,11 +243,14 @@ impl<T> Dispatch<T> {
             }
             Worker::Free => None,
         };
-        let task = task.filter(|t| s.tasks.remove(t).is_some());
-        if task.is_some() {
+        let lost = task.and_then(|t| match s.tasks.remove(&t) {
+            Some(Entry::Running(_, tag)) => Some((t, tag)),
+            _ => None,
+        });
+        if lost.is_some() {
             s.stats.lost += 1;
         }
-        task
+        lost
     }
 
     /// Refuses new tasks; queued and running ones go on (graceful close).
@@ -254,16 +259,21 @@ impl<T> Dispatch<T> {
     }
 
     /// Closes and empties the queue, handing back every waiting task (to be failed).
-    pub fn destroy(&self) -> Vec<(TaskId, T)> {
+    pub fn destroy(&self) -> Vec<(TaskId, M, T)> {
+        self.lock().closed = true;
+        self.drain()
+    }
+
+    /// Empties the queue without closing it (no worker can start: the waiting tasks fail).
+    pub fn drain(&self) -> Vec<(TaskId, M, T)> {
         let mut s = self.lock();
         let s = &mut *s;
-        s.closed = true;
         let mut out = Vec::new();
         for level in &mut s.levels {
             for id in level.drain(..) {
                 // Cancelled tasks left the map already; only queued ones are still in it.
-                if let Some(Entry::Queued(payload)) = s.tasks.remove(&id) {
-                    out.push((id, payload));
+                if let Some(Entry::Queued(tag, payload)) = s.tasks.remove(&id) {
+                    out.push((id, tag, payload));
                 }
             }
         }

@@ -40,6 +40,9 @@ pub(crate) enum Settle {
     /// process-pool worker, which lives as long as its pool and must not pin the process
     /// (the pool keeps the loop alive itself while tasks are in flight).
     Detached(Deferred),
+    /// A message for a slot the JS layer keeps open (a thread-pool worker's wake-up or abort):
+    /// delivered like `Slot`, but nothing was owed, so it does not count towards `pending`.
+    Signal(u32),
 }
 
 pub(crate) struct Completion {
@@ -283,6 +286,11 @@ unsafe fn deliver(
                 d
             }
             Settle::Slot(slot) => {
+                slotted.push((slot, c.result));
+                continue;
+            }
+            Settle::Signal(slot) => {
+                delivered -= 1;
                 slotted.push((slot, c.result));
                 continue;
             }

@@ -1,0 +1,217 @@
+'use strict'
+// ThreadPool (issue 14, work in progress): the user's own JavaScript on worker threads,
+// dispatched through the addon. `run()` serializes `{ name, payload }` with v8.serialize
+// (structured clone rules) and queues the bytes natively with the task's completion slot;
+// a free worker takes the task from the native queue itself and posts the result into this
+// thread's completion channel, so no MessagePort carries tasks and one wake-up settles a
+// whole batch. The port of each worker is only used for its `ready` message.
+//
+// Guarantees: admission (`maxQueue`, ERR_OFFLOAD_QUEUE_FULL) and priorities in the native
+// queue; a timeout terminates the worker running the task (even a tight loop) and starts a
+// replacement; an abort reaches the handler's signal, and a handler that ignores it for
+// `abortGrace` ms has its worker terminated; a worker that exits or crashes fails only its
+// own task (ERR_OFFLOAD_WORKER_CRASHED) and is replaced.
+const os = require('node:os')
+const path = require('node:path')
+const v8 = require('node:v8')
+const { Worker } = require('node:worker_threads')
+const binding = require('../shared/native')
+const { reserve, track, release, captured, capture } = require('../shared/completion')
+const { CancellableTask, timeoutError } = require('../shared/cancellable')
+const { OffloadError, fromNative, invalidArgType, invalidArgValue, outOfRange } = require('../shared/errors')
+const { MAX_TIMEOUT, pathString, validateOptions, optionalSignal, optionalTimeout } = require('../shared/validate')
+const { reviveError } = require('../shared/error-record')
+const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED } = require('../shared/codes')
+const { kThreadPool } = require('./handshake')
+
+const BOOT = path.join(__dirname, 'boot.js')
+const PRIORITIES = ['high', 'normal', 'low']
+
+class ThreadTask extends CancellableTask {
+  constructor(pool, resolve, reject) {
+    // The channel delivers [ok, bytes]: the serialized result, or the serialized error.
+    super((reply) => {
+      try {
+        const value = v8.deserialize(reply[1])
+        if (reply[0]) resolve(value)
+        else reject(reviveError(value, 'offload thread worker'))
+      } catch (err) {
+        reject(err)
+      }
+    }, reject)
+    this.pool = pool
+    this.id = -1
+    this.error = undefined
+  }
+
+  cancel(err, why) {
+    if (this.settled || this.error !== undefined) return
+    if (this.id < 0) {
+      this.settle(err) // never submitted
+      return
+    }
+    this.error = err
+    this.pool._cancel(this, why)
+  }
+}
+
+class ThreadPool {
+  #id
+  #o
+  #workers = new Map() // Worker -> workerId (0 until ready)
+  #tasks = new Map() // task id -> ThreadTask, while native code may still settle it
+  #closed = false
+  #closing
+  #startFailures = 0
+
+  constructor(options) {
+    const o = validateOptions(options)
+    const script = pathString(o.script, 'options.script')
+    const threads = o.threads ?? os.availableParallelism()
+    if (!Number.isInteger(threads)) throw invalidArgType('options.threads', 'an integer', threads)
+    if (threads < 1 || threads > 1024) throw outOfRange('options.threads', '>= 1 && <= 1024', threads)
+    const maxQueue = o.maxQueue ?? Infinity
+    if (typeof maxQueue !== 'number' || Number.isNaN(maxQueue)) throw invalidArgType('options.maxQueue', 'of type number', maxQueue)
+    if (maxQueue < 0 || (maxQueue !== Infinity && !Number.isInteger(maxQueue))) throw outOfRange('options.maxQueue', 'an integer >= 0, or Infinity', maxQueue)
+    const abortGrace = o.abortGrace ?? 1000
+    if (!Number.isInteger(abortGrace) || abortGrace < 0 || abortGrace > MAX_TIMEOUT) throw outOfRange('options.abortGrace', `an integer >= 0 && <= ${MAX_TIMEOUT}`, abortGrace)
+    this.#o = {
+      script: path.resolve(script),
+      threads,
+      abortGrace,
+      name: o.name ?? 'threads',
+      resourceLimits: o.resourceLimits,
+      execArgv: o.execArgv,
+      env: o.env,
+    }
+    this.#id = binding.threadPoolCreate(maxQueue)
+    for (let i = 0; i < threads; i++) this.#start()
+  }
+
+  #start() {
+    const o = this.#o
+    const worker = new Worker(BOOT, {
+      workerData: { [kThreadPool]: { id: this.#id, script: o.script } },
+      resourceLimits: o.resourceLimits,
+      execArgv: o.execArgv,
+      env: o.env,
+      name: `${o.name}-${this.#workers.size}`,
+    })
+    this.#workers.set(worker, 0)
+    worker.on('message', (m) => {
+      const ready = m !== null && typeof m === 'object' ? m[kThreadPool] : undefined
+      if (ready === 'ready') this.#workers.set(worker, m.workerId)
+    })
+    let failure
+    worker.on('error', (err) => { failure = err })
+    worker.on('exit', (code) => {
+      const workerId = this.#workers.get(worker)
+      this.#workers.delete(worker)
+      const why = failure ? `${failure.name}: ${failure.message}` : `exit code ${code}`
+      if (workerId) {
+        this.#startFailures = 0
+        binding.threadPoolWorkerExited(this.#id, workerId, `the thread pool worker ${workerId} died while running the task (${why})`)
+      } else if (!this.#closed) {
+        // It never got to serve(): a broken module fails the waiting tasks rather than hang them,
+        // and the next start waits (100 ms, doubling to 30 s).
+        binding.threadPoolFailQueued(this.#id, `the thread pool worker could not start: ${why}`)
+        const delay = Math.min(30_000, 100 * 2 ** this.#startFailures++)
+        setTimeout(() => { if (!this.#closed) this.#start() }, delay).unref()
+        return
+      }
+      if (this.#closed) {
+        if (this.#workers.size === 0) binding.threadPoolDrop(this.#id)
+      } else {
+        this.#start()
+      }
+    })
+  }
+
+  /** Runs `payload` through the worker module's handler (`options.name` picks a named one). */
+  run(payload, options) {
+    let task
+    const promise = new Promise(capture)
+    task = new ThreadTask(this, captured.resolve, captured.reject)
+    task.promise = promise
+    try {
+      const o = validateOptions(options)
+      const name = o.name ?? undefined
+      if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
+      const priority = o.priority ?? 'normal'
+      if (!PRIORITIES.includes(priority)) throw invalidArgValue('options.priority', priority, "must be one of: 'high', 'normal', 'low'")
+      const signal = optionalSignal(o)
+      const timeout = optionalTimeout(o)
+      if (this.#closed) throw new OffloadError(ERR_OFFLOAD_POOL_CLOSED, 'the thread pool is closed')
+      if (signal?.aborted) {
+        task.cancel(require('../shared/cancellable').abortError(signal), 'abort')
+        return promise
+      }
+      let bytes
+      try {
+        bytes = v8.serialize({ name, payload })
+      } catch (err) {
+        throw invalidArgValue('payload', payload, `could not be cloned (${err.message})`)
+      }
+      const slot = reserve()
+      try {
+        task.id = binding.threadPoolSubmit(this.#id, slot, bytes, priority)
+      } catch (err) {
+        release(slot)
+        throw fromNative(err)
+      }
+      track(slot, task)
+      this.#tasks.set(task.id, task)
+      promise.finally(() => this.#tasks.delete(task.id)).catch(() => {})
+      if (signal !== undefined) task.listen(signal)
+      if (timeout !== undefined && timeout > 0) task.startTimer(timeout)
+    } catch (err) {
+      task.settle(err)
+    }
+    return promise
+  }
+
+  // Called by a task's abort or timeout: a queued task leaves the queue now (its completion
+  // carries `task.error`); a running one is signalled (abort) or its worker terminated.
+  _cancel(task, why) {
+    const r = binding.threadPoolCancel(this.#id, task.id)
+    if (r <= 1) return
+    const workerId = r - 1
+    const stop = () => {
+      for (const [w, id] of this.#workers) if (id === workerId) w.terminate()
+    }
+    if (why === 'timeout') stop()
+    else setTimeout(() => { if (!task.settled) stop() }, this.#o.abortGrace).unref()
+  }
+
+  stats() {
+    const s = binding.threadPoolStats(this.#id)
+    return { threads: this.#workers.size, queued: s[0], running: s[1], idle: s[2], submitted: s[3], completed: s[4], cancelled: s[5], rejected: s[6], crashed: s[7] }
+  }
+
+  /** Refuses new tasks, lets queued and running ones finish, then stops the workers. */
+  close() {
+    if (this.#closing) return this.#closing
+    binding.threadPoolClose(this.#id, false)
+    this.#closing = (async () => {
+      while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks.values()].map((t) => t.promise))
+      await this.#stop()
+    })()
+    return this.#closing
+  }
+
+  /** Fails every queued and running task with ERR_OFFLOAD_POOL_DESTROYED and stops the workers. */
+  async destroy() {
+    const err = new OffloadError(ERR_OFFLOAD_POOL_DESTROYED, 'the thread pool was destroyed')
+    for (const t of this.#tasks.values()) if (!t.settled && t.error === undefined) t.error = err
+    binding.threadPoolClose(this.#id, true)
+    await this.#stop()
+  }
+
+  async #stop() {
+    this.#closed = true
+    if (this.#workers.size === 0) binding.threadPoolDrop(this.#id)
+    await Promise.all([...this.#workers.keys()].map((w) => w.terminate()))
+  }
+}
+
+module.exports = { ThreadPool }

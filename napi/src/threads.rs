@@ -1,0 +1,271 @@
+//! The native side of `ThreadPool` (issue 14, work in progress): a [`Dispatch`] queue shared by
+//! the main thread, which submits serialized tasks, and the pool's worker threads, which take
+//! them and post results straight into the submitting environment's completion channel.
+//!
+//! A pool is found by a numeric id in a process-wide registry, because worker threads are
+//! separate environments and cannot share an `External`. Every accepted task ends in exactly
+//! one completion on the main thread's channel: its result, its cancellation while queued, the
+//! crash of the worker running it, or the pool's destruction. Workers are woken with
+//! `Settle::Signal` messages on their own channel (slot `WAKE` or `ABORT`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use napi::Env;
+use napi::bindgen_prelude::{Buffer, Uint8Array};
+use napi_derive::napi;
+
+use crate::env_scope;
+use crate::errors::{
+    ABORT_ERR, ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED, ERR_OFFLOAD_QUEUE_FULL,
+    ERR_OFFLOAD_WORKER_CRASHED, ERR_OFFLOAD_WORKER_START, Result, TaskError, coded,
+};
+use crate::options::pool::priority;
+use crate::runtime::channel::{Completion, EnvScope, Settle};
+use crate::runtime::value::Value;
+use offload_core::threads::{Cancelled, Dispatch, DispatchError, TaskId, WorkerId};
+
+struct ThreadPool {
+    /// Tag: the main thread's slot for the task's promise; payload: the serialized task.
+    dispatch: Dispatch<u32, Vec<u8>>,
+    main: Arc<EnvScope>,
+    /// Each worker's channel and the slots it keeps open for WAKE and ABORT signals.
+    workers: Mutex<HashMap<WorkerId, Attached>>,
+}
+
+struct Attached {
+    scope: Arc<EnvScope>,
+    wake: u32,
+    abort: u32,
+}
+
+enum Signal {
+    Wake,
+    Abort(TaskId),
+}
+
+impl ThreadPool {
+    fn workers(&self) -> MutexGuard<'_, HashMap<WorkerId, Attached>> {
+        self.workers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn signal(&self, worker: WorkerId, signal: Signal) {
+        let target = self.workers().get(&worker).map(|a| {
+            let (slot, value) = match signal {
+                Signal::Wake => (a.wake, Value::Undefined),
+                Signal::Abort(task) => (a.abort, Value::Number(task as f64)),
+            };
+            (a.scope.clone(), slot, value)
+        });
+        if let Some((scope, slot, value)) = target {
+            scope.post(Completion {
+                settle: Settle::Signal(slot),
+                result: Ok(value),
+            });
+        }
+    }
+
+    fn fail(&self, slot: u32, code: &'static str, message: &str) {
+        self.main.post(Completion {
+            settle: Settle::Slot(slot),
+            result: Err(TaskError::new(code, message)),
+        });
+    }
+}
+
+type Registry = Mutex<(u32, HashMap<u32, Arc<ThreadPool>>)>;
+
+fn registry() -> MutexGuard<'static, (u32, HashMap<u32, Arc<ThreadPool>>)> {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY
+        .get_or_init(|| Mutex::new((0, HashMap::new())))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+fn pool(id: u32) -> Result<Arc<ThreadPool>> {
+    registry()
+        .1
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| coded(ERR_OFFLOAD_POOL_CLOSED, "the thread pool is closed"))
+}
+
+/// Creates a pool owned by this environment; returns its id.
+#[napi]
+pub fn thread_pool_create(env: Env, max_queue: f64) -> Result<u32> {
+    let main = env_scope(&env)?;
+    let max_queue = if max_queue.is_infinite() {
+        usize::MAX
+    } else {
+        max_queue as usize
+    };
+    let mut r = registry();
+    r.0 += 1;
+    let id = r.0;
+    let pool = ThreadPool {
+        dispatch: Dispatch::new(max_queue),
+        main,
+        workers: Mutex::new(HashMap::new()),
+    };
+    r.1.insert(id, Arc::new(pool));
+    Ok(id)
+}
+
+/// Queues a serialized task whose result settles `slot` on this environment's channel;
+/// returns the task id, or throws ERR_OFFLOAD_QUEUE_FULL / ERR_OFFLOAD_POOL_CLOSED at once.
+#[napi]
+pub fn thread_pool_submit(
+    env: Env,
+    id: u32,
+    slot: u32,
+    payload: Uint8Array,
+    prio: Option<String>,
+) -> Result<f64> {
+    let p = pool(id)?;
+    let prio = priority(prio.as_deref())?;
+    let (task, wake) = p
+        .dispatch
+        .submit(slot, payload.to_vec(), prio)
+        .map_err(|e| match e {
+            DispatchError::QueueFull(_) => coded(ERR_OFFLOAD_QUEUE_FULL, e.to_string()),
+            DispatchError::Closed => coded(ERR_OFFLOAD_POOL_CLOSED, e.to_string()),
+        })?;
+    p.main.begin(&env);
+    if let Some(w) = wake {
+        p.signal(w, Signal::Wake);
+    }
+    Ok(task as f64)
+}
+
+/// Called in a worker thread: joins pool `id`, with the slots of this environment's channel
+/// that receive WAKE (undefined) and ABORT (the task id) signals; returns the worker's id.
+#[napi]
+pub fn thread_pool_attach(env: Env, id: u32, wake: u32, abort: u32) -> Result<u32> {
+    let p = pool(id)?;
+    let scope = env_scope(&env)?;
+    let worker = p.dispatch.add_worker();
+    p.workers().insert(worker, Attached { scope, wake, abort });
+    Ok(worker)
+}
+
+#[napi(object)]
+pub struct TakenTask {
+    pub task: f64,
+    pub payload: Buffer,
+}
+
+/// The worker's next task, or null (the worker is parked until a WAKE signal).
+#[napi]
+pub fn thread_pool_take(id: u32, worker: u32) -> Result<Option<TakenTask>> {
+    let p = pool(id)?;
+    Ok(p.dispatch.take(worker).map(|(task, _, payload)| TakenTask {
+        task: task as f64,
+        payload: payload.into(),
+    }))
+}
+
+/// The worker's result (`ok`) or serialized error for `task`; dropped if the task already
+/// left (cancelled or lost).
+#[napi]
+pub fn thread_pool_finish(
+    id: u32,
+    worker: u32,
+    task: f64,
+    ok: bool,
+    result: Uint8Array,
+) -> Result<()> {
+    let p = pool(id)?;
+    if let Some(slot) = p.dispatch.finish(worker, task as TaskId) {
+        p.main.post(Completion {
+            settle: Settle::Slot(slot),
+            result: Ok(Value::List(vec![
+                Value::Bool(ok),
+                Value::Bytes(result.to_vec()),
+            ])),
+        });
+    }
+    Ok(())
+}
+
+/// Cancels `task`: 1 if it was queued (its promise is failed now), the running worker's id +
+/// 1 if a worker runs it (it is sent an ABORT signal; the caller may terminate it), 0 if it
+/// already left.
+#[napi]
+pub fn thread_pool_cancel(id: u32, task: f64) -> Result<u32> {
+    let p = pool(id)?;
+    Ok(match p.dispatch.cancel(task as TaskId) {
+        Cancelled::Queued(slot, _) => {
+            p.fail(slot, ABORT_ERR, "cancelled");
+            1
+        }
+        Cancelled::Running(worker, _) => {
+            p.signal(worker, Signal::Abort(task as TaskId));
+            worker + 1
+        }
+        Cancelled::Unknown => 0,
+    })
+}
+
+/// A worker is gone: the task it ran fails with ERR_OFFLOAD_WORKER_CRASHED and `message`.
+#[napi]
+pub fn thread_pool_worker_exited(id: u32, worker: u32, message: String) -> Result<bool> {
+    let p = pool(id)?;
+    p.workers().remove(&worker);
+    Ok(match p.dispatch.worker_exited(worker) {
+        Some((_, slot)) => {
+            p.fail(slot, ERR_OFFLOAD_WORKER_CRASHED, &message);
+            true
+        }
+        None => false,
+    })
+}
+
+/// Refuses new tasks; with `destroy`, also fails every waiting one.
+#[napi]
+pub fn thread_pool_close(id: u32, destroy: bool) -> Result<()> {
+    let p = pool(id)?;
+    p.dispatch.close();
+    if destroy {
+        for (_, slot, _) in p.dispatch.destroy() {
+            p.fail(
+                slot,
+                ERR_OFFLOAD_POOL_DESTROYED,
+                "the thread pool was destroyed",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// No worker can start: every waiting task fails with ERR_OFFLOAD_WORKER_START and `message`.
+#[napi]
+pub fn thread_pool_fail_queued(id: u32, message: String) -> Result<()> {
+    let p = pool(id)?;
+    for (_, slot, _) in p.dispatch.drain() {
+        p.fail(slot, ERR_OFFLOAD_WORKER_START, &message);
+    }
+    Ok(())
+}
+
+/// Forgets a pool whose workers have all exited.
+#[napi]
+pub fn thread_pool_drop(id: u32) {
+    registry().1.remove(&id);
+}
+
+/// `[queued, running, idleWorkers, submitted, completed, cancelled, rejected, lost]`.
+#[napi]
+pub fn thread_pool_stats(id: u32) -> Result<Vec<f64>> {
+    let s = pool(id)?.dispatch.stats();
+    Ok(vec![
+        s.queued as f64,
+        s.running as f64,
+        s.idle_workers as f64,
+        s.submitted as f64,
+        s.completed as f64,
+        s.cancelled as f64,
+        s.rejected as f64,
+        s.lost as f64,
+    ])
+}

@@ -456,7 +456,8 @@ export interface SupervisorStats {
 
 export interface TakenTask {
   task: number
-  payload: Buffer
+  name?: string
+  payload?: Buffer
 }
 
 /**
@@ -500,22 +501,22 @@ export declare function threadPoolDrop(id: number): void
 export declare function threadPoolFailQueued(id: number, message: string): void
 
 /**
- * The worker's result (`ok`) or serialized error for `task`; dropped if the task already
- * left (cancelled or lost).
+ * Finishes the worker's task `done` (if >= 0) with its result (`ok`) or serialized error
+ * (`result`: null for `undefined`), then returns the worker's next task, or null: the worker
+ * is parked until a WAKE signal. One call per task in a run of synchronous handlers. A
+ * result for a task that already left (cancelled or lost) is dropped.
  */
-export declare function threadPoolFinish(id: number, worker: number, task: number, ok: boolean, result: Uint8Array): void
+export declare function threadPoolNext(id: number, worker: number, done: number, ok: boolean, result?: Uint8Array | undefined | null): TakenTask | null
 
 /** `[queued, running, idleWorkers, submitted, completed, cancelled, rejected, lost]`. */
 export declare function threadPoolStats(id: number): Array<number>
 
 /**
- * Queues a serialized task whose result settles `slot` on this environment's channel;
- * returns the task id, or throws ERR_OFFLOAD_QUEUE_FULL / ERR_OFFLOAD_POOL_CLOSED at once.
+ * Queues a task (`payload`: serialized, or null for `undefined`) for handler `name`; its
+ * result settles `slot` on this environment's channel. Returns the task id, or throws
+ * ERR_OFFLOAD_QUEUE_FULL / ERR_OFFLOAD_POOL_CLOSED at once.
  */
-export declare function threadPoolSubmit(id: number, slot: number, payload: Uint8Array, prio?: string | undefined | null): number
-
-/** The worker's next task, or null (the worker is parked until a WAKE signal). */
-export declare function threadPoolTake(id: number, worker: number): TakenTask | null
+export declare function threadPoolSubmit(id: number, slot: number, name?: string | undefined | null, payload?: Uint8Array | undefined | null, prio?: string | undefined | null): number
 
 /** A worker is gone: the task it ran fails with ERR_OFFLOAD_WORKER_CRASHED and `message`. */
 export declare function threadPoolWorkerExited(id: number, worker: number, message: string): boolean

@@ -27,21 +27,35 @@ const { kThreadPool } = require('./handshake')
 const BOOT = path.join(__dirname, 'boot.js')
 const PRIORITIES = ['high', 'normal', 'low']
 
+// The channel delivers [ok, bytes]: the serialized result (null for undefined), or the
+// serialized error. Module functions, not closures, so a task allocates nothing else.
+function resolveReply(reply) {
+  this.pool._forget(this)
+  let value
+  try {
+    value = reply[1] === undefined ? undefined : v8.deserialize(reply[1])
+  } catch (err) {
+    this.rejectUser(err)
+    return
+  }
+  if (reply[0]) this.resolveUser(value)
+  else this.rejectUser(reviveError(value, 'offload thread worker'))
+}
+
+function rejectReply(err) {
+  this.pool._forget(this)
+  this.rejectUser(err)
+}
+
 class ThreadTask extends CancellableTask {
   constructor(pool, resolve, reject) {
-    // The channel delivers [ok, bytes]: the serialized result, or the serialized error.
-    super((reply) => {
-      try {
-        const value = v8.deserialize(reply[1])
-        if (reply[0]) resolve(value)
-        else reject(reviveError(value, 'offload thread worker'))
-      } catch (err) {
-        reject(err)
-      }
-    }, reject)
+    super(resolveReply, rejectReply)
+    this.resolveUser = resolve
+    this.rejectUser = reject
     this.pool = pool
     this.id = -1
     this.error = undefined
+    this.promise = undefined
   }
 
   cancel(err, why) {
@@ -146,28 +160,33 @@ class ThreadPool {
         task.cancel(require('../shared/cancellable').abortError(signal), 'abort')
         return promise
       }
-      let bytes
-      try {
-        bytes = v8.serialize({ name, payload })
-      } catch (err) {
-        throw invalidArgValue('payload', payload, `could not be cloned (${err.message})`)
+      let bytes = null
+      if (payload !== undefined) {
+        try {
+          bytes = v8.serialize(payload)
+        } catch (err) {
+          throw invalidArgValue('payload', payload, `could not be cloned (${err.message})`)
+        }
       }
       const slot = reserve()
       try {
-        task.id = binding.threadPoolSubmit(this.#id, slot, bytes, priority)
+        task.id = binding.threadPoolSubmit(this.#id, slot, name ?? null, bytes, priority)
       } catch (err) {
         release(slot)
         throw fromNative(err)
       }
       track(slot, task)
       this.#tasks.set(task.id, task)
-      promise.finally(() => this.#tasks.delete(task.id)).catch(() => {})
       if (signal !== undefined) task.listen(signal)
       if (timeout !== undefined && timeout > 0) task.startTimer(timeout)
     } catch (err) {
       task.settle(err)
     }
     return promise
+  }
+
+  _forget(task) {
+    this.#tasks.delete(task.id)
   }
 
   // Called by a task's abort or timeout: a queued task leaves the queue now (its completion

@@ -19,72 +19,110 @@ const { kThreadPool, threadPoolOf } = require('./handshake')
 // How long a run of synchronous tasks may hold this worker's event loop.
 const SLICE_MS = 5
 
-// What a handler's result or error becomes: bytes the main thread deserializes. Values follow
-// v8.serialize (structured clone: Map, Set, Date, BigInt, cycles, typed arrays; functions and
-// symbols are refused with a DataCloneError, which then is the task's error).
+// What a handler's result or error becomes: bytes the main thread deserializes, or null for
+// `undefined` (no serializer either side). Values follow v8.serialize (structured clone: Map,
+// Set, Date, BigInt, cycles, typed arrays; functions and symbols are refused with a
+// DataCloneError, which then is the task's error).
+let encodedOk = true
 function encode(ok, value) {
+  encodedOk = ok
+  if (ok && value === undefined) return null
   try {
-    return [ok, v8.serialize(ok ? value : describeError(value))]
+    return v8.serialize(ok ? value : describeError(value))
   } catch (err) {
-    return [false, v8.serialize(describeError(err))]
+    encodedOk = false
+    return v8.serialize(describeError(err))
+  }
+}
+
+// A handler's second argument. Its AbortSignal is made on first use: most handlers never look
+// at it, and an AbortController costs more than the rest of a small task.
+class TaskContext {
+  #controller
+  #aborted = false
+
+  constructor(name) {
+    this.name = name
+  }
+
+  get signal() {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#aborted) this.#controller.abort()
+    }
+    return this.#controller.signal
+  }
+
+  abort() {
+    this.#aborted = true
+    this.#controller?.abort()
   }
 }
 
 function serveThread(handlers) {
   const pool = threadPoolOf()
   const named = typeof handlers === 'object' && handlers !== null
-  const current = { task: -1, controller: undefined }
+  const current = { task: -1, context: undefined }
   let busy = false
   let workerId = 0
 
-  const finish = (task, ok, value) => {
-    const [isOk, bytes] = encode(ok, value)
-    binding.threadPoolFinish(pool.id, workerId, task, isOk, bytes)
-  }
-
   const handlerFor = (name) => {
     const key = name ?? 'default'
-    const h = named ? (Object.hasOwn(handlers, key) ? handlers[key] : undefined) : name === null || name === undefined ? handlers : undefined
+    const h = named ? (Object.hasOwn(handlers, key) ? handlers[key] : undefined) : name === null ? handlers : undefined
     if (typeof h === 'function') return h
-    throw Object.assign(new Error(`offload/worker: no task named ${JSON.stringify(name ?? null)}`), { code: ERR_OFFLOAD_UNKNOWN_TASK })
+    throw Object.assign(new Error(`offload/worker: no task named ${JSON.stringify(name)}`), { code: ERR_OFFLOAD_UNKNOWN_TASK })
   }
 
-  // Runs tasks until the queue is empty (the worker parks) or a handler returns a promise.
-  const pump = () => {
+  // Runs one task; returns its result, or a promise (an async handler), or throws.
+  const runTask = (taken) => {
+    const name = taken.name ?? null
+    const context = new TaskContext(name)
+    current.task = taken.task
+    current.context = context
+    const payload = taken.payload === null || taken.payload === undefined ? undefined : v8.deserialize(taken.payload)
+    return handlerFor(name)(payload, context)
+  }
+
+  // Runs tasks until the queue is empty (the worker parks) or a handler returns a promise:
+  // each call to the native side hands in the last result and takes the next task.
+  const pump = (done = -1, ok = true, bytes = null) => {
     if (busy) return
     busy = true
     const start = performance.now()
     for (;;) {
-      if (performance.now() - start > SLICE_MS) {
-        busy = false
-        setImmediate(pump)
-        return
-      }
-      const taken = binding.threadPoolTake(pool.id, workerId)
+      const taken = binding.threadPoolNext(pool.id, workerId, done, ok, bytes)
+      done = -1
       if (taken === null) {
         busy = false
+        current.task = -1
         return
       }
-      const { task, payload } = taken
       let result
-      const controller = new AbortController()
-      current.task = task
-      current.controller = controller
       try {
-        const msg = v8.deserialize(payload)
-        result = handlerFor(msg.name)(msg.payload, { signal: controller.signal, name: msg.name ?? null })
+        result = runTask(taken)
       } catch (err) {
-        finish(task, false, err)
+        result = undefined
+        bytes = encode(false, err)
+        ok = encodedOk
+        done = taken.task
         continue
       }
       if (result === null || typeof result !== 'object' || typeof result.then !== 'function') {
-        finish(task, true, result)
+        bytes = encode(true, result)
+        ok = encodedOk
+        done = taken.task
+        if (performance.now() - start > SLICE_MS) {
+          // Let signals and timers through; the result goes in with the next call.
+          busy = false
+          setImmediate(pump, done, ok, bytes)
+          return
+        }
         continue
       }
-      Promise.resolve(result).then((v) => finish(task, true, v), (e) => finish(task, false, e)).finally(() => {
-        current.task = -1
+      const task = taken.task
+      Promise.resolve(result).then((v) => encode(true, v), (e) => encode(false, e)).then((b) => {
         busy = false
-        pump()
+        pump(task, encodedOk, b)
       })
       return
     }
@@ -92,7 +130,7 @@ function serveThread(handlers) {
 
   const wake = listen(() => pump())
   const abort = listen((task) => {
-    if (task === current.task) current.controller?.abort()
+    if (task === current.task) current.context?.abort()
   })
   workerId = binding.threadPoolAttach(pool.id, wake, abort)
   // The port keeps this thread alive while it waits for tasks, and tells the pool our id.

@@ -26,11 +26,18 @@ use crate::runtime::value::Value;
 use offload_core::threads::{Cancelled, Dispatch, DispatchError, TaskId, WorkerId};
 
 struct ThreadPool {
-    /// Tag: the main thread's slot for the task's promise; payload: the serialized task.
-    dispatch: Dispatch<u32, Vec<u8>>,
+    /// Tag: the main thread's slot for the task's promise.
+    dispatch: Dispatch<u32, Task>,
     main: Arc<EnvScope>,
     /// Each worker's channel and the slots it keeps open for WAKE and ABORT signals.
     workers: Mutex<HashMap<WorkerId, Attached>>,
+}
+
+/// What a worker gets: the handler's name and the serialized payload (`None`: `undefined`,
+/// the common case of a signal-only task, which needs no serializer on either side).
+struct Task {
+    name: Option<String>,
+    payload: Option<Vec<u8>>,
 }
 
 struct Attached {
@@ -112,25 +119,28 @@ pub fn thread_pool_create(env: Env, max_queue: f64) -> Result<u32> {
     Ok(id)
 }
 
-/// Queues a serialized task whose result settles `slot` on this environment's channel;
-/// returns the task id, or throws ERR_OFFLOAD_QUEUE_FULL / ERR_OFFLOAD_POOL_CLOSED at once.
+/// Queues a task (`payload`: serialized, or null for `undefined`) for handler `name`; its
+/// result settles `slot` on this environment's channel. Returns the task id, or throws
+/// ERR_OFFLOAD_QUEUE_FULL / ERR_OFFLOAD_POOL_CLOSED at once.
 #[napi]
 pub fn thread_pool_submit(
     env: Env,
     id: u32,
     slot: u32,
-    payload: Uint8Array,
+    name: Option<String>,
+    payload: Option<Uint8Array>,
     prio: Option<String>,
 ) -> Result<f64> {
     let p = pool(id)?;
     let prio = priority(prio.as_deref())?;
-    let (task, wake) = p
-        .dispatch
-        .submit(slot, payload.to_vec(), prio)
-        .map_err(|e| match e {
-            DispatchError::QueueFull(_) => coded(ERR_OFFLOAD_QUEUE_FULL, e.to_string()),
-            DispatchError::Closed => coded(ERR_OFFLOAD_POOL_CLOSED, e.to_string()),
-        })?;
+    let task = Task {
+        name,
+        payload: payload.map(|b| b.to_vec()),
+    };
+    let (task, wake) = p.dispatch.submit(slot, task, prio).map_err(|e| match e {
+        DispatchError::QueueFull(_) => coded(ERR_OFFLOAD_QUEUE_FULL, e.to_string()),
+        DispatchError::Closed => coded(ERR_OFFLOAD_POOL_CLOSED, e.to_string()),
+    })?;
     p.main.begin(&env);
     if let Some(w) = wake {
         p.signal(w, Signal::Wake);
@@ -152,40 +162,37 @@ pub fn thread_pool_attach(env: Env, id: u32, wake: u32, abort: u32) -> Result<u3
 #[napi(object)]
 pub struct TakenTask {
     pub task: f64,
-    pub payload: Buffer,
+    pub name: Option<String>,
+    pub payload: Option<Buffer>,
 }
 
-/// The worker's next task, or null (the worker is parked until a WAKE signal).
+/// Finishes the worker's task `done` (if >= 0) with its result (`ok`) or serialized error
+/// (`result`: null for `undefined`), then returns the worker's next task, or null: the worker
+/// is parked until a WAKE signal. One call per task in a run of synchronous handlers. A
+/// result for a task that already left (cancelled or lost) is dropped.
 #[napi]
-pub fn thread_pool_take(id: u32, worker: u32) -> Result<Option<TakenTask>> {
-    let p = pool(id)?;
-    Ok(p.dispatch.take(worker).map(|(task, _, payload)| TakenTask {
-        task: task as f64,
-        payload: payload.into(),
-    }))
-}
-
-/// The worker's result (`ok`) or serialized error for `task`; dropped if the task already
-/// left (cancelled or lost).
-#[napi]
-pub fn thread_pool_finish(
+pub fn thread_pool_next(
     id: u32,
     worker: u32,
-    task: f64,
+    done: f64,
     ok: bool,
-    result: Uint8Array,
-) -> Result<()> {
+    result: Option<Uint8Array>,
+) -> Result<Option<TakenTask>> {
     let p = pool(id)?;
-    if let Some(slot) = p.dispatch.finish(worker, task as TaskId) {
+    if done >= 0.0
+        && let Some(slot) = p.dispatch.finish(worker, done as TaskId)
+    {
+        let value = result.map_or(Value::Undefined, |r| Value::Bytes(r.to_vec()));
         p.main.post(Completion {
             settle: Settle::Slot(slot),
-            result: Ok(Value::List(vec![
-                Value::Bool(ok),
-                Value::Bytes(result.to_vec()),
-            ])),
+            result: Ok(Value::List(vec![Value::Bool(ok), value])),
         });
     }
-    Ok(())
+    Ok(p.dispatch.take(worker).map(|(task, _, t)| TakenTask {
+        task: task as f64,
+        name: t.name,
+        payload: t.payload.map(Buffer::from),
+    }))
 }
 
 /// Cancels `task`: 1 if it was queued (its promise is failed now), the running worker's id +

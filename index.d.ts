@@ -4,6 +4,7 @@ export * from './lib/shared/types'
 export * from './lib/cpu/types'
 export * from './lib/subprocess/types'
 export * from './lib/process-pool/types'
+export * from './lib/thread-pool/types'
 
 /**
  * Every CPU pool, process pool and the subprocess counters in the Prometheus text exposition

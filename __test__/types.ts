@@ -2,7 +2,7 @@
 // `@ts-expect-error` lines must stay errors.
 import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, AbortError, OffloadError } from 'offload'
 import { exec, spawn, Supervisor, SubprocessError, processStats } from 'offload'
-import type { PoolStats, TaskOptions, ExecOptions, ExecResult, Result, SupervisorStats, ProcessPoolStats } from 'offload'
+import type { PoolStats, TaskOptions, ExecOptions, ExecResult, Result, SupervisorStats, ProcessPoolStats, ThreadPoolStats } from 'offload'
 import { noop, spin, mallocInUse, externalStringFailure } from 'offload/testing'
 
 async function main(): Promise<void> {
@@ -195,3 +195,27 @@ async function metricsAndExpress(): Promise<void> {
 }
 
 void metricsAndExpress
+
+async function threadPool(): Promise<void> {
+  const { ThreadPool } = await import('offload')
+  const pool = new ThreadPool<{ rows: number }, string>({
+    script: new URL('file:///srv/report.js'), threads: 2, maxQueue: 100, abortGrace: 500,
+    resourceLimits: { maxOldGenerationSizeMb: 256 }, execArgv: ['--enable-source-maps'], name: 'reports',
+  })
+  const html: string = await pool.run({ rows: 10 }, { name: 'render', timeout: 1000, priority: 'low', signal: AbortSignal.timeout(100) })
+  const other: number = await pool.run<number>({ rows: 1 })
+  const s: ThreadPoolStats = pool.stats()
+  const n: number = s.threads + s.queued + s.running + s.idle + s.submitted + s.completed + s.cancelled + s.rejected + s.crashed
+  // @ts-expect-error the payload type is fixed by the pool
+  await pool.run({ columns: 3 })
+  // @ts-expect-error script is required
+  void new ThreadPool({ threads: 2 })
+  {
+    await using scoped = new ThreadPool({ script: 'w.js' })
+    void [scoped.name, scoped.threads]
+  }
+  await pool.destroy()
+  void [html, other, n]
+}
+
+void threadPool

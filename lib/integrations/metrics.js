@@ -108,12 +108,23 @@ function processPools(out, pools) {
     stats.map(([pool, s]) => ['', { pool }, s.workers.reduce((sum, w) => sum + (w.rssBytes ?? 0), 0)]))
 }
 
-/** Every offload pool, process pool and the subprocess counters, as Prometheus text. */
+function threadPools(out, pools) {
+  const stats = pools.map(([name, p]) => [name, p.stats()])
+  out.family('offload_thread_pool_threads', 'gauge', 'Worker threads by state.',
+    stats.flatMap(([pool, s]) => [['', { pool, state: 'idle' }, s.idle], ['', { pool, state: 'busy' }, s.running]]))
+  out.family('offload_thread_pool_queue_depth', 'gauge', 'Tasks waiting for a thread.', stats.map(([pool, s]) => ['', { pool }, s.queued]))
+  const outcomes = [['completed', 'completed'], ['cancelled', 'cancelled'], ['rejected', 'rejected'], ['crashed', 'crashed']]
+  out.family('offload_thread_pool_tasks_total', 'counter', 'Tasks that ended, by outcome (completed: the handler settled; cancelled: left the queue by abort or timeout; rejected: queue full; crashed: lost with its thread).',
+    stats.flatMap(([pool, s]) => outcomes.map(([outcome, key]) => ['', { pool, outcome }, s[key]])))
+}
+
+/** Every offload pool, process pool, thread pool and the subprocess counters, as Prometheus text. */
 function metrics() {
   const out = new Exposition()
   cpuPools(out, live('pools'))
   subprocesses(out)
   processPools(out, live('processPools'))
+  threadPools(out, live('threadPools'))
   return out.text()
 }
 

@@ -3,7 +3,7 @@
 // `name#2`, `name#3`, ... while that name is taken, so two pools never share a series and a
 // pool's series never changes label. Held weakly; a pool leaves when it is closed, destroyed
 // or garbage collected.
-const registered = { pools: new Map(), processPools: new Map() } // label -> WeakRef
+const registered = { pools: new Map(), processPools: new Map(), threadPools: new Map() } // label -> WeakRef
 const gone = new FinalizationRegistry(({ kind, label }) => {
   const ref = registered[kind].get(label)
   if (ref !== undefined && ref.deref() === undefined) registered[kind].delete(label)

@@ -22,6 +22,8 @@ const { OffloadError, fromNative, invalidArgType, invalidArgValue, outOfRange } 
 const { MAX_TIMEOUT, pathString, validateOptions, optionalSignal, optionalTimeout } = require('../shared/validate')
 const { reviveError } = require('../shared/error-record')
 const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED } = require('../shared/codes')
+const { asyncDispose } = require('../shared/dispose')
+const { register } = require('../shared/metrics-registry')
 const { kThreadPool } = require('./handshake')
 
 const BOOT = path.join(__dirname, 'boot.js')
@@ -77,6 +79,7 @@ class ThreadPool {
   #closed = false
   #closing
   #startFailures = 0
+  #unregister
 
   constructor(options) {
     const o = validateOptions(options)
@@ -87,25 +90,36 @@ class ThreadPool {
     const maxQueue = o.maxQueue ?? Infinity
     if (typeof maxQueue !== 'number' || Number.isNaN(maxQueue)) throw invalidArgType('options.maxQueue', 'of type number', maxQueue)
     if (maxQueue < 0 || (maxQueue !== Infinity && !Number.isInteger(maxQueue))) throw outOfRange('options.maxQueue', 'an integer >= 0, or Infinity', maxQueue)
+    const nice = o.nice ?? 10
+    if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw outOfRange('options.nice', 'an integer >= 0 && <= 19', nice)
     const abortGrace = o.abortGrace ?? 1000
     if (!Number.isInteger(abortGrace) || abortGrace < 0 || abortGrace > MAX_TIMEOUT) throw outOfRange('options.abortGrace', `an integer >= 0 && <= ${MAX_TIMEOUT}`, abortGrace)
     this.#o = {
       script: path.resolve(script),
       threads,
+      nice,
       abortGrace,
       name: o.name ?? 'threads',
       resourceLimits: o.resourceLimits,
       execArgv: o.execArgv,
       env: o.env,
     }
+    if (this.#o.name !== undefined && typeof this.#o.name !== 'string') throw invalidArgType('options.name', 'of type string', this.#o.name)
     this.#id = binding.threadPoolCreate(maxQueue)
+    this.#unregister = register('threadPools', this, this.#o.name)
     for (let i = 0; i < threads; i++) this.#start()
   }
+
+  /** The pool's name in metrics(). */
+  get name() { return this.#o.name }
+
+  /** The number of worker threads. */
+  get threads() { return this.#o.threads }
 
   #start() {
     const o = this.#o
     const worker = new Worker(BOOT, {
-      workerData: { [kThreadPool]: { id: this.#id, script: o.script } },
+      workerData: { [kThreadPool]: { id: this.#id, script: o.script, nice: o.nice } },
       resourceLimits: o.resourceLimits,
       execArgv: o.execArgv,
       env: o.env,
@@ -226,7 +240,12 @@ class ThreadPool {
     await this.#stop()
   }
 
+  [asyncDispose]() {
+    return this.close()
+  }
+
   async #stop() {
+    this.#unregister()
     this.#closed = true
     if (this.#workers.size === 0) binding.threadPoolDrop(this.#id)
     await Promise.all([...this.#workers.keys()].map((w) => w.terminate()))

@@ -132,7 +132,7 @@ function serveThread(handlers) {
   const abort = listen((task) => {
     if (task === current.task) current.context?.abort()
   })
-  workerId = binding.threadPoolAttach(pool.id, wake, abort)
+  workerId = binding.threadPoolAttach(pool.id, wake, abort, pool.nice)
   // The port keeps this thread alive while it waits for tasks, and tells the pool our id.
   parentPort.on('message', () => {})
   parentPort.postMessage({ [kThreadPool]: 'ready', workerId })

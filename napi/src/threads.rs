@@ -149,10 +149,12 @@ pub fn thread_pool_submit(
 }
 
 /// Called in a worker thread: joins pool `id`, with the slots of this environment's channel
-/// that receive WAKE (undefined) and ABORT (the task id) signals; returns the worker's id.
+/// that receive WAKE (undefined) and ABORT (the task id) signals, and takes scheduling
+/// niceness `nice` (0–19: the event loop's thread wins the CPU); returns the worker's id.
 #[napi]
-pub fn thread_pool_attach(env: Env, id: u32, wake: u32, abort: u32) -> Result<u32> {
+pub fn thread_pool_attach(env: Env, id: u32, wake: u32, abort: u32, nice: u32) -> Result<u32> {
     let p = pool(id)?;
+    offload_core::pool::set_nice(nice.min(19) as i32);
     let scope = env_scope(&env)?;
     let worker = p.dispatch.add_worker();
     p.workers().insert(worker, Attached { scope, wake, abort });

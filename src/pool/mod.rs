@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use histogram::{Cumulative, Percentiles};
 pub use stats::StatsSnapshot;
 pub use task::{CancelGroup, CancelReason, CancelToken, Outcome, Priority};
-pub use worker::TaskScope;
+pub use worker::{TaskScope, set_nice};
 
 use queue::PriorityQueue;
 use stats::Stats;

@@ -18,8 +18,9 @@ use super::{OPEN, Shared, lock};
 const LINGER_ROUNDS: usize = 64;
 
 /// Lowers the calling thread's priority; best effort (a failure only loses the preference).
+/// Also used for the threads of a JS `ThreadPool`, which the binding renices as they attach.
 #[expect(unsafe_code, reason = "two plain syscalls; libc has no safe wrapper")]
-pub(super) fn set_nice(nice: i32) {
+pub fn set_nice(nice: i32) {
     #[cfg(target_os = "linux")]
     if nice != 0 {
         // SAFETY: gettid has no preconditions and cannot fail.

@@ -11,8 +11,9 @@
 // medians, min, max and every run.
 // Every pool runs as its docs recommend for the workload: offload and piscina at
 // nice 10 (tinypool has no such option), piscina also with SharedArrayBuffer
-// inputs, workerpool in both serializations (and on threads for threadpool), libuv at the pools' thread count
-// and at its default, zlib.gzip with a 1 MiB chunkSize.
+// inputs, workerpool in both serializations (and on threads for threadpool),
+// libuv at the pools' thread count and at its default, zlib.gzip with a 1 MiB
+// chunkSize.
 // Targets are printed PASS/MISS but never change the exit code; a crash or a
 // failed correctness check (wrong digest, invalid gzip, short capture, a pool
 // not at its stated niceness) exits 1.

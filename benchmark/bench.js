@@ -1,6 +1,6 @@
 'use strict'
-// offload benchmark: `npm run bench` (full, ~8 min) or BENCH_QUICK=1 (smoke, ~2 min).
-// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe,spawn,capture,processpool to run a subset;
+// offload benchmark: `npm run bench` (full, ~9 min) or BENCH_QUICK=1 (smoke, ~2.5 min).
+// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe,spawn,capture,processpool,threadpool to run a subset;
 // BENCH_NO_OFFLOAD=1 to run only the comparisons (no addon needed);
 // BENCH_FSPROBE_MBPS=<n> to fix the fsprobe background rate instead of calibrating it.
 // Pools run in this process; rows that need a process of their own run in helper
@@ -11,8 +11,9 @@
 // medians, min, max and every run.
 // Every pool runs as its docs recommend for the workload: offload and piscina at
 // nice 10 (tinypool has no such option), piscina also with SharedArrayBuffer
-// inputs, workerpool in both serializations, libuv at the pools' thread count
-// and at its default, zlib.gzip with a 1 MiB chunkSize.
+// inputs, workerpool in both serializations (and on threads for threadpool),
+// libuv at the pools' thread count and at its default, zlib.gzip with a 1 MiB
+// chunkSize.
 // Targets are printed PASS/MISS but never change the exit code; a crash or a
 // failed correctness check (wrong digest, invalid gzip, short capture, a pool
 // not at its stated niceness) exits 1.
@@ -29,7 +30,8 @@ const SCENARIOS = [
   require('./scenarios/fsprobe'),
   require('./scenarios/spawn'),
   require('./scenarios/capture'),
-  require('./scenarios/processpool')
+  require('./scenarios/processpool'),
+  require('./scenarios/threadpool')
 ]
 
 async function main () {

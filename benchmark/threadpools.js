@@ -126,21 +126,19 @@ const floor = {
   }
 }
 
-// ── offload ThreadPool (issue 14) ───────────────────────────────────────────
-// Placeholder: picked up automatically once require('offload').ThreadPool
-// exists, running workers/tp-offload.js (offload/worker's serve()). Skipped
-// with BENCH_NO_OFFLOAD=1 like every offload row. When it lands: set `nice` to
-// what its threads run at (and check it as piscina's entry does, if it has a
-// niceness option), and pass any option its docs recommend for CPU work.
+// ── offload ThreadPool ───────────────────────────────────────────────────────
+// workers/tp-offload.js runs offload/worker's serve() over the same handlers.
+// Its threads run at offload's default nice 10, as piscina's niceIncrement here.
+// Skipped with BENCH_NO_OFFLOAD=1 like every offload row.
 function offload () {
   if (C.skipOffload) return null
   const api = require('..')
   if (typeof api.ThreadPool !== 'function') return null
   return {
     name: 'offload',
-    nice: null,
+    nice: C.NICE,
     async create (threads) {
-      const pool = new api.ThreadPool({ script: workerFile('tp-offload'), threads })
+      const pool = new api.ThreadPool({ script: workerFile('tp-offload'), threads, nice: C.NICE })
       return { run: (payload, opts) => pool.run(payload, opts), close: () => pool.close() }
     }
   }

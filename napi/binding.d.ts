@@ -477,9 +477,10 @@ export declare function testMallocInUse(): number
 
 /**
  * Called in a worker thread: joins pool `id`, with the slots of this environment's channel
- * that receive WAKE (undefined) and ABORT (the task id) signals; returns the worker's id.
+ * that receive WAKE (undefined) and ABORT (the task id) signals, and takes scheduling
+ * niceness `nice` (0–19: the event loop's thread wins the CPU); returns the worker's id.
  */
-export declare function threadPoolAttach(id: number, wake: number, abort: number): number
+export declare function threadPoolAttach(id: number, wake: number, abort: number, nice: number): number
 
 /**
  * Cancels `task`: 1 if it was queued (its promise is failed now), the running worker's id +

@@ -157,7 +157,8 @@ test('a thrown error keeps its class, name, message, code, own properties and st
 })
 
 test('a timeout ends a handler spinning in a tight loop; a replacement worker serves the next task', async () => {
-  await withPool({ threads: 1 }, async (p) => {
+  // A long abortGrace: the timeout itself must end the worker, not the abort path's grace.
+  await withPool({ threads: 1, abortGrace: 60_000 }, async (p) => {
     const before = await p.run(null, { name: 'threadId' })
     const started = Date.now()
     const err = await within(rejects(p.run(null, { name: 'spin', timeout: 200 }), 'ERR_OFFLOAD_TIMEOUT'), 5000, 'the timed-out task')

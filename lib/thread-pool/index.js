@@ -73,6 +73,9 @@ class ThreadPool {
   #id
   #o
   #workers = new Map() // Worker -> workerId (0 until ready)
+  // Workers to terminate as soon as their `ready` arrives: a worker takes tasks before this
+  // thread has read that message, so a timeout can name a worker not yet in #workers.
+  #doomed = new Set()
   #tasks = new Map() // task id -> ThreadTask, while native code may still settle it
   #closed = false
   #closing
@@ -119,6 +122,7 @@ class ThreadPool {
       if (ready !== 'ready') return
       this.#workers.set(worker, m.workerId)
       this.#startError = undefined
+      if (this.#doomed.delete(m.workerId)) worker.terminate()
     })
     let failure
     worker.on('error', (err) => { failure = err })
@@ -215,7 +219,13 @@ class ThreadPool {
     if (r <= 1) return
     const workerId = r - 1
     const stop = () => {
-      for (const [w, id] of this.#workers) if (id === workerId) w.terminate()
+      for (const [w, id] of this.#workers) {
+        if (id === workerId) {
+          w.terminate()
+          return
+        }
+      }
+      this.#doomed.add(workerId)
     }
     if (why === 'timeout') stop()
     else setTimeout(() => { if (!task.settled) stop() }, this.#o.abortGrace).unref()

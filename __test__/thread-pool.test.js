@@ -80,7 +80,7 @@ test('values round-trip as structuredClone makes them; undefined and null; named
       nested: { a: [{ b: new Map([['s', new Set([new Date(0)])]]) }], deep: { deeper: { deepest: [null, true, 'x'] } } },
       re: /x+/gi,
       point: new Point(),
-      sparse: [1, , 3], // eslint-disable-line no-sparse-arrays
+      sparse: [1, , 3],
       negZero: -0,
       text: 'héllo ✓ \u0000',
       boxed: new String('s'),

@@ -254,10 +254,10 @@ test('a handler that ignores its abort past abortGrace has its worker terminated
   })
 })
 
-for (const [what, name, options] of [
-  ['process.exit()', 'exit', undefined],
-  ['an uncaught exception from a timer', 'uncaught', undefined],
-  ['an out-of-memory under resourceLimits', 'oom', { resourceLimits: { maxOldGenerationSizeMb: 16 } }],
+for (const [what, name, options, why] of [
+  ['process.exit()', 'exit', undefined, /\(exit code 3\)/],
+  ['an uncaught exception from a timer', 'uncaught', undefined, /\(Error: uncaught in the worker\)/],
+  ['an out-of-memory under resourceLimits', 'oom', { resourceLimits: { maxOldGenerationSizeMb: 16 } }, /memory limit/],
 ]) {
   test(`${what} fails only its own task with ERR_OFFLOAD_WORKER_CRASHED; the pool recovers`, async () => {
     await withPool(options, async (p) => {
@@ -270,6 +270,7 @@ for (const [what, name, options] of [
         const behind = [1, 2, 3].map((i) => p.run(i, { name: 'later' }))
         const err = await within(rejects(crashed, 'ERR_OFFLOAD_WORKER_CRASHED'), 30_000, 'the crashed task')
         assert.match(err.message, /died while running the task/)
+        assert.match(err.message, why)
         assert.deepEqual(await within(Promise.all(behind), 30_000, 'the queued tasks'), [1, 2, 3])
         g.open()
         assert.equal(typeof (await held), 'number')

@@ -21,7 +21,7 @@ const { CancellableTask, timeoutError } = require('../shared/cancellable')
 const { OffloadError, fromNative, invalidArgType, invalidArgValue, outOfRange } = require('../shared/errors')
 const { MAX_TIMEOUT, pathString, validateOptions, optionalSignal, optionalTimeout } = require('../shared/validate')
 const { reviveError } = require('../shared/error-record')
-const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED } = require('../shared/codes')
+const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED, ERR_OFFLOAD_WORKER_START } = require('../shared/codes')
 const { asyncDispose } = require('../shared/dispose')
 const { register } = require('../shared/metrics-registry')
 const { kThreadPool } = require('./handshake')
@@ -75,11 +75,16 @@ class ThreadPool {
   #id
   #o
   #workers = new Map() // Worker -> workerId (0 until ready)
+  // Workers to terminate as soon as their `ready` arrives: a worker takes tasks before this
+  // thread has read that message, so a timeout can name a worker not yet in #workers.
+  #doomed = new Set()
   #tasks = new Map() // task id -> ThreadTask, while native code may still settle it
   #closed = false
   #closing
   #startFailures = 0
   #unregister
+  #startError // why the last start failed, until a worker is ready again
+  #final // the stats once the native pool is dropped
 
   constructor(options) {
     const o = validateOptions(options)
@@ -128,7 +133,10 @@ class ThreadPool {
     this.#workers.set(worker, 0)
     worker.on('message', (m) => {
       const ready = m !== null && typeof m === 'object' ? m[kThreadPool] : undefined
-      if (ready === 'ready') this.#workers.set(worker, m.workerId)
+      if (ready !== 'ready') return
+      this.#workers.set(worker, m.workerId)
+      this.#startError = undefined
+      if (this.#doomed.delete(m.workerId)) worker.terminate()
     })
     let failure
     worker.on('error', (err) => { failure = err })
@@ -142,13 +150,14 @@ class ThreadPool {
       } else if (!this.#closed) {
         // It never got to serve(): a broken module fails the waiting tasks rather than hang them,
         // and the next start waits (100 ms, doubling to 30 s).
-        binding.threadPoolFailQueued(this.#id, `the thread pool worker could not start: ${why}`)
+        this.#startError = `the thread pool worker could not start: ${why}`
+        binding.threadPoolFailQueued(this.#id, this.#startError)
         const delay = Math.min(30_000, 100 * 2 ** this.#startFailures++)
         setTimeout(() => { if (!this.#closed) this.#start() }, delay).unref()
         return
       }
       if (this.#closed) {
-        if (this.#workers.size === 0) binding.threadPoolDrop(this.#id)
+        if (this.#workers.size === 0) this.#drop()
       } else {
         this.#start()
       }
@@ -169,7 +178,9 @@ class ThreadPool {
       if (!PRIORITIES.includes(priority)) throw invalidArgValue('options.priority', priority, "must be one of: 'high', 'normal', 'low'")
       const signal = optionalSignal(o)
       const timeout = optionalTimeout(o)
-      if (this.#closed) throw new OffloadError(ERR_OFFLOAD_POOL_CLOSED, 'the thread pool is closed')
+      if (this.#closed || this.#final !== undefined) throw new OffloadError(ERR_OFFLOAD_POOL_CLOSED, 'the thread pool is closed')
+      // While no worker can start, fail at once rather than wait out the backoff (up to 30 s).
+      if (this.#startError !== undefined && !this.#serving()) throw new OffloadError(ERR_OFFLOAD_WORKER_START, this.#startError)
       if (signal?.aborted) {
         task.cancel(require('../shared/cancellable').abortError(signal), 'abort')
         return promise
@@ -199,6 +210,18 @@ class ThreadPool {
     return promise
   }
 
+  #serving() {
+    for (const id of this.#workers.values()) if (id !== 0) return true
+    return false
+  }
+
+  // Forgets the native pool, keeping its last stats for stats() after close.
+  #drop() {
+    if (this.#final !== undefined) return
+    this.#final = this.#nativeStats()
+    binding.threadPoolDrop(this.#id)
+  }
+
   _forget(task) {
     this.#tasks.delete(task.id)
   }
@@ -210,21 +233,32 @@ class ThreadPool {
     if (r <= 1) return
     const workerId = r - 1
     const stop = () => {
-      for (const [w, id] of this.#workers) if (id === workerId) w.terminate()
+      for (const [w, id] of this.#workers) {
+        if (id === workerId) {
+          w.terminate()
+          return
+        }
+      }
+      this.#doomed.add(workerId)
     }
     if (why === 'timeout') stop()
     else setTimeout(() => { if (!task.settled) stop() }, this.#o.abortGrace).unref()
   }
 
-  stats() {
+  #nativeStats() {
     const s = binding.threadPoolStats(this.#id)
-    return { threads: this.#workers.size, queued: s[0], running: s[1], idle: s[2], submitted: s[3], completed: s[4], cancelled: s[5], rejected: s[6], crashed: s[7] }
+    return { threads: 0, queued: s[0], running: s[1], idle: s[2], submitted: s[3], completed: s[4], cancelled: s[5], rejected: s[6], crashed: s[7] }
+  }
+
+  stats() {
+    if (this.#final !== undefined) return { ...this.#final }
+    return { ...this.#nativeStats(), threads: this.#workers.size }
   }
 
   /** Refuses new tasks, lets queued and running ones finish, then stops the workers. */
   close() {
     if (this.#closing) return this.#closing
-    binding.threadPoolClose(this.#id, false)
+    if (this.#final === undefined) binding.threadPoolClose(this.#id, false)
     this.#closing = (async () => {
       while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks.values()].map((t) => t.promise))
       await this.#stop()
@@ -236,7 +270,7 @@ class ThreadPool {
   async destroy() {
     const err = new OffloadError(ERR_OFFLOAD_POOL_DESTROYED, 'the thread pool was destroyed')
     for (const t of this.#tasks.values()) if (!t.settled && t.error === undefined) t.error = err
-    binding.threadPoolClose(this.#id, true)
+    if (this.#final === undefined) binding.threadPoolClose(this.#id, true)
     await this.#stop()
   }
 
@@ -247,7 +281,7 @@ class ThreadPool {
   async #stop() {
     this.#unregister()
     this.#closed = true
-    if (this.#workers.size === 0) binding.threadPoolDrop(this.#id)
+    if (this.#workers.size === 0) this.#drop()
     await Promise.all([...this.#workers.keys()].map((w) => w.terminate()))
   }
 }

@@ -22,17 +22,40 @@ const SLICE_MS = 5
 // What a handler's result or error becomes: bytes the main thread deserializes, or null for
 // `undefined` (no serializer either side). Values follow v8.serialize (structured clone: Map,
 // Set, Date, BigInt, cycles, typed arrays; functions and symbols are refused with a
-// DataCloneError, which then is the task's error).
+// DataCloneError, which then is the task's error, as structuredClone names it).
 let encodedOk = true
 function encode(ok, value) {
   encodedOk = ok
   if (ok && value === undefined) return null
+  if (!ok) return encodeError(value)
   try {
-    return v8.serialize(ok ? value : describeError(value))
+    return v8.serialize(value)
   } catch (err) {
     encodedOk = false
-    return v8.serialize(describeError(err))
+    const clone = new Error(`the result could not be cloned: ${err.message}`)
+    clone.name = 'DataCloneError'
+    return encodeError(clone)
   }
+}
+
+// A thrown error whose code or property cannot be cloned keeps the rest: those fields are
+// left out rather than the error being lost.
+function encodeError(err) {
+  const record = describeError(err)
+  try {
+    return v8.serialize(record)
+  } catch {}
+  const clones = (v) => {
+    try {
+      v8.serialize(v)
+      return true
+    } catch {
+      return false
+    }
+  }
+  if (!clones(record.code)) record.code = undefined
+  for (const key of Object.keys(record.props)) if (!clones(record.props[key])) delete record.props[key]
+  return v8.serialize(record)
 }
 
 // A handler's second argument. Its AbortSignal is made on first use: most handlers never look

@@ -99,6 +99,9 @@ test('kill() takes down a tree that ignores SIGTERM after forceKillAfter', async
 test('kill() with a signal, pid and reject: false', async () => {
   const child = spawn('sleep', ['1000'], { reject: false })
   while (child.pid === undefined) await new Promise((r) => setImmediate(r))
+  // The pid is known once the vfork parent is released, inside execve: the new program's
+  // arguments reach /proc a moment later.
+  await until(() => fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8') !== '', 'the child to finish execve')
   assert.match(fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8'), /^sleep\0/)
   assert.equal(child.kill('SIGINT'), true)
   const r = await child.exited

@@ -325,3 +325,30 @@ test('OffloadError and AbortError are exported classes', () => {
   assert.ok(e instanceof Error)
   assert.equal(new AbortError().name, 'AbortError')
 })
+
+test('a flood of completions gives the event loop a turn: no loop iteration settles them all', async () => {
+  // Node runs up to 1000 queued threadsafe-function calls in one go, so a channel that only
+  // rescheduled itself would settle all of these inside one loop iteration (measured: all
+  // 200 000). The channel spends about 3 ms per iteration and yields the rest.
+  const pool = new Pool({ threads: 2, maxQueue: 1e6, name: 'flood' })
+  await noop({ pool })
+  const N = 200_000
+  let settled = 0
+  let last = 0
+  let most = 0
+  let stop = false
+  const tick = () => {
+    most = Math.max(most, settled - last)
+    last = settled
+    if (!stop) setImmediate(tick)
+  }
+  const all = []
+  for (let i = 0; i < N; i++) all.push(noop({ pool }).then(() => { settled++ }))
+  setImmediate(tick)
+  await Promise.all(all)
+  stop = true
+  await new Promise((resolve) => setImmediate(resolve)) // the last iteration's tick
+  assert.equal(settled, N)
+  assert.ok(most < N / 2, `one loop iteration settled ${most} of ${N} completions`)
+  await pool.close()
+})

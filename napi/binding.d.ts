@@ -41,6 +41,12 @@ export declare class NativeSupervisor {}
 export declare function cancelTask(pool: ExternalObject<NativePool>, id: number, reason: string): number
 
 /**
+ * Restarts delivery after the completion channel yielded the rest of a loop iteration
+ * (called by the JS dispatcher from a `setImmediate`).
+ */
+export declare function channelResume(): void
+
+/**
  * Checks `exec()`/`spawn()` options exactly as a spawn would, without spawning: for a
  * `ProcessPool`, whose workers start later, away from the constructor that took them.
  */

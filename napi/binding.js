@@ -839,6 +839,7 @@ module.exports.NativeChild = nativeBinding.NativeChild
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.NativeSupervisor = nativeBinding.NativeSupervisor
 module.exports.cancelTask = nativeBinding.cancelTask
+module.exports.channelResume = nativeBinding.channelResume
 module.exports.checkProcessOptions = nativeBinding.checkProcessOptions
 module.exports.closePool = nativeBinding.closePool
 module.exports.CompressionFormat = nativeBinding.CompressionFormat

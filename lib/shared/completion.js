@@ -32,6 +32,11 @@ function capture(resolve, reject) {
 // Called by the native channel with a batch: the work in slots[i] finished with values[i], or
 // failed with codes[i] (message in values[i]); `codes`/`values` are undefined when unused.
 function dispatch(slots, codes, values) {
+  // No batch: the channel spent this loop iteration's budget; it resumes in the next one.
+  if (slots === undefined) {
+    setImmediate(resume)
+    return
+  }
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]
     const entry = entries[slot]
@@ -55,6 +60,10 @@ function dispatch(slots, codes, values) {
     if (code === undefined) entry.resolve(value)
     else entry.reject(fromTask(code, value))
   }
+}
+
+function resume() {
+  binding.channelResume()
 }
 
 if (!state.initialized) {

@@ -61,3 +61,11 @@ pub fn init(env: Env, dispatch: Function<'_>, make_error: Function<'_>) -> Resul
     env.set_instance_data(scope, (), |_| {})
         .map_err(|e| coded(ERR_OFFLOAD_INIT, e.reason))
 }
+
+/// Restarts delivery after the completion channel yielded the rest of a loop iteration
+/// (called by the JS dispatcher from a `setImmediate`).
+#[napi]
+pub fn channel_resume(env: Env) -> Result<()> {
+    env_scope(&env)?.resume();
+    Ok(())
+}

@@ -172,3 +172,24 @@ pub(crate) unsafe fn dispatch(
     // SAFETY: `env` is current, `js_cb` its function (caller), `args` three values of it.
     unsafe { sys::napi_call_function(env, global, js_cb, 3, args.as_ptr(), &mut ignored) };
 }
+
+/// Calls `dispatch()` with no arguments: the JS dispatcher then schedules `channelResume` with
+/// `setImmediate`. False if the call failed (nothing will resume the channel).
+///
+/// # Safety
+/// `env` must be current and `js_cb` its dispatch function.
+pub(crate) unsafe fn request_resume(env: sys::napi_env, js_cb: sys::napi_value) -> bool {
+    let mut global = ptr::null_mut();
+    // SAFETY: `env` is current (caller); `global` a valid out-pointer.
+    unsafe { sys::napi_get_global(env, &mut global) };
+    let mut ignored = ptr::null_mut();
+    // SAFETY: `env` is current and `js_cb` its function (caller); no arguments.
+    let status =
+        unsafe { sys::napi_call_function(env, global, js_cb, 0, ptr::null(), &mut ignored) };
+    if status != sys::Status::napi_ok {
+        // SAFETY: `env` is current (caller).
+        unsafe { clear_exception(env) };
+        return false;
+    }
+    true
+}

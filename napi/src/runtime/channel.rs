@@ -6,12 +6,9 @@
 //! binding created are settled right there, the rest go to the JS dispatcher in one call. If
 //! more remain it reschedules itself. One wake-up can settle thousands of promises.
 //!
-//! Node runs up to 1000 queued threadsafe-function calls in one go, so rescheduling alone does
-//! not give the event loop a turn while producers keep posting (measured: 999 batches, 14 ms,
-//! in one loop iteration). Each iteration therefore has a budget ([`TURN_BUDGET`]), told apart
-//! by libuv's cached `uv_now`: past it, delivery stops with `scheduled` left set (producers
-//! do not wake us again), the JS dispatcher is asked for a `setImmediate`, and the
-//! `channelResume` it calls wakes the channel in the next iteration. The threadsafe function is referenced (keeps the
+//! Node runs up to 1000 queued threadsafe-function calls in one go, so each loop iteration has
+//! a delivery budget (see `turn`): past it, delivery stops with `scheduled` left set, the JS
+//! dispatcher is asked for a `setImmediate`, and its `channelResume` wakes the channel again. The threadsafe function is referenced (keeps the
 //! process alive) exactly while some completion is owed to JS.
 //!
 //! The channel also owns the environment's [`CancelGroup`]: when a Node environment (the main
@@ -20,9 +17,8 @@
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crossbeam_queue::SegQueue;
 use napi::bindgen_prelude::Function;
@@ -30,26 +26,13 @@ use napi::{Env, JsValue, sys};
 
 use super::batch::{clear_exception, dispatch, request_resume};
 use super::deferred::Deferred;
+use super::turn::Turn;
 use super::value::Value;
 use crate::errors::{Result as JsResult, TaskError, internal};
 use offload_core::pool::CancelGroup;
 
 /// Completions converted per JS callback; bounds the time one batch holds the event loop.
 const MAX_BATCH: usize = 4096;
-
-/// Delivery time one event-loop iteration may spend before the channel yields.
-const TURN_BUDGET: Duration = Duration::from_millis(3);
-
-unsafe extern "C" {
-    /// libuv's cached loop time in ms, updated once per loop iteration (exported by Node).
-    fn uv_now(loop_: *const sys::uv_loop_s) -> u64;
-}
-
-struct Loop(*mut sys::uv_loop_s);
-// SAFETY: only passed to `uv_now` on the JS thread that owns the loop (in `call_js`).
-unsafe impl Send for Loop {}
-// SAFETY: as above; a shared `&Loop` only reads the pointer.
-unsafe impl Sync for Loop {}
 
 /// Where a finished task's result goes.
 pub(crate) enum Settle {
@@ -95,14 +78,8 @@ pub(crate) struct EnvScope {
     pending: AtomicUsize,
     /// `makeError(code, message)`, for rejecting natively created promises.
     make_error: FnRef,
-    /// This environment's event loop, whose `uv_now` tells its iterations apart.
-    uv_loop: Loop,
-    /// `uv_now` of the iteration being budgeted, and when (ns since `epoch()`) it started
-    /// delivering. Only the JS thread touches them.
-    turn_loop_now: AtomicU64,
-    turn_started: AtomicU64,
-    /// Delivery stopped for this iteration; `channelResume` (a `setImmediate`) restarts it.
-    yielding: AtomicBool,
+    /// The delivery budget of the current event-loop iteration.
+    turn: Turn,
     /// Children started from this environment, killed when it is torn down.
     #[cfg(target_os = "linux")]
     pub(crate) processes: Arc<offload_core::process::Owner>,
@@ -133,23 +110,9 @@ impl EnvScope {
         }
     }
 
-    /// True once this loop iteration has spent its delivery budget.
-    fn over_budget(&self) -> bool {
-        // SAFETY: `uv_loop` is this environment's loop and this runs on its thread (call_js).
-        let loop_now = unsafe { uv_now(self.uv_loop.0) };
-        let now = epoch().elapsed().as_nanos() as u64;
-        if self.turn_loop_now.swap(loop_now, Ordering::Relaxed) != loop_now {
-            self.turn_started.store(now, Ordering::Relaxed);
-            return false;
-        }
-        now.saturating_sub(self.turn_started.load(Ordering::Relaxed))
-            > TURN_BUDGET.as_nanos() as u64
-    }
-
     /// Called from a `setImmediate` after a yield: a new iteration, a new budget.
     pub(crate) fn resume(&self) {
-        if self.yielding.swap(false, Ordering::Relaxed) {
-            self.turn_loop_now.store(u64::MAX, Ordering::Relaxed);
+        if self.turn.resume() {
             // `scheduled` stayed set through the yield: nobody else will wake us.
             self.wake();
         }
@@ -211,6 +174,8 @@ pub(crate) fn open(
     let mut uv_loop = ptr::null_mut();
     // SAFETY: `env` is current; `uv_loop` a valid out-pointer.
     check(unsafe { sys::napi_get_uv_event_loop(env, &mut uv_loop) })?;
+    // SAFETY: `uv_loop` is this environment's loop, which outlives its channel.
+    let turn = unsafe { Turn::new(uv_loop) };
     let scope = Arc::new(EnvScope {
         queue: SegQueue::new(),
         scheduled: AtomicBool::new(false),
@@ -219,10 +184,7 @@ pub(crate) fn open(
         borrowers: AtomicUsize::new(0),
         pending: AtomicUsize::new(0),
         make_error: FnRef(make_error_ref),
-        uv_loop: Loop(uv_loop),
-        turn_loop_now: AtomicU64::new(u64::MAX),
-        turn_started: AtomicU64::new(0),
-        yielding: AtomicBool::new(false),
+        turn,
         #[cfg(target_os = "linux")]
         processes: Arc::default(),
     });
@@ -270,12 +232,6 @@ pub(crate) fn open(
     Ok(scope)
 }
 
-/// A fixed origin for the turn clock.
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
 fn check(status: sys::napi_status) -> JsResult<()> {
     if status == sys::Status::napi_ok {
         Ok(())
@@ -302,18 +258,17 @@ unsafe extern "C" fn call_js(
     }
     // SAFETY: `context` is the Arc leaked in `open`, alive until `finalize`.
     let scope = unsafe { &*(context as *const EnvScope) };
-    if scope.yielding.load(Ordering::Relaxed) {
+    if scope.turn.yielding() {
         return; // a resume is scheduled; `scheduled` stays set until then
     }
-    if scope.over_budget() {
-        scope.yielding.store(true, Ordering::Relaxed);
+    // SAFETY: on the JS thread of the env whose loop `turn` watches.
+    if unsafe { scope.turn.spent() } {
         // SAFETY: on the JS thread with a live env; `js_cb` is its dispatch function.
-        if !unsafe { request_resume(env, js_cb) } {
-            // The dispatcher could not be asked: deliver on rather than stall.
-            scope.yielding.store(false, Ordering::Relaxed);
-        } else {
+        if unsafe { request_resume(env, js_cb) } {
+            scope.turn.yield_now();
             return;
         }
+        // The dispatcher could not be asked: deliver on rather than stall.
     }
     // Clear first: a completion posted after this point schedules a new call.
     scope.scheduled.store(false, Ordering::SeqCst);

@@ -23,4 +23,5 @@ pub(crate) mod input;
 pub(crate) mod js;
 pub(crate) mod os;
 pub(crate) mod text;
+pub(crate) mod turn;
 pub(crate) mod value;

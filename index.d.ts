@@ -7,11 +7,12 @@ export * from './lib/process-pool/types'
 export * from './lib/thread-pool/types'
 
 /**
- * Every CPU pool, process pool and the subprocess counters in the Prometheus text exposition
- * format (0.0.4), with `# HELP` and `# TYPE` lines: queue depth, running, tasks by outcome,
- * wait and run time histograms (`offload_pool_*`); spawned, running, failed, killed, max RSS
- * (`offload_subprocess*`); process-pool workers, crashes and restarts
- * (`offload_process_pool_*`). Serve it with `metrics.contentType`.
+ * Every CPU pool, process pool, thread pool and the subprocess counters in the Prometheus text
+ * exposition format (0.0.4), with `# HELP` and `# TYPE` lines: queue depth, running, tasks by
+ * outcome, wait and run time histograms (`offload_pool_*`); spawned, running, failed, killed,
+ * max RSS (`offload_subprocess*`); process-pool workers, crashes and restarts
+ * (`offload_process_pool_*`); thread-pool threads, queue depth and tasks by outcome
+ * (`offload_thread_pool_*`). Serve it with `metrics.contentType`.
  */
 export declare const metrics: {
   (): string

@@ -61,3 +61,23 @@ test('offload_subprocesses_running counts exec() children, not idle pool workers
   await until(() => processStats().running === 0, 'every child to end')
   assert.equal(sample(metrics(), 'offload_subprocesses_running'), 0)
 })
+
+test('a ThreadPool shows up in metrics() with its tasks by outcome, and leaves it when closed', async () => {
+  const { ThreadPool } = require('..')
+  const pool = new ThreadPool({ script: path.join(__dirname, 'fixtures', 'thread-worker.js'), name: 'reports', threads: 1 })
+  await Promise.all([1, 2, 3].map((n) => pool.run(n, { name: 'echo' })))
+  await assert.rejects(pool.run({ message: 'x' }, { name: 'fail' }))
+  // A thread hands in its last result before it parks: wait for the park.
+  await until(() => pool.stats().idle === 1, 'the thread to park')
+  const text = metrics()
+  // Four tasks settled by the handler (three results, one thrown error); none refused or lost.
+  assert.equal(sample(text, 'offload_thread_pool_tasks_total', { pool: 'reports', outcome: 'completed' }), 4)
+  assert.equal(sample(text, 'offload_thread_pool_tasks_total', { pool: 'reports', outcome: 'cancelled' }), 0)
+  assert.equal(sample(text, 'offload_thread_pool_tasks_total', { pool: 'reports', outcome: 'rejected' }), 0)
+  assert.equal(sample(text, 'offload_thread_pool_tasks_total', { pool: 'reports', outcome: 'crashed' }), 0)
+  assert.equal(sample(text, 'offload_thread_pool_queue_depth', { pool: 'reports' }), 0)
+  const threads = (state) => sample(text, 'offload_thread_pool_threads', { pool: 'reports', state })
+  assert.deepEqual([threads('idle'), threads('busy')], [1, 0])
+  await pool.close()
+  assert.equal(sample(metrics(), 'offload_thread_pool_tasks_total', { pool: 'reports', outcome: 'completed' }), undefined)
+})

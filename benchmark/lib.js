@@ -9,6 +9,7 @@ const v8 = require('node:v8')
 const vm = require('node:vm')
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks')
 const { setImmediate: yieldToLoop, setTimeout: sleep } = require('node:timers/promises')
+const { prng } = require('./prng')
 
 const QUICK = process.env.BENCH_QUICK === '1'
 // Rounds per comparison: every table shows the median with the min–max of
@@ -336,18 +337,6 @@ function threadNices (prefix) {
     }
   } catch {}
   return out
-}
-
-// Deterministic PRNG (mulberry32) so generated inputs are identical run to run.
-function prng (seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 module.exports = {

@@ -11,24 +11,13 @@
 //   computes each seed's expected string once and checks every reply;
 // - priority: the calling thread's niceness (os.getPriority() is per thread on
 //   Linux), to check a pool's stated niceness.
-// Depends on nothing of the benchmark (lib.js sets V8 flags and starts a
+// Loads nothing of the benchmark but prng.js (lib.js sets V8 flags and starts a
 // loop-delay histogram: not wanted in every worker).
 const os = require('node:os')
+const { prng } = require('../prng')
 
 const REGIONS = ['north', 'south', 'east', 'west', 'central', 'coast', 'hills', 'islands']
 const PRODUCTS = Array.from({ length: 48 }, (_, i) => `sku-${String(i).padStart(3, '0')}`)
-
-// mulberry32, as in lib.js's prng().
-function prng (seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function report ({ seed, rows }) {
   const rand = prng(seed)

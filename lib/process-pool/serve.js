@@ -6,7 +6,7 @@
 const fs = require('node:fs')
 const net = require('node:net')
 const { KIND, message, pack, FrameReader, valueOf } = require('./protocol')
-const { ERR_OFFLOAD_UNKNOWN_TASK } = require('../shared/codes')
+const { TaskContext, handlerFor } = require('../shared/handlers')
 const { describeError } = require('../shared/error-record')
 const { threadPoolOf } = require('../thread-pool/handshake')
 
@@ -14,30 +14,6 @@ const REQUESTS = 3
 const REPLIES = 4
 
 let serving = false
-
-// The second argument of a handler. Its AbortSignal is made on first use: most handlers never
-// look at it, and making one costs more than the rest of a small task.
-class TaskContext {
-  #controller
-  #aborted = false
-
-  constructor(name) {
-    this.name = name
-  }
-
-  get signal() {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController()
-      if (this.#aborted) this.#controller.abort()
-    }
-    return this.#controller.signal
-  }
-
-  abort() {
-    this.#aborted = true
-    this.#controller?.abort()
-  }
-}
 
 function isPipe(fd) {
   try {
@@ -152,15 +128,10 @@ function serve(handlers) {
   function run(frame) {
     const id = frame.id
     const name = frame.header.name ?? null
-    const key = name ?? 'default'
-    const handler = named ? (Object.hasOwn(handlers, key) ? handlers[key] : undefined) : name === null ? handlers : undefined
     let result
     const context = new TaskContext(name)
     try {
-      if (typeof handler !== 'function') {
-        throw Object.assign(new Error(`offload/worker: no task named ${JSON.stringify(name)}`), { code: ERR_OFFLOAD_UNKNOWN_TASK })
-      }
-      result = handler(valueOf(frame, 'payload'), context)
+      result = handlerFor(handlers, name)(valueOf(frame, 'payload'), context)
     } catch (err) {
       send(errorFrame(id, err))
       return

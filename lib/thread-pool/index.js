@@ -1,7 +1,7 @@
 'use strict'
 // ThreadPool (issue 14, work in progress): the user's own JavaScript on worker threads,
-// dispatched through the addon. `run()` serializes `{ name, payload }` with v8.serialize
-// (structured clone rules) and queues the bytes natively with the task's completion slot;
+// dispatched through the addon. `run()` serializes the payload with v8.serialize (structured
+// clone rules) and queues the bytes natively with the handler's name and the task's slot;
 // a free worker takes the task from the native queue itself and posts the result into this
 // thread's completion channel, so no MessagePort carries tasks and one wake-up settles a
 // whole batch. The port of each worker is only used for its `ready` message.
@@ -17,9 +17,9 @@ const v8 = require('node:v8')
 const { Worker } = require('node:worker_threads')
 const binding = require('../shared/native')
 const { reserve, track, release, captured, capture } = require('../shared/completion')
-const { CancellableTask, timeoutError } = require('../shared/cancellable')
+const { CancellableTask, abortError } = require('../shared/cancellable')
 const { OffloadError, fromNative, invalidArgType, invalidArgValue, outOfRange } = require('../shared/errors')
-const { MAX_TIMEOUT, pathString, validateOptions, optionalSignal, optionalTimeout } = require('../shared/validate')
+const { MAX_TIMEOUT, pathString, validateOptions, optionalSignal, optionalString, optionalTimeout } = require('../shared/validate')
 const { reviveError } = require('../shared/error-record')
 const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED, ERR_OFFLOAD_WORKER_START } = require('../shared/codes')
 const { asyncDispose } = require('../shared/dispose')
@@ -27,7 +27,6 @@ const { register } = require('../shared/metrics-registry')
 const { kThreadPool } = require('./handshake')
 
 const BOOT = path.join(__dirname, 'boot.js')
-const PRIORITIES = ['high', 'normal', 'low']
 
 // The channel delivers [ok, bytes]: the serialized result (null for undefined), or the
 // serialized error. Module functions, not closures, so a task allocates nothing else.
@@ -99,20 +98,28 @@ class ThreadPool {
     if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw outOfRange('options.nice', 'an integer >= 0 && <= 19', nice)
     const abortGrace = o.abortGrace ?? 1000
     if (!Number.isInteger(abortGrace) || abortGrace < 0 || abortGrace > MAX_TIMEOUT) throw outOfRange('options.abortGrace', `an integer >= 0 && <= ${MAX_TIMEOUT}`, abortGrace)
+    const name = optionalString(o, 'name') ?? 'threads'
     this.#o = {
       script: path.resolve(script),
       threads,
       nice,
       abortGrace,
-      name: o.name ?? 'threads',
+      name,
       resourceLimits: o.resourceLimits,
       execArgv: o.execArgv,
       env: o.env,
     }
-    if (this.#o.name !== undefined && typeof this.#o.name !== 'string') throw invalidArgType('options.name', 'of type string', this.#o.name)
     this.#id = binding.threadPoolCreate(maxQueue)
-    this.#unregister = register('threadPools', this, this.#o.name)
-    for (let i = 0; i < threads; i++) this.#start()
+    try {
+      // new Worker() checks resourceLimits, execArgv and env itself, and throws on bad ones.
+      for (let i = 0; i < threads; i++) this.#start()
+    } catch (err) {
+      this.#closed = true
+      for (const w of this.#workers.keys()) w.terminate()
+      this.#drop()
+      throw err
+    }
+    this.#unregister = register('threadPools', this, name)
   }
 
   /** The pool's name in metrics(). */
@@ -166,23 +173,22 @@ class ThreadPool {
 
   /** Runs `payload` through the worker module's handler (`options.name` picks a named one). */
   run(payload, options) {
-    let task
     const promise = new Promise(capture)
-    task = new ThreadTask(this, captured.resolve, captured.reject)
+    const task = new ThreadTask(this, captured.resolve, captured.reject)
     task.promise = promise
     try {
       const o = validateOptions(options)
       const name = o.name ?? undefined
       if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
-      const priority = o.priority ?? 'normal'
-      if (!PRIORITIES.includes(priority)) throw invalidArgValue('options.priority', priority, "must be one of: 'high', 'normal', 'low'")
+      // Its value is checked by the binding, as for every pool.
+      const priority = optionalString(o, 'priority')
       const signal = optionalSignal(o)
       const timeout = optionalTimeout(o)
       if (this.#closed || this.#final !== undefined) throw new OffloadError(ERR_OFFLOAD_POOL_CLOSED, 'the thread pool is closed')
       // While no worker can start, fail at once rather than wait out the backoff (up to 30 s).
       if (this.#startError !== undefined && !this.#serving()) throw new OffloadError(ERR_OFFLOAD_WORKER_START, this.#startError)
       if (signal?.aborted) {
-        task.cancel(require('../shared/cancellable').abortError(signal), 'abort')
+        task.cancel(abortError(signal), 'abort')
         return promise
       }
       let bytes = null
@@ -195,7 +201,7 @@ class ThreadPool {
       }
       const slot = reserve()
       try {
-        task.id = binding.threadPoolSubmit(this.#id, slot, name ?? null, bytes, priority)
+        task.id = binding.threadPoolSubmit(this.#id, slot, name ?? null, bytes, priority ?? null)
       } catch (err) {
         release(slot)
         throw fromNative(err)

@@ -1,9 +1,9 @@
 'use strict'
 // The worker-thread side of a ThreadPool: `serve(handlers)` from offload/worker lands here when
-// the module runs in a pool's worker thread. Tasks never travel through a MessagePort: the
-// worker takes them from the pool's native queue (`threadPoolTake`) whenever it is free and
-// hands results to the native side (`threadPoolFinish`), which posts them straight into the
-// main thread's completion channel. While the queue is empty the worker is parked; the native
+// the module runs in a pool's worker thread. Tasks never travel through a MessagePort: one
+// native call (`threadPoolNext`) hands in the last result, which the native side posts
+// straight into the main thread's completion channel, and takes the next task from the
+// pool's queue. While the queue is empty the worker is parked; the native
 // side wakes it with a signal on a slot of this thread's own channel, and aborts reach a
 // running handler the same way.
 //
@@ -14,7 +14,7 @@ const { parentPort } = require('node:worker_threads')
 const binding = require('../shared/native')
 const { listen } = require('../shared/completion')
 const { describeError } = require('../shared/error-record')
-const { ERR_OFFLOAD_UNKNOWN_TASK } = require('../shared/codes')
+const { TaskContext, handlerFor } = require('../shared/handlers')
 const { kThreadPool, threadPoolOf } = require('./handshake')
 // How long a run of synchronous tasks may hold this worker's event loop.
 const SLICE_MS = 5
@@ -58,43 +58,11 @@ function encodeError(err) {
   return v8.serialize(record)
 }
 
-// A handler's second argument. Its AbortSignal is made on first use: most handlers never look
-// at it, and an AbortController costs more than the rest of a small task.
-class TaskContext {
-  #controller
-  #aborted = false
-
-  constructor(name) {
-    this.name = name
-  }
-
-  get signal() {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController()
-      if (this.#aborted) this.#controller.abort()
-    }
-    return this.#controller.signal
-  }
-
-  abort() {
-    this.#aborted = true
-    this.#controller?.abort()
-  }
-}
-
 function serveThread(handlers) {
   const pool = threadPoolOf()
-  const named = typeof handlers === 'object' && handlers !== null
   const current = { task: -1, context: undefined }
   let busy = false
   let workerId = 0
-
-  const handlerFor = (name) => {
-    const key = name ?? 'default'
-    const h = named ? (Object.hasOwn(handlers, key) ? handlers[key] : undefined) : name === null ? handlers : undefined
-    if (typeof h === 'function') return h
-    throw Object.assign(new Error(`offload/worker: no task named ${JSON.stringify(name)}`), { code: ERR_OFFLOAD_UNKNOWN_TASK })
-  }
 
   // Runs one task; returns its result, or a promise (an async handler), or throws.
   const runTask = (taken) => {
@@ -103,7 +71,7 @@ function serveThread(handlers) {
     current.task = taken.task
     current.context = context
     const payload = taken.payload === null || taken.payload === undefined ? undefined : v8.deserialize(taken.payload)
-    return handlerFor(name)(payload, context)
+    return handlerFor(handlers, name)(payload, context)
   }
 
   // Runs tasks until the queue is empty (the worker parks) or a handler returns a promise:
@@ -124,7 +92,6 @@ function serveThread(handlers) {
       try {
         result = runTask(taken)
       } catch (err) {
-        result = undefined
         bytes = encode(false, err)
         ok = encodedOk
         done = taken.task

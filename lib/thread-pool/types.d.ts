@@ -64,7 +64,7 @@ export interface ThreadPoolStats {
  * MessagePort per task). Payloads and results follow structured-clone rules (`v8.serialize`):
  * Map, Set, Date, BigInt, cycles and typed arrays arrive intact, class instances as plain
  * objects, functions and symbols are refused (`ERR_INVALID_ARG_VALUE` for a payload; a
- * `DataCloneError` for a result). Buffers are copied once each way. `run()` rejects with the
+ * `DataCloneError` for a result). Buffers are copied (serialized, queued, deserialized). `run()` rejects with the
  * handler's error (class for built-in ones, `name`, `message`, `code`, own properties, the
  * thread's stack), `ERR_OFFLOAD_WORKER_CRASHED` (only the task of the thread that died),
  * `ERR_OFFLOAD_WORKER_START`, `ERR_OFFLOAD_TIMEOUT`, `ERR_OFFLOAD_QUEUE_FULL`,

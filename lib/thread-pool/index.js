@@ -13,31 +13,44 @@
 // own task (ERR_OFFLOAD_WORKER_CRASHED) and is replaced.
 const os = require('node:os')
 const path = require('node:path')
-const v8 = require('node:v8')
-const { Worker } = require('node:worker_threads')
+const { MessagePort, Worker } = require('node:worker_threads')
 const binding = require('../shared/native')
 const { reserve, track, release, captured, capture } = require('../shared/completion')
 const { CancellableTask, abortError } = require('../shared/cancellable')
 const { OffloadError, fromNative, invalidArgType, invalidArgValue, outOfRange } = require('../shared/errors')
 const { MAX_TIMEOUT, pathString, validateOptions, optionalSignal, optionalString, optionalTimeout } = require('../shared/validate')
 const { reviveError } = require('../shared/error-record')
-const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED, ERR_OFFLOAD_WORKER_START } = require('../shared/codes')
+const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED, ERR_OFFLOAD_WORKER_CRASHED, ERR_OFFLOAD_WORKER_START } = require('../shared/codes')
 const { asyncDispose } = require('../shared/dispose')
 const { register } = require('../shared/metrics-registry')
 const { kThreadPool } = require('./handshake')
+const { INLINE, Outbound, encode, decode, detach, modeOf, senderOf } = require('./codec')
 
 const BOOT = path.join(__dirname, 'boot.js')
 
-// The channel delivers [ok, bytes]: the serialized result (null for undefined), or the
-// serialized error. Module functions, not closures, so a task allocates nothing else.
+// The channel delivers [ok, bytes]: the encoded result (null for undefined), or the encoded
+// error. Module functions, not closures, so a task allocates nothing else.
+/**
+ * @this {ThreadTask}
+ * @param {any[]} reply
+ */
 function resolveReply(reply) {
+  const bytes = reply[1]
+  if (bytes !== undefined && modeOf(bytes) !== INLINE && this.inbound === undefined) {
+    // Its moved buffers come by the worker's port, posted before this reply: wait for them.
+    this.reply = reply
+    this.sender = senderOf(bytes)
+    return
+  }
   this.pool._forget(this)
   let value
   try {
-    value = reply[1] === undefined ? undefined : v8.deserialize(reply[1])
+    value = bytes === undefined ? undefined : decode(bytes, this.inbound)
   } catch (err) {
     this.rejectUser(err)
     return
+  } finally {
+    this.inbound = undefined
   }
   if (reply[0]) this.resolveUser(value)
   else this.rejectUser(reviveError(value, 'offload thread worker'))
@@ -46,6 +59,14 @@ function resolveReply(reply) {
 function rejectReply(err) {
   this.pool._forget(this)
   this.rejectUser(err)
+}
+
+// `options.transfer`: what postMessage's transfer list may hold.
+function transferList(list) {
+  list.forEach((t, i) => {
+    if (!(t instanceof ArrayBuffer) && !(t instanceof MessagePort)) throw invalidArgType(`options.transfer[${i}]`, 'an ArrayBuffer or a MessagePort', t)
+  })
+  return list
 }
 
 class ThreadTask extends CancellableTask {
@@ -57,6 +78,14 @@ class ThreadTask extends CancellableTask {
     this.id = -1
     this.error = undefined
     this.promise = undefined
+    /** @type {Outbound | undefined} moved payload buffers, until a worker fetches them */
+    this.outbound = undefined
+    /** @type {unknown} the result's port message, when it came before the reply */
+    this.inbound = undefined
+    /** @type {unknown[] | undefined} a reply waiting for its port message */
+    this.reply = undefined
+    /** the threadId of the worker whose port message the reply waits for */
+    this.sender = 0
   }
 
   cancel(err, why) {
@@ -140,7 +169,10 @@ class ThreadPool {
     this.#workers.set(worker, 0)
     worker.on('message', (m) => {
       const ready = m !== null && typeof m === 'object' ? m[kThreadPool] : undefined
-      if (ready !== 'ready') return
+      if (ready !== 'ready') {
+        this.#onPort(worker, ready, m)
+        return
+      }
       this.#workers.set(worker, m.workerId)
       this.#startError = undefined
       if (this.#doomed.delete(m.workerId)) worker.terminate()
@@ -149,6 +181,7 @@ class ThreadPool {
     worker.on('error', (err) => { failure = err })
     worker.on('exit', (code) => {
       const workerId = this.#workers.get(worker)
+      this.#orphaned(worker.threadId, failure, code)
       this.#workers.delete(worker)
       const why = failure ? `${failure.name}: ${failure.message}` : `exit code ${code}`
       if (workerId) {
@@ -191,13 +224,22 @@ class ThreadPool {
         task.cancel(abortError(signal), 'abort')
         return promise
       }
+      const transfer = o.transfer ?? true
+      if (typeof transfer !== 'boolean' && !Array.isArray(transfer)) throw invalidArgType('options.transfer', 'an array or a boolean', transfer)
+      const list = typeof transfer === 'boolean' ? null : transferList(transfer)
       let bytes = null
-      if (payload !== undefined) {
+      if (payload !== undefined || list !== null) {
+        let encoded
         try {
-          bytes = v8.serialize(payload)
+          encoded = encode(payload, transfer !== false, list, 0)
+          if (encoded instanceof Outbound) {
+            task.outbound = detach(encoded)
+            encoded = encoded.bytes
+          }
         } catch (err) {
           throw invalidArgValue('payload', payload, `could not be cloned (${err.message})`)
         }
+        bytes = encoded
       }
       const slot = reserve()
       try {
@@ -214,6 +256,34 @@ class ThreadPool {
       task.settle(err)
     }
     return promise
+  }
+
+  // A worker's port carries only what the addon's queue cannot: moved buffers, shared memory
+  // and host objects (codec.js). It asks for a task's payload parts once it has taken the task,
+  // and posts a result's parts just before the result itself.
+  #onPort(worker, kind, m) {
+    if (kind === 'fetch') {
+      const task = this.#tasks.get(m.task)
+      const out = task?.outbound
+      if (task !== undefined) task.outbound = undefined
+      worker.postMessage({ [kThreadPool]: 'parts', task: m.task, message: out?.message ?? null }, out?.transfer)
+    } else if (kind === 'result') {
+      const task = this.#tasks.get(m.task)
+      if (task === undefined) return // it was cancelled or crashed meanwhile
+      task.inbound = m.message
+      if (task.reply !== undefined) resolveReply.call(task, task.reply)
+    }
+  }
+
+  // A worker exited after the messages it posted were delivered: a reply still waiting for its
+  // port message from that worker never gets it.
+  #orphaned(threadId, failure, code) {
+    for (const task of this.#tasks.values()) {
+      if (task.reply === undefined || task.sender !== threadId) continue
+      this.#tasks.delete(task.id)
+      const why = failure ? `${failure.name}: ${failure.message}` : `exit code ${code}`
+      task.rejectUser(new OffloadError(ERR_OFFLOAD_WORKER_CRASHED, `the thread pool worker died while handing over the task's result (${why})`))
+    }
   }
 
   #serving() {

@@ -1,35 +1,40 @@
 'use strict'
 // The worker-thread side of a ThreadPool: `serve(handlers)` from offload/worker lands here when
-// the module runs in a pool's worker thread. Tasks never travel through a MessagePort: one
+// the module runs in a pool's worker thread. Tasks do not travel through a MessagePort: one
 // native call (`threadPoolNext`) hands in the last result, which the native side posts
 // straight into the main thread's completion channel, and takes the next task from the
-// pool's queue. While the queue is empty the worker is parked; the native
+// pool's queue. Only memory that moves or is shared (codec.js) goes through this thread's
+// port: a payload's, fetched once the task is taken, and a result's, posted just before it. While the queue is empty the worker is parked; the native
 // side wakes it with a signal on a slot of this thread's own channel, and aborts reach a
 // running handler the same way.
 //
 // One task at a time per worker. Synchronous handlers run back to back, yielding to the event
 // loop every few milliseconds so abort signals and timers still get through.
-const v8 = require('node:v8')
-const { parentPort } = require('node:worker_threads')
+const { parentPort, threadId } = require('node:worker_threads')
 const binding = require('../shared/native')
 const { listen } = require('../shared/completion')
 const { describeError } = require('../shared/error-record')
 const { TaskContext, handlerFor } = require('../shared/handlers')
 const { kThreadPool, threadPoolOf } = require('./handshake')
+const { INLINE, Outbound, encode, decode, modeOf } = require('./codec')
 // How long a run of synchronous tasks may hold this worker's event loop.
 const SLICE_MS = 5
 
-// What a handler's result or error becomes: bytes the main thread deserializes, or null for
-// `undefined` (no serializer either side). Values follow v8.serialize (structured clone: Map,
-// Set, Date, BigInt, cycles, typed arrays; functions and symbols are refused with a
-// DataCloneError, which then is the task's error, as structuredClone names it).
+// What a handler's result or error becomes: bytes for the main thread (codec.js), or null for
+// `undefined` (no serializer either side). Big Buffers and typed arrays in a result move (the
+// handler's views of them are detached); their memory goes ahead through this thread's port.
+// A result that cannot be cloned (a function, a symbol) fails its task with a DataCloneError,
+// as structuredClone names it.
 let encodedOk = true
-function encode(ok, value) {
+function encodeResult(task, ok, value) {
   encodedOk = ok
   if (ok && value === undefined) return null
   if (!ok) return encodeError(value)
   try {
-    return v8.serialize(value)
+    const out = encode(value, true, null, threadId)
+    if (!(out instanceof Outbound)) return out
+    parentPort.postMessage({ [kThreadPool]: 'result', task, message: out.message }, out.transfer)
+    return out.bytes
   } catch (err) {
     encodedOk = false
     const clone = new Error(`the result could not be cloned: ${err.message}`)
@@ -38,24 +43,35 @@ function encode(ok, value) {
   }
 }
 
-// A thrown error whose code or property cannot be cloned keeps the rest: those fields are
-// left out rather than the error being lost.
+// An error record travels inline. A code or property that cannot be cloned is left out rather
+// than the error being lost.
 function encodeError(err) {
   const record = describeError(err)
-  try {
-    return v8.serialize(record)
-  } catch {}
-  const clones = (v) => {
+  const inline = (v) => {
     try {
-      v8.serialize(v)
-      return true
+      return !(encode(v, false, null, threadId) instanceof Outbound)
     } catch {
       return false
     }
   }
-  if (!clones(record.code)) record.code = undefined
-  for (const key of Object.keys(record.props)) if (!clones(record.props[key])) delete record.props[key]
-  return v8.serialize(record)
+  if (!inline(record)) {
+    if (!inline(record.code)) record.code = undefined
+    for (const key of Object.keys(record.props)) if (!inline(record.props[key])) delete record.props[key]
+  }
+  const out = encode(record, false, null, threadId)
+  return out instanceof Outbound ? encode(describeError(new Error(String(record.message))), false, null, threadId) : out
+}
+
+// The port messages this thread waits for: a task's payload parts, by task id.
+const fetching = new Map()
+function fetchParts(task) {
+  return new Promise((resolve, reject) => {
+    fetching.set(task, (message) => {
+      if (message === null) reject(new Error('offload: the task was cancelled before its payload arrived'))
+      else resolve(message)
+    })
+    parentPort.postMessage({ [kThreadPool]: 'fetch', task })
+  })
 }
 
 function serveThread(handlers) {
@@ -70,8 +86,11 @@ function serveThread(handlers) {
     const context = new TaskContext(name)
     current.task = taken.task
     current.context = context
-    const payload = taken.payload === null || taken.payload === undefined ? undefined : v8.deserialize(taken.payload)
-    return handlerFor(handlers, name)(payload, context)
+    const bytes = taken.payload
+    const handler = handlerFor(handlers, name)
+    if (bytes === null || bytes === undefined) return handler(undefined, context)
+    if (modeOf(bytes) === INLINE) return handler(decode(bytes, undefined), context)
+    return fetchParts(taken.task).then((message) => handler(decode(bytes, message), context))
   }
 
   // Runs tasks until the queue is empty (the worker parks) or a handler returns a promise:
@@ -92,13 +111,13 @@ function serveThread(handlers) {
       try {
         result = runTask(taken)
       } catch (err) {
-        bytes = encode(false, err)
+        bytes = encodeResult(taken.task, false, err)
         ok = encodedOk
         done = taken.task
         continue
       }
       if (result === null || typeof result !== 'object' || typeof result.then !== 'function') {
-        bytes = encode(true, result)
+        bytes = encodeResult(taken.task, true, result)
         ok = encodedOk
         done = taken.task
         if (performance.now() - start > SLICE_MS) {
@@ -110,7 +129,7 @@ function serveThread(handlers) {
         continue
       }
       const task = taken.task
-      Promise.resolve(result).then((v) => encode(true, v), (e) => encode(false, e)).then((b) => {
+      Promise.resolve(result).then((v) => encodeResult(task, true, v), (e) => encodeResult(task, false, e)).then((b) => {
         busy = false
         pump(task, encodedOk, b)
       })
@@ -124,7 +143,12 @@ function serveThread(handlers) {
   })
   workerId = binding.threadPoolAttach(pool.id, wake, abort, pool.nice)
   // The port keeps this thread alive while it waits for tasks, and tells the pool our id.
-  parentPort.on('message', () => {})
+  parentPort.on('message', (m) => {
+    if (m === null || typeof m !== 'object' || m[kThreadPool] !== 'parts') return
+    const take = fetching.get(m.task)
+    fetching.delete(m.task)
+    take?.(m.message)
+  })
   parentPort.postMessage({ [kThreadPool]: 'ready', workerId })
   pump()
 }

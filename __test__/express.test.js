@@ -410,6 +410,51 @@ test('the example server renders sales reports on its ThreadPool; a missed deadl
   assert.equal((await request(port, 'GET', '/sales-report/8')).body.toString(), salesReport('8'))
 })
 
+test('the TypeScript example, built to JavaScript, totals sales on its ThreadPool from the built worker', { timeout: 60_000 }, async (t) => {
+  const ts = require('typescript')
+  const fs = require('node:fs')
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'offload-ts-example-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  // What tsc's emit gives, file by file (the type check is tsc -p __test__/tsconfig.json's).
+  const src = path.join(__dirname, '..', 'examples', 'typescript')
+  for (const file of fs.readdirSync(src)) {
+    const text = fs.readFileSync(path.join(src, file), 'utf8')
+    const js = file.endsWith('.ts')
+      ? ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText
+      : text
+    fs.writeFileSync(path.join(dir, file.replace(/\.ts$/, '.js')), js)
+  }
+  // The built app resolves offload and express as an installed app would.
+  fs.mkdirSync(path.join(dir, 'node_modules'))
+  fs.symlinkSync(path.join(__dirname, '..'), path.join(dir, 'node_modules', 'offload'))
+  fs.symlinkSync(path.dirname(require.resolve('express/package.json')), path.join(dir, 'node_modules', 'express'))
+  const { app, analysers, pool, sales } = require(path.join(dir, 'app.js'))
+  const server = await listen(app)
+  t.after(() => { server.close(); return Promise.all([sales.close(), analysers.close(), pool.close()]) })
+  const port = server.address().port
+  // Expected totals, summed here.
+  const lines = ['region,product,units,cents']
+  const want = { sales: 0, units: 0, cents: 0, byRegion: {} }
+  for (let i = 0; i < 500; i++) {
+    const [region, units, cents] = [['North', 'South', 'East'][i % 3], 1 + (i % 7), 100 * i + 99]
+    lines.push(`${region},P${i % 5},${units},${cents}`)
+    want.sales++
+    want.units += units
+    want.cents += cents
+    want.byRegion[region] ??= { units: 0, cents: 0 }
+    want.byRegion[region].units += units
+    want.byRegion[region].cents += cents
+  }
+  const got = await request(port, 'POST', '/sales', lines.join('\n'))
+  assert.equal(got.status, 200, got.body.toString())
+  assert.deepEqual(JSON.parse(got.body), want)
+  assert.equal(sales.stats().completed, 1, 'the ThreadPool served it')
+  // The worker's TypeError keeps its class and message across the thread: the route's 400.
+  const bad = await request(port, 'POST', '/sales', 'region,product,units,cents\nNorth,P1,three,100')
+  assert.equal(bad.status, 400)
+  assert.deepEqual(JSON.parse(bad.body), { error: 'line 2: expected region,product,units,cents' })
+})
+
 test('SIGTERM on the example server finishes every accepted request, then it exits', { timeout: 60_000 }, async (t) => {
   // Its own deadline, past which it cuts connections and exits with code 1.
   const { server, port, exited, output } = await exampleServer(t, { SHUTDOWN_DEADLINE_MS: '20000' })

@@ -1,8 +1,9 @@
 'use strict'
 // offload/express and metrics() against real HTTP on loopback: a full queue is a 503 with
 // Retry-After, a timeout a 504, a client that leaves cancels its task, the example server's
-// ThreadPool route answers what its generator gives, a graceful shutdown of the example server
-// loses no accepted request, and the metrics exposition parses.
+// ThreadPool route answers what its generator gives, the TypeScript example built to JavaScript
+// serves from its TypeScript thread worker, a graceful shutdown of the example server loses no
+// accepted request, and the metrics exposition parses.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
@@ -449,10 +450,11 @@ test('the TypeScript example, built to JavaScript, totals sales on its ThreadPoo
   assert.equal(got.status, 200, got.body.toString())
   assert.deepEqual(JSON.parse(got.body), want)
   assert.equal(sales.stats().completed, 1, 'the ThreadPool served it')
-  // The worker's TypeError keeps its class and message across the thread: the route's 400.
+  // The worker's error keeps its code across the thread: the app maps ERR_SALES_CSV to a 400.
   const bad = await request(port, 'POST', '/sales', 'region,product,units,cents\nNorth,P1,three,100')
-  assert.equal(bad.status, 400)
-  assert.deepEqual(JSON.parse(bad.body), { error: 'line 2: expected region,product,units,cents' })
+  assert.equal(bad.status, 400, bad.body.toString())
+  assert.deepEqual(JSON.parse(bad.body), { error: { code: 'ERR_SALES_CSV', message: 'The request could not be processed: its data or parameters are invalid.' } })
+  assert.deepEqual(JSON.parse((await request(port, 'POST', '/sales')).body), { sales: 0, units: 0, cents: 0, byRegion: {} })
 })
 
 test('SIGTERM on the example server finishes every accepted request, then it exits', { timeout: 60_000 }, async (t) => {

@@ -44,12 +44,11 @@ app.post('/analyse', async (req: Request, res: Response, next: NextFunction) => 
 
 app.post('/sales', async (req: Request, res: Response, next: NextFunction) => {
   try {
-    const totals: SalesTotals = await sales.run((req.body as Buffer).toString('utf8'), { name: 'totals', timeout: 5000, signal: abortOnClose(req) })
+    const csv = (req.body as Buffer | undefined)?.toString('utf8') ?? '' // Express 5: no body, undefined
+    const totals: SalesTotals = await sales.run(csv, { name: 'totals', timeout: 5000, signal: abortOnClose(req) })
     res.json(totals)
   } catch (err) {
-    // The worker's TypeError arrives as a TypeError, its message intact: a bad upload.
-    if (err instanceof TypeError) return res.status(400).json({ error: err.message })
-    next(err)
+    next(err) // the worker's ERR_SALES_CSV arrives with its code: a 400 (errorHandler below)
   }
 })
 
@@ -67,6 +66,6 @@ app.get('/metrics', (_req: Request, res: Response) => {
   res.type(metrics.contentType).send(metrics())
 })
 
-app.use(errorHandler({ retryAfter: 2 }))
+app.use(errorHandler({ retryAfter: 2, statuses: { ERR_SALES_CSV: 400 } }))
 
 export { app, analysers, pool, sales }

@@ -12,7 +12,7 @@ export interface SalesTotals extends Totals {
   byRegion: Record<string, Totals>
 }
 
-/** Sums `region,product,units,cents` lines; a header line and blank lines are skipped. */
+/** Sums `region,product,units,cents` lines; a header line and blank lines are skipped, anything else fails with `ERR_SALES_CSV`. */
 export function totals(csv: string): SalesTotals {
   const out: SalesTotals = { sales: 0, units: 0, cents: 0, byRegion: {} }
   for (const [i, line] of csv.split('\n').entries()) {
@@ -20,7 +20,10 @@ export function totals(csv: string): SalesTotals {
     const [region, , units, cents] = line.split(',')
     const u = Number(units)
     const c = Number(cents)
-    if (region === undefined || !Number.isInteger(u) || !Number.isInteger(c)) throw new TypeError(`line ${i + 1}: expected region,product,units,cents`)
+    // The code reaches the caller with the error; app.ts's errorHandler answers it with a 400.
+    if (region === undefined || !Number.isInteger(u) || !Number.isInteger(c)) {
+      throw Object.assign(new TypeError(`line ${i + 1}: expected region,product,units,cents`), { code: 'ERR_SALES_CSV' })
+    }
     const r = (out.byRegion[region] ??= { units: 0, cents: 0 })
     r.units += u
     r.cents += c

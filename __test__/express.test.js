@@ -1,7 +1,9 @@
 'use strict'
 // offload/express and metrics() against real HTTP on loopback: a full queue is a 503 with
-// Retry-After, a timeout a 504, a client that leaves cancels its task, a graceful shutdown of
-// the example server loses no accepted request, and the metrics exposition parses.
+// Retry-After, a timeout a 504, a client that leaves cancels its task, the example server's
+// ThreadPool route answers what its generator gives, the TypeScript example built to JavaScript
+// serves from its TypeScript thread worker, a graceful shutdown of the example server loses no
+// accepted request, and the metrics exposition parses.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
@@ -363,12 +365,13 @@ function samples(text) {
   return out
 }
 
-test('SIGTERM on the example server finishes every accepted request, then it exits', { timeout: 60_000 }, async (t) => {
+// Starts examples/express/server.js on a free port, killed with the test; returns { server,
+// port, exited, output() }.
+async function exampleServer(t, env = {}) {
   // Idle keep-alive connections never time out in this server: it exits only if it closes them.
   const preload = path.join(__dirname, 'fixtures', 'no-keepalive-timeout.js')
   const server = spawn(process.execPath, ['--require', preload, path.join(__dirname, '..', 'examples', 'express', 'server.js')], {
-    // Its own deadline, past which it cuts connections and exits with code 1.
-    env: { ...process.env, PORT: '0', SHUTDOWN_DEADLINE_MS: '20000' },
+    env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   t.after(() => server.kill('SIGKILL'))
@@ -376,7 +379,87 @@ test('SIGTERM on the example server finishes every accepted request, then it exi
   let out = ''
   server.stdout.on('data', (c) => { out += c })
   await until(() => /listening on/.test(out), 'the server to listen')
-  const port = Number(/:(\d+)/.exec(out)[1])
+  return { server, port: Number(/:(\d+)/.exec(out)[1]), exited, output: () => out }
+}
+
+test('the example server renders sales reports on its ThreadPool; a missed deadline is a 504', { timeout: 60_000 }, async (t) => {
+  const { salesReport, salesRows } = require('../examples/express/sales-report')
+  const { port } = await exampleServer(t)
+  // Concurrent requests, so both threads serve some; each body is what the generator gives
+  // for that store here, in this process.
+  const asks = [['7', 1000], ['42', 5000], ['a<b&c', 3], ['7', 0], ['9', 1000], ['10', 1000]]
+  const got = await Promise.all(asks.map(([id, rows]) => request(port, 'GET', `/sales-report/${encodeURIComponent(id)}?rows=${rows}`)))
+  for (const [i, [id, rows]] of asks.entries()) {
+    assert.equal(got[i].status, 200, `${id}: ${got[i].body}`)
+    assert.match(got[i].headers['content-type'], /^text\/html/)
+    assert.equal(got[i].body.toString(), salesReport(id, rows), `store ${id}, ${rows} rows`)
+  }
+  // The generator itself, against totals summed here: the report states them.
+  const sales = salesRows('42', 5000)
+  const cents = sales.reduce((sum, r) => sum + r.cents, 0)
+  const units = sales.reduce((sum, r) => sum + r.units, 0)
+  const money = (cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })
+  assert.ok(got[1].body.toString().includes(`<p>5000 sales, ${units} units, revenue ${money}</p>`))
+  assert.ok(got[2].body.toString().includes('<h1>Store a&lt;b&amp;c</h1>'), 'the id is escaped')
+  // A million rows take far longer than 1 ms: errorHandler maps the ThreadPool's
+  // ERR_OFFLOAD_TIMEOUT to a 504.
+  const late = await request(port, 'GET', '/sales-report/7?rows=1000000&deadline=1')
+  assert.equal(late.status, 504, late.body.toString())
+  assert.deepEqual(JSON.parse(late.body), { error: { code: 'ERR_OFFLOAD_TIMEOUT', message: 'The work did not finish in time.' } })
+  assert.equal((await request(port, 'GET', '/sales-report/7?rows=-1')).status, 400)
+  // The terminated thread was replaced: the pool still answers.
+  assert.equal((await request(port, 'GET', '/sales-report/8')).body.toString(), salesReport('8'))
+})
+
+test('the TypeScript example, built to JavaScript, totals sales on its ThreadPool from the built worker', { timeout: 60_000 }, async (t) => {
+  const ts = require('typescript')
+  const fs = require('node:fs')
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'offload-ts-example-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  // What tsc's emit gives, file by file (the type check is tsc -p __test__/tsconfig.json's).
+  const src = path.join(__dirname, '..', 'examples', 'typescript')
+  for (const file of fs.readdirSync(src)) {
+    const text = fs.readFileSync(path.join(src, file), 'utf8')
+    const js = file.endsWith('.ts')
+      ? ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText
+      : text
+    fs.writeFileSync(path.join(dir, file.replace(/\.ts$/, '.js')), js)
+  }
+  // The built app resolves offload and express as an installed app would.
+  fs.mkdirSync(path.join(dir, 'node_modules'))
+  fs.symlinkSync(path.join(__dirname, '..'), path.join(dir, 'node_modules', 'offload'))
+  fs.symlinkSync(path.dirname(require.resolve('express/package.json')), path.join(dir, 'node_modules', 'express'))
+  const { app, analysers, pool, sales } = require(path.join(dir, 'app.js'))
+  const server = await listen(app)
+  t.after(() => { server.close(); return Promise.all([sales.close(), analysers.close(), pool.close()]) })
+  const port = server.address().port
+  // Expected totals, summed here.
+  const lines = ['region,product,units,cents']
+  const want = { sales: 0, units: 0, cents: 0, byRegion: {} }
+  for (let i = 0; i < 500; i++) {
+    const [region, units, cents] = [['North', 'South', 'East'][i % 3], 1 + (i % 7), 100 * i + 99]
+    lines.push(`${region},P${i % 5},${units},${cents}`)
+    want.sales++
+    want.units += units
+    want.cents += cents
+    want.byRegion[region] ??= { units: 0, cents: 0 }
+    want.byRegion[region].units += units
+    want.byRegion[region].cents += cents
+  }
+  const got = await request(port, 'POST', '/sales', lines.join('\n'))
+  assert.equal(got.status, 200, got.body.toString())
+  assert.deepEqual(JSON.parse(got.body), want)
+  assert.equal(sales.stats().completed, 1, 'the ThreadPool served it')
+  // The worker's error keeps its code across the thread: the app maps ERR_SALES_CSV to a 400.
+  const bad = await request(port, 'POST', '/sales', 'region,product,units,cents\nNorth,P1,three,100')
+  assert.equal(bad.status, 400, bad.body.toString())
+  assert.deepEqual(JSON.parse(bad.body), { error: { code: 'ERR_SALES_CSV', message: 'The request could not be processed: its data or parameters are invalid.' } })
+  assert.deepEqual(JSON.parse((await request(port, 'POST', '/sales')).body), { sales: 0, units: 0, cents: 0, byRegion: {} })
+})
+
+test('SIGTERM on the example server finishes every accepted request, then it exits', { timeout: 60_000 }, async (t) => {
+  // Its own deadline, past which it cuts connections and exits with code 1.
+  const { server, port, exited, output } = await exampleServer(t, { SHUTDOWN_DEADLINE_MS: '20000' })
   const body = Buffer.from('offload '.repeat(512 * 1024)) // 4 MiB
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
   const requests = Array.from({ length: 8 }, (_, i) => request(port, 'POST', i % 2 ? '/compress' : '/report', body, { agent }))
@@ -405,7 +488,7 @@ test('SIGTERM on the example server finishes every accepted request, then it exi
   // The keep-alive agent holds its 8 connections open: the server exits only because it closes
   // each one as it goes idle (without the preload, 5 s later, when they time out).
   assert.equal(await exited, 0, 'the server hit its shutdown deadline: a connection was left open')
-  assert.match(out, /shut down cleanly/)
+  assert.match(output(), /shut down cleanly/)
   agent.destroy()
   await assert.rejects(request(port, 'GET', '/health'), { code: 'ECONNREFUSED' })
 })

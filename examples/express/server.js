@@ -1,9 +1,10 @@
 'use strict'
 // An Express server that keeps answering while it hashes, compresses, runs external tools
-// and user code: the patterns to copy.
+// and user code (in worker processes and on worker threads): the patterns to copy.
 //
 //   node examples/express/server.js            # PORT=3000 by default; PORT=0 picks a free one
 //   curl --data-binary @big.log localhost:3000/compress > big.log.gz
+//   curl localhost:3000/sales-report/7?rows=5000 > report.html
 //
 // `?inline=1` on /hash and /compress does the same work on the event loop instead, as the
 // blocking example in most tutorials does, and `?zlib=1` on /compress uses async node:zlib;
@@ -24,6 +25,9 @@ const gzip = promisify(zlib.gzip)
 const pool = new offload.Pool({ name: 'http', maxQueue: 64 })
 // User code that must not share this heap runs in worker processes.
 const reports = new offload.ProcessPool({ script: path.join(__dirname, 'report-worker.js'), size: 2, maxQueue: 64, timeout: 10_000 })
+// Pure-JS CPU work we trust runs on worker threads: the same kind of serve() module, cheaper
+// to start and to message than a process, but a native crash there would take the server down.
+const salesReports = new offload.ThreadPool({ script: path.join(__dirname, 'report-thread-worker.js'), threads: 2, maxQueue: 64, name: 'sales' })
 
 const app = express()
 const body = express.raw({ type: () => true, limit: '64mb' })
@@ -96,6 +100,21 @@ app.post('/report', body, async (req, res, next) => {
   }
 })
 
+// A generated HTML sales report, rendered on a worker thread: GET /sales-report/7?rows=5000.
+// `deadline` (ms, default 5000) is how long this client will wait: past it, a 504.
+app.get('/sales-report/:id', async (req, res, next) => {
+  try {
+    const rows = Number(req.query.rows ?? 1000)
+    const deadline = Number(req.query.deadline ?? 5000)
+    if (!Number.isInteger(rows) || rows < 0 || rows > 1_000_000) return res.status(400).json({ error: 'rows: an integer from 0 to 1000000' })
+    if (!Number.isInteger(deadline) || deadline < 1 || deadline > 60_000) return res.status(400).json({ error: 'deadline: milliseconds from 1 to 60000' })
+    const html = await salesReports.run({ id: req.params.id, rows }, { name: 'sales', timeout: deadline, signal: abortOnClose(req) })
+    res.type('html').send(html)
+  } catch (err) {
+    next(err)
+  }
+})
+
 app.get('/metrics', (req, res) => {
   res.type(offload.metrics.contentType).send(offload.metrics())
 })
@@ -126,7 +145,7 @@ process.once('SIGTERM', () => {
   }, Number(process.env.SHUTDOWN_DEADLINE_MS ?? 30_000))
   deadline.unref()
   server.close(async () => {
-    await Promise.all([pool.close(), reports.close()])
+    await Promise.all([pool.close(), reports.close(), salesReports.close()])
     console.log('shut down cleanly')
     process.exit(0)
   })

@@ -69,6 +69,8 @@ export interface ThreadPoolStats {
  * thread's stack), `ERR_OFFLOAD_WORKER_CRASHED` (only the task of the thread that died),
  * `ERR_OFFLOAD_WORKER_START`, `ERR_OFFLOAD_TIMEOUT`, `ERR_OFFLOAD_QUEUE_FULL`,
  * `ERR_OFFLOAD_POOL_CLOSED`, `ERR_OFFLOAD_POOL_DESTROYED` or an `AbortError`.
+ * @typeParam Payload - what every `run()` takes (not checked at run time: share the type with the worker module).
+ * @typeParam Result - what `run()` resolves to, unless a call names its own (`run<R>()`).
  */
 export declare class ThreadPool<Payload = any, Result = any> {
   /** @throws {TypeError} `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE`, {RangeError} `ERR_OUT_OF_RANGE`, naming the option. */

@@ -203,7 +203,11 @@ async function threadPool(): Promise<void> {
     resourceLimits: { maxOldGenerationSizeMb: 256 }, execArgv: ['--enable-source-maps'], name: 'reports',
   })
   const html: string = await pool.run({ rows: 10 }, { name: 'render', timeout: 1000, priority: 'low', signal: AbortSignal.timeout(100) })
-  const other: number = await pool.run<number>({ rows: 1 })
+  const other: number = await pool.run<number>({ rows: 1 }, { transfer: false })
+  const { port1 } = new MessageChannel()
+  await pool.run({ rows: 2 }, { transfer: [new ArrayBuffer(8), port1] })
+  // @ts-expect-error a transfer list holds ArrayBuffers and MessagePorts, not views
+  await pool.run({ rows: 3 }, { transfer: [new Uint8Array(8)] })
   const s: ThreadPoolStats = pool.stats()
   const n: number = s.threads + s.queued + s.running + s.idle + s.submitted + s.completed + s.cancelled + s.rejected + s.crashed
   // @ts-expect-error the payload type is fixed by the pool

@@ -35,6 +35,13 @@ export interface ThreadPoolRunOptions {
   timeout?: number
   /** Queue priority: FIFO within a level, higher levels first. Default: `'normal'`. */
   priority?: Priority
+  /**
+   * What moves instead of being copied. `true`: every Buffer or typed array of 64 KiB or more moves its
+   * ArrayBuffer to the worker (no copy; the caller's views of that buffer are detached at `run()`).
+   * `false`: everything is copied and nothing is detached. An array: as `true`, plus these ArrayBuffers
+   * (any size) and MessagePorts, as postMessage's transfer list. Default: `true`.
+   */
+  transfer?: boolean | ReadonlyArray<ArrayBuffer | import('node:worker_threads').MessagePort>
 }
 
 /** A snapshot of a ThreadPool: gauges, and counters since it started. */

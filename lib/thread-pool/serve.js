@@ -10,7 +10,7 @@
 // One task at a time per worker. Synchronous handlers run back to back, yielding to the event
 // loop every few milliseconds so abort signals and timers still get through.
 const v8 = require('node:v8')
-const { parentPort } = require('node:worker_threads')
+const { parentPort, threadId } = require('node:worker_threads')
 const binding = require('../shared/native')
 const { listen } = require('../shared/completion')
 const { describeError } = require('../shared/error-record')
@@ -122,10 +122,11 @@ function serveThread(handlers) {
   const abort = listen((task) => {
     if (task === current.task) current.context?.abort()
   })
-  workerId = binding.threadPoolAttach(pool.id, wake, abort, pool.nice)
-  // The port keeps this thread alive while it waits for tasks, and tells the pool our id.
+  // Known by its threadId, which the pool has had since it created this worker.
+  workerId = binding.threadPoolAttach(pool.id, threadId, wake, abort, pool.nice)
+  // The port keeps this thread alive while it waits for tasks, and tells the pool it serves.
   parentPort.on('message', () => {})
-  parentPort.postMessage({ [kThreadPool]: 'ready', workerId })
+  parentPort.postMessage({ [kThreadPool]: 'ready' })
   pump()
 }
 

@@ -444,3 +444,146 @@ test('the event loop stays free while two threads spin CPU-bound handlers', asyn
     assert.ok(maxDelayMs < 100, `the loop stalled ${maxDelayMs} ms`)
   })
 })
+
+const NO_SERVE = path.join(__dirname, 'fixtures', 'thread-no-serve.js')
+const { until } = require('./helpers/until')
+
+test('minThreads 0: threads start on demand up to `threads`, and retire after idleTimeout down to minThreads', async () => {
+  await withPool({ threads: 2, minThreads: 0, idleTimeout: 200 }, async (p) => {
+    assert.equal(p.stats().threads, 0, 'no thread before a task')
+    const g = gate()
+    try {
+      const seen = [p.stats().threads]
+      const held = [p.run(g.key, { name: 'gate' })]
+      seen.push(p.stats().threads)
+      await g.started(1)
+      // The first thread is busy: the next task starts a second one; a third waits for them.
+      held.push(p.run(g.key, { name: 'gate' }))
+      seen.push(p.stats().threads)
+      await g.started(2)
+      const busy = osThreads()
+      const queued = [1, 2, 3].map((i) => p.run(i, { name: 'echo' }))
+      seen.push(p.stats().threads)
+      assert.deepEqual(seen, [0, 1, 2, 2])
+      g.open()
+      const ids = await Promise.all(held)
+      assert.equal(new Set(ids).size, 2, 'two threads ran the held tasks')
+      assert.deepEqual(await Promise.all(queued), [1, 2, 3])
+      // Idle for idleTimeout: both retire, and their OS threads are gone.
+      await until(() => p.stats().threads === 0, 'the idle threads to retire', 20_000)
+      await until(() => osThreads() <= busy - 2, 'the OS threads to end', 20_000)
+      const s = p.stats()
+      assert.deepEqual([s.idle, s.running, s.crashed, s.completed], [0, 0, 0, 5])
+      // And start again on demand.
+      const again = await p.run(null, { name: 'threadId' })
+      assert.ok(!ids.includes(again), 'a new thread')
+      assert.equal(p.stats().threads, 1)
+    } finally {
+      g.close()
+    }
+  })
+  await withPool({ threads: 2, minThreads: 1, idleTimeout: 50 }, async (p) => {
+    assert.equal(p.stats().threads, 1)
+    const g = gate()
+    try {
+      const held = [p.run(g.key, { name: 'gate' }), p.run(g.key, { name: 'gate' })]
+      await g.started(2)
+      assert.equal(p.stats().threads, 2)
+      g.open()
+      await Promise.all(held)
+      await until(() => p.stats().threads === 1, 'the thread above minThreads to retire', 20_000)
+      assert.equal(await p.run('still', { name: 'echo' }), 'still')
+      assert.equal(p.stats().threads, 1, 'minThreads stay')
+    } finally {
+      g.close()
+    }
+  })
+})
+
+test('no task is lost to a retiring thread: 2000 tasks in bursts across retirements', async () => {
+  // idleTimeout 1: a thread is retired as soon as the pool finds it parked, so retirements
+  // and new tasks meet all the time. A task handed to a thread being terminated would fail
+  // with ERR_OFFLOAD_WORKER_CRASHED.
+  await withPool({ threads: 2, minThreads: 0, idleTimeout: 1 }, async (p) => {
+    const threadIds = new Set()
+    let next = 0
+    let drops = 0
+    let waited = 0
+    while (next < 2000) {
+      const size = 1 + Math.floor(Math.random() * 60)
+      const burst = []
+      for (let i = 0; i < size && next < 2000; i++, next++) {
+        const n = next
+        burst.push(p.run(n, { name: i % 10 === 0 ? 'later' : 'echo' }).then((v) => assert.equal(v, n)))
+      }
+      burst.push(p.run(null, { name: 'threadId' }).then((id) => threadIds.add(id)))
+      await within(Promise.all(burst), 30_000, `the burst ending at ${next}`)
+      next++ // the threadId task
+      if (next % 5 === 0) {
+        // Every few bursts, wait for every thread to have retired.
+        await until(() => p.stats().threads === 0, 'the threads to retire', 20_000)
+        waited++
+      } else {
+        // Otherwise a pause of random length, so new tasks meet retirements in progress.
+        const before = p.stats().threads
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 25))
+        if (p.stats().threads < before) drops++
+      }
+    }
+    const s = p.stats()
+    assert.equal(s.crashed, 0, 'no task was lost')
+    assert.deepEqual([s.completed, s.queued, s.running], [s.submitted, 0, 0])
+    assert.ok(waited > 0 && threadIds.size > 2, `threads were retired and started again (${threadIds.size} threads, ${drops} drops)`)
+  })
+})
+
+test('a module that never calls serve() fails its tasks with ERR_OFFLOAD_WORKER_START after startTimeout', async () => {
+  const baseline = osThreads()
+  const p = new ThreadPool({ script: NO_SERVE, threads: 1, startTimeout: 300 })
+  try {
+    const started = Date.now()
+    const err = await within(rejects(p.run(1), 'ERR_OFFLOAD_WORKER_START'), 10_000, 'the task waiting for a start')
+    assert.match(err.message, /did not call serve\(\) within 300 ms/)
+    assert.ok(Date.now() - started >= 250, 'not before the start timeout')
+    // Backing off between attempts: later tasks fail at once.
+    await within(rejects(p.run(2), 'ERR_OFFLOAD_WORKER_START'), 2000, 'a task during the backoff')
+  } finally {
+    await p.destroy()
+  }
+  await until(() => osThreads() === baseline, 'the OS threads to end', 10_000)
+  // A module that does serve() is not cut short by a startTimeout it meets.
+  await withPool({ threads: 1, startTimeout: 5000 }, async (p) => {
+    assert.equal(await p.run('served', { name: 'echo' }), 'served')
+  })
+})
+
+test('minThreads, idleTimeout and startTimeout are checked, naming the option and value', () => {
+  for (const [options, code, name] of [
+    [{ threads: 2, minThreads: 3 }, 'ERR_OUT_OF_RANGE', /"options\.minThreads".*>= 0 && <= 2.*Received 3/],
+    [{ minThreads: -1 }, 'ERR_OUT_OF_RANGE', /"options\.minThreads"/],
+    [{ minThreads: 1.5 }, 'ERR_OUT_OF_RANGE', /"options\.minThreads"/],
+    [{ minThreads: '1' }, 'ERR_INVALID_ARG_TYPE', /"options\.minThreads" property must be of type number.*string \('1'\)/],
+    [{ idleTimeout: -1 }, 'ERR_OUT_OF_RANGE', /"options\.idleTimeout".*Received -1/],
+    [{ idleTimeout: 2 ** 31 }, 'ERR_OUT_OF_RANGE', /"options\.idleTimeout"/],
+    [{ idleTimeout: null }, 'ERR_INVALID_ARG_TYPE', /"options\.idleTimeout"/],
+    [{ startTimeout: NaN }, 'ERR_OUT_OF_RANGE', /"options\.startTimeout".*NaN/],
+    [{ startTimeout: '10s' }, 'ERR_INVALID_ARG_TYPE', /"options\.startTimeout"/],
+    [{ threads: 0 }, 'ERR_OUT_OF_RANGE', /"options\.threads"/],
+  ]) {
+    assert.throws(() => new ThreadPool({ script: WORKER, ...options }), (err) => {
+      assert.equal(err.code, code, `${JSON.stringify(options)}: ${err.message}`)
+      assert.match(err.message, name)
+      return true
+    })
+  }
+})
+
+test('without `threads`, a minThreads above the default raises the maximum to it', async () => {
+  const n = require('node:os').availableParallelism() + 1
+  const p = new ThreadPool({ script: WORKER, minThreads: n })
+  try {
+    assert.deepEqual([p.threads, p.stats().threads], [n, n])
+  } finally {
+    await p.destroy()
+  }
+})

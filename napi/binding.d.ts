@@ -482,11 +482,15 @@ export declare function testExternalStringFailure(mode: string, text: string): u
 export declare function testMallocInUse(): number
 
 /**
- * Called in a worker thread: joins pool `id`, with the slots of this environment's channel
- * that receive WAKE (undefined) and ABORT (the task id) signals, and takes scheduling
- * niceness `nice` (0–19: the event loop's thread wins the CPU); returns the worker's id.
+ * Called in a worker thread: joins pool `id` as `worker` (its `threadId`), with the slots of
+ * this environment's channel that receive WAKE (undefined) and ABORT (the task id) signals,
+ * and takes scheduling niceness `nice` (0–19: the event loop's thread wins the CPU). Throws
+ * ERR_OFFLOAD_WORKER_START if the pool gave up on this worker (`thread_pool_refuse`).
  */
-export declare function threadPoolAttach(id: number, wake: number, abort: number, nice: number): number
+export declare function threadPoolAttach(id: number, worker: number, wake: number, abort: number, nice: number): number
+
+/** Tasks waiting that no woken worker is about to take: whether to start another worker. */
+export declare function threadPoolBacklog(id: number): number
 
 /**
  * Cancels `task`: 1 if it was queued (its promise is failed now), the running worker's id +
@@ -515,6 +519,19 @@ export declare function threadPoolFailQueued(id: number, message: string): void
  */
 export declare function threadPoolNext(id: number, worker: number, done: number, ok: boolean, result?: Uint8Array | undefined | null): TakenTask | null
 
+/**
+ * A start timeout: bars `worker` from joining unless it has joined already (false), so a
+ * worker about to be terminated never takes a task.
+ */
+export declare function threadPoolRefuse(id: number, worker: number): boolean
+
+/**
+ * Retires the worker parked longest if it has been idle `idle_for` ms: returns its id (it
+ * never takes a task again; the caller terminates it), else minus the ms until one may
+ * qualify (`-idle_for` when none is parked).
+ */
+export declare function threadPoolRetire(id: number, idleFor: number): number
+
 /** `[queued, running, idleWorkers, submitted, completed, cancelled, rejected, lost]`. */
 export declare function threadPoolStats(id: number): Array<number>
 
@@ -525,5 +542,8 @@ export declare function threadPoolStats(id: number): Array<number>
  */
 export declare function threadPoolSubmit(id: number, slot: number, name?: string | undefined | null, payload?: Uint8Array | undefined | null, prio?: string | undefined | null): number
 
-/** A worker is gone: the task it ran fails with ERR_OFFLOAD_WORKER_CRASHED and `message`. */
+/**
+ * A worker is gone: the task it ran fails with ERR_OFFLOAD_WORKER_CRASHED and `message`.
+ * Returns whether it had joined (called serve()).
+ */
 export declare function threadPoolWorkerExited(id: number, worker: number, message: string): boolean

@@ -1,111 +1,51 @@
 'use strict'
-// ThreadPool (issue 14, work in progress): the user's own JavaScript on worker threads,
-// dispatched through the addon. `run()` serializes the payload with v8.serialize (structured
-// clone rules) and queues the bytes natively with the handler's name and the task's slot;
-// a free worker takes the task from the native queue itself and posts the result into this
-// thread's completion channel, so no MessagePort carries tasks and one wake-up settles a
-// whole batch. The port of each worker is only used for its `ready` message.
+// ThreadPool: the user's own JavaScript on worker threads, dispatched through the addon.
+// `run()` encodes the payload (codec.js: structured-clone rules) and queues the bytes natively
+// with the handler's name and the task's slot; a free worker takes the task from the native
+// queue itself and posts the result into this thread's completion channel, so no MessagePort
+// carries tasks and one wake-up settles a whole batch. A worker's port carries its `ready`
+// message and only the memory that moves or is shared (big Buffers, SharedArrayBuffers).
 //
 // Guarantees: admission (`maxQueue`, ERR_OFFLOAD_QUEUE_FULL) and priorities in the native
 // queue; a timeout terminates the worker running the task (even a tight loop) and starts a
 // replacement; an abort reaches the handler's signal, and a handler that ignores it for
 // `abortGrace` ms has its worker terminated; a worker that exits or crashes fails only its
 // own task (ERR_OFFLOAD_WORKER_CRASHED) and is replaced.
-const os = require('node:os')
+//
+// Elastic: `minThreads` start with the pool; a task that finds no idle thread starts another,
+// up to `threads`. A thread idle for `idleTimeout` above minThreads is retired: the native
+// queue takes it out of the idle set atomically (threadPoolRetire) before it is terminated, so
+// it is never handed a task. A worker that has not called serve() within `startTimeout` is
+// barred from joining (threadPoolRefuse), terminated, and counts as a start failure. Workers
+// are known by their `threadId`, on both sides, from the moment they are created.
 const path = require('node:path')
-const { MessagePort, Worker } = require('node:worker_threads')
+const { Worker } = require('node:worker_threads')
 const binding = require('../shared/native')
 const { reserve, track, release, captured, capture } = require('../shared/completion')
-const { CancellableTask, abortError } = require('../shared/cancellable')
-const { OffloadError, fromNative, invalidArgType, invalidArgValue, outOfRange } = require('../shared/errors')
-const { MAX_TIMEOUT, pathString, validateOptions, optionalSignal, optionalString, optionalTimeout } = require('../shared/validate')
-const { reviveError } = require('../shared/error-record')
+const { abortError } = require('../shared/cancellable')
+const { OffloadError, fromNative, invalidArgType, invalidArgValue } = require('../shared/errors')
+const { validateOptions, optionalSignal, optionalString, optionalTimeout } = require('../shared/validate')
 const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED, ERR_OFFLOAD_WORKER_CRASHED, ERR_OFFLOAD_WORKER_START } = require('../shared/codes')
 const { asyncDispose } = require('../shared/dispose')
 const { register } = require('../shared/metrics-registry')
 const { kThreadPool } = require('./handshake')
-const { INLINE, Outbound, encode, decode, detach, modeOf, senderOf } = require('./codec')
+const { Outbound, encode, detach } = require('./codec')
+const { threadPoolOptions, transferList } = require('./options')
+const { ThreadTask, resolveReply } = require('./task')
 
 const BOOT = path.join(__dirname, 'boot.js')
-
-// The channel delivers [ok, bytes]: the encoded result (null for undefined), or the encoded
-// error. Module functions, not closures, so a task allocates nothing else.
-/**
- * @this {ThreadTask}
- * @param {any[]} reply
- */
-function resolveReply(reply) {
-  const bytes = reply[1]
-  if (bytes !== undefined && modeOf(bytes) !== INLINE && this.inbound === undefined) {
-    // Its moved buffers come by the worker's port, posted before this reply: wait for them.
-    this.reply = reply
-    this.sender = senderOf(bytes)
-    return
-  }
-  this.pool._forget(this)
-  let value
-  try {
-    value = bytes === undefined ? undefined : decode(bytes, this.inbound)
-  } catch (err) {
-    this.rejectUser(err)
-    return
-  } finally {
-    this.inbound = undefined
-  }
-  if (reply[0]) this.resolveUser(value)
-  else this.rejectUser(reviveError(value, 'offload thread worker'))
-}
-
-function rejectReply(err) {
-  this.pool._forget(this)
-  this.rejectUser(err)
-}
-
-// `options.transfer`: what postMessage's transfer list may hold.
-function transferList(list) {
-  list.forEach((t, i) => {
-    if (!(t instanceof ArrayBuffer) && !(t instanceof MessagePort)) throw invalidArgType(`options.transfer[${i}]`, 'an ArrayBuffer or a MessagePort', t)
-  })
-  return list
-}
-
-class ThreadTask extends CancellableTask {
-  constructor(pool, resolve, reject) {
-    super(resolveReply, rejectReply)
-    this.resolveUser = resolve
-    this.rejectUser = reject
-    this.pool = pool
-    this.id = -1
-    this.error = undefined
-    this.promise = undefined
-    /** @type {Outbound | undefined} moved payload buffers, until a worker fetches them */
-    this.outbound = undefined
-    /** @type {unknown} the result's port message, when it came before the reply */
-    this.inbound = undefined
-    /** @type {unknown[] | undefined} a reply waiting for its port message */
-    this.reply = undefined
-    /** the threadId of the worker whose port message the reply waits for */
-    this.sender = 0
-  }
-
-  cancel(err, why) {
-    if (this.settled || this.error !== undefined) return
-    if (this.id < 0) {
-      this.settle(err) // never submitted
-      return
-    }
-    this.error = err
-    this.pool._cancel(this, why)
-  }
-}
+// The shortest wait between two looks for idle threads to retire.
+const REAP_MS = 10
 
 class ThreadPool {
   #id
   #o
-  #workers = new Map() // Worker -> workerId (0 until ready)
-  // Workers to terminate as soon as their `ready` arrives: a worker takes tasks before this
-  // thread has read that message, so a timeout can name a worker not yet in #workers.
-  #doomed = new Set()
+  #workers = new Map() // threadId -> { worker, ready, retired, startTimer, failure, timedOut }
+  #active = 0 // workers starting or serving, not retired
+  #starting = 0 // workers whose `ready` has not been read
+  #started = 0 // workers ever started, for their names
+  #reaper // looks for idle threads to retire, while more than minThreads are active
+  #retry // the start backoff
   #tasks = new Map() // task id -> ThreadTask, while native code may still settle it
   #closed = false
   #closing
@@ -115,47 +55,43 @@ class ThreadPool {
   #final // the stats once the native pool is dropped
 
   constructor(options) {
-    const o = validateOptions(options)
-    const script = pathString(o.script, 'options.script')
-    const threads = o.threads ?? os.availableParallelism()
-    if (!Number.isInteger(threads)) throw invalidArgType('options.threads', 'an integer', threads)
-    if (threads < 1 || threads > 1024) throw outOfRange('options.threads', '>= 1 && <= 1024', threads)
-    const maxQueue = o.maxQueue ?? Infinity
-    if (typeof maxQueue !== 'number' || Number.isNaN(maxQueue)) throw invalidArgType('options.maxQueue', 'of type number', maxQueue)
-    if (maxQueue < 0 || (maxQueue !== Infinity && !Number.isInteger(maxQueue))) throw outOfRange('options.maxQueue', 'an integer >= 0, or Infinity', maxQueue)
-    const nice = o.nice ?? 10
-    if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw outOfRange('options.nice', 'an integer >= 0 && <= 19', nice)
-    const abortGrace = o.abortGrace ?? 1000
-    if (!Number.isInteger(abortGrace) || abortGrace < 0 || abortGrace > MAX_TIMEOUT) throw outOfRange('options.abortGrace', `an integer >= 0 && <= ${MAX_TIMEOUT}`, abortGrace)
-    const name = optionalString(o, 'name') ?? 'threads'
-    this.#o = {
-      script: path.resolve(script),
-      threads,
-      nice,
-      abortGrace,
-      name,
-      resourceLimits: o.resourceLimits,
-      execArgv: o.execArgv,
-      env: o.env,
-    }
-    this.#id = binding.threadPoolCreate(maxQueue)
+    this.#o = threadPoolOptions(options)
+    this.#id = binding.threadPoolCreate(this.#o.maxQueue)
     try {
       // new Worker() checks resourceLimits, execArgv and env itself, and throws on bad ones.
-      for (let i = 0; i < threads; i++) this.#start()
+      this.#fill()
     } catch (err) {
       this.#closed = true
-      for (const w of this.#workers.keys()) w.terminate()
+      for (const w of this.#workers.values()) w.worker.terminate()
       this.#drop()
       throw err
     }
-    this.#unregister = register('threadPools', this, name)
+    this.#unregister = register('threadPools', this, this.#o.name)
   }
 
   /** The pool's name in metrics(). */
   get name() { return this.#o.name }
 
-  /** The number of worker threads. */
+  /** The most worker threads (`options.threads`). */
   get threads() { return this.#o.threads }
+
+  // Starts workers up to minThreads, and more, up to `threads`, while tasks wait that no
+  // starting worker will take. Not while a start backoff runs.
+  #fill() {
+    const o = this.#o
+    if (this.#closed || this.#retry !== undefined) return
+    while (this.#active < o.threads && (this.#active < o.minThreads || binding.threadPoolBacklog(this.#id) > this.#starting)) this.#start()
+  }
+
+  // #fill() where a throw would lose a task already queued: new Worker() refusing an option
+  // (checked by the constructor only when minThreads > 0) is a start failure.
+  #grow() {
+    try {
+      this.#fill()
+    } catch (err) {
+      this.#startFailed(`${err.name}: ${err.message}`)
+    }
+  }
 
   #start() {
     const o = this.#o
@@ -164,44 +100,92 @@ class ThreadPool {
       resourceLimits: o.resourceLimits,
       execArgv: o.execArgv,
       env: o.env,
-      name: `${o.name}-${this.#workers.size}`,
+      name: `${o.name}-${this.#started++}`,
     })
-    this.#workers.set(worker, 0)
+    const threadId = worker.threadId
+    const w = { worker, ready: false, retired: false, startTimer: undefined, failure: undefined, timedOut: false }
+    this.#workers.set(threadId, w)
+    this.#active++
+    this.#starting++
+    if (o.idleTimeout > 0 && this.#active > o.minThreads && this.#reaper === undefined) {
+      this.#reaper = setTimeout(() => this.#reap(), Math.max(o.idleTimeout, REAP_MS)).unref()
+    }
+    if (o.startTimeout > 0) {
+      w.startTimer = setTimeout(() => {
+        // Barred natively first: it cannot join and take a task while it is being terminated.
+        if (this.#final !== undefined || !binding.threadPoolRefuse(this.#id, threadId)) return // it joined; `ready` is on its way
+        w.timedOut = true
+        worker.terminate()
+      }, o.startTimeout).unref()
+    }
     worker.on('message', (m) => {
       const ready = m !== null && typeof m === 'object' ? m[kThreadPool] : undefined
       if (ready !== 'ready') {
         this.#onPort(worker, ready, m)
         return
       }
-      this.#workers.set(worker, m.workerId)
+      if (w.ready) return
+      w.ready = true
+      this.#starting--
+      clearTimeout(w.startTimer)
       this.#startError = undefined
-      if (this.#doomed.delete(m.workerId)) worker.terminate()
+      this.#startFailures = 0
     })
-    let failure
-    worker.on('error', (err) => { failure = err })
+    worker.on('error', (err) => { w.failure = err })
     worker.on('exit', (code) => {
-      const workerId = this.#workers.get(worker)
-      this.#orphaned(worker.threadId, failure, code)
-      this.#workers.delete(worker)
-      const why = failure ? `${failure.name}: ${failure.message}` : `exit code ${code}`
-      if (workerId) {
-        this.#startFailures = 0
-        binding.threadPoolWorkerExited(this.#id, workerId, `the thread pool worker ${workerId} died while running the task (${why})`)
-      } else if (!this.#closed) {
-        // It never got to serve(): a broken module fails the waiting tasks rather than hang them,
-        // and the next start waits (100 ms, doubling to 30 s).
-        this.#startError = `the thread pool worker could not start: ${why}`
-        binding.threadPoolFailQueued(this.#id, this.#startError)
-        const delay = Math.min(30_000, 100 * 2 ** this.#startFailures++)
-        setTimeout(() => { if (!this.#closed) this.#start() }, delay).unref()
-        return
-      }
+      clearTimeout(w.startTimer)
+      this.#workers.delete(threadId)
+      this.#orphaned(threadId, w.failure, code)
+      if (!w.ready) this.#starting--
+      if (!w.retired) this.#active--
+      const why = w.failure ? `${w.failure.name}: ${w.failure.message}` : `exit code ${code}`
+      // After a failed constructor the native pool is gone already.
+      const joined = this.#final === undefined && binding.threadPoolWorkerExited(this.#id, threadId, `the thread pool worker ${threadId} died while running the task (${why})`)
       if (this.#closed) {
         if (this.#workers.size === 0) this.#drop()
+      } else if (w.retired) {
+        // Retired idle: nothing to replace.
+      } else if (!joined) {
+        // It never got to serve(): a broken module fails the waiting tasks rather than hang them.
+        this.#startFailed(w.timedOut ? `it did not call serve() within ${o.startTimeout} ms` : why)
       } else {
-        this.#start()
+        this.#grow() // a replacement, up to minThreads or for waiting tasks
       }
     })
+  }
+
+  // Fails the waiting tasks; the next start waits (100 ms, doubling to 30 s).
+  #startFailed(why) {
+    this.#startError = `the thread pool worker could not start: ${why}`
+    binding.threadPoolFailQueued(this.#id, this.#startError)
+    if (this.#retry !== undefined) return
+    const delay = Math.min(30_000, 100 * 2 ** this.#startFailures++)
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined
+      this.#grow()
+      // No thread wanted now (minThreads 0): the next task tries a start instead of failing.
+      if (this.#starting === 0 && !this.#closed) this.#startError = undefined
+    }, delay).unref()
+  }
+
+  // Retires threads idle for idleTimeout while more than minThreads are active, then looks
+  // again when the next parked one would qualify.
+  #reap() {
+    this.#reaper = undefined
+    const o = this.#o
+    while (!this.#closed && this.#active > o.minThreads) {
+      const r = binding.threadPoolRetire(this.#id, o.idleTimeout)
+      if (r <= 0) {
+        this.#reaper = setTimeout(() => this.#reap(), Math.max(-r, REAP_MS)).unref()
+        return
+      }
+      // It left the idle set natively and will never take a task: terminating it loses none.
+      const w = this.#workers.get(r)
+      if (w === undefined) continue
+      w.retired = true
+      this.#active--
+      w.worker.terminate()
+    }
   }
 
   /** Runs `payload` through the worker module's handler (`options.name` picks a named one). */
@@ -250,6 +234,7 @@ class ThreadPool {
       }
       track(slot, task)
       this.#tasks.set(task.id, task)
+      if (this.#active < this.#o.threads) this.#grow()
       if (signal !== undefined) task.listen(signal)
       if (timeout !== undefined && timeout > 0) task.startTimer(timeout)
     } catch (err) {
@@ -287,7 +272,7 @@ class ThreadPool {
   }
 
   #serving() {
-    for (const id of this.#workers.values()) if (id !== 0) return true
+    for (const w of this.#workers.values()) if (w.ready && !w.retired) return true
     return false
   }
 
@@ -307,16 +292,9 @@ class ThreadPool {
   _cancel(task, why) {
     const r = binding.threadPoolCancel(this.#id, task.id)
     if (r <= 1) return
+    // The worker's threadId: known here from its creation, even before its `ready` is read.
     const workerId = r - 1
-    const stop = () => {
-      for (const [w, id] of this.#workers) {
-        if (id === workerId) {
-          w.terminate()
-          return
-        }
-      }
-      this.#doomed.add(workerId)
-    }
+    const stop = () => { this.#workers.get(workerId)?.worker.terminate() }
     if (why === 'timeout') stop()
     else setTimeout(() => { if (!task.settled) stop() }, this.#o.abortGrace).unref()
   }
@@ -357,8 +335,10 @@ class ThreadPool {
   async #stop() {
     this.#unregister()
     this.#closed = true
+    clearTimeout(this.#reaper)
+    clearTimeout(this.#retry)
     if (this.#workers.size === 0) this.#drop()
-    await Promise.all([...this.#workers.keys()].map((w) => w.terminate()))
+    await Promise.all([...this.#workers.values()].map((w) => w.worker.terminate()))
   }
 }
 

@@ -141,15 +141,17 @@ function serveThread(handlers) {
   const abort = listen((task) => {
     if (task === current.task) current.context?.abort()
   })
-  workerId = binding.threadPoolAttach(pool.id, wake, abort, pool.nice)
-  // The port keeps this thread alive while it waits for tasks, and tells the pool our id.
+  // Known by its threadId, which the pool has had since it created this worker.
+  workerId = binding.threadPoolAttach(pool.id, threadId, wake, abort, pool.nice)
+  // The port keeps this thread alive while it waits for tasks, tells the pool it serves, and
+  // brings the payload parts this thread fetches.
   parentPort.on('message', (m) => {
     if (m === null || typeof m !== 'object' || m[kThreadPool] !== 'parts') return
     const take = fetching.get(m.task)
     fetching.delete(m.task)
     take?.(m.message)
   })
-  parentPort.postMessage({ [kThreadPool]: 'ready', workerId })
+  parentPort.postMessage({ [kThreadPool]: 'ready' })
   pump()
 }
 

@@ -7,8 +7,14 @@ import type { Priority } from '../shared/types'
 export interface ThreadPoolOptions {
   /** A CommonJS or ES module (path or `file:` URL) that calls `serve()` from `offload/worker`. */
   script: string | URL
-  /** Worker threads, all started with the pool; each runs one task at a time. Default: `os.availableParallelism()`. */
+  /** The most worker threads; each runs one task at a time. Default: `os.availableParallelism()`, or `minThreads` if that is larger. */
   threads?: number
+  /** Threads started with the pool and kept while idle, 0 to `threads`; more start when a task finds no idle thread, up to `threads`. Default: `threads` (all start with the pool). */
+  minThreads?: number
+  /** Milliseconds a thread above `minThreads` may stay idle before it is ended; `0` keeps it forever (as ProcessPool's `idleTimeout`). A task is never handed to a thread being ended. Default: `30000`. */
+  idleTimeout?: number
+  /** Milliseconds a new thread has to call `serve()`; past it the thread is terminated and waiting tasks fail with `ERR_OFFLOAD_WORKER_START` (starts are retried with a backoff). `0` for no limit. Default: `10000`. */
+  startTimeout?: number
   /** Scheduling niceness of the threads on Linux, 0–19: above 0 the event loop's thread wins the CPU from them (as piscina's `niceIncrement`). Default: `10`. */
   nice?: number
   /** Tasks allowed to wait for a thread; past it, `run()` rejects with `ERR_OFFLOAD_QUEUE_FULL`. Default: `Infinity`. */
@@ -84,7 +90,7 @@ export declare class ThreadPool<Payload = any, Result = any> {
   constructor(options: ThreadPoolOptions)
   /** The pool's name in `metrics()`. */
   readonly name: string
-  /** The number of worker threads. */
+  /** The most worker threads the pool runs at once (`options.threads`). */
   readonly threads: number
   /** Runs `payload` through the module's handler on a free thread. */
   run<R = Result>(payload?: Payload, options?: ThreadPoolRunOptions): Promise<R>

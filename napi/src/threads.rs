@@ -7,9 +7,13 @@
 //! one completion on the main thread's channel: its result, its cancellation while queued, the
 //! crash of the worker running it, or the pool's destruction. Workers are woken with
 //! `Settle::Signal` messages on their own channel (slot `WAKE` or `ABORT`).
+//!
+//! Workers are named by their `threadId`, which the main thread knows as soon as it creates the
+//! `Worker`, so a timeout or a retirement can name a worker whose `ready` has not been read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
 
 use napi::Env;
 use napi::bindgen_prelude::{Buffer, Uint8Array};
@@ -148,17 +152,57 @@ pub fn thread_pool_submit(
     Ok(task as f64)
 }
 
-/// Called in a worker thread: joins pool `id`, with the slots of this environment's channel
-/// that receive WAKE (undefined) and ABORT (the task id) signals, and takes scheduling
-/// niceness `nice` (0–19: the event loop's thread wins the CPU); returns the worker's id.
+/// Called in a worker thread: joins pool `id` as `worker` (its `threadId`), with the slots of
+/// this environment's channel that receive WAKE (undefined) and ABORT (the task id) signals,
+/// and takes scheduling niceness `nice` (0–19: the event loop's thread wins the CPU). Throws
+/// ERR_OFFLOAD_WORKER_START if the pool gave up on this worker (`thread_pool_refuse`).
 #[napi]
-pub fn thread_pool_attach(env: Env, id: u32, wake: u32, abort: u32, nice: u32) -> Result<u32> {
+pub fn thread_pool_attach(
+    env: Env,
+    id: u32,
+    worker: u32,
+    wake: u32,
+    abort: u32,
+    nice: u32,
+) -> Result<u32> {
     let p = pool(id)?;
-    offload_core::pool::set_nice(nice.min(19) as i32);
     let scope = env_scope(&env)?;
-    let worker = p.dispatch.add_worker();
+    // Registered for signals before it can be parked and handed out by `submit`.
     p.workers().insert(worker, Attached { scope, wake, abort });
+    if !p.dispatch.add_worker(worker) {
+        p.workers().remove(&worker);
+        return Err(coded(
+            ERR_OFFLOAD_WORKER_START,
+            "the thread pool gave up on this worker before it called serve() (startTimeout)",
+        ));
+    }
+    offload_core::pool::set_nice(nice.min(19) as i32);
     Ok(worker)
+}
+
+/// A start timeout: bars `worker` from joining unless it has joined already (false), so a
+/// worker about to be terminated never takes a task.
+#[napi]
+pub fn thread_pool_refuse(id: u32, worker: u32) -> Result<bool> {
+    Ok(pool(id)?.dispatch.refuse(worker))
+}
+
+/// Retires the worker parked longest if it has been idle `idle_for` ms: returns its id (it
+/// never takes a task again; the caller terminates it), else minus the ms until one may
+/// qualify (`-idle_for` when none is parked).
+#[napi]
+pub fn thread_pool_retire(id: u32, idle_for: f64) -> Result<f64> {
+    let idle_for = Duration::from_secs_f64(idle_for.max(0.0) / 1000.0);
+    Ok(match pool(id)?.dispatch.retire(idle_for) {
+        Ok(worker) => worker as f64,
+        Err(wait) => -(wait.unwrap_or(idle_for).as_secs_f64() * 1000.0),
+    })
+}
+
+/// Tasks waiting that no woken worker is about to take: whether to start another worker.
+#[napi]
+pub fn thread_pool_backlog(id: u32) -> Result<u32> {
+    Ok(pool(id)?.dispatch.backlog().min(u32::MAX as usize) as u32)
 }
 
 #[napi(object)]
@@ -217,17 +261,15 @@ pub fn thread_pool_cancel(id: u32, task: f64) -> Result<u32> {
 }
 
 /// A worker is gone: the task it ran fails with ERR_OFFLOAD_WORKER_CRASHED and `message`.
+/// Returns whether it had joined (called serve()).
 #[napi]
 pub fn thread_pool_worker_exited(id: u32, worker: u32, message: String) -> Result<bool> {
     let p = pool(id)?;
-    p.workers().remove(&worker);
-    Ok(match p.dispatch.worker_exited(worker) {
-        Some((_, slot)) => {
-            p.fail(slot, ERR_OFFLOAD_WORKER_CRASHED, &message);
-            true
-        }
-        None => false,
-    })
+    let joined = p.workers().remove(&worker).is_some();
+    if let Some((_, slot)) = p.dispatch.worker_exited(worker) {
+        p.fail(slot, ERR_OFFLOAD_WORKER_CRASHED, &message);
+    }
+    Ok(joined)
 }
 
 /// Refuses new tasks; with `destroy`, also fails every waiting one.

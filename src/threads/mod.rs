@@ -11,11 +11,17 @@
 //! Guarantees: every accepted task leaves exactly once, through `take` + `finish`, `cancel`
 //! while queued, `worker_exited` while running, or `destroy`; `maxQueue` counts only tasks no
 //! worker is about to take, and a full queue refuses at once.
+//!
+//! Elastic pools: `retire` takes a worker parked for long enough out of the idle set under the
+//! same lock `submit` wakes workers under, so a retired worker is never handed a task and the
+//! caller may terminate it at once; `refuse` does the same for a worker that has not joined yet
+//! (a start timeout). Workers are named by the caller (the binding uses the thread's id).
 
 #![forbid(unsafe_code)]
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::pool::Priority;
 
@@ -63,10 +69,13 @@ enum Entry<M, T> {
 enum Worker {
     /// Neither parked nor running: new, or between a `finish` and its next `take`.
     Free,
-    Parked,
+    /// Waiting for a task since then.
+    Parked(Instant),
     /// Handed out by `submit` to be woken; has not called `take` yet.
     Woken,
     Running(TaskId),
+    /// Retired while parked, or refused before it joined: never takes a task again.
+    Retired,
 }
 
 struct State<M, T> {
@@ -79,7 +88,6 @@ struct State<M, T> {
     waking: usize,
     queued: usize,
     next_task: TaskId,
-    next_worker: WorkerId,
     closed: bool,
     stats: DispatchStats,
 }
@@ -109,7 +117,6 @@ impl<M: Copy, T> Dispatch<M, T> {
                 waking: 0,
                 queued: 0,
                 next_task: 1,
-                next_worker: 1,
                 closed: false,
                 stats: DispatchStats::default(),
             }),
@@ -121,13 +128,62 @@ impl<M: Copy, T> Dispatch<M, T> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new worker; it becomes idle by calling `take`.
-    pub fn add_worker(&self) -> WorkerId {
+    /// A new worker named `id`; it becomes idle by calling `take`. False if that name is taken
+    /// (a worker refused by `refuse` cannot join).
+    pub fn add_worker(&self, id: WorkerId) -> bool {
         let mut s = self.lock();
-        let id = s.next_worker;
-        s.next_worker += 1;
+        if s.workers.contains_key(&id) {
+            return false;
+        }
         s.workers.insert(id, Worker::Free);
-        id
+        true
+    }
+
+    /// Bars worker `id`, which has not joined yet, from ever joining (its `add_worker` fails);
+    /// false if it has joined already. Forgotten by `worker_exited`.
+    pub fn refuse(&self, id: WorkerId) -> bool {
+        let mut s = self.lock();
+        if s.workers.contains_key(&id) {
+            return false;
+        }
+        s.workers.insert(id, Worker::Retired);
+        true
+    }
+
+    /// Retires the worker parked longest if it has been parked for `idle_for`: it leaves the
+    /// idle set now and never takes a task again, so it can be terminated without losing one.
+    /// Otherwise `Err`: how long until the longest-parked worker qualifies, or `None` if none
+    /// is parked.
+    pub fn retire(&self, idle_for: Duration) -> Result<WorkerId, Option<Duration>> {
+        self.retire_at(idle_for, Instant::now())
+    }
+
+    fn retire_at(&self, idle_for: Duration, now: Instant) -> Result<WorkerId, Option<Duration>> {
+        let mut s = self.lock();
+        let oldest = s
+            .idle
+            .iter()
+            .filter_map(|w| match s.workers.get(w) {
+                Some(&Worker::Parked(since)) => Some((since, *w)),
+                _ => None,
+            })
+            .min();
+        let Some((since, worker)) = oldest else {
+            return Err(None);
+        };
+        let parked = now.saturating_duration_since(since);
+        if parked < idle_for {
+            return Err(Some(idle_for - parked));
+        }
+        s.unpark(worker);
+        s.workers.insert(worker, Worker::Retired);
+        Ok(worker)
+    }
+
+    /// Tasks waiting that no woken worker is about to take: the demand for more workers.
+    pub fn backlog(&self) -> usize {
+        let s = self.lock();
+        s.queued.saturating_sub(s.waking)
     }
 
     /// Accepts a task, or refuses at once. Returns its id and, if a parked worker should be
@@ -166,8 +222,8 @@ impl<M: Copy, T> Dispatch<M, T> {
         let mut s = self.lock();
         let s = &mut *s;
         match s.workers.get(&worker) {
-            None | Some(Worker::Running(_)) => return None,
-            Some(Worker::Parked) => s.unpark(worker),
+            None | Some(Worker::Running(_) | Worker::Retired) => return None,
+            Some(Worker::Parked(_)) => s.unpark(worker),
             Some(Worker::Woken) => s.waking -= 1,
             Some(Worker::Free) => {}
         }
@@ -185,7 +241,7 @@ impl<M: Copy, T> Dispatch<M, T> {
                 }
             }
         }
-        s.workers.insert(worker, Worker::Parked);
+        s.workers.insert(worker, Worker::Parked(Instant::now()));
         s.idle.push(worker);
         None
     }
@@ -233,7 +289,7 @@ impl<M: Copy, T> Dispatch<M, T> {
         let mut s = self.lock();
         let task = match s.workers.remove(&worker)? {
             Worker::Running(t) => Some(t),
-            Worker::Parked => {
+            Worker::Parked(_) => {
                 s.unpark(worker);
                 None
             }
@@ -241,7 +297,7 @@ impl<M: Copy, T> Dispatch<M, T> {
                 s.waking -= 1;
                 None
             }
-            Worker::Free => None,
+            Worker::Free | Worker::Retired => None,
         };
         let lost = task.and_then(|t| match s.tasks.remove(&t) {
             Some(Entry::Running(_, tag)) => Some((t, tag)),

@@ -4,10 +4,18 @@ fn pool(max_queue: usize) -> Dispatch<u32, &'static str> {
     Dispatch::new(max_queue)
 }
 
+/// Joins a worker under a fresh name (the binding names them by thread id).
+fn add<T>(d: &Dispatch<u32, T>) -> WorkerId {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    assert!(d.add_worker(id));
+    id
+}
+
 #[test]
 fn a_parked_worker_is_handed_out_once_and_takes_the_task() {
     let d = pool(0);
-    let w = d.add_worker();
+    let w = add(&d);
     assert_eq!(d.take(w), None, "nothing queued: parks");
     let (t, wake) = d.submit(0, "a", Priority::Normal).unwrap();
     assert_eq!(wake, Some(w));
@@ -28,7 +36,7 @@ fn a_parked_worker_is_handed_out_once_and_takes_the_task() {
 #[test]
 fn max_queue_counts_only_tasks_no_woken_worker_will_take() {
     let d = pool(1);
-    let (a, b) = (d.add_worker(), d.add_worker());
+    let (a, b) = (add(&d), add(&d));
     assert_eq!(d.take(a), None);
     assert_eq!(d.take(b), None);
     let wakes: Vec<_> = ["1", "2", "3"]
@@ -46,7 +54,7 @@ fn max_queue_counts_only_tasks_no_woken_worker_will_take() {
 #[test]
 fn higher_priority_first_fifo_within_a_level() {
     let d = pool(16);
-    let w = d.add_worker();
+    let w = add(&d);
     for (p, prio) in [
         ("l", Priority::Low),
         ("n1", Priority::Normal),
@@ -66,7 +74,7 @@ fn higher_priority_first_fifo_within_a_level() {
 #[test]
 fn cancel_removes_a_queued_task_and_reports_a_running_one() {
     let d = pool(16);
-    let w = d.add_worker();
+    let w = add(&d);
     let (a, _) = d.submit(0, "a", Priority::Normal).unwrap();
     let (b, _) = d.submit(0, "b", Priority::Normal).unwrap();
     assert_eq!(d.cancel(b), Cancelled::Queued(0, "b"));
@@ -81,7 +89,7 @@ fn cancel_removes_a_queued_task_and_reports_a_running_one() {
 #[test]
 fn a_worker_that_exits_loses_its_task_once_and_the_rest_goes_on() {
     let d = pool(16);
-    let (w1, w2) = (d.add_worker(), d.add_worker());
+    let (w1, w2) = (add(&d), add(&d));
     let (a, _) = d.submit(0, "a", Priority::Normal).unwrap();
     let (b, _) = d.submit(0, "b", Priority::Normal).unwrap();
     assert_eq!(d.take(w1), Some((a, 0, "a")));
@@ -101,7 +109,7 @@ fn a_worker_that_exits_loses_its_task_once_and_the_rest_goes_on() {
 #[test]
 fn a_woken_worker_that_exits_before_taking_frees_its_queue_room() {
     let d = pool(0);
-    let w = d.add_worker();
+    let w = add(&d);
     assert_eq!(d.take(w), None);
     let (t, wake) = d.submit(0, "a", Priority::Normal).unwrap();
     assert_eq!(wake, Some(w));
@@ -111,14 +119,14 @@ fn a_woken_worker_that_exits_before_taking_frees_its_queue_room() {
         d.submit(0, "b", Priority::Normal),
         Err(DispatchError::QueueFull(1))
     ));
-    let w2 = d.add_worker();
+    let w2 = add(&d);
     assert_eq!(d.take(w2), Some((t, 0, "a")));
 }
 
 #[test]
 fn close_refuses_new_tasks_and_destroy_hands_back_the_waiting_ones() {
     let d = pool(16);
-    let w = d.add_worker();
+    let w = add(&d);
     let (a, _) = d.submit(0, "a", Priority::Normal).unwrap();
     let (b, _) = d.submit(0, "b", Priority::Low).unwrap();
     d.close();
@@ -137,7 +145,7 @@ fn close_refuses_new_tasks_and_destroy_hands_back_the_waiting_ones() {
 fn every_task_leaves_exactly_once_under_a_random_mix() {
     // A deterministic pseudo-random mix of submits, takes, finishes, cancels and exits.
     let d: Dispatch<u32, u64> = Dispatch::new(8);
-    let mut workers: Vec<WorkerId> = (0..3).map(|_| d.add_worker()).collect();
+    let mut workers: Vec<WorkerId> = (0..3).map(|_| add(&d)).collect();
     let mut running: Vec<(WorkerId, TaskId)> = Vec::new();
     let mut live: HashMap<TaskId, bool> = HashMap::new();
     let mut left = 0u64;
@@ -182,7 +190,7 @@ fn every_task_leaves_exactly_once_under_a_random_mix() {
                     left += 1;
                 }
                 running.retain(|&(rw, _)| rw != w);
-                workers.push(d.add_worker());
+                workers.push(add(&d));
             }
             _ => {}
         }
@@ -201,6 +209,124 @@ fn every_task_leaves_exactly_once_under_a_random_mix() {
     let s = d.stats();
     assert_eq!(left, s.submitted, "every accepted task left exactly once");
     assert_eq!(s.queued, 0);
+}
+
+#[test]
+fn retire_takes_the_longest_parked_worker_once_it_has_idled_long_enough() {
+    let d = pool(16);
+    let (a, b, busy) = (add(&d), add(&d), add(&d));
+    assert_eq!(d.retire(Duration::ZERO), Err(None), "nobody parked");
+    assert_eq!(d.take(a), None);
+    let a_parked = Instant::now();
+    assert_eq!(d.take(b), None);
+    let (t, _) = d.submit(0, "x", Priority::Normal).unwrap();
+    assert_eq!(
+        d.take(busy),
+        Some((t, 0, "x")),
+        "b was woken; busy took it first"
+    );
+    assert_eq!(d.take(b), None, "b parks again, after a");
+    // Not idle long enough yet: the wait is for the longest-parked worker (a).
+    let hour = Duration::from_secs(3600);
+    match d.retire_at(hour, a_parked + Duration::from_secs(60)) {
+        Err(Some(wait)) => assert!(wait <= hour - Duration::from_secs(60)),
+        other => panic!("expected a wait, got {other:?}"),
+    }
+    assert_eq!(d.retire_at(hour, a_parked + hour * 2), Ok(a));
+    assert_eq!(d.stats().idle_workers, 1, "a left the idle set");
+    // A retired worker is never handed a task and never parks again.
+    let (t2, wake) = d.submit(0, "y", Priority::Normal).unwrap();
+    assert_eq!(wake, Some(b));
+    assert_eq!(d.take(a), None);
+    assert_eq!(
+        d.retire(Duration::ZERO),
+        Err(None),
+        "b is woken, not parked"
+    );
+    assert_eq!(d.take(b), Some((t2, 0, "y")));
+    assert_eq!(d.worker_exited(a), None);
+    assert!(!d.add_worker(busy), "a name is taken once");
+}
+
+#[test]
+fn a_refused_worker_never_joins_and_a_joined_one_cannot_be_refused() {
+    let d = pool(16);
+    let joined = add(&d);
+    assert!(!d.refuse(joined));
+    assert!(d.refuse(1_000_000));
+    assert!(!d.add_worker(1_000_000), "refused before it joined");
+    assert_eq!(d.take(1_000_000), None);
+    let (t, wake) = d.submit(0, "a", Priority::Normal).unwrap();
+    assert_eq!(wake, None);
+    assert_eq!(d.backlog(), 1);
+    assert_eq!(d.worker_exited(1_000_000), None);
+    assert_eq!(d.take(joined), Some((t, 0, "a")));
+    assert_eq!(d.backlog(), 0);
+}
+
+#[test]
+fn retiring_parked_workers_while_tasks_arrive_never_strands_or_loses_a_task() {
+    // Worker threads park, get woken and take tasks while another thread retires every parked
+    // worker at once and joins a replacement: every task must be taken exactly once, and no
+    // task may be handed (woken) to a retired worker.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    const TASKS: u64 = 20_000;
+    let d: Arc<Dispatch<u32, u64>> = Arc::new(Dispatch::new(usize::MAX));
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let retired = Arc::new(Mutex::new(std::collections::HashSet::new()));
+    let spawn = |id: WorkerId| {
+        let (d, done, stop, retired) = (d.clone(), done.clone(), stop.clone(), retired.clone());
+        assert!(d.add_worker(id));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match d.take(id) {
+                    Some((t, _, _)) => {
+                        assert!(
+                            !retired.lock().unwrap().contains(&id),
+                            "a retired worker took a task"
+                        );
+                        assert_eq!(d.finish(id, t), Some(0));
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None if retired.lock().unwrap().contains(&id) => return,
+                    None => std::thread::yield_now(),
+                }
+            }
+        })
+    };
+    let mut next = 1;
+    let mut handles: Vec<_> = (0..3)
+        .map(|_| {
+            next += 1;
+            spawn(next)
+        })
+        .collect();
+    for _ in 0..TASKS {
+        d.submit(0, 0, Priority::Normal).unwrap();
+        if let Ok(w) = d.retire(Duration::ZERO)
+            && retired.lock().unwrap().insert(w)
+        {
+            next += 1;
+            handles.push(spawn(next));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while done.load(Ordering::Relaxed) < TASKS && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert_eq!(done.load(Ordering::Relaxed), TASKS, "tasks stranded");
+    for h in handles {
+        h.join().unwrap();
+    }
+    let s = d.stats();
+    assert_eq!((s.completed, s.queued, s.lost), (TASKS, 0, 0));
+    assert!(
+        !retired.lock().unwrap().is_empty(),
+        "some workers were retired"
+    );
 }
 
 fn t_payload(seed: u64) -> u64 {

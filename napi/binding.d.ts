@@ -462,8 +462,10 @@ export interface SupervisorStats {
 
 export interface TakenTask {
   task: number
+  /** The main thread's completion slot of the task, which finds it there by slot and id. */
+  slot: number
   name?: string
-  payload?: Buffer
+  payload?: Buffer | string
 }
 
 /**
@@ -512,12 +514,12 @@ export declare function threadPoolDrop(id: number): void
 export declare function threadPoolFailQueued(id: number, message: string): void
 
 /**
- * Finishes the worker's task `done` (if >= 0) with its result (`ok`) or serialized error
+ * Finishes the worker's task `done` (if >= 0) with its result (`ok`) or encoded error
  * (`result`: null for `undefined`), then returns the worker's next task, or null: the worker
  * is parked until a WAKE signal. One call per task in a run of synchronous handlers. A
  * result for a task that already left (cancelled or lost) is dropped.
  */
-export declare function threadPoolNext(id: number, worker: number, done: number, ok: boolean, result?: Uint8Array | undefined | null): TakenTask | null
+export declare function threadPoolNext(id: number, worker: number, done: number, ok: boolean, result?: Uint8Array | string | undefined | null): TakenTask | null
 
 /**
  * A start timeout: bars `worker` from joining unless it has joined already (false), so a
@@ -536,11 +538,11 @@ export declare function threadPoolRetire(id: number, idleFor: number): number
 export declare function threadPoolStats(id: number): Array<number>
 
 /**
- * Queues a task (`payload`: serialized, or null for `undefined`) for handler `name`; its
+ * Queues a task (`payload`: encoded, or null for `undefined`) for handler `name`; its
  * result settles `slot` on this environment's channel. Returns the task id, or throws
  * ERR_OFFLOAD_QUEUE_FULL / ERR_OFFLOAD_POOL_CLOSED at once.
  */
-export declare function threadPoolSubmit(id: number, slot: number, name?: string | undefined | null, payload?: Uint8Array | undefined | null, prio?: string | undefined | null): number
+export declare function threadPoolSubmit(id: number, slot: number, name?: string | undefined | null, payload?: Uint8Array | string | undefined | null, prio?: string | undefined | null): number
 
 /**
  * A worker is gone: the task it ran fails with ERR_OFFLOAD_WORKER_CRASHED and `message`.

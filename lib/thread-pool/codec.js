@@ -14,6 +14,12 @@
 // (a MessagePort, a KeyObject) travels whole by postMessage, so it follows postMessage's
 // structured-clone rules exactly (a Buffer inside arrives as a Uint8Array then).
 //
+// Values JSON carries exactly (strings, finite numbers other than -0, booleans, null, plain
+// objects and dense arrays of those, nested less than JSON_DEPTH deep) skip all of that: they
+// travel as JSON text, which costs the event loop's thread no serializer object and no
+// ArrayBuffer per task (measured: with 64 no-ops in flight those made every young-generation
+// collection take ~3 ms instead of ~0.2, and halved the rate).
+//
 // The last byte of every message says which: INLINE (bytes only), PARTS (bytes plus parts) or
 // WHOLE (the value is in the port message). PARTS and WHOLE are preceded by the sender's thread
 // id (4 bytes, little-endian), so a receiver knows whom a missing port message was due from.
@@ -95,6 +101,44 @@ class Encoder extends v8.Serializer {
     this.whole = true
     return 0
   }
+}
+
+const JSON_DEPTH = 32
+// Arrays longer than this are not checked for extra properties (which JSON would drop).
+const JSON_ARRAY_MAX = 4096
+
+/** True when JSON.parse(JSON.stringify(v)) is exactly structuredClone(v). @param {unknown} v @param {number} depth */
+function jsonExact(v, depth) {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0)
+    case 'object': {
+      if (v === null) return true
+      if (depth >= JSON_DEPTH) return false // deep, or a cycle: the serializer keeps its shape
+      const proto = Object.getPrototypeOf(v)
+      if (Array.isArray(v)) {
+        if (proto !== Array.prototype || v.length > JSON_ARRAY_MAX) return false
+        // A hole or an undefined reads as undefined (JSON would make it null).
+        for (let i = 0; i < v.length; i++) if (!jsonExact(v[i], depth + 1)) return false
+        return Object.keys(v).length === v.length
+      }
+      if (proto !== Object.prototype && proto !== null) return false // class instances, Date, Map, views, …
+      const o = /** @type {Record<string, unknown>} */ (v)
+      for (const k in o) if (!jsonExact(o[k], depth + 1)) return false
+      return true
+    }
+    default:
+      return false // undefined (JSON drops it), bigint, symbol, function
+  }
+}
+
+/** `value` as JSON text when JSON carries it exactly, else undefined. @param {unknown} value */
+function asJson(value) {
+  if (value === null) return 'null'
+  return jsonExact(value, 0) ? JSON.stringify(value) : undefined
 }
 
 /** A message with parts: `bytes` go through the addon, `message` and `transfer` through a port. */
@@ -216,4 +260,4 @@ function detach(out) {
   return out
 }
 
-module.exports = { MOVE_MIN, INLINE, PARTS, WHOLE, Outbound, encode, decode, detach, modeOf, senderOf }
+module.exports = { asJson, MOVE_MIN, INLINE, PARTS, WHOLE, Outbound, encode, decode, detach, modeOf, senderOf }

@@ -16,7 +16,7 @@ const { listen } = require('../shared/completion')
 const { describeError } = require('../shared/error-record')
 const { TaskContext, handlerFor } = require('../shared/handlers')
 const { kThreadPool, threadPoolOf } = require('./handshake')
-const { INLINE, Outbound, encode, decode, modeOf } = require('./codec')
+const { INLINE, Outbound, asJson, encode, decode, modeOf } = require('./codec')
 // How long a run of synchronous tasks may hold this worker's event loop.
 const SLICE_MS = 5
 
@@ -26,14 +26,16 @@ const SLICE_MS = 5
 // A result that cannot be cloned (a function, a symbol) fails its task with a DataCloneError,
 // as structuredClone names it.
 let encodedOk = true
-function encodeResult(task, ok, value) {
+function encodeResult(taken, ok, value) {
   encodedOk = ok
   if (ok && value === undefined) return null
   if (!ok) return encodeError(value)
   try {
+    const json = asJson(value)
+    if (json !== undefined) return json
     const out = encode(value, true, null, threadId)
     if (!(out instanceof Outbound)) return out
-    parentPort.postMessage({ [kThreadPool]: 'result', task, message: out.message }, out.transfer)
+    parentPort.postMessage({ [kThreadPool]: 'result', task: taken.task, slot: taken.slot, message: out.message }, out.transfer)
     return out.bytes
   } catch (err) {
     encodedOk = false
@@ -64,13 +66,14 @@ function encodeError(err) {
 
 // The port messages this thread waits for: a task's payload parts, by task id.
 const fetching = new Map()
-function fetchParts(task) {
+function fetchParts(taken) {
+  const task = taken.task
   return new Promise((resolve, reject) => {
     fetching.set(task, (message) => {
       if (message === null) reject(new Error('offload: the task was cancelled before its payload arrived'))
       else resolve(message)
     })
-    parentPort.postMessage({ [kThreadPool]: 'fetch', task })
+    parentPort.postMessage({ [kThreadPool]: 'fetch', task, slot: taken.slot })
   })
 }
 
@@ -89,8 +92,9 @@ function serveThread(handlers) {
     const bytes = taken.payload
     const handler = handlerFor(handlers, name)
     if (bytes === null || bytes === undefined) return handler(undefined, context)
+    if (typeof bytes === 'string') return handler(JSON.parse(bytes), context)
     if (modeOf(bytes) === INLINE) return handler(decode(bytes, undefined), context)
-    return fetchParts(taken.task).then((message) => handler(decode(bytes, message), context))
+    return fetchParts(taken).then((message) => handler(decode(bytes, message), context))
   }
 
   // Runs tasks until the queue is empty (the worker parks) or a handler returns a promise:
@@ -111,13 +115,13 @@ function serveThread(handlers) {
       try {
         result = runTask(taken)
       } catch (err) {
-        bytes = encodeResult(taken.task, false, err)
+        bytes = encodeResult(taken, false, err)
         ok = encodedOk
         done = taken.task
         continue
       }
       if (result === null || typeof result !== 'object' || typeof result.then !== 'function') {
-        bytes = encodeResult(taken.task, true, result)
+        bytes = encodeResult(taken, true, result)
         ok = encodedOk
         done = taken.task
         if (performance.now() - start > SLICE_MS) {
@@ -128,10 +132,9 @@ function serveThread(handlers) {
         }
         continue
       }
-      const task = taken.task
-      Promise.resolve(result).then((v) => encodeResult(task, true, v), (e) => encodeResult(task, false, e)).then((b) => {
+      Promise.resolve(result).then((v) => encodeResult(taken, true, v), (e) => encodeResult(taken, false, e)).then((b) => {
         busy = false
-        pump(task, encodedOk, b)
+        pump(taken.task, encodedOk, b)
       })
       return
     }

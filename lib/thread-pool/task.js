@@ -7,7 +7,7 @@ const { CancellableTask } = require('../shared/cancellable')
 const { reviveError } = require('../shared/error-record')
 const { INLINE, decode, modeOf, senderOf } = require('./codec')
 
-// The channel delivers [ok, bytes]: the encoded result (null for undefined), or the encoded
+// The channel delivers [ok, bytes]: the encoded result (JSON text, codec bytes, or undefined), or the encoded
 // error. Module functions, not closures, so a task allocates nothing else.
 /**
  * @this {ThreadTask}
@@ -15,10 +15,23 @@ const { INLINE, decode, modeOf, senderOf } = require('./codec')
  */
 function resolveReply(reply) {
   const bytes = reply[1]
+  if (typeof bytes === 'string') {
+    this.pool._forget(this)
+    let value
+    try {
+      value = JSON.parse(bytes)
+    } catch (err) {
+      this.rejectUser(err)
+      return
+    }
+    this.resolveUser(value) // errors never travel as JSON
+    return
+  }
   if (bytes !== undefined && modeOf(bytes) !== INLINE && this.inbound === undefined) {
     // Its moved buffers come by the worker's port, posted before this reply: wait for them.
     this.reply = reply
     this.sender = senderOf(bytes)
+    this.pool._await(this)
     return
   }
   this.pool._forget(this)
@@ -49,6 +62,8 @@ class ThreadTask extends CancellableTask {
     this.rejectUser = reject
     this.pool = pool
     this.id = -1
+    /** the completion slot, while the task is submitted */
+    this.slot = -1
     this.error = undefined
     this.promise = undefined
     /** @type {Outbound | undefined} moved payload buffers, until a worker fetches them */

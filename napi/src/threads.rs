@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use napi::Env;
-use napi::bindgen_prelude::{Buffer, Uint8Array};
+use napi::bindgen_prelude::{Buffer, Either, Uint8Array};
 use napi_derive::napi;
 
 use crate::env_scope;
@@ -37,11 +37,27 @@ struct ThreadPool {
     workers: Mutex<HashMap<WorkerId, Attached>>,
 }
 
-/// What a worker gets: the handler's name and the serialized payload (`None`: `undefined`,
-/// the common case of a signal-only task, which needs no serializer on either side).
+/// What a worker gets: the handler's name and the payload (`None`: `undefined`, the common case
+/// of a signal-only task, which needs no serializer on either side).
 struct Task {
     name: Option<String>,
-    payload: Option<Vec<u8>>,
+    payload: Option<Payload>,
+}
+
+/// A payload or result as JS encoded it (lib/thread-pool/codec.js): V8 serializer bytes, or
+/// JSON text for values JSON carries exactly (no ArrayBuffer or serializer object per task).
+enum Payload {
+    Bytes(Vec<u8>),
+    Json(String),
+}
+
+impl From<Either<Uint8Array, String>> for Payload {
+    fn from(v: Either<Uint8Array, String>) -> Self {
+        match v {
+            Either::A(b) => Payload::Bytes(b.to_vec()),
+            Either::B(s) => Payload::Json(s),
+        }
+    }
 }
 
 struct Attached {
@@ -123,7 +139,7 @@ pub fn thread_pool_create(env: Env, max_queue: f64) -> Result<u32> {
     Ok(id)
 }
 
-/// Queues a task (`payload`: serialized, or null for `undefined`) for handler `name`; its
+/// Queues a task (`payload`: encoded, or null for `undefined`) for handler `name`; its
 /// result settles `slot` on this environment's channel. Returns the task id, or throws
 /// ERR_OFFLOAD_QUEUE_FULL / ERR_OFFLOAD_POOL_CLOSED at once.
 #[napi]
@@ -132,14 +148,14 @@ pub fn thread_pool_submit(
     id: u32,
     slot: u32,
     name: Option<String>,
-    payload: Option<Uint8Array>,
+    payload: Option<Either<Uint8Array, String>>,
     prio: Option<String>,
 ) -> Result<f64> {
     let p = pool(id)?;
     let prio = priority(prio.as_deref())?;
     let task = Task {
         name,
-        payload: payload.map(|b| b.to_vec()),
+        payload: payload.map(Payload::from),
     };
     let (task, wake) = p.dispatch.submit(slot, task, prio).map_err(|e| match e {
         DispatchError::QueueFull(_) => coded(ERR_OFFLOAD_QUEUE_FULL, e.to_string()),
@@ -208,11 +224,13 @@ pub fn thread_pool_backlog(id: u32) -> Result<u32> {
 #[napi(object)]
 pub struct TakenTask {
     pub task: f64,
+    /// The main thread's completion slot of the task, which finds it there by slot and id.
+    pub slot: u32,
     pub name: Option<String>,
-    pub payload: Option<Buffer>,
+    pub payload: Option<Either<Buffer, String>>,
 }
 
-/// Finishes the worker's task `done` (if >= 0) with its result (`ok`) or serialized error
+/// Finishes the worker's task `done` (if >= 0) with its result (`ok`) or encoded error
 /// (`result`: null for `undefined`), then returns the worker's next task, or null: the worker
 /// is parked until a WAKE signal. One call per task in a run of synchronous handlers. A
 /// result for a task that already left (cancelled or lost) is dropped.
@@ -222,22 +240,30 @@ pub fn thread_pool_next(
     worker: u32,
     done: f64,
     ok: bool,
-    result: Option<Uint8Array>,
+    result: Option<Either<Uint8Array, String>>,
 ) -> Result<Option<TakenTask>> {
     let p = pool(id)?;
     if done >= 0.0
         && let Some(slot) = p.dispatch.finish(worker, done as TaskId)
     {
-        let value = result.map_or(Value::Undefined, |r| Value::Bytes(r.to_vec()));
+        let value = match result.map(Payload::from) {
+            None => Value::Undefined,
+            Some(Payload::Bytes(b)) => Value::Bytes(b),
+            Some(Payload::Json(s)) => Value::Text(s),
+        };
         p.main.post(Completion {
             settle: Settle::Slot(slot),
             result: Ok(Value::List(vec![Value::Bool(ok), value])),
         });
     }
-    Ok(p.dispatch.take(worker).map(|(task, _, t)| TakenTask {
+    Ok(p.dispatch.take(worker).map(|(task, slot, t)| TakenTask {
         task: task as f64,
+        slot,
         name: t.name,
-        payload: t.payload.map(Buffer::from),
+        payload: t.payload.map(|p| match p {
+            Payload::Bytes(b) => Either::A(Buffer::from(b)),
+            Payload::Json(s) => Either::B(s),
+        }),
     }))
 }
 

@@ -221,6 +221,11 @@ pub fn thread_pool_backlog(id: u32) -> Result<u32> {
     Ok(pool(id)?.dispatch.backlog().min(u32::MAX as usize) as u32)
 }
 
+/// How long a worker that finds the queue empty waits for a task before it parks: a caller that
+/// awaits each result before it sends the next task is back within this, and its task then
+/// skips the wake-up through the worker's event loop. The worker's loop stands still meanwhile.
+const LINGER: Duration = Duration::from_micros(200);
+
 #[napi(object)]
 pub struct TakenTask {
     pub task: f64,
@@ -256,15 +261,17 @@ pub fn thread_pool_next(
             result: Ok(Value::List(vec![Value::Bool(ok), value])),
         });
     }
-    Ok(p.dispatch.take(worker).map(|(task, slot, t)| TakenTask {
-        task: task as f64,
-        slot,
-        name: t.name,
-        payload: t.payload.map(|p| match p {
-            Payload::Bytes(b) => Either::A(Buffer::from(b)),
-            Payload::Json(s) => Either::B(s),
-        }),
-    }))
+    Ok(p.dispatch
+        .take_or_linger(worker, LINGER)
+        .map(|(task, slot, t)| TakenTask {
+            task: task as f64,
+            slot,
+            name: t.name,
+            payload: t.payload.map(|p| match p {
+                Payload::Bytes(b) => Either::A(Buffer::from(b)),
+                Payload::Json(s) => Either::B(s),
+            }),
+        }))
 }
 
 /// Cancels `task`: 1 if it was queued (its promise is failed now), the running worker's id +

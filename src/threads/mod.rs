@@ -12,16 +12,14 @@
 //! while queued, `worker_exited` while running, or `destroy`; `maxQueue` counts only tasks no
 //! worker is about to take, and a full queue refuses at once.
 //!
-//! Elastic pools: `retire` takes a worker parked for long enough out of the idle set under the
-//! same lock `submit` wakes workers under, so a retired worker is never handed a task and the
-//! caller may terminate it at once; `refuse` does the same for a worker that has not joined yet
-//! (a start timeout). Workers are named by the caller (the binding uses the thread's id).
+//! Elastic pools (`retire`, `refuse`) are in elastic.rs; a worker that waits briefly before it
+//! parks, in linger.rs. Workers are named by the caller (the binding uses the thread's id).
 
 #![forbid(unsafe_code)]
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 use crate::pool::Priority;
 
@@ -76,6 +74,8 @@ enum Worker {
     Running(TaskId),
     /// Retired while parked, or refused before it joined: never takes a task again.
     Retired,
+    /// Waiting briefly for a task before it parks (linger.rs).
+    Lingering,
 }
 
 struct State<M, T> {
@@ -84,6 +84,8 @@ struct State<M, T> {
     workers: HashMap<WorkerId, Worker>,
     /// Parked workers, most recently parked last (its caches are the warmest).
     idle: Vec<WorkerId>,
+    /// Lingering workers, handed out before parked ones (they wake without a signal).
+    lingering: Vec<WorkerId>,
     /// Workers in `Worker::Woken`: tasks they will take do not count against `max_queue`.
     waking: usize,
     queued: usize,
@@ -98,11 +100,27 @@ impl<M, T> State<M, T> {
             self.idle.swap_remove(pos);
         }
     }
+
+    fn unlinger(&mut self, worker: WorkerId) {
+        if let Some(pos) = self.lingering.iter().position(|&w| w == worker) {
+            self.lingering.swap_remove(pos);
+        }
+    }
+}
+
+enum Next<M, T> {
+    Task((TaskId, M, T)),
+    /// Nothing queued: the worker is Free until the caller parks it or lets it linger.
+    Empty,
+    /// Not a worker that may take tasks (unknown, running one, or retired).
+    Never,
 }
 
 pub struct Dispatch<M, T> {
     max_queue: usize,
     state: Mutex<State<M, T>>,
+    /// Wakes lingering workers when `submit` hands one out.
+    lingered: Condvar,
 }
 
 impl<M: Copy, T> Dispatch<M, T> {
@@ -114,12 +132,14 @@ impl<M: Copy, T> Dispatch<M, T> {
                 tasks: HashMap::new(),
                 workers: HashMap::new(),
                 idle: Vec::new(),
+                lingering: Vec::new(),
                 waking: 0,
                 queued: 0,
                 next_task: 1,
                 closed: false,
                 stats: DispatchStats::default(),
             }),
+            lingered: Condvar::new(),
         }
     }
 
@@ -139,55 +159,8 @@ impl<M: Copy, T> Dispatch<M, T> {
         true
     }
 
-    /// Bars worker `id`, which has not joined yet, from ever joining (its `add_worker` fails);
-    /// false if it has joined already. Forgotten by `worker_exited`.
-    pub fn refuse(&self, id: WorkerId) -> bool {
-        let mut s = self.lock();
-        if s.workers.contains_key(&id) {
-            return false;
-        }
-        s.workers.insert(id, Worker::Retired);
-        true
-    }
-
-    /// Retires the worker parked longest if it has been parked for `idle_for`: it leaves the
-    /// idle set now and never takes a task again, so it can be terminated without losing one.
-    /// Otherwise `Err`: how long until the longest-parked worker qualifies, or `None` if none
-    /// is parked.
-    pub fn retire(&self, idle_for: Duration) -> Result<WorkerId, Option<Duration>> {
-        self.retire_at(idle_for, Instant::now())
-    }
-
-    fn retire_at(&self, idle_for: Duration, now: Instant) -> Result<WorkerId, Option<Duration>> {
-        let mut s = self.lock();
-        let oldest = s
-            .idle
-            .iter()
-            .filter_map(|w| match s.workers.get(w) {
-                Some(&Worker::Parked(since)) => Some((since, *w)),
-                _ => None,
-            })
-            .min();
-        let Some((since, worker)) = oldest else {
-            return Err(None);
-        };
-        let parked = now.saturating_duration_since(since);
-        if parked < idle_for {
-            return Err(Some(idle_for - parked));
-        }
-        s.unpark(worker);
-        s.workers.insert(worker, Worker::Retired);
-        Ok(worker)
-    }
-
-    /// Tasks waiting that no woken worker is about to take: the demand for more workers.
-    pub fn backlog(&self) -> usize {
-        let s = self.lock();
-        s.queued.saturating_sub(s.waking)
-    }
-
     /// Accepts a task, or refuses at once. Returns its id and, if a parked worker should be
-    /// woken to take it, that worker.
+    /// woken to take it, that worker (a lingering worker, preferred, needs no waking).
     pub fn submit(
         &self,
         tag: M,
@@ -198,14 +171,24 @@ impl<M: Copy, T> Dispatch<M, T> {
         if s.closed {
             return Err(DispatchError::Closed);
         }
-        let wake = s.idle.pop();
-        if wake.is_none() && s.queued.saturating_sub(s.waking) >= self.max_queue {
+        let lingering = s.lingering.pop();
+        let wake = if lingering.is_none() {
+            s.idle.pop()
+        } else {
+            None
+        };
+        let taker = lingering.or(wake);
+        if taker.is_none() && s.queued.saturating_sub(s.waking) >= self.max_queue {
             s.stats.rejected += 1;
             return Err(DispatchError::QueueFull(s.queued - s.waking));
         }
-        if let Some(w) = wake {
+        if let Some(w) = taker {
             s.workers.insert(w, Worker::Woken);
             s.waking += 1;
+        }
+        if lingering.is_some() {
+            // Every lingering worker checks whether it was the one handed out.
+            self.lingered.notify_all();
         }
         let id = s.next_task;
         s.next_task += 1;
@@ -220,11 +203,29 @@ impl<M: Copy, T> Dispatch<M, T> {
     /// which case the worker is parked until `submit` hands it out.
     pub fn take(&self, worker: WorkerId) -> Option<(TaskId, M, T)> {
         let mut s = self.lock();
-        let s = &mut *s;
+        match Self::next(&mut s, worker) {
+            Next::Task(t) => Some(t),
+            Next::Never => None,
+            Next::Empty => {
+                Self::park(&mut s, worker);
+                None
+            }
+        }
+    }
+
+    fn park(s: &mut State<M, T>, worker: WorkerId) {
+        s.workers.insert(worker, Worker::Parked(Instant::now()));
+        s.idle.push(worker);
+    }
+
+    /// The next task for `worker`, which becomes Running; with none, its state is left for the
+    /// caller to set (parked or lingering).
+    fn next(s: &mut State<M, T>, worker: WorkerId) -> Next<M, T> {
         match s.workers.get(&worker) {
-            None | Some(Worker::Running(_) | Worker::Retired) => return None,
+            None | Some(Worker::Running(_) | Worker::Retired) => return Next::Never,
             Some(Worker::Parked(_)) => s.unpark(worker),
             Some(Worker::Woken) => s.waking -= 1,
+            Some(Worker::Lingering) => s.unlinger(worker),
             Some(Worker::Free) => {}
         }
         for level in &mut s.levels {
@@ -237,13 +238,12 @@ impl<M: Copy, T> Dispatch<M, T> {
                     };
                     s.queued -= 1;
                     s.workers.insert(worker, Worker::Running(id));
-                    return Some((id, tag, payload));
+                    return Next::Task((id, tag, payload));
                 }
             }
         }
-        s.workers.insert(worker, Worker::Parked(Instant::now()));
-        s.idle.push(worker);
-        None
+        s.workers.insert(worker, Worker::Free);
+        Next::Empty
     }
 
     /// `worker` finished `task` (its result or its error): the task's tag, or `None` if it had
@@ -297,6 +297,10 @@ impl<M: Copy, T> Dispatch<M, T> {
                 s.waking -= 1;
                 None
             }
+            Worker::Lingering => {
+                s.unlinger(worker);
+                None
+            }
             Worker::Free | Worker::Retired => None,
         };
         let lost = task.and_then(|t| match s.tasks.remove(&t) {
@@ -346,11 +350,13 @@ impl<M: Copy, T> Dispatch<M, T> {
                 .values()
                 .filter(|w| matches!(w, Worker::Running(_)))
                 .count(),
-            idle_workers: s.idle.len(),
+            idle_workers: s.idle.len() + s.lingering.len(),
             ..s.stats
         }
     }
 }
 
+mod elastic;
+mod linger;
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,5 @@
 use super::*;
+use std::time::Duration;
 
 fn pool(max_queue: usize) -> Dispatch<u32, &'static str> {
     Dispatch::new(max_queue)

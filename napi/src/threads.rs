@@ -225,6 +225,8 @@ pub fn thread_pool_backlog(id: u32) -> Result<u32> {
 /// awaits each result before it sends the next task is back within this, and its task then
 /// skips the wake-up through the worker's event loop. The worker's loop stands still meanwhile.
 const LINGER: Duration = Duration::from_micros(200);
+/// The first part of LINGER is spent spinning (one core, at the worker's niceness).
+const SPIN: Duration = Duration::from_micros(50);
 
 #[napi(object)]
 pub struct TakenTask {
@@ -262,7 +264,7 @@ pub fn thread_pool_next(
         });
     }
     Ok(p.dispatch
-        .take_or_linger(worker, LINGER)
+        .take_or_linger(worker, SPIN, LINGER)
         .map(|(task, slot, t)| TakenTask {
             task: task as f64,
             slot,

@@ -7,15 +7,25 @@
 //! `Woken` state, counted against nothing in `maxQueue`), so admission and "every task leaves
 //! exactly once" are unchanged. The waiting thread holds no lock, and its wait is bounded: its
 //! event loop stands still meanwhile, and a `terminate()` takes effect only after it.
+//!
+//! The first part of the wait may spin on a counter of hand-outs instead of sleeping: a thread
+//! asleep on a futex takes tens of microseconds to run again on a busy VM, which is most of a
+//! no-op task's round trip. One worker spins at a time; the rest sleep on the condition variable.
 
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::{Dispatch, Next, TaskId, Worker, WorkerId};
 
 impl<M: Copy, T> Dispatch<M, T> {
     /// As [`Dispatch::take`], but with nothing queued the worker waits up to `linger` for a
-    /// task before it parks.
-    pub fn take_or_linger(&self, worker: WorkerId, linger: Duration) -> Option<(TaskId, M, T)> {
+    /// task before it parks, spinning for the first `spin` of it.
+    pub fn take_or_linger(
+        &self,
+        worker: WorkerId,
+        spin: Duration,
+        linger: Duration,
+    ) -> Option<(TaskId, M, T)> {
         let mut s = self.lock();
         match Self::next(&mut s, worker) {
             Next::Task(t) => return Some(t),
@@ -28,7 +38,32 @@ impl<M: Copy, T> Dispatch<M, T> {
         }
         s.workers.insert(worker, Worker::Lingering);
         s.lingering.push(worker);
-        let deadline = Instant::now() + linger;
+        let start = Instant::now();
+        let deadline = start + linger;
+        // One spinner is enough: tasks come one at a time when the queue runs dry.
+        if !spin.is_zero()
+            && self
+                .spinning
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        {
+            let mut seen = self.handouts.load(Ordering::Acquire);
+            drop(s);
+            let until = start + spin.min(linger);
+            while Instant::now() < until {
+                let now = self.handouts.load(Ordering::Acquire);
+                if now != seen {
+                    seen = now;
+                    // Someone was handed a task: this worker, if it is now Woken.
+                    if matches!(self.lock().workers.get(&worker), Some(Worker::Woken)) {
+                        break;
+                    }
+                }
+                std::hint::spin_loop();
+            }
+            self.spinning.store(false, Ordering::Release);
+            s = self.lock();
+        }
         loop {
             match s.workers.get(&worker) {
                 // `submit` handed this worker a task (or a racing take already took one).
@@ -77,20 +112,23 @@ mod tests {
 
     #[test]
     fn a_lingering_worker_takes_a_task_submitted_while_it_waits_without_a_wake() {
-        let d = Arc::new(Dispatch::<u32, u64>::new(0));
-        assert!(d.add_worker(1));
-        let waiter = {
-            let d = d.clone();
-            std::thread::spawn(move || d.take_or_linger(1, Duration::from_secs(30)))
-        };
-        while idle(&d) == 0 {
-            std::thread::yield_now();
+        // Asleep on the condition variable, then spinning all the while.
+        for spin in [Duration::ZERO, Duration::from_secs(30)] {
+            let d = Arc::new(Dispatch::<u32, u64>::new(0));
+            assert!(d.add_worker(1));
+            let waiter = {
+                let d = d.clone();
+                std::thread::spawn(move || d.take_or_linger(1, spin, Duration::from_secs(30)))
+            };
+            while idle(&d) == 0 {
+                std::thread::yield_now();
+            }
+            // max_queue 0 admits it: a lingering worker is about to take it.
+            let (t, wake) = d.submit(7, 42, Priority::Normal).unwrap();
+            assert_eq!(wake, None, "a lingering worker needs no signal");
+            assert_eq!(waiter.join().unwrap(), Some((t, 7, 42)));
+            assert_eq!(d.finish(1, t), Some(7));
         }
-        // max_queue 0 admits it: a lingering worker is about to take it.
-        let (t, wake) = d.submit(7, 42, Priority::Normal).unwrap();
-        assert_eq!(wake, None, "a lingering worker needs no signal");
-        assert_eq!(waiter.join().unwrap(), Some((t, 7, 42)));
-        assert_eq!(d.finish(1, t), Some(7));
     }
 
     #[test]
@@ -98,12 +136,18 @@ mod tests {
         let d = Dispatch::<u32, u64>::new(usize::MAX);
         assert!(d.add_worker(1));
         let start = Instant::now();
-        assert_eq!(d.take_or_linger(1, Duration::from_millis(2)), None);
+        assert_eq!(
+            d.take_or_linger(1, Duration::from_millis(1), Duration::from_millis(2)),
+            None
+        );
         assert!(start.elapsed() >= Duration::from_millis(2), "it waited");
         assert_eq!(idle(&d), 1);
         let (t, wake) = d.submit(0, 1, Priority::Normal).unwrap();
         assert_eq!(wake, Some(1), "parked: the caller must wake it");
-        assert_eq!(d.take_or_linger(1, Duration::ZERO), Some((t, 0, 1)));
+        assert_eq!(
+            d.take_or_linger(1, Duration::ZERO, Duration::ZERO),
+            Some((t, 0, 1))
+        );
     }
 
     #[test]
@@ -112,7 +156,7 @@ mod tests {
         assert!(d.add_worker(1));
         let waiter = {
             let d = d.clone();
-            std::thread::spawn(move || d.take_or_linger(1, Duration::from_secs(30)))
+            std::thread::spawn(move || d.take_or_linger(1, Duration::ZERO, Duration::from_secs(30)))
         };
         while idle(&d) == 0 {
             std::thread::yield_now();
@@ -143,7 +187,11 @@ mod tests {
                 std::thread::spawn(move || {
                     while done.load(Ordering::Relaxed) < TASKS {
                         // Short lingers, so workers park and get handed out both ways.
-                        if let Some((t, _, v)) = d.take_or_linger(id, Duration::from_micros(20)) {
+                        if let Some((t, _, v)) = d.take_or_linger(
+                            id,
+                            Duration::from_micros(10),
+                            Duration::from_micros(20),
+                        ) {
                             assert_eq!(d.finish(id, t), Some(0));
                             sum.fetch_add(v, Ordering::Relaxed);
                             done.fetch_add(1, Ordering::Relaxed);

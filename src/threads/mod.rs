@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -121,6 +122,10 @@ pub struct Dispatch<M, T> {
     state: Mutex<State<M, T>>,
     /// Wakes lingering workers when `submit` hands one out.
     lingered: Condvar,
+    /// Counts those hand-outs, for a lingering worker that spins rather than waits.
+    handouts: AtomicU64,
+    /// One worker spins at a time; the others wait on `lingered`.
+    spinning: AtomicBool,
 }
 
 impl<M: Copy, T> Dispatch<M, T> {
@@ -140,6 +145,8 @@ impl<M: Copy, T> Dispatch<M, T> {
                 stats: DispatchStats::default(),
             }),
             lingered: Condvar::new(),
+            handouts: AtomicU64::new(0),
+            spinning: AtomicBool::new(false),
         }
     }
 
@@ -188,6 +195,7 @@ impl<M: Copy, T> Dispatch<M, T> {
         }
         if lingering.is_some() {
             // Every lingering worker checks whether it was the one handed out.
+            self.handouts.fetch_add(1, Ordering::Release);
             self.lingered.notify_all();
         }
         let id = s.next_task;

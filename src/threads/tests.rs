@@ -304,13 +304,20 @@ fn retiring_parked_workers_while_tasks_arrive_never_strands_or_loses_a_task() {
             spawn(next)
         })
         .collect();
-    for _ in 0..TASKS {
+    for i in 0..TASKS {
         d.submit(0, 0, Priority::Normal).unwrap();
-        if let Ok(w) = d.retire(Duration::ZERO)
-            && retired.lock().unwrap().insert(w)
-        {
-            next += 1;
-            handles.push(spawn(next));
+        // Every 1000th task waits (briefly) for a parked worker to retire, so retirements
+        // happen in every run, not only when the timing happens to allow one.
+        let patience = if i % 1000 == 999 { 10_000 } else { 1 };
+        for _ in 0..patience {
+            if let Ok(w) = d.retire(Duration::ZERO) {
+                if retired.lock().unwrap().insert(w) {
+                    next += 1;
+                    handles.push(spawn(next));
+                }
+                break;
+            }
+            std::thread::yield_now();
         }
     }
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -1,4 +1,4 @@
-//! Dispatch state for a pool of JavaScript worker threads (the `ThreadPool` of issue 14): the
+//! Dispatch state for a pool of JavaScript worker threads: the
 //! waiting tasks, which worker runs which task, and which workers are idle.
 //!
 //! Pull model: a submitted task waits in one FIFO per priority; a worker takes the next one when

@@ -1,4 +1,4 @@
-//! The native side of `ThreadPool` : a [`Dispatch`] queue shared by
+//! The native side of `ThreadPool`: a [`Dispatch`] queue shared by
 //! the main thread, which submits serialized tasks, and the pool's worker threads, which take
 //! them and post results straight into the submitting environment's completion channel.
 //!

@@ -355,6 +355,9 @@ class ThreadPool {
   async destroy() {
     const err = new OffloadError(ERR_OFFLOAD_POOL_DESTROYED, 'the thread pool was destroyed')
     for (const t of this.#live()) if (!t.settled && t.error === undefined) t.error = err
+    // Replies waiting for their moved memory: the channel has settled their entries already.
+    for (const t of this.#awaiting.values()) t.rejectUser(err)
+    this.#awaiting.clear()
     if (this.#final === undefined) binding.threadPoolClose(this.#id, true)
     await this.#stop()
   }

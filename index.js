@@ -1,7 +1,8 @@
 'use strict'
 // offload: CPU work on a dedicated Rust thread pool, supervised subprocesses and process pools,
 // so the event loop never blocks. This file only gathers the public API from the feature folders
-// under lib/ (cpu, subprocess, process-pool, integrations; shared holds what they all use).
+// under lib/ (cpu, images, subprocess, process-pool, thread-pool, integrations; shared holds what
+// they all use).
 // Kernels read their input in place: do not modify (or transfer) an input buffer until the
 // returned promise settles.
 const { Pool, getDefaultPool } = require('./lib/cpu/pool')
@@ -11,6 +12,7 @@ const { Supervisor, SubprocessError, exec, processStats } = require('./lib/subpr
 const { Subprocess, spawn } = require('./lib/subprocess/subprocess')
 const { ProcessPool } = require('./lib/process-pool')
 const { ThreadPool } = require('./lib/thread-pool')
+const { imageInfo } = require('./lib/images')
 const { pythonPath } = require('./lib/process-pool/options')
 const { metrics } = require('./lib/integrations/metrics')
 
@@ -22,6 +24,7 @@ module.exports = {
   hashMany,
   compress,
   decompress,
+  imageInfo,
   exec,
   spawn,
   Supervisor,

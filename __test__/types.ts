@@ -1,8 +1,8 @@
 // Type test of the public API: `tsc -p __test__/tsconfig.json` must pass, and the
 // `@ts-expect-error` lines must stay errors.
-import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, AbortError, OffloadError } from 'offload'
+import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInfo, AbortError, OffloadError } from 'offload'
 import { exec, spawn, Supervisor, SubprocessError, processStats } from 'offload'
-import type { PoolStats, TaskOptions, ExecOptions, ExecResult, Result, SupervisorStats, ProcessPoolStats, ThreadPoolStats } from 'offload'
+import type { ImageInfo, PoolStats, TaskOptions, ExecOptions, ExecResult, Result, SupervisorStats, ProcessPoolStats, ThreadPoolStats } from 'offload'
 import { noop, spin, mallocInUse, externalStringFailure } from 'offload/testing'
 
 async function main(): Promise<void> {
@@ -223,3 +223,13 @@ async function threadPool(): Promise<void> {
 }
 
 void threadPool
+
+async function images(): Promise<void> {
+  const info: ImageInfo = await imageInfo(Buffer.alloc(8), { timeout: 100, priority: 'high' })
+  const portrait: boolean = info.orientation >= 5 ? info.width < info.height : info.height > info.width
+  const space: 'srgb' | 'b-w' | 'cmyk' = info.space
+  // @ts-expect-error a string is not image bytes
+  await imageInfo('photo.jpg')
+  void [portrait, space, info.format === 'gif', info.hasProfile]
+}
+void images

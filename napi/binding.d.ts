@@ -409,6 +409,12 @@ export declare function submitHashMany(pool: ExternalObject<NativePool>, slot: n
 
 export declare function submitHmac(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
+/**
+ * `[format, width, height, orientation, hasAlpha, channels, space, bits, progressive, hasIcc,
+ * hasExif]` of the image in `data`.
+ */
+export declare function submitImageInfo(pool: ExternalObject<NativePool>, slot: number, data: unknown, priority: string | undefined | null, cancellable: boolean): unknown
+
 /** Does nothing; measures dispatch overhead. */
 export declare function submitNoop(pool: ExternalObject<NativePool>, slot: number, priority: string | undefined | null, cancellable: boolean): unknown
 

@@ -872,6 +872,7 @@ module.exports.submitDecompress = nativeBinding.submitDecompress
 module.exports.submitHash = nativeBinding.submitHash
 module.exports.submitHashMany = nativeBinding.submitHashMany
 module.exports.submitHmac = nativeBinding.submitHmac
+module.exports.submitImageInfo = nativeBinding.submitImageInfo
 module.exports.submitNoop = nativeBinding.submitNoop
 module.exports.submitPanic = nativeBinding.submitPanic
 module.exports.submitSpin = nativeBinding.submitSpin

@@ -1,8 +1,10 @@
-//! offload's core: a dedicated CPU pool ([`pool`]), the kernels that run on it ([`kernels`]) and
-//! a fork-free subprocess supervisor ([`process`]). Plain Rust: this crate does not depend on
+//! offload's core: a dedicated CPU pool ([`pool`]), the kernels that run on it ([`kernels`],
+//! [`images`]), a fork-free subprocess supervisor ([`process`]) and the dispatch queue of the JS
+//! thread pool ([`threads`]). Plain Rust: this crate does not depend on
 //! napi, so nothing here can touch JavaScript values; the Node binding is the `offload` crate in
 //! `napi/`, which converts options and errors and hands results to JavaScript.
 
+pub mod images;
 pub mod kernels;
 pub mod pool;
 // Fork-free spawning uses Linux's clone and prctl.

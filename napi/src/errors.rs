@@ -9,6 +9,7 @@
 
 use std::fmt::Display;
 
+use offload_core::images::ImageError;
 use offload_core::kernels::KernelError;
 use offload_core::pool::{CancelReason, Outcome, PoolError};
 
@@ -27,6 +28,7 @@ pub(crate) const ERR_OFFLOAD_POOL_SPAWN: &str = "ERR_OFFLOAD_POOL_SPAWN";
 pub(crate) const ERR_OFFLOAD_POOL_DESTROYED: &str = "ERR_OFFLOAD_POOL_DESTROYED";
 pub(crate) const ERR_OFFLOAD_OUTPUT_TOO_LARGE: &str = "ERR_OFFLOAD_OUTPUT_TOO_LARGE";
 pub(crate) const ERR_OFFLOAD_CORRUPT_INPUT: &str = "ERR_OFFLOAD_CORRUPT_INPUT";
+pub(crate) const ERR_OFFLOAD_UNSUPPORTED_FORMAT: &str = "ERR_OFFLOAD_UNSUPPORTED_FORMAT";
 pub(crate) const ERR_OFFLOAD_TASK_PANICKED: &str = "ERR_OFFLOAD_TASK_PANICKED";
 pub(crate) const ERR_OFFLOAD_TIMEOUT: &str = "ERR_OFFLOAD_TIMEOUT";
 pub(crate) const ERR_OFFLOAD_CANCELLED: &str = "ERR_OFFLOAD_CANCELLED";
@@ -134,6 +136,8 @@ pub(crate) fn kernel_error(e: KernelError) -> TaskError {
         KernelError::OutputTooLarge { .. } => ERR_OFFLOAD_OUTPUT_TOO_LARGE,
         KernelError::CorruptInput { .. } => ERR_OFFLOAD_CORRUPT_INPUT,
         KernelError::Unsupported(_) => ERR_INVALID_ARG_VALUE,
+        KernelError::Image(ImageError::Unsupported) => ERR_OFFLOAD_UNSUPPORTED_FORMAT,
+        KernelError::Image(ImageError::Corrupt { .. }) => ERR_OFFLOAD_CORRUPT_INPUT,
     };
     TaskError::new(code, e.to_string())
 }

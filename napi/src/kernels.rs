@@ -49,7 +49,7 @@ impl NativePool {
 
     /// Submits `f` over borrowed `inputs`; `values` are the JS objects they were read from,
     /// held alive until the task settles when the binding settles the promise itself.
-    fn run_kernel<const N: usize>(
+    pub(crate) fn run_kernel<const N: usize>(
         &self,
         env: &Env,
         slot: u32,

@@ -13,6 +13,7 @@
 // `pub` marks what JavaScript sees: napi requires its enums and object fields to be `pub`, so
 // the modules holding them are `pub` and `unreachable_pub` keeps everything else `pub(crate)`.
 mod errors;
+pub mod images;
 pub mod kernels;
 pub mod options;
 pub mod pool;

@@ -42,6 +42,8 @@ pub enum KernelError {
     },
     #[error("{0}")]
     Unsupported(String),
+    #[error(transparent)]
+    Image(#[from] crate::images::ImageError),
 }
 
 /// Error of the `FromStr` impls for algorithm, format and encoding names.

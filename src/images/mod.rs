@@ -1,0 +1,24 @@
+//! Images (issue 15, in progress): what an encoded image is, read from its headers only.
+//!
+//! `probe` identifies JPEG, PNG, WebP and GIF by their signatures and reads dimensions,
+//! orientation (EXIF), alpha, channels, colour space and whether an ICC profile or EXIF block
+//! is present, without decoding pixels: a file that declares 100 000 × 100 000 costs what its
+//! headers cost. Every read is bounds-checked; malformed input is an error, never a panic.
+
+#![forbid(unsafe_code)]
+
+mod exif;
+mod probe;
+
+pub use probe::{ColorSpace, Format, Info, probe};
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    #[error("unsupported image format (expected JPEG, PNG, WebP or GIF)")]
+    Unsupported,
+    #[error("corrupt {format} image: {detail}")]
+    Corrupt {
+        format: &'static str,
+        detail: &'static str,
+    },
+}

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod exif;
+pub mod geometry;
 mod probe;
 
 pub use probe::{ColorSpace, Format, Info, probe};

@@ -9,6 +9,7 @@
 
 mod exif;
 pub mod geometry;
+pub mod orient;
 mod probe;
 
 pub use probe::{ColorSpace, Format, Info, probe};

@@ -12,7 +12,7 @@ const { Supervisor, SubprocessError, exec, processStats } = require('./lib/subpr
 const { Subprocess, spawn } = require('./lib/subprocess/subprocess')
 const { ProcessPool } = require('./lib/process-pool')
 const { ThreadPool } = require('./lib/thread-pool')
-const { imageInfo } = require('./lib/images')
+const { imageInfo, transformImage } = require('./lib/images')
 const { pythonPath } = require('./lib/process-pool/options')
 const { metrics } = require('./lib/integrations/metrics')
 
@@ -25,6 +25,7 @@ module.exports = {
   compress,
   decompress,
   imageInfo,
+  transformImage,
   exec,
   spawn,
   Supervisor,

@@ -2,7 +2,7 @@
 import offload from './index.js'
 
 export const {
-  Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInfo,
+  Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInfo, transformImage,
   exec, spawn, Supervisor, Subprocess, processStats, ProcessPool, ThreadPool, pythonPath, metrics,
   AbortError, OffloadError, SubprocessError,
 } = offload

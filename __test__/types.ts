@@ -1,6 +1,6 @@
 // Type test of the public API: `tsc -p __test__/tsconfig.json` must pass, and the
 // `@ts-expect-error` lines must stay errors.
-import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInfo, AbortError, OffloadError } from 'offload'
+import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInfo, transformImage, AbortError, OffloadError } from 'offload'
 import { exec, spawn, Supervisor, SubprocessError, processStats } from 'offload'
 import type { ImageInfo, PoolStats, TaskOptions, ExecOptions, ExecResult, Result, SupervisorStats, ProcessPoolStats, ThreadPoolStats } from 'offload'
 import { noop, spin, mallocInUse, externalStringFailure } from 'offload/testing'
@@ -231,5 +231,13 @@ async function images(): Promise<void> {
   // @ts-expect-error a string is not image bytes
   await imageInfo('photo.jpg')
   void [portrait, space, info.format === 'gif', info.hasProfile]
+  const thumb: Buffer = await transformImage(Buffer.alloc(8), { resize: { width: 320, fit: 'inside', kernel: 'lanczos3' }, format: 'webp', signal: AbortSignal.timeout(1000) })
+  const { data, info: made } = await transformImage(thumb, { rotate: 90, flip: true, extract: { left: 0, top: 0, width: 10, height: 10 }, quality: 70, info: true })
+  const size: number = made.size + data.length
+  // @ts-expect-error 45 degrees is not a quarter turn
+  await transformImage(thumb, { rotate: 45 })
+  // @ts-expect-error no TIFF output
+  await transformImage(thumb, { format: 'tiff' })
+  void size
 }
 void images

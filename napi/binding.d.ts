@@ -55,6 +55,18 @@ export declare function checkProcessOptions(options: ProcessOptions): void
 /** Stops admission; a completion for `slot` is posted once every accepted task has ended. */
 export declare function closePool(pool: ExternalObject<NativePool>, slot: number): void
 
+/** A colour: `{ r, g, b, alpha }` (0–255, alpha 0–1) or `'#rrggbb'` / `'#rrggbbaa'`. */
+export interface Colour {
+  /** Red, 0–255. Default: `0`. */
+  r?: number
+  /** Green, 0–255. Default: `0`. */
+  g?: number
+  /** Blue, 0–255. Default: `0`. */
+  b?: number
+  /** Opacity, 0–1. Default: `1`. */
+  alpha?: number
+}
+
 /** Formats of `compress` and `decompress`; gzip, deflate, deflate-raw and brotli interoperate with node:zlib. */
 export type CompressionFormat = 'gzip' | 'deflate' | 'deflate-raw' | 'brotli' | 'zstd' | 'lz4'
 
@@ -87,6 +99,14 @@ export declare function destroyPool(pool: ExternalObject<NativePool>): void
 
 /** How a digest is returned: a Buffer, or a string in that encoding. */
 export type Encoding = 'buffer' | 'hex' | 'base64' | 'base64url'
+
+/** `transformImage`'s `extract`: a region of the (oriented) input, in pixels. */
+export interface ExtractOptions {
+  left: number
+  top: number
+  width: number
+  height: number
+}
 
 /** Digests `hash` and `hashMany` compute. */
 export type HashAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'blake3' | 'xxh3-64' | 'xxh3-128' | 'md5' | 'crc32c'
@@ -366,6 +386,34 @@ export declare enum ReportField {
   InputError = 19,
 }
 
+/** `transformImage`'s `resize`. */
+export interface ResizeOptions {
+  /** Target width in pixels; alone, the height follows the aspect ratio. Default: none. */
+  width?: number
+  /** Target height in pixels; alone, the width follows the aspect ratio. Default: none. */
+  height?: number
+  /**
+   * With both sides: `'cover'` (crop to fill), `'contain'` (letterbox on `background`),
+   * `'fill'` (stretch), `'inside'` or `'outside'` (keep the aspect ratio). Default: `'cover'`.
+   */
+  fit?: string
+  /**
+   * Where `cover` crops and `contain` places: `'centre'`, `'top'`, `'right top'`, `'right'`,
+   * `'right bottom'`, `'bottom'`, `'left bottom'`, `'left'`, `'left top'` (or sharp's
+   * compass names, `'north'`…). Default: `'centre'`.
+   */
+  position?: string
+  /**
+   * Resampling filter: `'nearest'`, `'linear'`, `'cubic'`, `'mitchell'` or `'lanczos3'`.
+   * Default: `'lanczos3'`.
+   */
+  kernel?: string
+  /** Never make the image larger than it is. Default: `false`. */
+  withoutEnlargement?: boolean
+  /** The canvas colour of `contain`. Default: black, opaque. */
+  background?: string | Colour
+}
+
 /** Runs the finalizer a `'later'` refusal kept, as Node may at teardown; false if none. */
 export declare function runKeptStringFinalizer(): boolean
 
@@ -423,6 +471,12 @@ export declare function submitPanic(pool: ExternalObject<NativePool>, slot: numb
 
 /** Busy-waits `ms` milliseconds, polling the cancel token like a real kernel. */
 export declare function submitSpin(pool: ExternalObject<NativePool>, slot: number, ms: number, priority: string | undefined | null, cancellable: boolean): unknown
+
+/**
+ * Runs `options` on the image in `data`: the encoded result, or with `info`
+ * `[bytes, format, width, height, channels]`.
+ */
+export declare function submitTransformImage(pool: ExternalObject<NativePool>, slot: number, data: unknown, options: TransformOptions | undefined | null, info: boolean, priority: string | undefined | null, cancellable: boolean): unknown
 
 export declare function supervisorConfig(supervisor: ExternalObject<NativeSupervisor>): Array<number>
 
@@ -555,3 +609,47 @@ export declare function threadPoolSubmit(id: number, slot: number, name?: string
  * Returns whether it had joined (called serve()).
  */
 export declare function threadPoolWorkerExited(id: number, worker: number, message: string): boolean
+
+/** Options for `transformImage()`. */
+export interface TransformOptions {
+  /** Resize. Default: none (the input's size). */
+  resize?: ResizeOptions
+  /**
+   * `'auto'` turns the image upright from its EXIF orientation; 0, 90, 180 or 270 turn it
+   * clockwise by that much, EXIF ignored. Default: `'auto'`.
+   */
+  rotate?: string | number
+  /**
+   * Mirror top to bottom: after the EXIF turn, before an explicit `rotate` (as sharp).
+   * Default: `false`.
+   */
+  flip?: boolean
+  /**
+   * Mirror left to right: after the EXIF turn, before an explicit `rotate` (as sharp).
+   * Default: `false`.
+   */
+  flop?: boolean
+  /** Cut a region out of the rotated input before resizing. Default: none. */
+  extract?: ExtractOptions
+  /** Output format: `'jpeg'`, `'png'` or `'webp'`. Default: the input's (PNG for GIF input). */
+  format?: string
+  /** JPEG quality, 1–100 (WebP output is lossless for now). Default: `80`. */
+  quality?: number
+  /** A progressive JPEG. Default: `false`. */
+  progressive?: boolean
+  /**
+   * PNG compression effort 0–9: higher is smaller and slower (0–2 fast, 3–6 balanced,
+   * 7–9 high). Default: `4`.
+   */
+  effort?: number
+  /**
+   * Keep EXIF and ICC metadata. Not supported yet: `true` is refused with
+   * `ERR_INVALID_ARG_VALUE`; metadata (GPS included) is always stripped. Default: `false`.
+   */
+  keepMetadata?: boolean
+  /**
+   * Largest input in pixels (width × height) that is decoded; larger fails with
+   * `ERR_OFFLOAD_IMAGE_TOO_LARGE` before any pixel is allocated. Default: `268402689`.
+   */
+  maxPixels?: number
+}

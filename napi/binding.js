@@ -876,6 +876,7 @@ module.exports.submitImageInfo = nativeBinding.submitImageInfo
 module.exports.submitNoop = nativeBinding.submitNoop
 module.exports.submitPanic = nativeBinding.submitPanic
 module.exports.submitSpin = nativeBinding.submitSpin
+module.exports.submitTransformImage = nativeBinding.submitTransformImage
 module.exports.supervisorConfig = nativeBinding.supervisorConfig
 module.exports.supervisorStats = nativeBinding.supervisorStats
 module.exports.testExternalStringFailure = nativeBinding.testExternalStringFailure

@@ -6,6 +6,7 @@
 
 pub mod images;
 pub mod kernels;
+pub mod names;
 pub mod pool;
 // Fork-free spawning uses Linux's clone and prctl.
 #[cfg(target_os = "linux")]

@@ -29,6 +29,7 @@ pub(crate) const ERR_OFFLOAD_POOL_DESTROYED: &str = "ERR_OFFLOAD_POOL_DESTROYED"
 pub(crate) const ERR_OFFLOAD_OUTPUT_TOO_LARGE: &str = "ERR_OFFLOAD_OUTPUT_TOO_LARGE";
 pub(crate) const ERR_OFFLOAD_CORRUPT_INPUT: &str = "ERR_OFFLOAD_CORRUPT_INPUT";
 pub(crate) const ERR_OFFLOAD_UNSUPPORTED_FORMAT: &str = "ERR_OFFLOAD_UNSUPPORTED_FORMAT";
+pub(crate) const ERR_OFFLOAD_IMAGE_TOO_LARGE: &str = "ERR_OFFLOAD_IMAGE_TOO_LARGE";
 pub(crate) const ERR_OFFLOAD_TASK_PANICKED: &str = "ERR_OFFLOAD_TASK_PANICKED";
 pub(crate) const ERR_OFFLOAD_TIMEOUT: &str = "ERR_OFFLOAD_TIMEOUT";
 pub(crate) const ERR_OFFLOAD_CANCELLED: &str = "ERR_OFFLOAD_CANCELLED";
@@ -138,6 +139,8 @@ pub(crate) fn kernel_error(e: KernelError) -> TaskError {
         KernelError::Unsupported(_) => ERR_INVALID_ARG_VALUE,
         KernelError::Image(ImageError::Unsupported) => ERR_OFFLOAD_UNSUPPORTED_FORMAT,
         KernelError::Image(ImageError::Corrupt { .. }) => ERR_OFFLOAD_CORRUPT_INPUT,
+        KernelError::Image(ImageError::TooLarge { .. }) => ERR_OFFLOAD_IMAGE_TOO_LARGE,
+        KernelError::Image(ImageError::BadRequest(_)) => ERR_INVALID_ARG_VALUE,
     };
     TaskError::new(code, e.to_string())
 }

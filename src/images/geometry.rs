@@ -63,9 +63,12 @@ fn round(v: f64) -> u32 {
 /// The plan for `spec` on a `w` × `h` image (already oriented).
 pub fn plan(w: u32, h: u32, spec: &ResizeSpec) -> Plan {
     let (wf, hf) = (f64::from(w), f64::from(h));
-    // A missing side follows the aspect ratio.
+    // A missing side follows the aspect ratio, or, for `fill`, stays as it is (as sharp).
+    let keep = spec.fit == Fit::Fill;
     let (tw, th) = match (spec.width, spec.height) {
         (None, None) => (w, h),
+        (Some(tw), None) if keep => (tw, h),
+        (None, Some(th)) if keep => (w, th),
         (Some(tw), None) => (tw, round(hf * f64::from(tw) / wf)),
         (None, Some(th)) => (round(wf * f64::from(th) / hf), th),
         (Some(tw), Some(th)) => (tw, th),

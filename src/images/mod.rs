@@ -7,11 +7,17 @@
 
 #![forbid(unsafe_code)]
 
+mod decode;
+mod encode;
 mod exif;
 pub mod geometry;
 pub mod orient;
+mod pipeline;
 mod probe;
+mod resize;
+pub mod spec;
 
+pub use pipeline::{Transformed, transform};
 pub use probe::{ColorSpace, Format, Info, probe};
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +27,15 @@ pub enum ImageError {
     #[error("corrupt {format} image: {detail}")]
     Corrupt {
         format: &'static str,
-        detail: &'static str,
+        detail: String,
     },
+    #[error("the image is {width} x {height} = {pixels} pixels, over maxPixels ({max})")]
+    TooLarge {
+        width: u32,
+        height: u32,
+        pixels: u64,
+        max: u64,
+    },
+    #[error("{0}")]
+    BadRequest(String),
 }

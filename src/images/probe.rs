@@ -101,7 +101,10 @@ fn le32(d: &[u8], at: usize) -> Option<u32> {
 }
 
 fn corrupt(format: &'static str, detail: &'static str) -> ImageError {
-    ImageError::Corrupt { format, detail }
+    ImageError::Corrupt {
+        format,
+        detail: detail.to_owned(),
+    }
 }
 
 fn jpeg(d: &[u8]) -> Result<Info, ImageError> {

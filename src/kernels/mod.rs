@@ -46,13 +46,7 @@ pub enum KernelError {
     Image(#[from] crate::images::ImageError),
 }
 
-/// Error of the `FromStr` impls for algorithm, format and encoding names.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown {kind} {name:?}")]
-pub struct UnknownName {
-    pub kind: &'static str,
-    pub name: String,
-}
+pub use crate::names::UnknownName;
 
 /// Polls the cancel callback; `?` on the result aborts the kernel.
 pub(crate) fn check(cancel: Cancel) -> Result<(), KernelError> {

@@ -10,6 +10,7 @@
 //! - `process` (Linux): supervisor options → `SupervisorConfig`, `exec`/`spawn` options →
 //!   `Spec`, signals.
 
+pub mod images;
 pub mod kernels;
 pub mod pool;
 #[cfg(target_os = "linux")]

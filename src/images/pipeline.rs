@@ -1,0 +1,183 @@
+//! One `transformImage` call: headers, the pixel limit, decode, extract, resize, orient, crop or
+//! place, encode — all on the calling pool thread, nothing crossing to JS but the result.
+//!
+//! Resizing happens before turning when there is no `extract`, so the turn works on the small
+//! image; the resize target is swapped to match when the turn swaps width and height. The
+//! cancel flag is polled between stages (each stage is tens of milliseconds at most for an image
+//! within sharp's default pixel limit, the decode of a very large JPEG excepted).
+
+use super::ImageError;
+use super::decode::{self, Pixels};
+use super::encode;
+use super::geometry::{self, Rect};
+use super::orient::Orientation;
+use super::probe::{Format, probe};
+use super::resize::resize;
+use super::spec::{OutFormat, Rotate, TransformSpec};
+
+/// An encoded result and what it is.
+#[derive(Debug)]
+pub struct Transformed {
+    pub data: Vec<u8>,
+    pub format: OutFormat,
+    pub width: u32,
+    pub height: u32,
+    pub channels: u8,
+}
+
+/// Runs `spec` on `data`; `cancelled` is polled between stages (`Err(None)` when it fired).
+pub fn transform(
+    data: &[u8],
+    spec: &TransformSpec,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Transformed, Option<ImageError>> {
+    let stop = || if cancelled() { Err(None) } else { Ok(()) };
+    let info = probe(data)?;
+    let pixels = u64::from(info.width) * u64::from(info.height);
+    if pixels > spec.max_pixels {
+        return Err(Some(ImageError::TooLarge {
+            width: info.width,
+            height: info.height,
+            pixels,
+            max: spec.max_pixels,
+        }));
+    }
+    if spec.keep_metadata {
+        return Err(Some(ImageError::BadRequest(
+            "keepMetadata is not supported yet: metadata is always stripped".into(),
+        )));
+    }
+    stop()?;
+    let mut px = decode::decode(data, &info)?;
+    stop()?;
+    // As sharp: upright from EXIF (unless an explicit angle), then flip and flop, then the
+    // explicit angle.
+    let mut turn = match spec.rotate {
+        Rotate::Auto => Orientation::from_exif(info.orientation),
+        Rotate::Turns(_) => Orientation::IDENTITY,
+    };
+    if spec.flip {
+        turn = turn.flip();
+    }
+    if spec.flop {
+        turn = turn.flop();
+    }
+    if let Rotate::Turns(t) = spec.rotate {
+        turn = turn.rotate(t);
+    }
+    if let Some(r) = spec.extract {
+        // The region is in upright coordinates: turn first (the whole image), then cut.
+        px = turned(px, turn);
+        turn = Orientation::IDENTITY;
+        px = cut(&px, r)?;
+        stop()?;
+    }
+    let (uw, uh) = turn.size(px.width, px.height);
+    let plan = spec.resize.as_ref().map(|r| geometry::plan(uw, uh, r));
+    if let Some(plan) = &plan {
+        let (sw, sh) = if turn.swaps() {
+            (plan.scaled.1, plan.scaled.0)
+        } else {
+            plan.scaled
+        };
+        px = resize(px, sw, sh, spec.kernel)?;
+        stop()?;
+    }
+    px = turned(px, turn);
+    if let Some(plan) = plan {
+        if let Some(r) = plan.crop {
+            px = cut(&px, r)?;
+        }
+        if let Some((canvas, at)) = plan.canvas {
+            px = placed(&px, canvas, at, spec.background.0);
+        }
+    }
+    stop()?;
+    let format = spec.format.unwrap_or(match info.format {
+        Format::Jpeg => OutFormat::Jpeg,
+        Format::Png | Format::Gif => OutFormat::Png,
+        Format::Webp => OutFormat::Webp,
+    });
+    let out = encode::encode(&px, format, spec)?;
+    let channels = if format == OutFormat::Jpeg {
+        3
+    } else {
+        px.channels as u8
+    };
+    Ok(Transformed {
+        data: out,
+        format,
+        width: px.width,
+        height: px.height,
+        channels,
+    })
+}
+
+fn turned(px: Pixels, turn: Orientation) -> Pixels {
+    if turn == Orientation::IDENTITY {
+        return px;
+    }
+    let (width, height) = turn.size(px.width, px.height);
+    Pixels {
+        data: turn.apply(&px.data, px.width, px.height, px.channels),
+        width,
+        height,
+        channels: px.channels,
+    }
+}
+
+fn cut(px: &Pixels, r: Rect) -> Result<Pixels, ImageError> {
+    let fits = u64::from(r.left) + u64::from(r.width) <= u64::from(px.width)
+        && u64::from(r.top) + u64::from(r.height) <= u64::from(px.height);
+    if !fits {
+        return Err(ImageError::BadRequest(format!(
+            "the region {} x {} at ({}, {}) is outside the {} x {} image",
+            r.width, r.height, r.left, r.top, px.width, px.height
+        )));
+    }
+    let c = px.channels;
+    let (w, stride) = (r.width as usize * c, px.width as usize * c);
+    let mut data = Vec::with_capacity(w * r.height as usize);
+    for y in r.top as usize..(r.top + r.height) as usize {
+        let at = y * stride + r.left as usize * c;
+        data.extend_from_slice(&px.data[at..at + w]);
+    }
+    Ok(Pixels {
+        data,
+        width: r.width,
+        height: r.height,
+        channels: c,
+    })
+}
+
+/// `px` on a `canvas` filled with `bg`, its top-left corner at `at`. A background with alpha
+/// below 255 makes the result RGBA.
+fn placed(px: &Pixels, canvas: (u32, u32), at: (u32, u32), bg: [u8; 4]) -> Pixels {
+    let c = if px.channels == 4 || bg[3] < 255 {
+        4
+    } else {
+        3
+    };
+    let (cw, ch) = (canvas.0 as usize, canvas.1 as usize);
+    let mut data: Vec<u8> = bg[..c].iter().copied().cycle().take(cw * ch * c).collect();
+    for y in 0..px.height as usize {
+        for x in 0..px.width as usize {
+            let s = (y * px.width as usize + x) * px.channels;
+            let d = ((y + at.1 as usize) * cw + x + at.0 as usize) * c;
+            data[d..d + 3].copy_from_slice(&px.data[s..s + 3]);
+            if c == 4 {
+                data[d + 3] = if px.channels == 4 {
+                    px.data[s + 3]
+                } else {
+                    255
+                };
+            }
+        }
+    }
+    Pixels {
+        data,
+        width: canvas.0,
+        height: canvas.1,
+        channels: c,
+    }
+}

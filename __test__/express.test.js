@@ -411,6 +411,27 @@ test('the example server renders sales reports on its ThreadPool; a missed deadl
   assert.equal((await request(port, 'GET', '/sales-report/8')).body.toString(), salesReport('8'))
 })
 
+test('the example server makes upright thumbnails of uploads on the CPU pool; not an image is a 415', { timeout: 60_000 }, async (t) => {
+  const sharp = require('sharp')
+  const { port } = await exampleServer(t)
+  // A 1200 x 800 photo stored sideways (EXIF orientation 6): upright it is 800 x 1200.
+  const photo = await sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 30, g: 120, b: 200 } } })
+    .withMetadata({ orientation: 6 }).jpeg().toBuffer()
+  const got = await request(port, 'POST', '/thumbnail?width=320&format=webp', photo)
+  assert.equal(got.status, 200, got.body.toString())
+  assert.equal(got.headers['content-type'], 'image/webp')
+  const m = await sharp(got.body).metadata()
+  assert.deepEqual([m.format, m.width, m.height, m.orientation], ['webp', 320, 480, undefined])
+  const text = await request(port, 'POST', '/thumbnail', Buffer.from('not an image'))
+  assert.equal(text.status, 415, text.body.toString())
+  assert.equal(JSON.parse(text.body).error.code, 'ERR_OFFLOAD_UNSUPPORTED_FORMAT')
+  const bomb = await sharp({ create: { width: 1, height: 1, channels: 3, background: 'red' } }).png().toBuffer()
+  bomb.writeUInt32BE(100_000, 16)
+  bomb.writeUInt32BE(100_000, 20)
+  assert.equal((await request(port, 'POST', '/thumbnail', bomb)).status, 413)
+  assert.equal((await request(port, 'POST', '/thumbnail?width=0', photo)).status, 400)
+})
+
 test('the TypeScript example, built to JavaScript, totals sales on its ThreadPool from the built worker', { timeout: 60_000 }, async (t) => {
   const ts = require('typescript')
   const fs = require('node:fs')

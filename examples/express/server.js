@@ -5,6 +5,7 @@
 //   node examples/express/server.js            # PORT=3000 by default; PORT=0 picks a free one
 //   curl --data-binary @big.log localhost:3000/compress > big.log.gz
 //   curl localhost:3000/sales-report/7?rows=5000 > report.html
+//   curl --data-binary @photo.jpg 'localhost:3000/thumbnail?width=320&format=webp' > thumb.webp
 //
 // `?inline=1` on /hash and /compress does the same work on the event loop instead, as the
 // blocking example in most tutorials does, and `?zlib=1` on /compress uses async node:zlib;
@@ -110,6 +111,25 @@ app.get('/sales-report/:id', async (req, res, next) => {
     if (!Number.isInteger(deadline) || deadline < 1 || deadline > 60_000) return res.status(400).json({ error: 'deadline: milliseconds from 1 to 60000' })
     const html = await salesReports.run({ id: req.params.id, rows }, { name: 'sales', timeout: deadline, signal: abortOnClose(req) })
     res.type('html').send(html)
+  } catch (err) {
+    next(err)
+  }
+})
+
+// An uploaded photo to a thumbnail, decoded, turned upright and encoded on the CPU pool (not
+// on libuv's threads, which fs and dns need): POST /thumbnail?width=320&format=webp. A file
+// that is not an image is a 415, a corrupt one a 400, one over 50 megapixels a 413.
+const THUMBNAIL_FORMATS = new Set(['jpeg', 'png', 'webp'])
+app.post('/thumbnail', body, async (req, res, next) => {
+  try {
+    const width = Number(req.query.width ?? 320)
+    const format = String(req.query.format ?? 'jpeg')
+    if (!Number.isInteger(width) || width < 1 || width > 4096) return res.status(400).json({ error: 'width: an integer from 1 to 4096' })
+    if (!THUMBNAIL_FORMATS.has(format)) return res.status(400).json({ error: 'format: jpeg, png or webp' })
+    const thumb = await offload.transformImage(req.body ?? Buffer.alloc(0), {
+      resize: { width, fit: 'inside', withoutEnlargement: true }, format, maxPixels: 50_000_000, pool, timeout: 10_000, signal: abortOnClose(req),
+    })
+    res.type(format).send(thumb)
   } catch (err) {
     next(err)
   }

@@ -27,7 +27,8 @@ export type OffloadErrorHandler = (err: unknown, req: IncomingMessage, res: Serv
  * Error-handling middleware that answers offload's errors by code:
  * - 400: `ERR_OFFLOAD_CORRUPT_INPUT`, `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`,
  *   `ERR_OUT_OF_RANGE`, `ERR_UNKNOWN_SIGNAL` (bad data or parameters taken from the request);
- * - 413: `ERR_OFFLOAD_OUTPUT_TOO_LARGE`, `ERR_OFFLOAD_MAX_BUFFER`;
+ * - 413: `ERR_OFFLOAD_OUTPUT_TOO_LARGE`, `ERR_OFFLOAD_MAX_BUFFER`, `ERR_OFFLOAD_IMAGE_TOO_LARGE`;
+ * - 415: `ERR_OFFLOAD_UNSUPPORTED_FORMAT`;
  * - 502: `ERR_OFFLOAD_EXIT`, `ERR_OFFLOAD_LIMIT`, `ERR_OFFLOAD_SPAWN`, `ENOENT`, `EACCES`,
  *   `ENOTDIR`, `ERR_OFFLOAD_IO`, `ERR_OFFLOAD_WORKER_CRASHED`, `ERR_OFFLOAD_WORKER_START`,
  *   `ERR_OFFLOAD_WORKER_PROTOCOL` (a program or worker failed);

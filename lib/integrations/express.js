@@ -72,6 +72,8 @@ const DEFAULT_STATUSES = new Map(Object.entries({
   ERR_UNKNOWN_SIGNAL: 400,
   ERR_OFFLOAD_OUTPUT_TOO_LARGE: 413,
   ERR_OFFLOAD_MAX_BUFFER: 413,
+  ERR_OFFLOAD_IMAGE_TOO_LARGE: 413,
+  ERR_OFFLOAD_UNSUPPORTED_FORMAT: 415,
   // A program or worker the server relies on failed: the server acted as a gateway to it.
   ERR_OFFLOAD_EXIT: 502,
   ERR_OFFLOAD_LIMIT: 502,

@@ -1,7 +1,8 @@
 'use strict'
 // `npm run demo`: starts examples/express/server.js on a free loopback port and drives its
 // /compress route three ways, inline on the event loop (zlib.gzipSync), with Node's async
-// zlib.gzip (libuv's threadpool, 1 MiB chunkSize) and with offload, while a separate client
+// zlib.gzip (libuv's threadpool, 1 MiB chunkSize) and with offload, and its /thumbnail route
+// (a 2725x2225 photo to a 320-px JPEG with offload.transformImage), while a separate client
 // polls /health. Each mode runs DEMO_RUNS times (default 3), the order rotating every run so
 // drift favours none; prints medians with min–max of /health latency, heavy-route throughput
 // and the server's event-loop delay. Loopback only; finishes by itself in about 35 s (a
@@ -14,9 +15,9 @@ const { percentile, median } = require('../benchmark/lib')
 
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 3)
 const RUNS = Math.max(1, Number(process.env.DEMO_RUNS ?? 3))
-const MODES = ['inline', 'zlib', 'offload']
-const LABELS = { inline: 'inline (zlib.gzipSync)', zlib: 'zlib.gzip (async)', offload: 'offload.compress' }
-const URLS = { inline: '/compress?inline=1', zlib: '/compress?zlib=1', offload: '/compress' }
+const MODES = ['inline', 'zlib', 'offload', 'thumbnail']
+const LABELS = { inline: 'inline (zlib.gzipSync)', zlib: 'zlib.gzip (async)', offload: 'offload.compress', thumbnail: 'offload.transformImage' }
+const URLS = { inline: '/compress?inline=1', zlib: '/compress?zlib=1', offload: '/compress', thumbnail: '/thumbnail?width=320&format=jpeg' }
 const CLIENTS = 4 // concurrent uploaders of the heavy route
 const HEALTH_EVERY_MS = 20
 
@@ -30,6 +31,36 @@ function logText(bytes) {
     size += line.length
   }
   return Buffer.from(lines.join('')).subarray(0, bytes)
+}
+
+// A photo-like 2725 x 2225 JPEG (sharp's benchmark size): a PNG written here, re-encoded by
+// offload, so the demo needs no image library of its own.
+async function photoJpeg(width = 2725, height = 2225) {
+  const { transformImage } = require('..')
+  const rows = []
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3)
+    for (let x = 0; x < width; x++) {
+      row[1 + x * 3] = (x * 255 / width + 40 * Math.sin(y / 17)) & 255
+      row[2 + x * 3] = (y * 255 / height + 40 * Math.cos(x / 23)) & 255
+      row[3 + x * 3] = ((x ^ y) & 63) + 96
+    }
+    rows.push(row)
+  }
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8)
+    head.writeUInt32BE(data.length)
+    head.write(type, 4, 'latin1')
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])))
+    return Buffer.concat([head, data, crc])
+  }
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr.set([8, 2, 0, 0, 0], 8)
+  const png = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))])
+  return transformImage(png, { format: 'jpeg', quality: 90 })
 }
 
 function request(agent, port, method, url, body) {
@@ -59,7 +90,11 @@ async function phase(port, mode, body) {
     while (Date.now() < end) {
       const r = await request(heavyAgent, port, 'POST', url, body)
       if (r.status !== 200) failed++
-      else if (done++ % 50 === 0 && !zlib.gunzipSync(r.body).equals(body)) throw new Error('the server returned a wrong gzip body')
+      else if (done++ % 50 !== 0) continue
+      else if (mode === 'thumbnail') {
+        const info = await require('..').imageInfo(r.body)
+        if (info.format !== 'jpeg' || info.width !== 320) throw new Error(`the server returned a wrong thumbnail: ${JSON.stringify(info)}`)
+      } else if (!zlib.gunzipSync(r.body).equals(body)) throw new Error('the server returned a wrong gzip body')
     }
   }
   const latencies = []
@@ -95,7 +130,7 @@ function cell(xs, digits = 1) {
 }
 
 function table(byMode) {
-  const header = ['heavy route', '/health p50 ms', '/health p99 ms', '/health max ms', 'health checks', 'compress req/s', 'loop p99 ms', 'loop max ms']
+  const header = ['heavy route', '/health p50 ms', '/health p99 ms', '/health max ms', 'health checks', 'heavy req/s', 'loop p99 ms', 'loop max ms']
   const cells = MODES.map((mode) => {
     const rs = byMode[mode]
     return [
@@ -138,21 +173,23 @@ async function main() {
   // A server that dies mid-run fails the demo instead of leaving it waiting.
   const died = exited.then(({ code, signal }) => { throw new Error(`the example server died (${signal ?? `code ${code}`})`) })
   died.catch(() => {})
-  const body = logText(2 * 1024 * 1024)
-  console.log(`offload demo: examples/express/server.js on 127.0.0.1:${port}; ${CLIENTS} clients upload ${body.length} bytes to /compress (gzip level 6) for ${SECONDS} s per run while /health is polled every ${HEALTH_EVERY_MS} ms; ${RUNS} runs of each mode, order rotating; medians (min–max)\n`)
+  const log = logText(2 * 1024 * 1024)
+  const photo = await photoJpeg()
+  const bodyOf = (mode) => (mode === 'thumbnail' ? photo : log)
+  console.log(`offload demo: examples/express/server.js on 127.0.0.1:${port}; ${CLIENTS} clients upload ${log.length} bytes to /compress (gzip level 6), or a ${photo.length}-byte 2725x2225 JPEG to /thumbnail (320 px), for ${SECONDS} s per run while /health is polled every ${HEALTH_EVERY_MS} ms; ${RUNS} runs of each mode, order rotating; medians (min–max)\n`)
   try {
     const byMode = Object.fromEntries(MODES.map((m) => [m, []]))
     for (let r = 0; r < RUNS; r++) {
       for (let k = 0; k < MODES.length; k++) {
         const mode = MODES[(k + r) % MODES.length]
-        byMode[mode].push(await Promise.race([phase(port, mode, body), died]))
+        byMode[mode].push(await Promise.race([phase(port, mode, bodyOf(mode)), died]))
       }
       if (process.stderr.isTTY) process.stderr.write(`  run ${r + 1}/${RUNS} done\r`)
     }
     table(byMode)
     const p99 = (m) => median(byMode[m].map((r) => r.health.p99))
     const rate = (m) => median(byMode[m].map((r) => r.perSecond))
-    console.log(`\n/health p99 (medians): ${p99('inline').toFixed(1)} ms inline, ${p99('zlib').toFixed(1)} ms with zlib.gzip, ${p99('offload').toFixed(1)} ms with offload; compress throughput offload / inline ${(rate('offload') / rate('inline')).toFixed(2)}, offload / zlib.gzip ${(rate('offload') / rate('zlib')).toFixed(2)}.`)
+    console.log(`\n/health p99 (medians): ${p99('inline').toFixed(1)} ms inline, ${p99('zlib').toFixed(1)} ms with zlib.gzip, ${p99('offload').toFixed(1)} ms with offload; compress throughput offload / inline ${(rate('offload') / rate('inline')).toFixed(2)}, offload / zlib.gzip ${(rate('offload') / rate('zlib')).toFixed(2)}. Thumbnails: ${rate('thumbnail').toFixed(1)}/s with /health p99 ${p99('thumbnail').toFixed(1)} ms.`)
     const failed = MODES.reduce((n, m) => n + byMode[m].reduce((a, r) => a + r.failed, 0), 0)
     if (failed > 0) console.log(`(${failed} heavy requests got a status other than 200, e.g. 503 from a full queue)`)
   } finally {

@@ -4,7 +4,8 @@
 // size (UV_THREADPOOL_SIZE, default 4) is read once per process, so each row
 // runs in a fresh process with the size in its environment. One warmed-up,
 // checked, measured closed-loop run per process; sends the run to the parent.
-// argv: JSON { kind: 'webcrypto' | 'zlib', size, level, chunkSize, inflight, durationMs }.
+// argv: JSON { kind: 'webcrypto' | 'zlib' | 'sharp', size, level, chunkSize, inflight, durationMs,
+// task }. sharp runs its pipelines on the same threadpool.
 
 const crypto = require('node:crypto')
 const zlib = require('node:zlib')
@@ -40,8 +41,22 @@ async function gzipper () {
   return { submit: () => gzip(input, opts), outBytes: out.length }
 }
 
+async function resizer () {
+  const sharp = require('sharp')
+  const { photoJpeg, TASKS } = require('../photo')
+  const input = await photoJpeg()
+  const t = TASKS[cfg.task]
+  const once = () => sharp(input).resize(t.width, t.height, { kernel: 'lanczos3' }).jpeg({ quality: 80 }).toBuffer()
+  const out = await once()
+  const m = await sharp(out).metadata()
+  if (m.format !== 'jpeg' || m.width !== t.width) throw new Error(`sharp made ${m.format} ${m.width}x${m.height}`)
+  return { submit: once, outBytes: out.length }
+}
+
+const KINDS = { webcrypto, zlib: gzipper, sharp: resizer }
+
 helperMain(async () => {
-  const { submit, outBytes } = cfg.kind === 'webcrypto' ? await webcrypto() : await gzipper()
+  const { submit, outBytes } = await KINDS[cfg.kind]()
   await C.warm(submit, cfg.inflight * 2)
   const r = await throughputRun(submit, { inflight: cfg.inflight, bytesPerOp: cfg.size, durationMs: cfg.durationMs })
   return { ...r, outBytes, uvThreads: Number(process.env.UV_THREADPOOL_SIZE) || 4 }

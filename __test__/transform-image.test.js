@@ -95,12 +95,26 @@ test('lossless round trips keep every pixel and the alpha; JPEG output flattens 
   const rgba = await photo(64, 48, 4).png().toBuffer()
   const want = await raw(rgba)
   for (const format of ['png', 'webp']) {
-    const out = await transformImage(rgba, { format })
+    const out = await transformImage(rgba, { format, lossless: true })
     assert.equal((await imageInfo(out)).format, format)
     const got = await raw(out)
     assert.equal(got.info.channels, 4, `${format} keeps alpha`)
     assert.ok(got.data.equals(want.data), `${format}: pixels`)
   }
+  // Lossy WebP (libwebp): alpha kept, as close to the source as sharp's (libwebp too) in about
+  // as many bytes, and far smaller than lossless.
+  const big = await photo(320, 240, 4).png().toBuffer()
+  const lossy = await transformImage(big, { format: 'webp', quality: 80, info: true })
+  const lossless = await transformImage(big, { format: 'webp', lossless: true })
+  assert.deepEqual([lossy.info.format, lossy.info.channels], ['webp', 4])
+  const back = await raw(lossy.data)
+  assert.equal(back.info.channels, 4)
+  const source = (await raw(big)).data
+  const theirs = await sharp(big).webp({ quality: 80 }).toBuffer()
+  const [mine, sharps] = [psnr(back.data, source), psnr((await raw(theirs)).data, source)]
+  assert.ok(mine > sharps - 0.5, `lossy WebP PSNR ${mine.toFixed(2)} dB, sharp's ${sharps.toFixed(2)} dB`)
+  assert.ok(lossy.data.length < theirs.length * 1.1, `${lossy.data.length} bytes, sharp's ${theirs.length}`)
+  assert.ok(lossy.data.length < lossless.length / 2, `${lossy.data.length} bytes lossy, ${lossless.length} lossless`)
   const gif = await photo(30, 20).gif().toBuffer()
   const fromGif = await transformImage(gif)
   assert.equal((await imageInfo(fromGif)).format, 'png')

@@ -633,13 +633,15 @@ export interface TransformOptions {
   extract?: ExtractOptions
   /** Output format: `'jpeg'`, `'png'` or `'webp'`. Default: the input's (PNG for GIF input). */
   format?: string
-  /** JPEG quality, 1–100 (WebP output is lossless for now). Default: `80`. */
+  /** Quality of JPEG and lossy WebP, 1–100. Default: `80`. */
   quality?: number
+  /** WebP without loss (`quality` is then ignored). Default: `false`. */
+  lossless?: boolean
   /** A progressive JPEG. Default: `false`. */
   progressive?: boolean
   /**
-   * PNG compression effort 0–9: higher is smaller and slower (0–2 fast, 3–6 balanced,
-   * 7–9 high). Default: `4`.
+   * Encoder effort 0–9, higher is smaller and slower: PNG compression (0–2 fast, 3–6
+   * balanced, 7–9 high) and lossy WebP's method (0–6; 7–9 act as 6). Default: `4`.
    */
   effort?: number
   /**

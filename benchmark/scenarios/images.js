@@ -4,8 +4,7 @@
 // at quality 80; (b) a 320-px-wide thumbnail. Contestants: offload.transformImage on its pool
 // (nice 10) and sharp with its defaults on libuv's threadpool, in fresh helper processes at
 // libuv's default 4 threads and at UV_THREADPOOL_SIZE = THREADS. Every output is checked (format
-// and size) before timing; output bytes are shown. Not measured here yet: jimp, PNG-to-WebP
-// (offload writes lossless WebP only), fs.readFile latency under the load, peak RSS.
+// and size) before timing; output bytes are shown. Not measured here yet: jimp, PNG-to-WebP, fs.readFile latency under the load, peak RSS.
 
 const { QUICK, THREADS, ROUNDS, runThroughput, runHelper, noteHelperNoise, printTable, range, target, LOOP_CPU_HEADER, loopCpuCols } = require('../lib')
 const C = require('../contestants')

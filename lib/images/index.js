@@ -39,7 +39,7 @@ function imageInfo(input, options) {
   }).then(named)
 }
 
-const OPTIONS = ['resize', 'rotate', 'flip', 'flop', 'extract', 'format', 'quality', 'progressive', 'effort', 'keepMetadata', 'maxPixels']
+const OPTIONS = ['resize', 'rotate', 'flip', 'flop', 'extract', 'format', 'quality', 'lossless', 'progressive', 'effort', 'keepMetadata', 'maxPixels']
 const RESIZE = ['width', 'height', 'fit', 'position', 'kernel', 'withoutEnlargement', 'background']
 const EXTRACT = ['left', 'top', 'width', 'height']
 const COLOUR = ['r', 'g', 'b', 'alpha']

@@ -51,8 +51,10 @@ pub struct TransformSpec {
     pub format: Option<OutFormat>,
     /// 1–100, for JPEG and lossy WebP.
     pub quality: u8,
+    /// WebP without loss (quality ignored).
+    pub lossless: bool,
     pub progressive: bool,
-    /// 0–9: encoder effort, where the format has one (PNG compression, WebP method).
+    /// 0–9: encoder effort (PNG compression level; WebP method, at most 6).
     pub effort: u8,
     pub keep_metadata: bool,
     /// Largest input, in pixels (width × height), that is decoded.
@@ -74,6 +76,7 @@ impl Default for TransformSpec {
             extract: None,
             format: None,
             quality: 80,
+            lossless: false,
             progressive: false,
             effort: 4,
             keep_metadata: false,

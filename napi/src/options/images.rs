@@ -78,12 +78,14 @@ pub struct TransformOptions {
     pub extract: Option<ExtractOptions>,
     /// Output format: `'jpeg'`, `'png'` or `'webp'`. Default: the input's (PNG for GIF input).
     pub format: Option<String>,
-    /// JPEG quality, 1–100 (WebP output is lossless for now). Default: `80`.
+    /// Quality of JPEG and lossy WebP, 1–100. Default: `80`.
     pub quality: Option<f64>,
+    /// WebP without loss (`quality` is then ignored). Default: `false`.
+    pub lossless: Option<bool>,
     /// A progressive JPEG. Default: `false`.
     pub progressive: Option<bool>,
-    /// PNG compression effort 0–9: higher is smaller and slower (0–2 fast, 3–6 balanced,
-    /// 7–9 high). Default: `4`.
+    /// Encoder effort 0–9, higher is smaller and slower: PNG compression (0–2 fast, 3–6
+    /// balanced, 7–9 high) and lossy WebP's method (0–6; 7–9 act as 6). Default: `4`.
     pub effort: Option<f64>,
     /// Keep EXIF and ICC metadata. Not supported yet: `true` is refused with
     /// `ERR_INVALID_ARG_VALUE`; metadata (GPS included) is always stripped. Default: `false`.
@@ -253,6 +255,7 @@ impl TryFrom<TransformOptions> for TransformSpec {
                 "an integer >= 1 && <= 100",
             )? as u8;
         }
+        spec.lossless = o.lossless.unwrap_or(false);
         spec.progressive = o.progressive.unwrap_or(false);
         if let Some(e) = o.effort {
             spec.effort = integer("options.effort", e, 0.0, 9.0, "an integer >= 0 && <= 9")? as u8;

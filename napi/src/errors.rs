@@ -139,7 +139,9 @@ pub(crate) fn kernel_error(e: KernelError) -> TaskError {
         KernelError::Unsupported(_) => ERR_INVALID_ARG_VALUE,
         KernelError::Image(ImageError::Unsupported) => ERR_OFFLOAD_UNSUPPORTED_FORMAT,
         KernelError::Image(ImageError::Corrupt { .. }) => ERR_OFFLOAD_CORRUPT_INPUT,
-        KernelError::Image(ImageError::TooLarge { .. }) => ERR_OFFLOAD_IMAGE_TOO_LARGE,
+        KernelError::Image(ImageError::TooLarge { .. } | ImageError::OverBudget { .. }) => {
+            ERR_OFFLOAD_IMAGE_TOO_LARGE
+        }
         KernelError::Image(ImageError::BadRequest(_)) => ERR_INVALID_ARG_VALUE,
     };
     TaskError::new(code, e.to_string())

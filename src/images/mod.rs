@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod budget;
 mod decode;
 mod encode;
 mod exif;
@@ -36,6 +37,10 @@ pub enum ImageError {
         pixels: u64,
         max: u64,
     },
+    #[error(
+        "the image needs {bytes} bytes of pixels, more than the whole image memory budget ({limit} bytes)"
+    )]
+    OverBudget { bytes: u64, limit: u64 },
     #[error("{0}")]
     BadRequest(String),
 }

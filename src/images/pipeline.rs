@@ -1,5 +1,5 @@
-//! One `transformImage` call: headers, the pixel limit, decode, extract, resize, orient, crop or
-//! place, encode — all on the calling pool thread, nothing crossing to JS but the result.
+//! One `transformImage` call: headers, the pixel limit, a memory grant (budget.rs), decode,
+//! extract, resize, orient, crop or place, encode — all on the calling pool thread, nothing crossing to JS but the result.
 //!
 //! Resizing happens before turning when there is no `extract`, so the turn works on the small
 //! image; the resize target is swapped to match when the turn swaps width and height. The
@@ -7,6 +7,7 @@
 //! within sharp's default pixel limit, the decode of a very large JPEG excepted).
 
 use super::ImageError;
+use super::budget::Budget;
 use super::decode::{self, Pixels};
 use super::encode;
 use super::geometry::{self, Rect};
@@ -48,6 +49,8 @@ pub fn transform(
         )));
     }
     stop()?;
+    // Decoded RGBA plus the resize output: what this transform holds at most at once, roughly.
+    let _grant = Budget::global().acquire(pixels.saturating_mul(8), cancelled)?;
     let mut px = decode::decode(data, &info)?;
     stop()?;
     // As sharp: upright from EXIF (unless an explicit angle), then flip and flop, then the

@@ -7,17 +7,8 @@ const os = require('node:os')
 const path = require('node:path')
 const binding = require('../shared/native')
 const { fromNative, invalidArgType, invalidArgValue, outOfRange } = require('../shared/errors')
-const { MAX_TIMEOUT, pathString, validateOptions, optionalMs, optionalSignal, optionalTimeout } = require('../shared/validate')
+const { MAX_TIMEOUT, pathString, validateOptions, optionalMs, optionalSignal, optionalTimeout, boundedInteger: integer } = require('../shared/validate')
 const { processOptions } = require('../subprocess/options')
-
-function integer(o, key, min, max, fallback) {
-  const v = o[key]
-  if (v === undefined) return fallback
-  if (typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
-  if (v === Infinity && max === Infinity) return v
-  if (!Number.isInteger(v) || v < min || v > max) throw outOfRange(`options.${key}`, `an integer >= ${min} && <= ${max}`, v)
-  return v
-}
 
 // Milliseconds; 0 means `zeroMeans` (none, never, at once: per option).
 function ms(o, key, fallback, zeroMeans = 0) {

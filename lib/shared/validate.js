@@ -68,6 +68,17 @@ function optionalInteger(options, key) {
   return v
 }
 
+// `options[key]` as an integer in min..max (max may be Infinity, then allowed itself), or
+// `fallback` when absent: ERR_INVALID_ARG_TYPE for a non-number, ERR_OUT_OF_RANGE otherwise.
+function boundedInteger(options, key, min, max, fallback) {
+  const v = options[key]
+  if (v === undefined) return fallback
+  if (typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
+  if (v === Infinity && max === Infinity) return v
+  if (!Number.isInteger(v) || v < min || v > max) throw outOfRange(`options.${key}`, `an integer >= ${min} && <= ${max}`, v)
+  return v
+}
+
 // The longest delay Node's timers take (a signed 32-bit count of ms).
 const MAX_TIMEOUT = 2 ** 31 - 1
 
@@ -121,4 +132,4 @@ function pathString(value, name) {
   return value
 }
 
-module.exports = { MAX_TIMEOUT, pathString, unlisten, toBytes, validateString, validateOptions, optionalString, optionalNumber, optionalInteger, optionalMs, optionalTimeout, optionalSignal }
+module.exports = { MAX_TIMEOUT, pathString, unlisten, toBytes, validateString, validateOptions, optionalString, optionalNumber, optionalInteger, boundedInteger, optionalMs, optionalTimeout, optionalSignal }

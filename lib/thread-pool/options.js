@@ -6,19 +6,10 @@
 const os = require('node:os')
 const path = require('node:path')
 const { MessagePort } = require('node:worker_threads')
-const { invalidArgType, outOfRange } = require('../shared/errors')
-const { MAX_TIMEOUT, pathString, validateOptions, optionalString } = require('../shared/validate')
+const { invalidArgType } = require('../shared/errors')
+const { MAX_TIMEOUT, pathString, validateOptions, optionalString, boundedInteger: integer } = require('../shared/validate')
 
 const MAX_THREADS = 1024
-
-function integer(o, key, min, max, fallback) {
-  const v = o[key]
-  if (v === undefined) return fallback
-  if (typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
-  if (v === Infinity && max === Infinity) return v
-  if (!Number.isInteger(v) || v < min || v > max) throw outOfRange(`options.${key}`, `an integer >= ${min} && <= ${max}`, v)
-  return v
-}
 
 function threadPoolOptions(options) {
   const o = validateOptions(options)

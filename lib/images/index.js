@@ -8,10 +8,8 @@
 // promise settles.
 const binding = require('../shared/native')
 const { invalidArgType } = require('../shared/errors')
-const { toBytes } = require('../shared/validate')
+const { toBinary } = require('../shared/validate')
 const { call } = require('../cpu/run')
-
-const BINARY = 'an instance of Buffer, TypedArray, DataView or ArrayBuffer'
 
 /** @param {unknown[]} f the binding's list, in the order of napi/src/images.rs */
 function named(f) {
@@ -33,8 +31,7 @@ function named(f) {
 /** What an image's headers say about it. */
 function imageInfo(input, options) {
   return call(options, () => {
-    if (typeof input === 'string') throw invalidArgType('input', BINARY, input)
-    const bytes = toBytes(input, 'input')
+    const bytes = toBinary(input, 'input')
     return [bytes, (h, slot, p, c) => binding.submitImageInfo(h, slot, bytes, p, c)]
   }).then(named)
 }
@@ -71,8 +68,7 @@ function transformSpec(o) {
 function transformImage(input, options) {
   let info = false
   return call(options, (opts) => {
-    if (typeof input === 'string') throw invalidArgType('input', BINARY, input)
-    const bytes = toBytes(input, 'input')
+    const bytes = toBinary(input, 'input')
     info = opts.info ?? false
     if (typeof info !== 'boolean') throw invalidArgType('options.info', 'of type boolean', info)
     const spec = transformSpec(opts)

@@ -79,6 +79,12 @@ function boundedInteger(options, key, min, max, fallback) {
   return v
 }
 
+// Binary input only (no text): an image or another byte format, read in place as toBytes does.
+function toBinary(value, name) {
+  if (typeof value === 'string') throw invalidArgType(name, 'an instance of Buffer, TypedArray, DataView, ArrayBuffer, or SharedArrayBuffer', value)
+  return toBytes(value, name)
+}
+
 // The longest delay Node's timers take (a signed 32-bit count of ms).
 const MAX_TIMEOUT = 2 ** 31 - 1
 
@@ -132,4 +138,4 @@ function pathString(value, name) {
   return value
 }
 
-module.exports = { MAX_TIMEOUT, pathString, unlisten, toBytes, validateString, validateOptions, optionalString, optionalNumber, optionalInteger, boundedInteger, optionalMs, optionalTimeout, optionalSignal }
+module.exports = { MAX_TIMEOUT, pathString, unlisten, toBytes, toBinary, validateString, validateOptions, optionalString, optionalNumber, optionalInteger, boundedInteger, optionalMs, optionalTimeout, optionalSignal }

@@ -260,4 +260,4 @@ function detach(out) {
   return out
 }
 
-module.exports = { asJson, MOVE_MIN, INLINE, PARTS, WHOLE, Outbound, encode, decode, detach, modeOf, senderOf }
+module.exports = { asJson, INLINE, Outbound, encode, decode, detach, modeOf, senderOf }

@@ -132,10 +132,12 @@ function serveThread(handlers) {
         }
         continue
       }
-      Promise.resolve(result).then((v) => encodeResult(taken, true, v), (e) => encodeResult(taken, false, e)).then((b) => {
+      const finish = (settledOk, value) => {
+        const b = encodeResult(taken, settledOk, value)
         busy = false
         pump(taken.task, encodedOk, b)
-      })
+      }
+      Promise.resolve(result).then((v) => finish(true, v), (e) => finish(false, e))
       return
     }
   }

@@ -11,7 +11,7 @@ use crate::options::images::TransformOptions;
 use crate::pool::NativePool;
 use crate::runtime::input::Input;
 use crate::runtime::value::Value;
-use offload_core::images::{self, spec::OutFormat, spec::TransformSpec};
+use offload_core::images::{self, spec::TransformSpec};
 use offload_core::kernels::KernelError;
 
 /// `[format, width, height, orientation, hasAlpha, channels, space, bits, progressive, hasIcc,
@@ -85,14 +85,9 @@ pub fn submit_transform_image(
             if !info {
                 return Ok(Value::Bytes(out.data));
             }
-            let format = match out.format {
-                OutFormat::Jpeg => "jpeg",
-                OutFormat::Png => "png",
-                OutFormat::Webp => "webp",
-            };
             Ok(Value::List(vec![
                 Value::Bytes(out.data),
-                Value::Text(format.to_owned()),
+                Value::Text(out.format.name().to_owned()),
                 Value::Number(f64::from(out.width)),
                 Value::Number(f64::from(out.height)),
                 Value::Number(f64::from(out.channels)),

@@ -24,6 +24,16 @@ pub enum OutFormat {
     Webp,
 }
 
+impl OutFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            OutFormat::Jpeg => "jpeg",
+            OutFormat::Png => "png",
+            OutFormat::Webp => "webp",
+        }
+    }
+}
+
 /// How the image is turned before anything else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rotate {

@@ -95,14 +95,14 @@ pub struct TransformOptions {
     pub max_pixels: Option<f64>,
 }
 
+/// A pixel count or offset in `min..=MAX_SIDE`.
+fn pixels(what: &str, v: f64, min: f64) -> Result<u32> {
+    let range = format!("an integer >= {min} && <= {MAX_SIDE}");
+    Ok(integer(what, v, min, MAX_SIDE, &range)? as u32)
+}
+
 fn side(what: &str, v: f64) -> Result<u32> {
-    Ok(integer(
-        what,
-        v,
-        1.0,
-        MAX_SIDE,
-        &format!("an integer >= 1 && <= {MAX_SIDE}"),
-    )? as u32)
+    pixels(what, v, 1.0)
 }
 
 fn position(s: &str) -> Option<Position> {
@@ -227,18 +227,9 @@ impl TryFrom<TransformOptions> for TransformSpec {
         spec.flip = o.flip.unwrap_or(false);
         spec.flop = o.flop.unwrap_or(false);
         if let Some(e) = o.extract {
-            let at = |n: &str, v: f64| -> Result<u32> {
-                Ok(integer(
-                    &format!("options.extract.{n}"),
-                    v,
-                    0.0,
-                    MAX_SIDE,
-                    &format!("an integer >= 0 && <= {MAX_SIDE}"),
-                )? as u32)
-            };
             spec.extract = Some(Rect {
-                left: at("left", e.left)?,
-                top: at("top", e.top)?,
+                left: pixels("options.extract.left", e.left, 0.0)?,
+                top: pixels("options.extract.top", e.top, 0.0)?,
                 width: side("options.extract.width", e.width)?,
                 height: side("options.extract.height", e.height)?,
             });

@@ -6,6 +6,7 @@ use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::ImageError;
+use super::jpeg;
 use super::probe::{Format, Info};
 
 /// Decoded pixels, row by row, `channels` (3 or 4) bytes each.
@@ -23,47 +24,47 @@ fn corrupt(format: &'static str, e: impl std::fmt::Display) -> ImageError {
     }
 }
 
-/// Decodes `data`, whose headers `info` describes.
-pub(crate) fn decode(data: &[u8], info: &Info) -> Result<Pixels, ImageError> {
-    let name = match info.format {
-        Format::Jpeg => "JPEG",
-        Format::Png => "PNG",
-        Format::Webp => "WebP",
-        Format::Gif => "GIF",
+/// Decodes `data`, whose headers `info` describes; a JPEG at `eighths`/8 of its size (the other
+/// formats always at full size). `cancelled` is polled where the decoder allows (`Err(None)`).
+pub(crate) fn decode(
+    data: &[u8],
+    info: &Info,
+    eighths: u8,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Pixels, Option<ImageError>> {
+    let (width, height) = match info.format {
+        Format::Jpeg => jpeg::scaled_size(info.width, info.height, eighths),
+        _ => (info.width, info.height),
     };
-    let out = catch_unwind(AssertUnwindSafe(|| match info.format {
-        Format::Jpeg => jpeg(data),
-        Format::Png => png(data),
-        Format::Webp => webp(data),
-        Format::Gif => gif(data),
-    }))
-    .map_err(|_| corrupt(name, "the decoder gave up on malformed data"))??;
+    let out = match info.format {
+        Format::Jpeg => {
+            let (data, width, height) = jpeg::decode(data, eighths, cancelled)?;
+            Pixels {
+                data,
+                width,
+                height,
+                channels: 3,
+            }
+        }
+        Format::Png => whole("PNG", || png(data))?,
+        Format::Webp => whole("WebP", || webp(data))?,
+        Format::Gif => whole("GIF", || gif(data))?,
+    };
     let expected = out.width as usize * out.height as usize * out.channels;
-    if out.data.len() != expected || (out.width, out.height) != (info.width, info.height) {
-        return Err(corrupt(name, "decoded size differs from the headers"));
+    if out.data.len() != expected || (out.width, out.height) != (width, height) {
+        let name = info.format.name();
+        return Err(Some(corrupt(name, "decoded size differs from the headers")));
     }
     Ok(out)
 }
 
-fn jpeg(data: &[u8]) -> Result<Pixels, ImageError> {
-    use zune_core::bytestream::ZCursor;
-    use zune_core::colorspace::ColorSpace;
-    use zune_core::options::DecoderOptions;
-    let opts = DecoderOptions::default()
-        .jpeg_set_out_colorspace(ColorSpace::RGB)
-        .set_max_width(usize::MAX)
-        .set_max_height(usize::MAX);
-    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(data), opts);
-    let px = d.decode().map_err(|e| corrupt("JPEG", format!("{e:?}")))?;
-    let (w, h) = d
-        .dimensions()
-        .ok_or_else(|| corrupt("JPEG", "no dimensions"))?;
-    Ok(Pixels {
-        data: px,
-        width: w as u32,
-        height: h as u32,
-        channels: 3,
-    })
+/// Runs a pure-Rust decoder whole, its panic on hostile input reported as corrupt input.
+fn whole(
+    name: &'static str,
+    f: impl FnOnce() -> Result<Pixels, ImageError>,
+) -> Result<Pixels, ImageError> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|_| corrupt(name, "the decoder gave up on malformed data"))?
 }
 
 fn png(data: &[u8]) -> Result<Pixels, ImageError> {

@@ -4,8 +4,8 @@
 // size (UV_THREADPOOL_SIZE, default 4) is read once per process, so each row
 // runs in a fresh process with the size in its environment. One warmed-up,
 // checked, measured closed-loop run per process; sends the run to the parent.
-// argv: JSON { kind: 'webcrypto' | 'zlib' | 'sharp', size, level, chunkSize, inflight, durationMs,
-// task }. sharp runs its pipelines on the same threadpool.
+// argv: JSON { kind: 'webcrypto' | 'zlib', size, level, chunkSize, inflight, durationMs }.
+// (sharp, which runs its pipelines on the same threadpool, has its own helper: workers/images.js.)
 
 const crypto = require('node:crypto')
 const zlib = require('node:zlib')
@@ -41,19 +41,7 @@ async function gzipper () {
   return { submit: () => gzip(input, opts), outBytes: out.length }
 }
 
-async function resizer () {
-  const sharp = require('sharp')
-  const { photoJpeg, TASKS } = require('../photo')
-  const input = await photoJpeg()
-  const t = TASKS[cfg.task]
-  const once = () => sharp(input).resize(t.width, t.height, { kernel: 'lanczos3' }).jpeg({ quality: 80 }).toBuffer()
-  const out = await once()
-  const m = await sharp(out).metadata()
-  if (m.format !== 'jpeg' || m.width !== t.width) throw new Error(`sharp made ${m.format} ${m.width}x${m.height}`)
-  return { submit: once, outBytes: out.length }
-}
-
-const KINDS = { webcrypto, zlib: gzipper, sharp: resizer }
+const KINDS = { webcrypto, zlib: gzipper }
 
 helperMain(async () => {
   const { submit, outBytes } = await KINDS[cfg.kind]()

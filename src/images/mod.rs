@@ -8,10 +8,12 @@
 #![forbid(unsafe_code)]
 
 mod budget;
+mod colour;
 mod decode;
 mod encode;
 mod exif;
 pub mod geometry;
+mod metadata;
 pub mod orient;
 mod pipeline;
 mod probe;

@@ -1,5 +1,6 @@
 //! One `transformImage` call: headers, the pixel limit, a memory grant (budget.rs), decode,
-//! extract, resize, orient, crop or place, encode — all on the calling pool thread, nothing crossing to JS but the result.
+//! extract, to sRGB (colour.rs), resize, orient, crop or place, encode with the metadata kept
+//! (metadata.rs) — all on the calling pool thread, nothing crossing to JS but the result.
 //!
 //! Resizing happens before turning when there is no `extract`, so the turn works on the small
 //! image; the resize target is swapped to match when the turn swaps width and height. The
@@ -8,9 +9,11 @@
 
 use super::ImageError;
 use super::budget::Budget;
+use super::colour;
 use super::decode::{self, Pixels};
 use super::encode;
 use super::geometry::{self, Rect};
+use super::metadata::Metadata;
 use super::orient::Orientation;
 use super::probe::{Format, probe};
 use super::resize::resize;
@@ -43,11 +46,8 @@ pub fn transform(
             max: spec.max_pixels,
         }));
     }
-    if spec.keep_metadata {
-        return Err(Some(ImageError::BadRequest(
-            "keepMetadata is not supported yet: metadata is always stripped".into(),
-        )));
-    }
+    let upright = spec.rotate == Rotate::Auto;
+    let (meta, profile) = Metadata::read(data, info.format).split(spec.keep_metadata, upright);
     stop()?;
     // Decoded RGBA plus the resize output: what this transform holds at most at once, roughly.
     let _grant = Budget::global().acquire(pixels.saturating_mul(8), cancelled)?;
@@ -73,6 +73,12 @@ pub fn transform(
         px = turned(px, turn);
         turn = Orientation::IDENTITY;
         px = cut(&px, r)?;
+        stop()?;
+    }
+    // To sRGB before resampling, as sharp does (filtering P3 levels is not filtering sRGB's),
+    // and before `placed` paints the background.
+    if let Some(icc) = &profile {
+        colour::to_srgb(&mut px, icc);
         stop()?;
     }
     let (uw, uh) = turn.size(px.width, px.height);
@@ -101,7 +107,7 @@ pub fn transform(
         Format::Png | Format::Gif => OutFormat::Png,
         Format::Webp => OutFormat::Webp,
     });
-    let out = encode::encode(&px, format, spec)?;
+    let out = encode::encode(&px, format, spec, &meta)?;
     let channels = if format == OutFormat::Jpeg {
         3
     } else {

@@ -645,8 +645,11 @@ export interface TransformOptions {
    */
   effort?: number
   /**
-   * Keep EXIF and ICC metadata. Not supported yet: `true` is refused with
-   * `ERR_INVALID_ARG_VALUE`; metadata (GPS included) is always stripped. Default: `false`.
+   * Keep the input's EXIF block and ICC profile in the output. Off, both are stripped (GPS
+   * included) and the pixels are converted to sRGB from any embedded profile. On, EXIF is
+   * kept with its orientation reset to 1 when the image was turned upright by it, and an RGB
+   * profile is kept with the pixels left in its colour space (a grey or CMYK profile cannot
+   * describe the RGB output and is not kept). Default: `false`.
    */
   keepMetadata?: boolean
   /**

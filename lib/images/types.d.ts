@@ -67,8 +67,10 @@ export interface TransformedInfo {
 }
 
 /**
- * Decodes an image on the CPU pool, then extracts, resizes, turns upright (EXIF), crops or
- * places, and encodes it; nothing in between crosses to JavaScript. Rejects with
+ * Decodes an image on the CPU pool, then extracts, converts to sRGB (from an embedded ICC
+ * profile), resizes, turns upright (EXIF), crops or places, and encodes it; nothing in between
+ * crosses to JavaScript. EXIF and the profile are stripped unless `keepMetadata` (then kept, and
+ * the pixels left in the profile's colour space). Rejects with
  * `ERR_OFFLOAD_UNSUPPORTED_FORMAT`, `ERR_OFFLOAD_CORRUPT_INPUT`, `ERR_OFFLOAD_IMAGE_TOO_LARGE`
  * (past `maxPixels`, before decoding) or Node's codes for bad options.
  */

@@ -5,17 +5,10 @@
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::ImageError;
+use super::colour;
 use super::jpeg;
 use super::probe::{Format, Info};
-
-/// Decoded pixels, row by row, `channels` (3 or 4) bytes each.
-pub(crate) struct Pixels {
-    pub(crate) data: Vec<u8>,
-    pub(crate) width: u32,
-    pub(crate) height: u32,
-    pub(crate) channels: usize,
-}
+use super::{ImageError, Pixels};
 
 fn corrupt(format: &'static str, e: impl std::fmt::Display) -> ImageError {
     ImageError::Corrupt {
@@ -25,11 +18,13 @@ fn corrupt(format: &'static str, e: impl std::fmt::Display) -> ImageError {
 }
 
 /// Decodes `data`, whose headers `info` describes; a JPEG at `eighths`/8 of its size (the other
-/// formats always at full size). `cancelled` is polled where the decoder allows (`Err(None)`).
+/// formats always at full size); CMYK through `cmyk_profile` if given. `cancelled` is polled
+/// where the decoder allows (`Err(None)`).
 pub(crate) fn decode(
     data: &[u8],
     info: &Info,
     eighths: u8,
+    cmyk_profile: Option<&[u8]>,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Pixels, Option<ImageError>> {
     let (width, height) = match info.format {
@@ -38,11 +33,16 @@ pub(crate) fn decode(
     };
     let out = match info.format {
         Format::Jpeg => {
-            let (data, width, height) = jpeg::decode(data, eighths, cancelled)?;
+            let d = jpeg::decode(data, eighths, cancelled)?;
+            let data = if d.cmyk {
+                colour::cmyk_to_srgb(&d.data, cmyk_profile)
+            } else {
+                d.data
+            };
             Pixels {
                 data,
-                width,
-                height,
+                width: d.width,
+                height: d.height,
                 channels: 3,
             }
         }

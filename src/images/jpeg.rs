@@ -39,16 +39,22 @@ fn corrupt(detail: impl Into<String>) -> ImageError {
     }
 }
 
-/// RGB rows and their size.
-pub(crate) type Rgb = (Vec<u8>, u32, u32);
+/// Decoded rows: RGB, or for a CMYK file four ink values a pixel (0 = no ink, whatever the
+/// file stored), for colour.rs to convert.
+pub(crate) struct Decoded {
+    pub(crate) data: Vec<u8>,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) cmyk: bool,
+}
 
-/// Decodes `data` to RGB at `eighths`/8 of its size (8: full size), polling `cancelled`
+/// Decodes `data` to RGB (or CMYK ink) at `eighths`/8 of its size (8: full size), polling `cancelled`
 /// between strips of rows (`Err(None)` when it fired).
 pub(crate) fn decode(
     data: &[u8],
     eighths: u8,
     cancelled: &dyn Fn() -> bool,
-) -> Result<Rgb, Option<ImageError>> {
+) -> Result<Decoded, Option<ImageError>> {
     match catch_unwind(AssertUnwindSafe(|| {
         decode_unwinding(data, eighths, cancelled)
     })) {
@@ -67,7 +73,7 @@ fn decode_unwinding(
     data: &[u8],
     eighths: u8,
     cancelled: &dyn Fn() -> bool,
-) -> Result<Rgb, Option<ImageError>> {
+) -> Result<Decoded, Option<ImageError>> {
     let io = |e: std::io::Error| Some(corrupt(e.to_string()));
     let mut d = Decompress::with_err(error_manager())
         .with_markers(&[Marker::APP(14)])
@@ -75,7 +81,7 @@ fn decode_unwinding(
         .map_err(io)?;
     d.scale(eighths.clamp(1, 8));
     let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
-    // Photoshop's CMYK JPEGs (the ones with an Adobe marker) store inverted ink values.
+    // Photoshop's CMYK JPEGs (the ones with an Adobe marker) store 255 - ink.
     let inverted = cmyk && d.markers().any(|m| m.data.starts_with(b"Adobe"));
     let mut started = if cmyk {
         d.to_colorspace(ColorSpace::JCS_CMYK)
@@ -94,10 +100,15 @@ fn decode_unwinding(
         started.read_scanlines_into(strip).map_err(io)?;
     }
     started.finish().map_err(io)?;
-    if cmyk {
-        buf = cmyk_to_rgb(&buf, inverted);
+    if inverted {
+        buf.iter_mut().for_each(|v| *v = 255 - *v);
     }
-    Ok((buf, width as u32, height as u32))
+    Ok(Decoded {
+        data: buf,
+        width: width as u32,
+        height: height as u32,
+        cmyk,
+    })
 }
 
 /// Encodes `rgb` (`w` × `h`, 3 bytes a pixel) as libjpeg-turbo does with sharp's defaults:
@@ -164,24 +175,6 @@ pub(crate) fn encode(
                 .map_or_else(|_| "libjpeg gave up".to_owned(), |m| *m)
         )))),
     }
-}
-
-/// The naive conversion browsers use for CMYK without a profile: each channel is what the ink
-/// leaves of white, times what black leaves.
-fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(cmyk.len() / 4 * 3);
-    for p in cmyk.chunks_exact(4) {
-        let [c, m, y, k] = if inverted {
-            [p[0], p[1], p[2], p[3]]
-        } else {
-            [255 - p[0], 255 - p[1], 255 - p[2], 255 - p[3]]
-        };
-        let k = u32::from(k);
-        for v in [c, m, y] {
-            out.push(((u32::from(v) * k + 127) / 255) as u8);
-        }
-    }
-    out
 }
 
 /// libjpeg's standard error manager with our exits: fatal errors and data-loss warnings unwind
@@ -252,18 +245,6 @@ mod tests {
         assert_eq!(scaled_size(1, 1, 1), (1, 1));
     }
 
-    #[test]
-    fn cmyk_converts_plain_and_adobe_inverted() {
-        // Plain CMYK: no ink is white, full black is black, full cyan leaves no red.
-        assert_eq!(cmyk_to_rgb(&[0, 0, 0, 0], false), [255, 255, 255]);
-        assert_eq!(cmyk_to_rgb(&[0, 0, 0, 255], false), [0, 0, 0]);
-        assert_eq!(cmyk_to_rgb(&[255, 0, 0, 0], false), [0, 255, 255]);
-        // Adobe stores 255 - ink.
-        assert_eq!(cmyk_to_rgb(&[255, 255, 255, 255], true), [255, 255, 255]);
-        assert_eq!(cmyk_to_rgb(&[0, 255, 255, 255], true), [0, 255, 255]);
-        assert_eq!(cmyk_to_rgb(&[255, 255, 255, 128], true), [128, 128, 128]);
-    }
-
     /// A smooth `w` × `h` RGB gradient.
     fn gradient(w: u32, h: u32) -> Vec<u8> {
         (0..h)
@@ -280,8 +261,9 @@ mod tests {
     fn round_trip_full_and_scaled() {
         let rgb = gradient(200, 120);
         let jpg = encode(&rgb, (200, 120), 90, false, &[], None, &|| false).unwrap();
-        let (px, w, h) = decode(&jpg, 8, &|| false).unwrap();
-        assert_eq!((w, h), (200, 120));
+        let d = decode(&jpg, 8, &|| false).unwrap();
+        let px = d.data;
+        assert_eq!((d.width, d.height, d.cmyk), (200, 120, false));
         let worst = px
             .iter()
             .zip(&rgb)
@@ -289,12 +271,12 @@ mod tests {
             .max()
             .unwrap();
         assert!(worst < 12, "a smooth gradient at q90 is off by {worst}");
-        let (small, w, h) = decode(&jpg, 3, &|| false).unwrap();
-        assert_eq!((w, h), scaled_size(200, 120, 3));
-        assert_eq!(small.len(), 75 * 45 * 3);
+        let small = decode(&jpg, 3, &|| false).unwrap();
+        assert_eq!((small.width, small.height), scaled_size(200, 120, 3));
+        assert_eq!(small.data.len(), 75 * 45 * 3);
         // Progressive output decodes to the same picture.
         let prog = encode(&rgb, (200, 120), 90, true, &[], None, &|| false).unwrap();
-        let (px2, ..) = decode(&prog, 8, &|| false).unwrap();
+        let px2 = decode(&prog, 8, &|| false).unwrap().data;
         let worst = px2
             .iter()
             .zip(&rgb)

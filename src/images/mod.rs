@@ -9,11 +9,13 @@
 #![deny(unsafe_code)]
 
 mod budget;
+mod colour;
 mod decode;
 mod encode;
 mod exif;
 pub mod geometry;
 mod jpeg;
+mod metadata;
 pub mod orient;
 mod pipeline;
 mod probe;
@@ -45,4 +47,12 @@ pub enum ImageError {
     OverBudget { bytes: u64, limit: u64 },
     #[error("{0}")]
     BadRequest(String),
+}
+
+/// Decoded pixels, row by row, `channels` (3 or 4) bytes each.
+pub(crate) struct Pixels {
+    pub(crate) data: Vec<u8>,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) channels: usize,
 }

@@ -1,5 +1,6 @@
 //! One `transformImage` call: headers, the pixel limit, a memory grant (budget.rs), decode,
-//! extract, resize, orient, crop or place, encode — all on the calling pool thread, nothing crossing to JS but the result.
+//! extract, to sRGB (colour.rs), resize, orient, crop or place, encode with the metadata kept
+//! (metadata.rs) — all on the calling pool thread, nothing crossing to JS but the result.
 //!
 //! Resizing happens before turning when there is no `extract`, so the turn works on the small
 //! image; the resize target is swapped to match when the turn swaps width and height. The
@@ -7,11 +8,14 @@
 //! within sharp's default pixel limit, the decode of a very large JPEG excepted).
 
 use super::ImageError;
+use super::Pixels;
 use super::budget::Budget;
-use super::decode::{self, Pixels};
+use super::colour;
+use super::decode;
 use super::encode;
 use super::geometry::{self, Rect};
 use super::jpeg::scaled_size as jpeg_scaled_size;
+use super::metadata::Metadata;
 use super::orient::Orientation;
 use super::probe::{Format, probe};
 use super::resize::resize;
@@ -44,11 +48,8 @@ pub fn transform(
             max: spec.max_pixels,
         }));
     }
-    if spec.keep_metadata {
-        return Err(Some(ImageError::BadRequest(
-            "keepMetadata is not supported yet: metadata is always stripped".into(),
-        )));
-    }
+    let upright = spec.rotate == Rotate::Auto;
+    let (meta, profile) = Metadata::read(data, info.format).split(spec.keep_metadata, upright);
     stop()?;
     // As sharp: upright from EXIF (unless an explicit angle), then flip and flop, then the
     // explicit angle.
@@ -77,7 +78,7 @@ pub fn transform(
     };
     // Decoded RGBA plus the resize output: what this transform holds at most at once, roughly.
     let _grant = Budget::global().acquire(pixels.saturating_mul(8), cancelled)?;
-    let mut px = decode::decode(data, &info, eighths, cancelled)?;
+    let mut px = decode::decode(data, &info, eighths, profile.as_deref(), cancelled)?;
     stop()?;
     let mut plan = planned;
     if let Some(r) = spec.extract {
@@ -90,6 +91,12 @@ pub fn transform(
             .resize
             .as_ref()
             .map(|r| geometry::plan(px.width, px.height, r));
+    }
+    // To sRGB before resampling, as sharp does (filtering P3 levels is not filtering sRGB's),
+    // and before `placed` paints the background.
+    if let Some(icc) = &profile {
+        colour::to_srgb(&mut px, icc);
+        stop()?;
     }
     if let Some(plan) = &plan {
         let (sw, sh) = stored(plan.scaled, turn);
@@ -111,7 +118,7 @@ pub fn transform(
         Format::Png | Format::Gif => OutFormat::Png,
         Format::Webp => OutFormat::Webp,
     });
-    let out = encode::encode(&px, format, spec, cancelled)?;
+    let out = encode::encode(&px, format, spec, &meta, cancelled)?;
     let channels = if format == OutFormat::Jpeg {
         3
     } else {

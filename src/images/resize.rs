@@ -5,7 +5,7 @@ use fast_image_resize::images::Image;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use super::ImageError;
-use super::decode::Pixels;
+use super::Pixels;
 use super::spec::Kernel;
 
 /// `px` resampled to `width` × `height` with `kernel`.

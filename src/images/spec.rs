@@ -66,6 +66,8 @@ pub struct TransformSpec {
     pub progressive: bool,
     /// 0–9: encoder effort (PNG compression level; WebP method, at most 6).
     pub effort: u8,
+    /// Carry the input's EXIF and RGB ICC profile into the output, pixels left in the profile's
+    /// colour space; off, both are stripped and the pixels converted to sRGB.
     pub keep_metadata: bool,
     /// Largest input, in pixels (width × height), that is decoded.
     pub max_pixels: u64,

@@ -87,8 +87,11 @@ pub struct TransformOptions {
     /// Encoder effort 0–9, higher is smaller and slower: PNG compression (0–2 fast, 3–6
     /// balanced, 7–9 high) and lossy WebP's method (0–6; 7–9 act as 6). Default: `4`.
     pub effort: Option<f64>,
-    /// Keep EXIF and ICC metadata. Not supported yet: `true` is refused with
-    /// `ERR_INVALID_ARG_VALUE`; metadata (GPS included) is always stripped. Default: `false`.
+    /// Keep the input's EXIF block and ICC profile in the output. Off, both are stripped (GPS
+    /// included) and the pixels are converted to sRGB from any embedded profile. On, EXIF is
+    /// kept with its orientation reset to 1 when the image was turned upright by it, and an RGB
+    /// profile is kept with the pixels left in its colour space (a grey or CMYK profile cannot
+    /// describe the RGB output and is not kept). Default: `false`.
     pub keep_metadata: Option<bool>,
     /// Largest input in pixels (width × height) that is decoded; larger fails with
     /// `ERR_OFFLOAD_IMAGE_TOO_LARGE` before any pixel is allocated. Default: `268402689`.

@@ -82,6 +82,23 @@ test('pool threads run at the configured niceness (default 10), below the event 
   await Promise.all([a.close(), b.close(), c.close()])
 })
 
+test('idlePriority puts pool threads under SCHED_IDLE; a non-boolean is a type error', async () => {
+  const policyOf = (name) => fs.readdirSync('/proc/self/task')
+    .filter((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim().startsWith(name))
+    .map((t) => Number(fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[38]))
+  const idle = new Pool({ threads: 2, name: 'idlep', idlePriority: true })
+  const plain = new Pool({ threads: 1, name: 'plain', idlePriority: false })
+  await Promise.all([spin(5, { pool: idle }), spin(5, { pool: idle }), spin(5, { pool: plain })])
+  const all = () => JSON.stringify([policyOf('offload-idlep-'), policyOf('offload-plain-')])
+  await until(() => all() === '[[5,5],[0]]', 'the pool threads to start').catch(() => {})
+  // 5 is SCHED_IDLE, 0 SCHED_OTHER (field 41 of /proc/<tid>/stat).
+  assert.deepEqual(policyOf('offload-idlep-'), [5, 5])
+  assert.deepEqual(policyOf('offload-plain-'), [0])
+  assert.equal(Number(fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[38]), 0, 'the JS thread is untouched')
+  assert.throws(() => new Pool({ idlePriority: 1 }), { code: 'ERR_INVALID_ARG_TYPE', message: /options\.idlePriority/ })
+  await Promise.all([idle.close(), plain.close()])
+})
+
 test('a free thread takes new work while another runs a long task', async () => {
   const pool = new Pool({ threads: 2, name: 'free' })
   const ac = new AbortController()

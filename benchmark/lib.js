@@ -326,13 +326,23 @@ function helperMain (fn) {
 // Niceness of this process's threads whose name starts with `prefix` (Linux:
 // /proc/self/task/*/comm and field 19 of stat); [] elsewhere.
 function threadNices (prefix) {
+  return threadStat(prefix, 19)
+}
+
+// Scheduling policy (field 41 of stat: 0 SCHED_OTHER, 5 SCHED_IDLE) of the same threads.
+function threadPolicies (prefix) {
+  return threadStat(prefix, 41)
+}
+
+function threadStat (prefix, field) {
   const out = []
   try {
     for (const t of fs.readdirSync('/proc/self/task')) {
       try {
         if (!fs.readFileSync(`/proc/self/task/${t}/comm`, 'latin1').startsWith(prefix)) continue
         const s = fs.readFileSync(`/proc/self/task/${t}/stat`, 'latin1')
-        out.push(Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]))
+        // Fields from 3 on follow the parenthesised name, which may contain spaces.
+        out.push(Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[field - 3]))
       } catch {} // the thread exited meanwhile
     }
   } catch {}
@@ -348,6 +358,7 @@ module.exports = {
   range,
   throughputRun,
   threadNices,
+  threadPolicies,
   gc,
   machineInfo,
   noiseSummary,

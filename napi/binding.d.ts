@@ -180,6 +180,14 @@ export interface PoolOptions {
    * priority. Default: `10`.
    */
   nice?: number
+  /**
+   * Runs the pool's threads under Linux's `SCHED_IDLE` policy (then `nice` does not apply):
+   * any other thread that wakes on a core a pool thread holds, such as the event loop's or
+   * libuv's `fs` threads, takes it at once instead of after the scheduler's time slice
+   * (~3 ms). The cost: the pool runs only on CPU time nothing else on the host wants, so a
+   * host kept busy by other processes starves it. Default: `false`.
+   */
+  idlePriority?: boolean
 }
 
 export declare function poolStats(pool: ExternalObject<NativePool>): PoolStats

@@ -43,10 +43,12 @@ const GOAL_MS = 2
 const WARM = Math.max(4, THREADS)
 const IDLE = 'idle (no load)'
 
-// Rows in the rounds: [name, contestant, UV_THREADPOOL_SIZE]. offload's pool is its own, so its
-// process keeps libuv's default.
+// Rows in the rounds: [name, contestant, UV_THREADPOOL_SIZE, extra helper config]. offload's pool
+// is its own, so its process keeps libuv's default; its second row runs the pool under
+// SCHED_IDLE (Pool option `idlePriority`), the setting for a server whose loop and fs must win.
+const IDLE_ROW = 'offload (idlePriority)'
 function rowsFor () {
-  const rows = C.skipOffload ? [] : [['offload', 'offload', 4]]
+  const rows = C.skipOffload ? [] : [['offload', 'offload', 4], [IDLE_ROW, 'offload', 4, { idlePriority: true }]]
   for (const uv of UV_SIZES) rows.push([`sharp (uv ${uv})`, 'sharp', uv])
   return rows
 }
@@ -76,7 +78,7 @@ async function task (key, files, idle) {
   }
   const curve = await sharpCurve(key, input, ref)
 
-  const runs = await rounds(rows.map(([name, kind, uv]) => ({ name, run: () => helper(files, kind, key, uv) })), ROUNDS)
+  const runs = await rounds(rows.map(([name, kind, uv, extra]) => ({ name, run: () => helper(files, kind, key, uv, extra) })), ROUNDS)
   const kindOf = Object.fromEntries(rows.map(([name, kind]) => [name, kind]))
   if (!jimpOut) {
     runs.jimp = [await helper(files, 'jimp', key, 4, { inflight: 1, durationMs: JIMP_DURATION_MS, warm: 0 })]

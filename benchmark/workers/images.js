@@ -15,7 +15,7 @@
 
 const fs = require('node:fs')
 const { setTimeout: sleep } = require('node:timers/promises')
-const { measure, closedLoop, percentile, performance, helperMain, threadNices, gc } = require('../lib')
+const { measure, closedLoop, percentile, performance, helperMain, threadNices, threadPolicies, gc } = require('../lib')
 const C = require('../contestants')
 const { transformer, checkSignature } = require('../scenarios/images-contestants')
 
@@ -66,15 +66,20 @@ async function setup () {
   let pool
   if (cfg.kind === 'offload') {
     const { Pool } = require('../..')
-    pool = new Pool({ threads: cfg.threads, nice: cfg.nice, name: 'img' })
+    pool = new Pool({ threads: cfg.threads, nice: cfg.nice, idlePriority: Boolean(cfg.idlePriority), name: 'img' })
   }
   const once = transformer(cfg.kind, cfg.task, input, { pool })
   const out = await once()
   checkSignature(cfg.task, out, cfg.kind)
   await C.warm(once, cfg.warm)
   if (pool && process.platform === 'linux') {
-    const nices = threadNices('offload-img-')
-    if (nices.length !== cfg.threads || nices.some((n) => n !== cfg.nice)) throw new Error(`offload-img threads at nice [${nices.join(', ')}], expected ${cfg.threads} at ${cfg.nice}`)
+    if (cfg.idlePriority) {
+      const policies = threadPolicies('offload-img-')
+      if (policies.length !== cfg.threads || policies.some((p) => p !== 5)) throw new Error(`offload-img threads under policies [${policies.join(', ')}], expected ${cfg.threads} under SCHED_IDLE (5)`)
+    } else {
+      const nices = threadNices('offload-img-')
+      if (nices.length !== cfg.threads || nices.some((n) => n !== cfg.nice)) throw new Error(`offload-img threads at nice [${nices.join(', ')}], expected ${cfg.threads} at ${cfg.nice}`)
+    }
   }
   return { once, pool, outBytes: out.length }
 }

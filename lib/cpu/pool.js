@@ -3,7 +3,7 @@
 // default pool unless given `{ pool }`.
 const binding = require('../shared/native')
 const { fromNative, invalidArgType } = require('../shared/errors')
-const { validateOptions, optionalNumber, optionalString } = require('../shared/validate')
+const { validateOptions, optionalBoolean, optionalNumber, optionalString } = require('../shared/validate')
 const { waitFor } = require('../shared/completion')
 const { register } = require('../shared/metrics-registry')
 
@@ -18,7 +18,8 @@ function poolOptions(options) {
   const threads = optionalNumber(o, 'threads')
   const maxQueue = optionalNumber(o, 'maxQueue')
   const nice = optionalNumber(o, 'nice')
-  return { threads, maxQueue, name: optionalString(o, 'name'), nice }
+  const idlePriority = optionalBoolean(o, 'idlePriority')
+  return { threads, maxQueue, name: optionalString(o, 'name'), nice, idlePriority }
 }
 
 class Pool {

@@ -54,6 +54,12 @@ function optionalString(options, key) {
   return v
 }
 
+function optionalBoolean(options, key) {
+  const v = options[key]
+  if (v !== undefined && typeof v !== 'boolean') throw invalidArgType(`options.${key}`, 'of type boolean', v)
+  return v
+}
+
 function optionalNumber(options, key) {
   const v = options[key]
   if (v !== undefined && typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v)
@@ -138,4 +144,4 @@ function pathString(value, name) {
   return value
 }
 
-module.exports = { MAX_TIMEOUT, pathString, unlisten, toBytes, toBinary, validateString, validateOptions, optionalString, optionalNumber, optionalInteger, boundedInteger, optionalMs, optionalTimeout, optionalSignal }
+module.exports = { MAX_TIMEOUT, pathString, unlisten, toBytes, toBinary, validateString, validateOptions, optionalString, optionalBoolean, optionalNumber, optionalInteger, boundedInteger, optionalMs, optionalTimeout, optionalSignal }

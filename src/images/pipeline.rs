@@ -138,21 +138,24 @@ fn stored(size: (u32, u32), turn: Orientation) -> (u32, u32) {
     if turn.swaps() { (size.1, size.0) } else { size }
 }
 
-/// The smallest scale, in eighths, at which libjpeg decodes a `w` × `h` JPEG large enough for a
-/// resize to `target` to keep a full decode's quality; 8 means no shrink. The resize that follows
-/// needs at least twice the target's pixels on each side, and four times below 3/8, where libjpeg
-/// scales with cruder 1×1 and 2×2 transforms. Measured on a 2725 × 2225 photo (docs/images.md):
-/// a 320-px thumbnail from 2/8 (2.1× the target) lost 0.4 dB against a full decode, from 3/8
-/// 0.08 dB; 720 × 588 from 5/8 (2.4×) lost 0.15 dB and matched sharp's.
+/// The scale, in eighths, at which libjpeg decodes a `w` × `h` JPEG for a resize to `target`:
+/// 4/8, 2/8 or 1/8, the scales libjpeg-turbo has SIMD transforms for (the others, 3/8 to 7/8,
+/// run scalar IDCTs that profiled slower than a full decode's), or 8 (no shrink). The resize
+/// that follows keeps a full decode's quality when it has 1.75 times the target's pixels per
+/// side at 4/8, and four times at 2/8 and 1/8, whose 2×2 and 1×1 transforms are cruder.
+/// Measured on a 2725 × 2225 photo (docs/images.md): 720 × 588 from 4/8 (1.9×) was 0.03 dB
+/// from sharp's; a 320-px thumbnail from 2/8 (2.1×) lost 0.4 dB against a full decode, from 4/8
+/// nothing measurable.
 fn shrink_on_load(w: u32, h: u32, target: (u32, u32)) -> u8 {
-    (1..8)
-        .find(|&m| {
-            let margin = if m >= 3 { 2 } else { 4 };
-            let (sw, sh) = jpeg_scaled_size(w, h, m);
-            u64::from(sw) >= margin * u64::from(target.0)
-                && u64::from(sh) >= margin * u64::from(target.1)
-        })
-        .unwrap_or(8)
+    let fits = |m: u8, margin: f64| {
+        let (sw, sh) = jpeg_scaled_size(w, h, m);
+        f64::from(sw) >= margin * f64::from(target.0)
+            && f64::from(sh) >= margin * f64::from(target.1)
+    };
+    [(1, 4.0), (2, 4.0), (4, 1.75)]
+        .into_iter()
+        .find(|&(m, margin)| fits(m, margin))
+        .map_or(8, |(m, _)| m)
 }
 
 fn turned(px: Pixels, turn: Orientation) -> Pixels {
@@ -229,18 +232,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jpeg_shrink_keeps_twice_the_target_and_four_times_below_three_eighths() {
-        // sharp's benchmark: 720 × 588 from 2725 × 2225 decodes at 5/8 (1704 × 1391).
-        assert_eq!(shrink_on_load(2725, 2225, (720, 588)), 5);
-        // A 320-px thumbnail: 2/8 would be 682 px, only 2.1×; 3/8 is 1022.
-        assert_eq!(shrink_on_load(2725, 2225, (320, 261)), 3);
-        // Far larger inputs may go below 3/8 with four times the target.
+    fn jpeg_shrink_uses_the_simd_scales_with_room_to_resize() {
+        // sharp's benchmark: 720 × 588 from 2725 × 2225 decodes at 4/8 (1363 × 1113, 1.9×).
+        assert_eq!(shrink_on_load(2725, 2225, (720, 588)), 4);
+        // A 320-px thumbnail: 2/8 would be 682 px, only 2.1×; 4/8 it is.
+        assert_eq!(shrink_on_load(2725, 2225, (320, 261)), 4);
+        // Far larger inputs go below 4/8 with four times the target.
         assert_eq!(shrink_on_load(8000, 6000, (320, 240)), 2);
         assert_eq!(shrink_on_load(16000, 12000, (320, 240)), 1);
-        // Near the input's size: no shrink.
+        // Too close to the input's size for 4/8: no shrink (never 5/8 to 7/8).
         assert_eq!(shrink_on_load(1000, 800, (600, 480)), 8);
+        assert_eq!(shrink_on_load(2725, 2225, (1000, 800)), 8);
         // Every side counts: a wide target from a tall image.
-        assert_eq!(shrink_on_load(1000, 4000, (400, 100)), 7);
-        assert_eq!(shrink_on_load(1000, 4000, (600, 100)), 8);
+        assert_eq!(shrink_on_load(1000, 4000, (280, 100)), 4);
+        assert_eq!(shrink_on_load(1000, 4000, (300, 100)), 8);
     }
 }

@@ -8,7 +8,7 @@
 //! and reported as [`Outcome::Panicked`], and `close` reports idleness only after every
 //! accepted task has ended. Nothing here knows about Node; the binding (`napi/`) adapts it.
 
-// The one exception, `worker::set_nice`, carries its own `expect`.
+// The exceptions, `worker::set_nice` and `worker::set_idle_priority`, carry their own `expect`.
 #![deny(unsafe_code)]
 
 mod histogram;
@@ -45,6 +45,11 @@ pub struct PoolConfig {
     /// work: when the event loop's thread wants a core that a pool thread holds, the kernel
     /// should hand it over at once rather than after a time slice. 0 leaves them as spawned.
     pub nice: i32,
+    /// Runs the pool's threads under Linux's `SCHED_IDLE` policy instead of at `nice`: any
+    /// other thread that wakes on a core a pool thread holds takes it at once. Niceness only
+    /// weighs shares, and the scheduler (EEVDF) lets the running thread finish its slice, ~3 ms,
+    /// first. The cost: pool threads run only on CPU time nothing else wants.
+    pub idle_priority: bool,
 }
 
 impl Default for PoolConfig {
@@ -54,6 +59,7 @@ impl Default for PoolConfig {
             max_queue: DEFAULT_MAX_QUEUE,
             name: "pool".to_owned(),
             nice: DEFAULT_NICE,
+            idle_priority: false,
         }
     }
 }
@@ -155,11 +161,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Pool {
     pub fn new(config: PoolConfig) -> Result<Self, PoolError> {
         let name = config.name.clone();
-        let nice = config.nice;
+        let (nice, idle) = (config.nice, config.idle_priority);
         let rayon = rayon::ThreadPoolBuilder::new()
             .num_threads(config.threads)
             .thread_name(move |i| thread_name(&name, i))
-            .start_handler(move |_| worker::set_nice(nice))
+            .start_handler(move |_| {
+                if !idle || !worker::set_idle_priority() {
+                    worker::set_nice(nice);
+                }
+            })
             // Jobs catch their own panics; this only guards against a bug in that wrapper.
             .panic_handler(|_| {})
             .build()

@@ -9,6 +9,7 @@ fn pool(threads: usize, max_queue: usize) -> Pool {
         max_queue,
         name: "test".into(),
         nice: 0,
+        idle_priority: false,
     })
     .unwrap()
 }
@@ -74,6 +75,33 @@ fn threads_take_the_configured_niceness() {
         Ok(nice as u32)
     });
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), Outcome::Ok(7));
+}
+
+#[test]
+#[expect(
+    unsafe_code,
+    reason = "sched_getscheduler reads the pool thread's policy"
+)]
+fn idle_priority_puts_threads_under_sched_idle() {
+    for idle in [true, false] {
+        let p = Pool::new(PoolConfig {
+            threads: 1,
+            idle_priority: idle,
+            ..PoolConfig::default()
+        })
+        .unwrap();
+        let (_, rx) = submit_with(&p, SubmitOptions::default(), |_| {
+            // SAFETY: reads the calling thread's scheduling policy.
+            let policy = unsafe { libc::sched_getscheduler(0) };
+            Ok(policy as u32)
+        });
+        let want = if idle {
+            libc::SCHED_IDLE
+        } else {
+            libc::SCHED_OTHER
+        };
+        assert_eq!(rx.recv_timeout(WAIT).unwrap(), Outcome::Ok(want as u32));
+    }
 }
 
 #[test]

@@ -32,6 +32,21 @@ pub fn set_nice(nice: i32) {
     let _ = nice;
 }
 
+/// Puts the calling thread under `SCHED_IDLE` (see [`super::PoolConfig::idle_priority`]);
+/// false where that is not possible (not Linux, or refused), for the caller to fall back to
+/// niceness.
+#[expect(unsafe_code, reason = "one plain syscall; libc has no safe wrapper")]
+pub(crate) fn set_idle_priority() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: pid 0 is the calling thread; `param` is a valid sched_param for SCHED_IDLE.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
 impl Shared {
     /// Spawns a drainer unless every thread already has one, or there are already as many
     /// drainers as queued tasks (waking a second thread for one task only costs a wake-up).

@@ -21,6 +21,12 @@ pub struct PoolOptions {
     /// loop's thread take a core from a busy pool thread sooner. 0 leaves them at the process's
     /// priority. Default: `10`.
     pub nice: Option<f64>,
+    /// Runs the pool's threads under Linux's `SCHED_IDLE` policy (then `nice` does not apply):
+    /// any other thread that wakes on a core a pool thread holds, such as the event loop's or
+    /// libuv's `fs` threads, takes it at once instead of after the scheduler's time slice
+    /// (~3 ms). The cost: the pool runs only on CPU time nothing else on the host wants, so a
+    /// host kept busy by other processes starves it. Default: `false`.
+    pub idle_priority: Option<bool>,
 }
 
 /// The most threads one pool may have.
@@ -49,6 +55,7 @@ impl TryFrom<PoolOptions> for PoolConfig {
             let range = "an integer >= 0 && <= 19";
             config.nice = integer("options.nice", n, 0.0, 19.0, range)? as i32;
         }
+        config.idle_priority = o.idle_priority.unwrap_or(false);
         if let Some(name) = o.name {
             if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
                 return Err(invalid_value(

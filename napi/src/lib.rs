@@ -13,8 +13,10 @@
 // `pub` marks what JavaScript sees: napi requires its enums and object fields to be `pub`, so
 // the modules holding them are `pub` and `unreachable_pub` keeps everything else `pub(crate)`.
 mod errors;
+pub mod cipher;
 pub mod images;
 pub mod kernels;
+pub mod passwords;
 pub mod options;
 pub mod pool;
 #[cfg(target_os = "linux")]

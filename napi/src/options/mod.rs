@@ -10,8 +10,10 @@
 //! - `process` (Linux): supervisor options → `SupervisorConfig`, `exec`/`spawn` options →
 //!   `Spec`, signals.
 
+pub mod cipher;
 pub mod images;
 pub mod kernels;
+pub mod passwords;
 pub mod pool;
 #[cfg(target_os = "linux")]
 pub mod process;

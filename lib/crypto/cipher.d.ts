@@ -1,0 +1,2 @@
+// (issue 16: being built) key derivation and AEAD typings.
+export {}

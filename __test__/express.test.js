@@ -3,7 +3,8 @@
 // Retry-After, a timeout a 504, a client that leaves cancels its task, the example server's
 // ThreadPool route answers what its generator gives, the TypeScript example built to JavaScript
 // serves from its TypeScript thread worker, a graceful shutdown of the example server loses no
-// accepted request, and the metrics exposition parses.
+// accepted request, its /login route verifies passwords on the CPU pool and turns a login storm
+// into 503s with Retry-After, and the metrics exposition parses.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
@@ -430,6 +431,40 @@ test('the example server makes upright thumbnails of uploads on the CPU pool; no
   bomb.writeUInt32BE(100_000, 20)
   assert.equal((await request(port, 'POST', '/thumbnail', bomb)).status, 413)
   assert.equal((await request(port, 'POST', '/thumbnail?width=0', photo)).status, 400)
+})
+
+test('the example server checks logins with verifyPassword on its pool; a login storm gets 503s with Retry-After', { timeout: 60_000 }, async (t) => {
+  const { port } = await exampleServer(t)
+  const login = (user, password, body = JSON.stringify({ user, password })) => new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/login', agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+  const ok = await login('alice', 'correct horse battery staple')
+  assert.equal(ok.status, 200, ok.body)
+  assert.deepEqual(JSON.parse(ok.body), { user: 'alice' })
+  assert.equal((await login('alice', 'correct horse battery stapler')).status, 401)
+  assert.equal((await login('bob', 'hunter2')).status, 200)
+  assert.equal((await login('mallory', 'hunter2')).status, 401)
+  assert.equal((await login('', 'anything')).status, 401)
+  assert.equal((await login(undefined, undefined, '{"user":"alice"}')).status, 400)
+  // More logins at once than the pool runs (2 threads) and queues (maxQueue 64): the rest are
+  // refused at once, 503 with Retry-After, and every one let in is answered correctly.
+  const storm = await Promise.all(Array.from({ length: 200 }, (_, i) => login('alice', i % 2 ? 'correct horse battery staple' : 'wrong')))
+  const refused = storm.filter((r) => r.status === 503)
+  assert.ok(refused.length > 0, 'no login was refused')
+  for (const r of refused) {
+    assert.equal(r.headers['retry-after'], '1')
+    assert.equal(JSON.parse(r.body).error.code, 'ERR_OFFLOAD_QUEUE_FULL')
+  }
+  for (const [i, r] of storm.entries()) if (r.status !== 503) assert.equal(r.status, i % 2 ? 200 : 401, r.body)
+  assert.ok(storm.length - refused.length >= 66, `${storm.length - refused.length} answered`)
+  // After the storm, logins go through again.
+  assert.equal((await login('alice', 'correct horse battery staple')).status, 200)
 })
 
 test('the TypeScript example, built to JavaScript, totals sales on its ThreadPool from the built worker', { timeout: 60_000 }, async (t) => {

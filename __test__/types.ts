@@ -241,3 +241,16 @@ async function images(): Promise<void> {
   void size
 }
 void images
+
+async function passwords(): Promise<void> {
+  const { hashPassword, verifyPassword, needsRehash } = await import('offload')
+  const encoded: string = await hashPassword('pw', { algorithm: 'scrypt', N: 2 ** 15, blockSize: 8, timeout: 1000 })
+  const ok: boolean = await verifyPassword(encoded, Buffer.from('pw'), { priority: 'high' })
+  const stale: boolean = needsRehash(encoded, { algorithm: 'argon2id', memoryCost: 65536, timeCost: 3, parallelism: 1 })
+  // @ts-expect-error no such algorithm
+  await hashPassword('pw', { algorithm: 'md5' })
+  // @ts-expect-error needsRehash parses only: it takes no task options
+  needsRehash(encoded, { timeout: 10 })
+  void [ok, stale]
+}
+void passwords

@@ -144,6 +144,42 @@ export interface LatencyStats {
   max: number
 }
 
+/**
+ * Whether `encoded` was made with another algorithm or other parameters than `options` (the
+ * defaults when absent) would use, or an older argon2 version. Parsing only: synchronous.
+ */
+export declare function needsRehash(encoded: string, options?: PasswordOptions | undefined | null): boolean
+
+/** Options for `hashPassword()` and `needsRehash()`: the algorithm and its parameters. */
+export interface PasswordOptions {
+  /** `'argon2id'`, `'argon2i'`, `'argon2d'`, `'scrypt'` or `'bcrypt'`. Default: `'argon2id'`. */
+  algorithm?: string
+  /**
+   * argon2: memory in KiB, from 8 × `parallelism` to 4 GiB (and the memory budget).
+   * Default: `19456` (19 MiB).
+   */
+  memoryCost?: number
+  /** argon2: passes over the memory, at least 1. Default: `2`. */
+  timeCost?: number
+  /**
+   * argon2: lanes, 1 to 2^24 − 1 (computed one after another on the task's thread).
+   * Default: `1`.
+   */
+  parallelism?: number
+  /** scrypt: CPU/memory cost, a power of 2 (node's `cost`). Default: `131072` (2^17). */
+  N?: number
+  /** scrypt: block size (node's `blockSize`). Default: `8`. */
+  r?: number
+  /** scrypt: parallelization (node's `parallelization`). Default: `1`. */
+  p?: number
+  /** bcrypt: log2 of the rounds, 4 to 31 (default `10`); scrypt: node's name for `N`. */
+  cost?: number
+  /** scrypt: node's name for `r`. */
+  blockSize?: number
+  /** scrypt: node's name for `p`. */
+  parallelization?: number
+}
+
 export declare function poolInfo(pool: ExternalObject<NativePool>): PoolInfo
 
 /** A pool's fixed settings. */
@@ -463,6 +499,9 @@ export declare function submitHash(pool: ExternalObject<NativePool>, slot: numbe
 
 export declare function submitHashMany(pool: ExternalObject<NativePool>, slot: number, algorithm: string, datas: Array<unknown>, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
+/** Hashes `password` (a string, as UTF-8, or a Uint8Array) with `options`: the encoded hash. */
+export declare function submitHashPassword(pool: ExternalObject<NativePool>, slot: number, password: unknown, options: PasswordOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
+
 export declare function submitHmac(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 /**
@@ -485,6 +524,9 @@ export declare function submitSpin(pool: ExternalObject<NativePool>, slot: numbe
  * `[bytes, format, width, height, channels]`.
  */
 export declare function submitTransformImage(pool: ExternalObject<NativePool>, slot: number, data: unknown, options: TransformOptions | undefined | null, info: boolean, priority: string | undefined | null, cancellable: boolean): unknown
+
+/** Whether `password` is the one `encoded` was made from. */
+export declare function submitVerifyPassword(pool: ExternalObject<NativePool>, slot: number, encoded: string, password: unknown, priority: string | undefined | null, cancellable: boolean): unknown
 
 export declare function supervisorConfig(supervisor: ExternalObject<NativeSupervisor>): Array<number>
 

@@ -4,6 +4,7 @@
 //! napi, so nothing here can touch JavaScript values; the Node binding is the `offload` crate in
 //! `napi/`, which converts options and errors and hands results to JavaScript.
 
+mod budget;
 pub mod crypto;
 pub mod images;
 pub mod kernels;

@@ -9,6 +9,7 @@
 
 use std::fmt::Display;
 
+use offload_core::crypto::password::PasswordError;
 use offload_core::images::ImageError;
 use offload_core::kernels::KernelError;
 use offload_core::pool::{CancelReason, Outcome, PoolError};
@@ -143,6 +144,10 @@ pub(crate) fn kernel_error(e: KernelError) -> TaskError {
             ERR_OFFLOAD_IMAGE_TOO_LARGE
         }
         KernelError::Image(ImageError::BadRequest(_)) => ERR_INVALID_ARG_VALUE,
+        KernelError::Password(PasswordError::Cancelled) => ABORT_ERR,
+        KernelError::Password(PasswordError::OutOfRange { .. }) => ERR_OUT_OF_RANGE,
+        KernelError::Password(PasswordError::Malformed(_)) => ERR_INVALID_ARG_VALUE,
+        KernelError::Password(PasswordError::Failed(_)) => ERR_OFFLOAD_INTERNAL,
     };
     TaskError::new(code, e.to_string())
 }

@@ -8,7 +8,6 @@
 // Only jpeg.rs talks to C (libjpeg), each unsafe block marked where it is.
 #![deny(unsafe_code)]
 
-mod budget;
 mod colour;
 mod decode;
 mod encode;
@@ -47,6 +46,18 @@ pub enum ImageError {
     OverBudget { bytes: u64, limit: u64 },
     #[error("{0}")]
     BadRequest(String),
+}
+
+/// A transform's memory grant refused: cancelled (`None`), or larger than the whole budget.
+impl From<crate::budget::Refused> for Option<ImageError> {
+    fn from(r: crate::budget::Refused) -> Self {
+        match r {
+            crate::budget::Refused::Cancelled => None,
+            crate::budget::Refused::OverBudget { bytes, limit } => {
+                Some(ImageError::OverBudget { bytes, limit })
+            }
+        }
+    }
 }
 
 /// Decoded pixels, row by row, `channels` (3 or 4) bytes each.

@@ -1,4 +1,4 @@
-//! One `transformImage` call: headers, the pixel limit, a memory grant (budget.rs), decode,
+//! One `transformImage` call: headers, the pixel limit, a memory grant (`crate::budget`), decode,
 //! extract, to sRGB (colour.rs), resize, orient, crop or place, encode with the metadata kept
 //! (metadata.rs) — all on the calling pool thread, nothing crossing to JS but the result.
 //!
@@ -9,7 +9,6 @@
 
 use super::ImageError;
 use super::Pixels;
-use super::budget::Budget;
 use super::colour;
 use super::decode;
 use super::encode;
@@ -20,6 +19,7 @@ use super::orient::Orientation;
 use super::probe::{Format, probe};
 use super::resize::resize;
 use super::spec::{OutFormat, Rotate, TransformSpec};
+use crate::budget::Budget;
 
 /// An encoded result and what it is.
 #[derive(Debug)]

@@ -44,6 +44,8 @@ pub enum KernelError {
     Unsupported(String),
     #[error(transparent)]
     Image(#[from] crate::images::ImageError),
+    #[error(transparent)]
+    Password(#[from] crate::crypto::password::PasswordError),
 }
 
 pub use crate::names::UnknownName;

@@ -1,9 +1,12 @@
-//! Memory admitted, not hoped for: every transform holds a grant for the bytes its pixels will
-//! take (decoded image and resize output) for as long as it runs, and concurrent transforms
-//! share one budget per process. A transform whose grant does not fit waits on its pool thread
-//! (polling its cancel flag every few milliseconds) until running ones finish; one larger than
-//! the whole budget fails at once (`OverBudget`, ERR_OFFLOAD_IMAGE_TOO_LARGE). So eight 50-megapixel uploads run as many
-//! at a time as memory allows instead of all at once.
+//! Memory admitted, not hoped for: work that allocates a lot at once (an image transform's
+//! pixels, an argon2 or scrypt hash's memory) holds a grant for those bytes for as long as it
+//! runs, and all such work in the process shares one budget. Work whose grant does not fit waits
+//! on its pool thread (polling its cancel flag every few milliseconds) until running work
+//! finishes; a grant larger than the whole budget is refused at once (`Refused::OverBudget`, each
+//! capability names it in its own error). So eight 50-megapixel uploads, or 64 concurrent 64 MiB
+//! argon2 hashes, run as many at a time as memory allows instead of all at once; the callers
+//! behind them wait in the pool's queue, whose `maxQueue` turns a storm into
+//! `ERR_OFFLOAD_QUEUE_FULL` rather than an out-of-memory.
 //!
 //! The budget is a quarter of the machine's memory (`/proc/meminfo`), or 1 GiB where that
 //! cannot be read.
@@ -11,12 +14,19 @@
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-use super::ImageError;
-
 pub(crate) struct Budget {
     limit: u64,
     used: Mutex<u64>,
     freed: Condvar,
+}
+
+/// Why a grant was not given.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The cancel flag fired while waiting.
+    Cancelled,
+    /// More than the whole budget: it could never fit.
+    OverBudget { bytes: u64, limit: u64 },
 }
 
 /// Bytes held until dropped.
@@ -48,22 +58,27 @@ impl Budget {
         GLOBAL.get_or_init(|| Budget::new(default_limit()))
     }
 
-    /// Waits until `bytes` fit; `Err(None)` if `cancelled` fires first.
+    /// The most one grant can hold.
+    pub(crate) fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Waits until `bytes` fit; `Refused::Cancelled` if `cancelled` fires first.
     pub(crate) fn acquire(
         &self,
         bytes: u64,
         cancelled: &dyn Fn() -> bool,
-    ) -> Result<Grant<'_>, Option<ImageError>> {
+    ) -> Result<Grant<'_>, Refused> {
         if bytes > self.limit {
-            return Err(Some(ImageError::OverBudget {
+            return Err(Refused::OverBudget {
                 bytes,
                 limit: self.limit,
-            }));
+            });
         }
         let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
         while *used + bytes > self.limit {
             if cancelled() {
-                return Err(None);
+                return Err(Refused::Cancelled);
             }
             used = self
                 .freed
@@ -128,10 +143,13 @@ mod tests {
     fn cancel_ends_a_wait_and_too_large_fails_at_once() {
         let b = Budget::new(100);
         let _held = b.acquire(100, &|| false).unwrap();
-        assert!(matches!(b.acquire(1, &|| true), Err(None)));
+        assert!(matches!(b.acquire(1, &|| true), Err(Refused::Cancelled)));
         assert!(matches!(
             b.acquire(101, &|| false),
-            Err(Some(ImageError::OverBudget { .. }))
+            Err(Refused::OverBudget {
+                bytes: 101,
+                limit: 100
+            })
         ));
         assert!(default_limit() >= 1 << 20);
     }

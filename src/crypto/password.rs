@@ -1,1 +1,0 @@
-//! (issue 16: being built)

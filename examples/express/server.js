@@ -136,7 +136,7 @@ app.post('/thumbnail', body, async (req, res, next) => {
   }
 })
 
-// Logins: verifyPassword on the CPU pool (argon2id with OWASP's parameters, ~20 ms of one core
+// Logins: verifyPassword on the CPU pool (argon2id with OWASP's parameters, ~15 ms of one core
 // each), so a burst of logins neither blocks the loop nor takes libuv's threads from fs and dns.
 // Past the pool's queue (a login storm) errorHandler answers 503 with Retry-After. The store is
 // a demo: its passwords are hashed at startup (on the default pool, leaving `pool`'s counters to

@@ -2,7 +2,7 @@
 // Scenario 10 (BENCH_ONLY=passwords): issue 16's password hashing, hash and verify, at equal
 // parameters per algorithm (scenarios/passwords-contestants.js): argon2id at OWASP's
 // m=19456 KiB, t=2, p=1 (the headline: offload's and @node-rs/argon2 2's defaults) and, in the
-// full run, at m=4096 KiB, t=3, p=1 (@node-rs/argon2 1.x's defaults, what the issue measured);
+// full run, at m=4096 KiB, t=3, p=1 (the defaults issue 16 measured with);
 // bcrypt cost 10; scrypt N=16384, r=8, p=1 (node's default) and, in the full run, N=131072
 // (OWASP's).
 // Rows: offload on its own pool of THREADS threads at nice 10, and the same under SCHED_IDLE

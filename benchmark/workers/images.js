@@ -15,49 +15,12 @@
 
 const fs = require('node:fs')
 const { setTimeout: sleep } = require('node:timers/promises')
-const { measure, closedLoop, percentile, performance, helperMain, threadNices, threadPolicies, gc } = require('../lib')
+const { measure, closedLoop, performance, helperMain, gc } = require('../lib')
+const { startProbe, probeSummary: summary, resetPeak, peakRssMiB, checkPoolThreads } = require('../inprocess')
 const C = require('../contestants')
 const { transformer, checkSignature } = require('../scenarios/images-contestants')
 
 const cfg = JSON.parse(process.argv[2])
-
-// Starts probing; the returned stop() ends it and resolves with every probe's latency (ms),
-// once the ones still outstanding have finished.
-function startProbe (file, everyMs) {
-  const lat = []
-  const all = []
-  const one = () => {
-    const s = performance.now()
-    all.push(fs.promises.readFile(file).then(() => { lat.push(performance.now() - s) }))
-  }
-  one()
-  const timer = setInterval(one, everyMs)
-  return async () => {
-    clearInterval(timer)
-    await Promise.all(all)
-    return lat
-  }
-}
-
-// Resets the kernel's peak-RSS mark to the current RSS; false where that is not possible.
-function resetPeak () {
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5')
-    return true
-  } catch {
-    return false
-  }
-}
-
-function peakRssKiB () {
-  try {
-    return Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'latin1'))[1])
-  } catch {
-    return process.resourceUsage().maxRSS
-  }
-}
-
-const summary = (lat) => ({ probes: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: Math.max(...lat) })
 
 // The contestant's warmed-up transform, or null for 'idle'.
 async function setup () {
@@ -72,15 +35,7 @@ async function setup () {
   const out = await once()
   checkSignature(cfg.task, out, cfg.kind)
   await C.warm(once, cfg.warm)
-  if (pool && process.platform === 'linux') {
-    if (cfg.idlePriority) {
-      const policies = threadPolicies('offload-img-')
-      if (policies.length !== cfg.threads || policies.some((p) => p !== 5)) throw new Error(`offload-img threads under policies [${policies.join(', ')}], expected ${cfg.threads} under SCHED_IDLE (5)`)
-    } else {
-      const nices = threadNices('offload-img-')
-      if (nices.length !== cfg.threads || nices.some((n) => n !== cfg.nice)) throw new Error(`offload-img threads at nice [${nices.join(', ')}], expected ${cfg.threads} at ${cfg.nice}`)
-    }
-  }
+  if (pool) checkPoolThreads('img', cfg)
   return { once, pool, outBytes: out.length }
 }
 
@@ -103,7 +58,6 @@ helperMain(async () => {
     const lat = await stopProbe()
     return { ops, loadMs, opsPerSec: ops / (loadMs / 1000), fs: summary(lat) }
   })
-  const peakRssMiB = peakRssKiB() / 1024
   if (pool) await pool.close()
-  return { ...r, outBytes, peakRssMiB, peakRssScope, uvThreads: Number(process.env.UV_THREADPOOL_SIZE) || 4 }
+  return { ...r, outBytes, peakRssMiB: peakRssMiB(), peakRssScope, uvThreads: Number(process.env.UV_THREADPOOL_SIZE) || 4 }
 })

@@ -12,12 +12,12 @@
 
 // `pub` marks what JavaScript sees: napi requires its enums and object fields to be `pub`, so
 // the modules holding them are `pub` and `unreachable_pub` keeps everything else `pub(crate)`.
-mod errors;
 pub mod cipher;
+mod errors;
 pub mod images;
 pub mod kernels;
-pub mod passwords;
 pub mod options;
+pub mod passwords;
 pub mod pool;
 #[cfg(target_os = "linux")]
 pub mod process;

@@ -44,6 +44,11 @@ pub enum KernelError {
     Unsupported(String),
     #[error(transparent)]
     Image(#[from] crate::images::ImageError),
+    /// `decrypt`: the tag did not verify; no plaintext is released.
+    #[error(
+        "unable to authenticate the message: the key, IV, additional data, ciphertext or tag is not the one it was sealed with"
+    )]
+    AuthFailed,
 }
 
 pub use crate::names::UnknownName;

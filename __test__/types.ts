@@ -254,3 +254,20 @@ async function passwords(): Promise<void> {
   void [ok, stale]
 }
 void passwords
+// Key derivation and authenticated encryption (issue 16, lib/crypto/cipher.d.ts).
+async function cipher(): Promise<void> {
+  const { scrypt, pbkdf2, hkdf, encrypt, decrypt } = await import('offload')
+  const key: Buffer = await scrypt('password', 'salt', 32, { N: 1024, blockSize: 8, maxmem: 64 << 20, timeout: 1000 })
+  const k2: Buffer = await pbkdf2(Buffer.from('pw'), new Uint8Array(16), 600_000, 32, 'sha256', { priority: 'low' })
+  const k3: Buffer = await hkdf('SHA-512', k2, '', 'context', 64)
+  const sealed = await encrypt('aes-256-gcm', key, 'hello', { aad: 'header', signal: AbortSignal.timeout(1000) })
+  const parts: Buffer[] = [sealed.iv, sealed.ciphertext, sealed.authTag]
+  const plain: Buffer = await decrypt('aes-256-gcm', key, sealed, { aad: 'header' })
+  await decrypt('chacha20-poly1305', key, { iv: new Uint8Array(12), ciphertext: new ArrayBuffer(4), authTag: parts[2] })
+  // @ts-expect-error no CBC: only authenticated ciphers
+  await encrypt('aes-256-cbc', key, 'x')
+  // @ts-expect-error the IV is binary
+  await encrypt('aes-256-gcm', key, 'x', { iv: 'abc' })
+  void [k3, plain]
+}
+void cipher

@@ -52,6 +52,9 @@ export declare function channelResume(): void
  */
 export declare function checkProcessOptions(options: ProcessOptions): void
 
+/** The ciphers of `encrypt` and `decrypt`: a 12-byte IV and a 16-byte tag each. */
+export type CipherAlgorithm = 'aes-256-gcm' | 'aes-128-gcm' | 'chacha20-poly1305'
+
 /** Stops admission; a completion for `slot` is posted once every accepted task has ended. */
 export declare function closePool(pool: ExternalObject<NativePool>, slot: number): void
 
@@ -129,6 +132,9 @@ export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256'
  * themselves undefined when no entry needs them.
  */
 export declare function init(dispatch: (arg?: unknown) => unknown, makeError: (arg?: unknown) => unknown): void
+
+/** The digests of `pbkdf2` and `hkdf` (also accepted in upper case and as `'sha-256'`). */
+export type KdfDigest = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'sha512-224' | 'sha512-256' | 'sha3-224' | 'sha3-256' | 'sha3-384' | 'sha3-512' | 'md5'
 
 /**
  * SIGKILLs every child this environment started (and their trees), for process exit: Node
@@ -461,6 +467,27 @@ export interface ResizeOptions {
 /** Runs the finalizer a `'later'` refusal kept, as Node may at teardown; false if none. */
 export declare function runKeptStringFinalizer(): boolean
 
+/** scrypt's cost parameters, under node's names (each given once, by either name). */
+export interface ScryptOptions {
+  /** CPU and memory cost, a power of 2 greater than 1. Default: `16384`. */
+  N?: number
+  /** Alias of `N`. */
+  cost?: number
+  /** Block size. Default: `8`. */
+  r?: number
+  /** Alias of `r`. */
+  blockSize?: number
+  /** Parallelization. Default: `1`. */
+  p?: number
+  /** Alias of `p`. */
+  parallelization?: number
+  /**
+   * Memory limit in bytes: parameters needing more (`128 * r * (N + 2 + p)`) are refused
+   * with `ERR_CRYPTO_INVALID_SCRYPT_PARAMS`, as node does. Default: `33554432` (32 MiB).
+   */
+  maxmem?: number
+}
+
 /** How `spawnProcess` starts a child, beyond its options. */
 export interface SpawnMode {
   /**
@@ -495,12 +522,24 @@ export declare function submitCompress(pool: ExternalObject<NativePool>, slot: n
 
 export declare function submitDecompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: DecompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
+/** Decrypts and verifies `ciphertext`: the plaintext, or `ERR_OFFLOAD_AUTH_FAILED` with none. */
+export declare function submitDecrypt(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, iv: unknown, ciphertext: unknown, authTag: unknown, aad: unknown, priority: string | undefined | null, cancellable: boolean): unknown
+
+/**
+ * Encrypts `plaintext` under `key`: `[iv, ciphertext, tag]`. `iv`, when given, is used as is;
+ * otherwise one is drawn from the OS.
+ */
+export declare function submitEncrypt(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, plaintext: unknown, aad: unknown, iv: unknown | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
+
 export declare function submitHash(pool: ExternalObject<NativePool>, slot: number, algorithm: string, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 export declare function submitHashMany(pool: ExternalObject<NativePool>, slot: number, algorithm: string, datas: Array<unknown>, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 /** Hashes `password` (a string, as UTF-8, or a Uint8Array) with `options`: the encoded hash. */
 export declare function submitHashPassword(pool: ExternalObject<NativePool>, slot: number, password: unknown, options: PasswordOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
+
+/** HKDF of `ikm` with `salt` and `info`: `keylen` bytes. */
+export declare function submitHkdf(pool: ExternalObject<NativePool>, slot: number, digest: string, ikm: unknown, salt: unknown, info: unknown, keylen: number, priority: string | undefined | null, cancellable: boolean): unknown
 
 export declare function submitHmac(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
@@ -515,6 +554,12 @@ export declare function submitNoop(pool: ExternalObject<NativePool>, slot: numbe
 
 /** Panics on a pool thread with `message`. */
 export declare function submitPanic(pool: ExternalObject<NativePool>, slot: number, message: string, priority: string | undefined | null, cancellable: boolean): unknown
+
+/** PBKDF2-HMAC of `password` and `salt`: `keylen` bytes. */
+export declare function submitPbkdf2(pool: ExternalObject<NativePool>, slot: number, password: unknown, salt: unknown, iterations: number, keylen: number, digest: string, priority: string | undefined | null, cancellable: boolean): unknown
+
+/** scrypt of `password` and `salt`: `keylen` bytes. */
+export declare function submitScrypt(pool: ExternalObject<NativePool>, slot: number, password: unknown, salt: unknown, keylen: number, options: ScryptOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 /** Busy-waits `ms` milliseconds, polling the cancel token like a real kernel. */
 export declare function submitSpin(pool: ExternalObject<NativePool>, slot: number, ms: number, priority: string | undefined | null, cancellable: boolean): unknown

@@ -4,6 +4,17 @@
 // ERR_OFFLOAD_*, and cancellation is an AbortError whose `cause` is the signal's reason.
 const { inspect } = require('node:util')
 const { ABORT_ERR, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, ERR_UNKNOWN_SIGNAL } = require('./codes')
+const codes = require('./codes')
+
+// node:crypto's codes (lib/crypto) with the classes node gives them.
+const CRYPTO_CLASSES = new Map([
+  [codes.ERR_CRYPTO_INVALID_KEYLEN, RangeError],
+  [codes.ERR_CRYPTO_INVALID_SCRYPT_PARAMS, RangeError],
+  [codes.ERR_CRYPTO_INVALID_IV, TypeError],
+  [codes.ERR_CRYPTO_INVALID_AUTH_TAG, TypeError],
+  [codes.ERR_CRYPTO_INVALID_DIGEST, TypeError],
+  [codes.ERR_CRYPTO_SCRYPT_INVALID_PARAMETER, Error],
+])
 
 class OffloadError extends Error {
   constructor(code, message, options) {
@@ -75,6 +86,8 @@ function fromNative(err) {
   const { code, message } = err
   if (code === ERR_INVALID_ARG_VALUE || code === ERR_INVALID_ARG_TYPE || code === ERR_UNKNOWN_SIGNAL) return withCode(TypeError, code, message)
   if (code === ERR_OUT_OF_RANGE) return withCode(RangeError, code, message)
+  const Crypto = CRYPTO_CLASSES.get(code)
+  if (Crypto !== undefined) return withCode(Crypto, code, message)
   if (code.startsWith('ERR_OFFLOAD_')) return new OffloadError(code, message)
   // A napi conversion failure: the JS layer validates types first, so this is a bug guard.
   return withCode(TypeError, ERR_INVALID_ARG_TYPE, message)

@@ -9,7 +9,6 @@
 
 use std::fmt::Display;
 
-use offload_core::crypto::password::PasswordError;
 use offload_core::images::ImageError;
 use offload_core::kernels::KernelError;
 use offload_core::pool::{CancelReason, Outcome, PoolError};
@@ -41,6 +40,15 @@ pub(crate) const ERR_OFFLOAD_SPAWN: &str = "ERR_OFFLOAD_SPAWN";
 pub(crate) const ERR_OFFLOAD_IO: &str = "ERR_OFFLOAD_IO";
 pub(crate) const ERR_OFFLOAD_WORKER_CRASHED: &str = "ERR_OFFLOAD_WORKER_CRASHED";
 pub(crate) const ERR_OFFLOAD_WORKER_START: &str = "ERR_OFFLOAD_WORKER_START";
+// Encryption and key derivation (issue 16): ours, then node's crypto codes, with node's classes
+// (lib/shared/errors.js).
+pub(crate) const ERR_OFFLOAD_AUTH_FAILED: &str = "ERR_OFFLOAD_AUTH_FAILED";
+pub(crate) const ERR_CRYPTO_INVALID_KEYLEN: &str = "ERR_CRYPTO_INVALID_KEYLEN";
+pub(crate) const ERR_CRYPTO_INVALID_IV: &str = "ERR_CRYPTO_INVALID_IV";
+pub(crate) const ERR_CRYPTO_INVALID_AUTH_TAG: &str = "ERR_CRYPTO_INVALID_AUTH_TAG";
+pub(crate) const ERR_CRYPTO_INVALID_DIGEST: &str = "ERR_CRYPTO_INVALID_DIGEST";
+pub(crate) const ERR_CRYPTO_INVALID_SCRYPT_PARAMS: &str = "ERR_CRYPTO_INVALID_SCRYPT_PARAMS";
+pub(crate) const ERR_CRYPTO_SCRYPT_INVALID_PARAMETER: &str = "ERR_CRYPTO_SCRYPT_INVALID_PARAMETER";
 
 pub(crate) type Error = napi::Error<String>;
 pub(crate) type Result<T> = std::result::Result<T, Error>;
@@ -144,10 +152,10 @@ pub(crate) fn kernel_error(e: KernelError) -> TaskError {
             ERR_OFFLOAD_IMAGE_TOO_LARGE
         }
         KernelError::Image(ImageError::BadRequest(_)) => ERR_INVALID_ARG_VALUE,
-        KernelError::Password(PasswordError::Cancelled) => ABORT_ERR,
-        KernelError::Password(PasswordError::OutOfRange { .. }) => ERR_OUT_OF_RANGE,
-        KernelError::Password(PasswordError::Malformed(_)) => ERR_INVALID_ARG_VALUE,
-        KernelError::Password(PasswordError::Failed(_)) => ERR_OFFLOAD_INTERNAL,
+        KernelError::OutOfRange(_) => ERR_OUT_OF_RANGE,
+        KernelError::Malformed(_) => ERR_INVALID_ARG_VALUE,
+        KernelError::Internal(_) => ERR_OFFLOAD_INTERNAL,
+        KernelError::AuthFailed => ERR_OFFLOAD_AUTH_FAILED,
     };
     TaskError::new(code, e.to_string())
 }

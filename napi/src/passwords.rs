@@ -33,7 +33,9 @@ fn spec(options: Option<PasswordOptions>) -> Result<Spec> {
 fn kernel(e: PasswordError) -> KernelError {
     match e {
         PasswordError::Cancelled => KernelError::Cancelled,
-        e => KernelError::Password(e),
+        e @ PasswordError::OutOfRange { .. } => KernelError::OutOfRange(e.to_string()),
+        e @ PasswordError::Malformed(_) => KernelError::Malformed(e.to_string()),
+        e @ PasswordError::Failed(_) => KernelError::Internal(e.to_string()),
     }
 }
 

@@ -44,8 +44,20 @@ pub enum KernelError {
     Unsupported(String),
     #[error(transparent)]
     Image(#[from] crate::images::ImageError),
-    #[error(transparent)]
-    Password(#[from] crate::crypto::password::PasswordError),
+    /// A parameter outside its range, said in Node's wording (password hashing's options).
+    #[error("{0}")]
+    OutOfRange(String),
+    /// An input the kernel cannot read (a password hash), said without quoting it.
+    #[error("{0}")]
+    Malformed(String),
+    /// A failure that checked parameters cannot cause (the OS random source, a crate).
+    #[error("{0}")]
+    Internal(String),
+    /// `decrypt`: the tag did not verify; no plaintext is released.
+    #[error(
+        "unable to authenticate the message: the key, IV, additional data, ciphertext or tag is not the one it was sealed with"
+    )]
+    AuthFailed,
 }
 
 pub use crate::names::UnknownName;

@@ -115,7 +115,12 @@ unsafe fn bytes(env: sys::napi_env, v: Vec<u8>) -> sys::napi_value {
         return unsafe { adopt(env, v) };
     }
     // SAFETY: `env` is current (caller), `copy`'s only obligation.
-    unsafe { copy(env, &v) }
+    let out = unsafe { copy(env, &v) };
+    // A small result may be a derived key or a plaintext (lib/crypto): JS has its copy now, and
+    // ours is wiped before it is freed (64 bytes at most).
+    let mut v = v;
+    zeroize::Zeroize::zeroize(&mut v);
+    out
 }
 
 /// Memory a Buffer can adopt: owned bytes at an address that stays put while the owner lives.

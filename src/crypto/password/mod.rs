@@ -16,8 +16,8 @@
 //! truncating them. The crates wipe what they copy where they offer it (argon2's memory blocks
 //! and bcrypt's key buffer, their `zeroize` features); scrypt's PBKDF2 state is not wiped.
 
-// `kernels::KernelError` names `PasswordError`, so nothing under `crypto` may import `kernels`
-// (a cycle between sibling modules): cancellation is a plain `&dyn Fn() -> bool` here.
+// The binding folds `PasswordError` into `kernels::KernelError`'s generic variants, so
+// `kernels` does not depend on `crypto` (aead and kdf use `kernels::Cancel`).
 mod argon2;
 mod bcrypt;
 mod scrypt;

@@ -255,6 +255,9 @@ async function failingServer(t, options) {
     corrupt: () => offload.decompress('gzip', Buffer.from('this is not gzip')),
     algorithm: (req) => offload.hash(req.query.alg, 'x'), // the client picks the algorithm
     level: () => offload.compress('gzip', 'x', { level: 42 }),
+    // A token sealed under another key, as a client could send.
+    forged: async () => offload.decrypt('aes-256-gcm', Buffer.alloc(32, 1), await offload.encrypt('aes-256-gcm', Buffer.alloc(32, 2), 'x')),
+    'short-iv': () => offload.decrypt('aes-256-gcm', Buffer.alloc(32), { iv: Buffer.alloc(4), ciphertext: Buffer.alloc(1), authTag: Buffer.alloc(16) }),
     'too-large': () => offload.decompress('gzip', zlib.gzipSync(Buffer.alloc(1 << 20)), { maxOutputLength: 1024 }),
     'max-buffer': () => offload.exec('head', ['-c', '100000', '/dev/zero'], { maxBuffer: 1000 }),
     exit: () => offload.exec('sh', ['-c', 'echo internal-detail >&2; exit 3']),
@@ -307,6 +310,8 @@ test('errorHandler maps every failure of offload calls to its status, and passes
     ['algorithm?alg=sha999', 400, 'ERR_INVALID_ARG_VALUE'],
     ['algorithm', 400, 'ERR_INVALID_ARG_TYPE'], // no ?alg: undefined
     ['level', 400, 'ERR_OUT_OF_RANGE'],
+    ['forged', 400, 'ERR_OFFLOAD_AUTH_FAILED'],
+    ['short-iv', 400, 'ERR_CRYPTO_INVALID_IV'],
     ['too-large', 413, 'ERR_OFFLOAD_OUTPUT_TOO_LARGE'],
     ['max-buffer', 413, 'ERR_OFFLOAD_MAX_BUFFER'],
     ['exit', 502, 'ERR_OFFLOAD_EXIT'],

@@ -26,7 +26,9 @@ export type OffloadErrorHandler = (err: unknown, req: IncomingMessage, res: Serv
 /**
  * Error-handling middleware that answers offload's errors by code:
  * - 400: `ERR_OFFLOAD_CORRUPT_INPUT`, `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`,
- *   `ERR_OUT_OF_RANGE`, `ERR_UNKNOWN_SIGNAL` (bad data or parameters taken from the request);
+ *   `ERR_OUT_OF_RANGE`, `ERR_UNKNOWN_SIGNAL` (bad data or parameters taken from the request),
+ *   `ERR_OFFLOAD_AUTH_FAILED`, `ERR_CRYPTO_INVALID_IV`, `ERR_CRYPTO_INVALID_AUTH_TAG` (a sealed
+ *   message from the request that does not authenticate);
  * - 413: `ERR_OFFLOAD_OUTPUT_TOO_LARGE`, `ERR_OFFLOAD_MAX_BUFFER`, `ERR_OFFLOAD_IMAGE_TOO_LARGE`;
  * - 415: `ERR_OFFLOAD_UNSUPPORTED_FORMAT`;
  * - 502: `ERR_OFFLOAD_EXIT`, `ERR_OFFLOAD_LIMIT`, `ERR_OFFLOAD_SPAWN`, `ENOENT`, `EACCES`,

@@ -8,7 +8,7 @@
 const { STATUS_CODES } = require('node:http')
 const { invalidArgType, invalidArgValue, outOfRange, raisedByOffload } = require('../shared/errors')
 const { validateOptions } = require('../shared/validate')
-const { ABORT_ERR, EACCES, ENOENT, ENOTDIR, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OFFLOAD_CLIENT_GONE, ERR_OFFLOAD_TIMEOUT, ERR_OUT_OF_RANGE, ERR_UNKNOWN_SIGNAL } = require('../shared/codes')
+const { ABORT_ERR, EACCES, ENOENT, ENOTDIR, ERR_CRYPTO_INVALID_AUTH_TAG, ERR_CRYPTO_INVALID_IV, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OFFLOAD_CLIENT_GONE, ERR_OFFLOAD_TIMEOUT, ERR_OUT_OF_RANGE, ERR_UNKNOWN_SIGNAL } = require('../shared/codes')
 
 // One signal per response, however many calls ask for it.
 const signals = new WeakMap()
@@ -70,6 +70,13 @@ const DEFAULT_STATUSES = new Map(Object.entries({
   ERR_INVALID_ARG_VALUE: 400,
   ERR_OUT_OF_RANGE: 400,
   ERR_UNKNOWN_SIGNAL: 400,
+  // A sealed message, IV or tag from the request that does not authenticate or has the wrong
+  // size. A wrong key length or digest is the server's own configuration: passed on.
+  ERR_OFFLOAD_AUTH_FAILED: 400,
+  ERR_CRYPTO_INVALID_IV: 400,
+  ERR_CRYPTO_INVALID_AUTH_TAG: 400,
+  ERR_CRYPTO_INVALID_KEYLEN: null,
+  ERR_CRYPTO_INVALID_DIGEST: null,
   ERR_OFFLOAD_OUTPUT_TOO_LARGE: 413,
   ERR_OFFLOAD_MAX_BUFFER: 413,
   ERR_OFFLOAD_IMAGE_TOO_LARGE: 413,
@@ -102,7 +109,7 @@ const DEFAULT_STATUSES = new Map(Object.entries({
 // Also raised by Node itself and by other libraries: in the defaults they apply only to
 // errors offload raised, so an fs ENOENT or a bug's TypeError elsewhere in the app is not
 // answered as a failed program or a bad request.
-const NODE_CODES = new Set([ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, ERR_UNKNOWN_SIGNAL, ENOENT, EACCES, ENOTDIR, ABORT_ERR])
+const NODE_CODES = new Set([ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, ERR_UNKNOWN_SIGNAL, ERR_CRYPTO_INVALID_IV, ERR_CRYPTO_INVALID_AUTH_TAG, ENOENT, EACCES, ENOTDIR, ABORT_ERR])
 
 // What clients read: fixed per status, never `err.message`, which can carry a command's
 // stderr, paths or the values of arguments.

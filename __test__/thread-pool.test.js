@@ -538,6 +538,8 @@ test('no task is lost to a retiring thread: 2000 tasks in bursts across retireme
 })
 
 test('a module that never calls serve() fails its tasks with ERR_OFFLOAD_WORKER_START after startTimeout', async () => {
+  // libuv starts its 4 threads on first use, which a worker's start may be: not a leak.
+  await fs.promises.stat(__filename)
   const baseline = osThreads()
   const p = new ThreadPool({ script: NO_SERVE, threads: 1, startTimeout: 300 })
   try {
@@ -550,7 +552,8 @@ test('a module that never calls serve() fails its tasks with ERR_OFFLOAD_WORKER_
   } finally {
     await p.destroy()
   }
-  await until(() => osThreads() === baseline, 'the OS threads to end', 10_000)
+  // At most the baseline: a thread an earlier test left lingering may end meanwhile too.
+  await until(() => osThreads() <= baseline, 'the OS threads to end', 10_000)
   // A module that does serve() is not cut short by a startTimeout it meets.
   await withPool({ threads: 1, startTimeout: 5000 }, async (p) => {
     assert.equal(await p.run('served', { name: 'echo' }), 'served')

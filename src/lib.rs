@@ -13,4 +13,5 @@ pub mod pool;
 // Fork-free spawning uses Linux's clone and prctl.
 #[cfg(target_os = "linux")]
 pub mod process;
+pub mod reclaim;
 pub mod threads;

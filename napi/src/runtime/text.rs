@@ -82,9 +82,20 @@ type Shared<T> = Arc<Mutex<Vec<T>>>;
 /// # Safety
 /// `hint` must come from `Arc::into_raw` of a `Shared<T>` in `external`, and be passed to
 /// this finalizer at most once (N-API's contract for finalizers).
-unsafe extern "C" fn release<T>(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+unsafe extern "C" fn release<T: Send + 'static>(
+    _env: sys::napi_env,
+    _data: *mut c_void,
+    hint: *mut c_void,
+) {
     // SAFETY: per the contract above, this reference is the finalizer's own.
-    drop(unsafe { Shared::<T>::from_raw(hint.cast_const().cast()) });
+    let shared = unsafe { Shared::<T>::from_raw(hint.cast_const().cast()) };
+    // Its byte size if this was the last reference (the text may be large: freed off the JS
+    // thread); 0 while `external` still holds one, or if a panic poisoned the lock.
+    let len = match (Arc::strong_count(&shared), shared.lock()) {
+        (1, Ok(v)) => std::mem::size_of_val(v.as_slice()),
+        _ => 0,
+    };
+    offload_core::reclaim::release(shared, len);
 }
 
 /// Hands `v` to V8 as an external string; if that fails the text is copied.
@@ -98,7 +109,7 @@ unsafe extern "C" fn release<T>(_env: sys::napi_env, _data: *mut c_void, hint: *
 /// # Safety
 /// `env` must be the current JS thread's environment and `create` an N-API external-string
 /// entry point.
-unsafe fn external<T>(
+unsafe fn external<T: Send + 'static>(
     env: sys::napi_env,
     v: Vec<T>,
     create: CreateExternal<T>,

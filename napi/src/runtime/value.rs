@@ -204,9 +204,16 @@ unsafe fn copy(env: sys::napi_env, bytes: &[u8]) -> sys::napi_value {
 ///
 /// # Safety
 /// `hint` must be a `Box<T>` leaked by `adopt`, passed here once (N-API finalizes once).
-unsafe extern "C" fn free_owner<T>(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+unsafe extern "C" fn free_owner<T: Owner>(
+    _env: sys::napi_env,
+    _data: *mut c_void,
+    hint: *mut c_void,
+) {
     // SAFETY: `hint` is the Box<T> leaked in `adopt`; V8 finalizes each buffer once.
-    drop(unsafe { Box::from_raw(hint.cast::<T>()) });
+    let mut owner = unsafe { Box::from_raw(hint.cast::<T>()) };
+    let len = owner.bytes().len();
+    // A large free (an munmap) goes to the reclaim thread, off the JS thread.
+    offload_core::reclaim::release(owner, len);
 }
 
 /// Whether memory offered to `napi_create_external_buffer` is still ours after `status`.

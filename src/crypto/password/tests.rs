@@ -291,3 +291,86 @@ fn scrypt_memory_counts_every_block_it_allocates() {
         19 * 1024 * 1024
     );
 }
+
+/// argon2-rust against RustCrypto's argon2, an independent implementation: every variant and
+/// version, lane counts that split segments unevenly, tags of 4 to 64 bytes, associated data,
+/// and passwords and salts of assorted lengths (a fixed xorshift, so failures reproduce).
+#[test]
+fn argon2_matches_rustcrypto_across_parameters() {
+    use ::argon2::{Algorithm as A, Argon2, AssociatedData, ParamsBuilder, Version as V};
+    let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for case in 0..48 {
+        let variant = [Algorithm::Argon2id, Algorithm::Argon2i, Algorithm::Argon2d][case % 3];
+        let theirs = [A::Argon2id, A::Argon2i, A::Argon2d][case % 3];
+        let version = if case % 4 == 3 { V::V0x10 } else { V::V0x13 };
+        let p = 1 + next(5) as u32;
+        let m = 8 * p + next(300) as u32;
+        let t = 1 + next(3) as u32;
+        let tag_len = [4, 16, 32, 33, 64][case % 5];
+        let password: Vec<u8> = (0..next(80)).map(|_| next(256) as u8).collect();
+        let salt: Vec<u8> = (0..8 + next(40)).map(|_| next(256) as u8).collect();
+        let ad: Vec<u8> = (0..next(3) * 11).map(|_| next(256) as u8).collect();
+
+        let mut ours = vec![0u8; tag_len];
+        let ours_version = argon2_rust::Version::from_u32(version as u32).unwrap();
+        argon2::derive(
+            variant,
+            ours_version,
+            (m, t, p),
+            (&password, &salt, &ad),
+            &mut ours,
+        )
+        .unwrap();
+
+        let params = ParamsBuilder::new()
+            .m_cost(m)
+            .t_cost(t)
+            .p_cost(p)
+            .output_len(tag_len)
+            .data(AssociatedData::new(&ad).unwrap())
+            .build()
+            .unwrap();
+        let mut expected = vec![0u8; tag_len];
+        Argon2::new(theirs, version, params)
+            .hash_password_into(&password, &salt, &mut expected)
+            .unwrap();
+        assert_eq!(
+            ours, expected,
+            "case {case}: {variant:?} v{version:?} m={m} t={t} p={p} tag={tag_len}"
+        );
+    }
+}
+
+/// A string with `data=` and `keyid=`, written by RustCrypto's argon2, verifies: the data is
+/// hashed as associated data and the key id is only a name.
+#[test]
+fn argon2_strings_with_data_and_keyid_verify() {
+    let with_data = "$argon2id$v=19$m=64,t=1,p=1,keyid=AQID,data=c2VydmVyLTE$c29tZXNhbHQ$";
+    let params = ::argon2::ParamsBuilder::new()
+        .m_cost(64)
+        .t_cost(1)
+        .p_cost(1)
+        .data(::argon2::AssociatedData::new(b"server-1").unwrap())
+        .build()
+        .unwrap();
+    let mut tag = [0u8; 32];
+    ::argon2::Argon2::new(
+        ::argon2::Algorithm::Argon2id,
+        ::argon2::Version::V0x13,
+        params,
+    )
+    .hash_password_into(b"hunter2", b"somesalt", &mut tag)
+    .unwrap();
+    let text = format!("{with_data}{}", password_hash::Output::new(&tag).unwrap());
+    let encoded = Encoded::parse(&text).unwrap();
+    assert!(verify(&encoded, b"hunter2", NEVER).unwrap());
+    assert!(!verify(&encoded, b"hunter3", NEVER).unwrap());
+    let without_data = text.replace(",data=c2VydmVyLTE", "");
+    assert!(!verify(&Encoded::parse(&without_data).unwrap(), b"hunter2", NEVER).unwrap());
+}

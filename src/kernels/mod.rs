@@ -19,6 +19,7 @@
 
 pub mod compress;
 pub mod hash;
+pub mod stream;
 
 /// Cooperative cancellation check: returns `true` when the task must stop.
 pub type Cancel<'a> = &'a (dyn Fn() -> bool + Sync);

@@ -25,7 +25,7 @@ pub enum Format {
 }
 
 impl Format {
-    const ALL: [Format; 6] = [
+    pub const ALL: [Format; 6] = [
         Self::Gzip,
         Self::Deflate,
         Self::DeflateRaw,
@@ -71,7 +71,7 @@ impl Format {
     /// (64-256 KiB blocks) compress whole blocks at once, so at their top
     /// levels a check per block is the best granularity available: tens of
     /// ms, and ~0.5 s for brotli 10-11.
-    fn input_step(self, level: i32) -> usize {
+    pub(crate) fn input_step(self, level: i32) -> usize {
         const K: usize = 1024;
         match self {
             Self::Gzip | Self::Deflate | Self::DeflateRaw => match level {

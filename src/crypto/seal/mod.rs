@@ -16,9 +16,10 @@
 //! What the nonces guarantee: a segment opens only at its own position (reordering, duplication
 //! and splicing from another file fail), only the segment sealed as last opens as last
 //! (truncation at a segment boundary, and anything appended after the end, fail), and a
-//! stream that stops inside a segment fails at [`Opener::finish`]. Every such failure, and any
-//! changed byte, is [`KernelError::AuthFailed`]; a header that is not one at all (wrong magic, an
-//! unknown version, algorithm or segment size) is said so instead (see [`Opener`]).
+//! stream that stops inside a segment fails at [`Opener::finish`]. Every such failure, a wrong
+//! key, and any changed byte of a well-formed header or of a segment, is
+//! [`KernelError::AuthFailed`]; a header that is not one at all (wrong magic, an unknown
+//! version, algorithm or segment size) is said so instead (see [`Opener`]).
 //!
 //! Both directions are push-based ([`Sealer::push`], [`Opener::push`]) so a file reader and a
 //! Node stream can drive them with pieces of any size; each holds at most one segment, and the

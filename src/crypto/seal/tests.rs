@@ -269,6 +269,17 @@ fn a_header_naming_other_valid_parameters_fails_authentication() {
             );
         }
     }
+    // A one-segment stream parses the same under any larger segment size: only the binding of
+    // the header into the key makes this fail.
+    let short = seal_all(Algorithm::Aes256Gcm, &key, 10, &[3; 500]);
+    for log2 in [11, 16, 24] {
+        let mut other_size = short.clone();
+        other_size[10] = log2;
+        assert!(
+            is_auth_failed(open_all(&key, &other_size)),
+            "one segment, 2^{log2}"
+        );
+    }
     let mut magic = sealed.clone();
     magic[0] = b'X';
     assert!(matches!(

@@ -102,18 +102,27 @@ fn header(alg: Algorithm, segment_log2: u8, salt: &[u8; SALT_LEN]) -> [u8; HEADE
     h
 }
 
+/// Fails as soon as the first bytes of a stream cannot start a header, so a file that is not
+/// an offload stream is said to be one at its first bytes, however short it is.
+fn check_magic(start: &[u8]) -> Result<(), KernelError> {
+    let n = start.len().min(MAGIC.len());
+    if start[..n] == MAGIC[..n] {
+        return Ok(());
+    }
+    Err(KernelError::CorruptInput {
+        format: FORMAT,
+        detail: "not an offload encrypted stream (no OFLDSTRM header)".to_owned(),
+    })
+}
+
 /// Reads a complete header: its algorithm and segment size (log2). Not authenticated yet:
 /// that happens when the first segment opens under the key derived from it.
 fn parse_header(h: &[u8; HEADER_LEN]) -> Result<(Algorithm, u8), KernelError> {
+    check_magic(h)?;
     let corrupt = |detail: String| KernelError::CorruptInput {
         format: FORMAT,
         detail,
     };
-    if h[..MAGIC.len()] != MAGIC {
-        return Err(corrupt(
-            "not an offload encrypted stream (no OFLDSTRM header)".to_owned(),
-        ));
-    }
     if h[8] != VERSION {
         return Err(KernelError::Unsupported(format!(
             "offload stream version {} is not supported (this build reads version {VERSION})",

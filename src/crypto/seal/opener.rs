@@ -7,7 +7,7 @@
 
 use zeroize::Zeroizing;
 
-use super::{HEADER_LEN, Segments, TAG_LEN, check_key, parse_header, sealed_len};
+use super::{HEADER_LEN, Segments, TAG_LEN, check_key, check_magic, parse_header, sealed_len};
 use crate::crypto::aead::Algorithm;
 use crate::kernels::{Cancel, KernelError};
 
@@ -96,6 +96,7 @@ impl Opener {
             let take = (HEADER_LEN - got.len()).min(data.len());
             got.extend_from_slice(&data[..take]);
             data = &data[take..];
+            check_magic(got)?;
             let Ok(header) = <&[u8; HEADER_LEN]>::try_from(got.as_slice()) else {
                 return Ok(Vec::new());
             };

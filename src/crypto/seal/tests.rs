@@ -294,6 +294,25 @@ fn a_header_naming_other_valid_parameters_fails_authentication() {
 }
 
 #[test]
+fn what_is_not_a_stream_is_said_so_at_its_first_bytes() {
+    let key = key_for(Algorithm::Aes256Gcm);
+    let mut opener = Opener::new(None, &key).unwrap();
+    assert!(opener.push(b"OFL", NEVER).unwrap().is_empty());
+    assert!(matches!(
+        opener.push(b"x", NEVER),
+        Err(KernelError::CorruptInput { detail, .. }) if detail.contains("not an offload")
+    ));
+    let mut opener = Opener::new(None, &key).unwrap();
+    assert!(matches!(
+        opener.push(b"hello", NEVER),
+        Err(KernelError::CorruptInput { .. })
+    ));
+    // Nothing at all, or a header cut short: a truncated stream.
+    assert!(is_auth_failed(open_all(&key, b"")));
+    assert!(is_auth_failed(open_all(&key, b"OFLDSTRM\x01")));
+}
+
+#[test]
 fn truncation_reordering_duplication_and_appending_fail() {
     let alg = Algorithm::Aes128Gcm;
     let key = key_for(alg);

@@ -74,7 +74,7 @@ fn is_auth_failed(r: Result<Vec<u8>, KernelError>) -> bool {
 
 #[test]
 fn matches_known_answers_computed_with_pyca_cryptography() {
-    // From a one-off Python script (pyca/cryptography 48: HKDF-SHA-256, AESGCM,
+    // From known_answers.py beside this file (pyca/cryptography 48: HKDF-SHA-256, AESGCM,
     // ChaCha20Poly1305), written from the spec in docs/encryption.md and not from this code:
     // key = 00 01 02 .. (key length), salt = 40 41 .. 5f, segments of 2^10 bytes, plaintext
     // byte i = i % 251. Empty plaintext: the whole stream; 2,500 bytes (three segments): its

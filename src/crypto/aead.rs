@@ -61,7 +61,7 @@ impl Algorithm {
         }
     }
 
-    fn key(self, key: &[u8]) -> Result<LessSafeKey, KernelError> {
+    pub(super) fn key(self, key: &[u8]) -> Result<LessSafeKey, KernelError> {
         // The binding checks the length first (node's ERR_CRYPTO_INVALID_KEYLEN); the key's
         // bytes never go into the message.
         UnboundKey::new(self.aws(), key)

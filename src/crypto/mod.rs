@@ -5,3 +5,4 @@
 pub mod aead;
 pub mod kdf;
 pub mod password;
+pub mod seal;

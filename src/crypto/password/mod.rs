@@ -20,6 +20,7 @@
 // `kernels` does not depend on `crypto` (aead and kdf use `kernels::Cancel`).
 mod argon2;
 mod bcrypt;
+mod eksblowfish;
 mod scrypt;
 #[cfg(test)]
 mod tests;

@@ -3,15 +3,19 @@
 //!
 //! How: the cipher state is four 256-word S-boxes and an 18-word P-array. The round function
 //! indexes the S-boxes with the bytes of a word (`u8` indices into 256-entry arrays: no bounds
-//! checks, no unsafe), and folds each round key into the other half before the S-box lookups
-//! finish, so only the lookups and three add/xor steps sit on the dependency chain from one
-//! round to the next (the chain that bcrypt's cost is made of). The key and salt are turned
-//! into the words the key schedule cycles through once, up front, rather than byte by byte on
-//! each of the 2^(cost+1) expansions.
+//! checks, no unsafe). bcrypt's cost is one long dependency chain of rounds (each encryption's
+//! output is stored into the S-boxes the next one reads), so its speed is that chain's latency:
+//! index, load, add, xor, add, and the xor into the other half. Each round key must be xored
+//! into the other half while F is computed, not after it; LLVM does so only when it sees the
+//! P-array's words as loop-invariant values, so the S-box loops (512 of each expansion's 521
+//! encryptions, where P no longer changes) run on a local copy of P (see `State::expand`). The
+//! key and salt are turned once into the words the key schedule cycles through, rather than
+//! byte by byte on each of the 2^(cost+1) expansions.
 //!
-//! Guarantees: the output is bcrypt's (held to the OpenBSD/jBCrypt vectors and to the `bcrypt`
-//! crate by tests); the key copy, its words and the whole cipher state are zeroized when
-//! dropped, on every path out.
+//! Guarantees: the output is bcrypt's (held to jBCrypt's and OpenBSD's C outputs and to the
+//! `bcrypt` crate by tests); the key copy, its words, the cipher state and the P-array copies
+//! are zeroized when dropped, on every path out (what the compiler leaves in registers or spill
+//! slots is beyond reach, as it is for the C implementations).
 
 use zeroize::{Zeroize, Zeroizing};
 
@@ -45,9 +49,8 @@ impl State {
         .wrapping_add(s[3][usize::from(x as u8)])
     }
 
-    /// One Blowfish block encryption, halves as words, under P-array `p` (a copy the S-box
-    /// loops hold: see `expand`). Each round xors its key into the other half (`r ^ p[i]`)
-    /// independently of F, so that xor is off the dependency chain.
+    /// One Blowfish block encryption, halves as words, under P-array `p` (`self.p`, or the
+    /// copy the S-box loops hold: see `expand`).
     #[inline(always)]
     fn encrypt(&self, p: &[u32; 18], l: u32, r: u32) -> (u32, u32) {
         let mut l = l ^ p[0];
@@ -60,7 +63,11 @@ impl State {
     }
 
     /// ExpandKey(state, 0, key): xor the key words into P, then refill P and the S-boxes with
-    /// the chained encryption of a zero block.
+    /// the chained encryption of a zero block. The S-box loop encrypts under a copy of P: a
+    /// separate array that the stores into S cannot alias, so its words are loop-invariant and
+    /// LLVM folds each round key into the other half off the dependency chain (under `self.p`
+    /// it folds it into F's result, one more step on the chain per round: 9% slower at cost
+    /// 10, measured).
     #[inline(always)]
     fn expand(&mut self, key: &[u32; 18]) {
         for (p, k) in self.p.iter_mut().zip(key) {
@@ -72,7 +79,7 @@ impl State {
             self.p[2 * i] = l;
             self.p[2 * i + 1] = r;
         }
-        let p = self.p;
+        let p = Zeroizing::new(self.p);
         for b in 0..4 {
             for i in 0..128 {
                 (l, r) = self.encrypt(&p, l, r);
@@ -82,8 +89,8 @@ impl State {
         }
     }
 
-    /// ExpandKey(state, salt, key): as `expand`, but the salt's words, cycled, are xored into
-    /// the block before each encryption. 16 bytes are 4 words, two blocks: the P-array's 9
+    /// ExpandKey(state, salt, key): as `expand` (P copied likewise), but the salt's words,
+    /// cycled, are xored into the block before each encryption. 16 bytes are 4 words, two blocks: the P-array's 9
     /// blocks start on the first half of the salt, so each S-box's (an even count after them)
     /// starts on the second.
     fn expand_salted(&mut self, key: &[u32; 18], salt: &[u32; 4]) {
@@ -97,7 +104,7 @@ impl State {
             self.p[2 * i] = l;
             self.p[2 * i + 1] = r;
         }
-        let p = self.p;
+        let p = Zeroizing::new(self.p);
         for b in 0..4 {
             for i in 0..128 {
                 let h = 2 - 2 * (i % 2);

@@ -16,11 +16,14 @@ fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
     }
 }
 
+/// Password, cost, salt, the 23 bytes of digest.
+type Raw = (&'static [u8], u32, [u8; 16], [u8; 23]);
+
 /// jBCrypt's raw vectors (salt and digest unbase64ed, as the `bcrypt` crate's own test has
 /// them): the key is the password and its NUL.
 #[test]
 fn raw_digests_match_jbcrypt() {
-    let cases: [(&[u8], u32, [u8; 16], [u8; 23]); 2] = [
+    let cases: [Raw; 2] = [
         (
             b"",
             6,

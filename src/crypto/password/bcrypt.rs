@@ -60,10 +60,12 @@ pub(super) fn parse(text: &str) -> Result<Spec, PasswordError> {
     }))
 }
 
-/// `text` has passed `parse` (so its cost is 04 to 31 and the rest is in the alphabet).
 pub(super) fn verify(text: &str, password: &[u8]) -> Result<bool, PasswordError> {
+    // Parsed again (60 characters, cost 04 to 31, the alphabet): the slicing below relies on it.
+    let Spec(Kind::Bcrypt { cost }) = parse(text)? else {
+        return Err(malformed("not bcrypt")); // never: `parse` makes bcrypt specs only
+    };
     let b = text.as_bytes();
-    let cost = u32::from(b[4] - b'0') * 10 + u32::from(b[5] - b'0');
     let (mut salt, mut expected) = ([0u8; 16], [0u8; 23]);
     B64.decode_slice(&b[7..29], &mut salt)
         .map_err(|_| malformed("the salt is not canonical bcrypt base64"))?;

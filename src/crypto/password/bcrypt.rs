@@ -1,21 +1,36 @@
-//! bcrypt through Keats' `bcrypt` crate (on RustCrypto's `blowfish`): hashes are written as
-//! `$2b$`; `$2a$`, `$2b$` and `$2y$` verify alike (they name the same algorithm, the prefixes
+//! bcrypt on our EksBlowfish (`eksblowfish.rs`; Keats' `bcrypt` crate, which it replaced for
+//! speed, is kept as the tests' oracle): hashes are written as `$2b$`; `$2a$`, `$2b$` and `$2y$`
+//! verify alike (they name the same algorithm, the prefixes
 //! differing only in which historic bug an implementation had fixed). `$2x$` (crypt_blowfish's
 //! buggy 8-bit mode) is refused: verifying it as `$2b$` would be wrong for non-ASCII passwords.
-//! Passwords over 72 bytes never get here (`Spec::check_password`), so the crate's truncation
-//! never happens; the password's bytes are used as given (a NUL included, where C bindings
-//! such as the `bcrypt` npm package stop at it).
+//! Passwords over 72 bytes never get here (`Spec::check_password`), so nothing is truncated;
+//! the password's bytes are used as given (a NUL included, where C bindings such as the
+//! `bcrypt` npm package stop at it). Salt and hash are bcrypt's base64, canonical only (unused
+//! trailing bits zero), as the crate read them; digests are compared in constant time
+//! (`subtle`).
 
+use base64::Engine;
+use base64::alphabet::BCRYPT;
+use base64::engine::GeneralPurpose;
+use base64::engine::general_purpose::NO_PAD;
+use subtle::ConstantTimeEq;
+
+use super::eksblowfish;
 use super::{Kind, PasswordError, Spec, within};
 
 /// bcrypt's base64 alphabet (not the standard one).
 const ALPHABET: &[u8] = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/// Its codec, unpadded; decoding refuses nonzero unused trailing bits.
+const B64: GeneralPurpose = GeneralPurpose::new(&BCRYPT, NO_PAD);
 
 pub(super) fn hash(password: &[u8], salt: [u8; 16], cost: u32) -> Result<String, PasswordError> {
-    // Cost and length are checked (`Spec::bcrypt`, `check_password`): the crate cannot fail.
-    let parts = ::bcrypt::hash_with_salt(password, cost, salt)
-        .map_err(|e| PasswordError::Failed(e.to_string()))?;
-    Ok(parts.format_for_version(::bcrypt::Version::TwoB))
+    // Cost and length are checked (`Spec::bcrypt`, `check_password`).
+    let digest = eksblowfish::bcrypt(cost, &salt, password);
+    Ok(format!(
+        "$2b${cost:02}${}{}",
+        B64.encode(salt),
+        B64.encode(digest)
+    ))
 }
 
 fn malformed(why: &str) -> PasswordError {
@@ -46,6 +61,16 @@ pub(super) fn parse(text: &str) -> Result<Spec, PasswordError> {
 }
 
 pub(super) fn verify(text: &str, password: &[u8]) -> Result<bool, PasswordError> {
-    // Compares with `subtle`'s constant-time equality.
-    ::bcrypt::verify(password, text).map_err(|e| malformed(&e.to_string()))
+    // Parsed again (60 characters, cost 04 to 31, the alphabet): the slicing below relies on it.
+    let Spec(Kind::Bcrypt { cost }) = parse(text)? else {
+        return Err(malformed("not bcrypt")); // never: `parse` makes bcrypt specs only
+    };
+    let b = text.as_bytes();
+    let (mut salt, mut expected) = ([0u8; 16], [0u8; 23]);
+    B64.decode_slice(&b[7..29], &mut salt)
+        .map_err(|_| malformed("the salt is not canonical bcrypt base64"))?;
+    B64.decode_slice(&b[29..], &mut expected)
+        .map_err(|_| malformed("the hash is not canonical bcrypt base64"))?;
+    let digest = eksblowfish::bcrypt(cost, &salt, password);
+    Ok(bool::from(digest.ct_eq(&expected)))
 }

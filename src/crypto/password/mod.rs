@@ -13,13 +13,15 @@
 //! constant time (`password_hash::Output`'s and bcrypt's `subtle` comparisons); a wrong
 //! password is `Ok(false)`, never an error; no error message carries the password or a digest
 //! (a malformed hash is described, not quoted); bcrypt refuses passwords over 72 bytes instead of
-//! truncating them. The crates wipe what they copy where they offer it (argon2's memory blocks
-//! and bcrypt's key buffer, their `zeroize` features); scrypt's PBKDF2 state is not wiped.
+//! truncating them. What holds a password or its key schedule is wiped where we can reach it
+//! (argon2's memory blocks, its crate's `zeroize-memory`; bcrypt's key copy and cipher state,
+//! `eksblowfish.rs`); scrypt's PBKDF2 state is not wiped.
 
 // The binding folds `PasswordError` into `kernels::KernelError`'s generic variants, so
 // `kernels` does not depend on `crypto` (aead and kdf use `kernels::Cancel`).
 mod argon2;
 mod bcrypt;
+mod eksblowfish;
 mod scrypt;
 #[cfg(test)]
 mod tests;

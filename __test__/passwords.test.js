@@ -255,3 +255,22 @@ test('abort and timeout end a queued hash at once and a running one when it ends
   assert.equal((await rejection(slow)).name, 'AbortError')
   assert.equal(await verifyPassword(await hashPassword('pw', { pool, ...SMALL_ARGON2 }), 'pw', { pool }), true)
 })
+
+// bcrypt at cost 31 runs for about a day: only a mid-way cancel lets these settle (without it
+// the test runner's timeout fails them), and the pool thread is free again afterwards.
+test('a running bcrypt hash stops on timeout and on abort, and its thread serves the next task', async () => {
+  const pool = new offload.Pool({ threads: 1, name: 'bcryptcancel' })
+  try {
+    assert.equal(await code(hashPassword('pw', { algorithm: 'bcrypt', cost: 31, timeout: 100, pool })), 'ERR_OFFLOAD_TIMEOUT')
+    const ac = new AbortController()
+    const running = hashPassword('pw', { algorithm: 'bcrypt', cost: 31, signal: ac.signal, pool })
+    setTimeout(() => ac.abort(new Error('user left')), 100)
+    const err = await rejection(running)
+    assert.equal(err.name, 'AbortError')
+    assert.equal(err.cause.message, 'user left')
+    const stored = await hashPassword('pw', { algorithm: 'bcrypt', cost: 4, pool })
+    assert.ok(await bcrypt.compare('pw', stored))
+  } finally {
+    await pool.close()
+  }
+})

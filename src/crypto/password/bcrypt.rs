@@ -23,9 +23,15 @@ const ALPHABET: &[u8] = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 /// Its codec, unpadded; decoding refuses nonzero unused trailing bits.
 const B64: GeneralPurpose = GeneralPurpose::new(&BCRYPT, NO_PAD);
 
-pub(super) fn hash(password: &[u8], salt: [u8; 16], cost: u32) -> Result<String, PasswordError> {
+pub(super) fn hash(
+    password: &[u8],
+    salt: [u8; 16],
+    cost: u32,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<String, PasswordError> {
     // Cost and length are checked (`Spec::bcrypt`, `check_password`).
-    let digest = eksblowfish::bcrypt(cost, &salt, password);
+    let digest =
+        eksblowfish::bcrypt(cost, &salt, password, cancelled).ok_or(PasswordError::Cancelled)?;
     Ok(format!(
         "$2b${cost:02}${}{}",
         B64.encode(salt),
@@ -60,7 +66,11 @@ pub(super) fn parse(text: &str) -> Result<Spec, PasswordError> {
     }))
 }
 
-pub(super) fn verify(text: &str, password: &[u8]) -> Result<bool, PasswordError> {
+pub(super) fn verify(
+    text: &str,
+    password: &[u8],
+    cancelled: &dyn Fn() -> bool,
+) -> Result<bool, PasswordError> {
     // Parsed again (60 characters, cost 04 to 31, the alphabet): the slicing below relies on it.
     let Spec(Kind::Bcrypt { cost }) = parse(text)? else {
         return Err(malformed("not bcrypt")); // never: `parse` makes bcrypt specs only
@@ -71,6 +81,7 @@ pub(super) fn verify(text: &str, password: &[u8]) -> Result<bool, PasswordError>
         .map_err(|_| malformed("the salt is not canonical bcrypt base64"))?;
     B64.decode_slice(&b[29..], &mut expected)
         .map_err(|_| malformed("the hash is not canonical bcrypt base64"))?;
-    let digest = eksblowfish::bcrypt(cost, &salt, password);
+    let digest =
+        eksblowfish::bcrypt(cost, &salt, password, cancelled).ok_or(PasswordError::Cancelled)?;
     Ok(bool::from(digest.ct_eq(&expected)))
 }

@@ -135,7 +135,14 @@ fn words<const N: usize>(bytes: &[u8]) -> Zeroizing<[u32; N]> {
 /// bcrypt(cost, salt, password): the first 23 of the 24 bytes bcrypt computes (the last is
 /// never encoded). `password` is at most 72 bytes (checked before); its bytes and a NUL are
 /// the key, the NUL dropped when there is no room for it.
-pub(super) fn bcrypt(cost: u32, salt: &[u8; 16], password: &[u8]) -> [u8; 23] {
+/// `cancelled` is polled every 64 rounds of the cost loop (about 3 ms), so a large cost can
+/// be stopped: `None` then.
+pub(super) fn bcrypt(
+    cost: u32,
+    salt: &[u8; 16],
+    password: &[u8],
+    cancelled: &dyn Fn() -> bool,
+) -> Option<[u8; 23]> {
     debug_assert!(password.len() <= MAX_KEY && cost < 32);
     let mut key = Zeroizing::new([0u8; MAX_KEY]);
     let n = password.len().min(MAX_KEY);
@@ -146,7 +153,10 @@ pub(super) fn bcrypt(cost: u32, salt: &[u8; 16], password: &[u8]) -> [u8; 23] {
 
     let mut state = State { s: pi::S, p: pi::P };
     state.expand_salted(&key_words, &salt_words);
-    for _ in 0..1u64 << cost {
+    for round in 0..1u64 << cost {
+        if round % 64 == 0 && cancelled() {
+            return None;
+        }
         state.expand(&key_words);
         state.expand(&salt_key);
     }
@@ -170,5 +180,5 @@ pub(super) fn bcrypt(cost: u32, salt: &[u8; 16], password: &[u8]) -> [u8; 23] {
     for (chunk, word) in out.chunks_mut(4).zip(text) {
         chunk.copy_from_slice(&word.to_be_bytes()[..chunk.len()]);
     }
-    out
+    Some(out)
 }

@@ -7,7 +7,8 @@
 //! can get wrong fails before any work is queued. [`hash`] and [`verify`] then run whole on the
 //! calling thread: argon2 and scrypt first take a grant for their memory from the process-wide
 //! budget (`crate::budget`), waiting for room while polling `cancelled`; once the hash starts it
-//! runs to the end (none of the crates can stop mid-way).
+//! runs to the end (the argon2 and scrypt crates cannot stop mid-way), except bcrypt, which polls
+//! `cancelled` every 64 rounds of its cost loop.
 //!
 //! Guarantees: salts are 16 bytes from the OS CSPRNG (`getrandom`); digests are compared in
 //! constant time (`password_hash::Output`'s and bcrypt's `subtle` comparisons); a wrong
@@ -123,7 +124,7 @@ pub enum PasswordError {
     /// An encoded hash this module cannot read; says why without quoting it.
     #[error("{0}")]
     Malformed(String),
-    #[error("the password hash was cancelled while waiting for memory")]
+    #[error("the password hash was cancelled")]
     Cancelled,
     /// The OS random source or a crate failed where it cannot (parameters were checked).
     #[error("password hashing failed: {0}")]
@@ -295,7 +296,7 @@ fn hash_within(
     match spec.0 {
         Kind::Argon2 { variant, m, t, p } => argon2::hash(password, &salt, variant, m, t, p),
         Kind::Scrypt { log_n, r, p } => scrypt::hash(password, &salt, log_n, r, p),
-        Kind::Bcrypt { cost } => bcrypt::hash(password, salt, cost),
+        Kind::Bcrypt { cost } => bcrypt::hash(password, salt, cost, cancelled),
     }
 }
 
@@ -310,7 +311,7 @@ fn verify_within(
     match encoded.spec.0 {
         Kind::Argon2 { .. } => argon2::verify(&encoded.text, password),
         Kind::Scrypt { .. } => scrypt::verify(&encoded.text, password),
-        Kind::Bcrypt { .. } => bcrypt::verify(&encoded.text, password),
+        Kind::Bcrypt { .. } => bcrypt::verify(&encoded.text, password, cancelled),
     }
 }
 

@@ -6,6 +6,8 @@
 use super::super::bcrypt::{hash, parse, verify};
 use super::bcrypt;
 
+const NEVER: &dyn Fn() -> bool = &|| false;
+
 /// xorshift64, fixed seed: failures reproduce.
 fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
     move |n| {
@@ -50,7 +52,11 @@ fn raw_digests_match_jbcrypt() {
         ),
     ];
     for (password, cost, salt, digest) in cases {
-        assert_eq!(bcrypt(cost, &salt, password), digest, "{password:?}");
+        assert_eq!(
+            bcrypt(cost, &salt, password, &|| false),
+            Some(digest),
+            "{password:?}"
+        );
     }
 }
 
@@ -95,17 +101,20 @@ fn hashes_of_the_c_implementation_verify() {
     ];
     for (password, text) in cases {
         parse(text).unwrap();
-        assert!(verify(text, password.as_bytes()).unwrap(), "{text}");
+        assert!(verify(text, password.as_bytes(), NEVER).unwrap(), "{text}");
         let mut wrong = password.clone().into_bytes();
         match wrong.last_mut() {
             Some(last) => *last ^= 1,
             None => wrong.push(b'a'),
         }
-        assert!(!verify(text, &wrong).unwrap(), "{text}");
+        assert!(!verify(text, &wrong, NEVER).unwrap(), "{text}");
         // The same digest under the other prefixes.
         for prefix in ["$2a$", "$2y$"] {
             let other = format!("{prefix}{}", &text[4..]);
-            assert!(verify(&other, password.as_bytes()).unwrap(), "{other}");
+            assert!(
+                verify(&other, password.as_bytes(), NEVER).unwrap(),
+                "{other}"
+            );
         }
     }
 }
@@ -123,7 +132,7 @@ fn hashes_and_verdicts_match_the_bcrypt_crate() {
         let salt: [u8; 16] = std::array::from_fn(|_| next(256) as u8);
         let cost = 4 + (case % 3) as u32;
 
-        let ours = hash(&password, salt, cost).unwrap();
+        let ours = hash(&password, salt, cost, NEVER).unwrap();
         let theirs = ::bcrypt::hash_with_salt(&password, cost, salt)
             .unwrap()
             .format_for_version(::bcrypt::Version::TwoB);
@@ -137,13 +146,13 @@ fn hashes_and_verdicts_match_the_bcrypt_crate() {
         }
         for candidate in [&password, &wrong] {
             assert_eq!(
-                verify(&ours, candidate).unwrap(),
+                verify(&ours, candidate, NEVER).unwrap(),
                 ::bcrypt::verify(candidate, &ours).unwrap(),
                 "case {case}"
             );
         }
-        assert!(verify(&ours, &password).unwrap());
-        assert!(!verify(&ours, &wrong).unwrap());
+        assert!(verify(&ours, &password, NEVER).unwrap());
+        assert!(!verify(&ours, &wrong, NEVER).unwrap());
     }
 }
 
@@ -152,7 +161,7 @@ fn hashes_and_verdicts_match_the_bcrypt_crate() {
 #[test]
 fn non_canonical_base64_is_refused_like_the_crate() {
     let good = "$2b$04$fs7hwf/ZgVrtHGkq1QFOxug3v.n5S7BKl8lJ6PwK6RJsv1MrKEGc6";
-    assert!(verify(good, b"password").unwrap());
+    assert!(verify(good, b"password", NEVER).unwrap());
     // 'u' ends the salt (22nd character); 'v' differs only in an unused low bit. Likewise
     // '6' ends the hash; '7' differs in an unused bit.
     for bad in [
@@ -160,7 +169,7 @@ fn non_canonical_base64_is_refused_like_the_crate() {
         format!("{}7", &good[..59]),
     ] {
         parse(&bad).unwrap();
-        assert!(verify(&bad, b"password").is_err(), "{bad}");
+        assert!(verify(&bad, b"password", NEVER).is_err(), "{bad}");
         assert!(::bcrypt::verify(b"password", &bad).is_err(), "{bad}");
     }
 }
@@ -188,11 +197,22 @@ fn time_ours_and_the_crate() {
             ms[3]
         };
         let ours = median(&|| {
-            std::hint::black_box(bcrypt(cost, &salt, std::hint::black_box(password)));
+            std::hint::black_box(bcrypt(cost, &salt, std::hint::black_box(password), &|| {
+                false
+            }));
         });
         let theirs = median(&|| {
             std::hint::black_box(::bcrypt::hash_with_salt(password, cost, salt).unwrap());
         });
         println!("cost {cost}: ours {ours:.2} ms, bcrypt crate {theirs:.2} ms per hash");
     }
+}
+
+/// A cost of 31 would run for about a day; a cancel stops it at the next poll.
+#[test]
+fn a_cancelled_hash_stops_mid_way() {
+    let polls = std::sync::atomic::AtomicU32::new(0);
+    let stop_at_third = || polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 2;
+    assert_eq!(bcrypt(31, &[7; 16], b"password", &stop_at_third), None);
+    assert_eq!(polls.into_inner(), 3);
 }

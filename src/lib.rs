@@ -6,6 +6,7 @@
 
 mod budget;
 pub mod crypto;
+#[cfg(unix)]
 pub mod files;
 pub mod images;
 pub mod kernels;

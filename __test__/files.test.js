@@ -171,7 +171,7 @@ function sameAsFs(err, want) {
   for (const key of ['code', 'errno', 'syscall', 'path']) assert.equal(err[key], want[key], key)
 }
 
-test('ENOENT, EACCES and EISDIR look like node:fs errors, with the path', async () => {
+test('ENOENT and EISDIR look like node:fs errors, with the path', async () => {
   const missing = path.join(dir, 'no-such-file')
   await assert.rejects(hashFile('sha256', missing), (err) => {
     sameAsFs(err, { message: `ENOENT: no such file or directory, open '${missing}'`, code: 'ENOENT', errno: -os.constants.errno.ENOENT, syscall: 'open', path: missing })
@@ -192,13 +192,31 @@ test('ENOENT, EACCES and EISDIR look like node:fs errors, with the path', async 
     return true
   })
 
-  if (process.getuid?.() === 0) return // root reads anything: EACCES cannot be provoked
-  const locked = path.join(dir, 'locked')
+})
+
+// Run as a user the file's mode shuts out: as root (which reads anything), in a child at
+// uid/gid 65534 (nobody), in a directory it may enter.
+test('EACCES looks like node:fs\'s, with the path', async () => {
+  const open = fs.mkdtempSync(path.join(dir, 'eacces-'))
+  // mkdtemp makes 0700 directories: opened up so only the file's own mode refuses.
+  fs.chmodSync(dir, 0o755)
+  fs.chmodSync(open, 0o755)
+  const locked = path.join(open, 'locked')
   fs.writeFileSync(locked, 'secret')
   fs.chmodSync(locked, 0o000)
-  const wantLocked = await fsOpenError(locked, 'r')
-  await assert.rejects(hashFile('sha256', locked), (err) => (sameAsFs(err, wantLocked), true))
-  fs.rmSync(locked)
+  const script = `
+    const fs = require('node:fs')
+    const { hashFile } = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const pick = (e) => ({ message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path })
+    ;(async () => {
+      const want = await fs.promises.open(process.argv[1], 'r').then(() => null, pick)
+      const got = await hashFile('sha256', process.argv[1]).then(() => null, pick)
+      console.log(JSON.stringify({ want, got }))
+    })()`
+  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
+  const { want, got } = JSON.parse(execFileSync(process.execPath, ['-e', script, locked], { encoding: 'utf8', ...asNobody }))
+  assert.equal(want.code, 'EACCES')
+  assert.deepEqual(got, want)
 })
 
 test('relative paths are resolved at the call: a later chdir does not change the file', async (t) => {

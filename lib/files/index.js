@@ -56,7 +56,7 @@ const UV_UNKNOWN = -4094
 function fsError(err) {
   const m = typeof err?.code === 'string' && !err.code.startsWith('ERR_') && FS_MESSAGE.exec(err.message)
   if (!m || m[1] !== err.code) throw err
-  const e = new Error(err.message)
+  const e = /** @type {NodeJS.ErrnoException} */ (new Error(err.message))
   const n = constants.errno[/** @type {keyof typeof constants.errno} */ (err.code)]
   e.errno = n === undefined ? UV_UNKNOWN : -n
   e.code = err.code

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::atomic::AtomicFile;
 use super::error::Error;
-use super::read::{READ_CHUNK, each_chunk};
+use super::read::{READ_CHUNK, each_chunk, open};
 use crate::kernels::compress::Format;
 use crate::kernels::hash::HashAlgorithm;
 use crate::kernels::stream::{Decoder, Encoder, Flush, Hasher};
@@ -43,7 +43,8 @@ pub fn hmac_file(
 }
 
 fn digest(mut h: Hasher, path: &Path, cancel: Cancel) -> Result<Vec<u8>, Error> {
-    each_chunk(path, READ_CHUNK, cancel, |piece| {
+    let file = open(path)?;
+    each_chunk(&file, path, READ_CHUNK, cancel, |piece| {
         Ok(h.update(piece, cancel)?)
     })?;
     Ok(h.finish())
@@ -60,9 +61,9 @@ pub fn compress_file(
 ) -> Result<Transfer, Error> {
     let mut enc = Encoder::new(format, level)?;
     // Source first: a missing source fails before anything is created beside dest.
-    super::read::open(src)?;
+    let file = open(src)?;
     let mut out = AtomicFile::create(dest)?;
-    let bytes_read = each_chunk(src, READ_CHUNK, cancel, |piece| {
+    let bytes_read = each_chunk(&file, src, READ_CHUNK, cancel, |piece| {
         Ok(out.write(&enc.write(piece, Flush::None, cancel)?)?)
     })?;
     out.write(&enc.write(&[], Flush::Finish, cancel)?)?;
@@ -92,9 +93,9 @@ pub fn decompress_file(
         .into());
     }
     let mut dec = Decoder::new(format, max_output)?;
-    super::read::open(src)?;
+    let file = open(src)?;
     let mut out = AtomicFile::create(dest)?;
-    let bytes_read = each_chunk(src, READ_CHUNK, cancel, |piece| {
+    let bytes_read = each_chunk(&file, src, READ_CHUNK, cancel, |piece| {
         Ok(out.write(&dec.write(piece, cancel)?)?)
     })?;
     out.write(&dec.finish(cancel)?)?;

@@ -34,20 +34,21 @@ pub(crate) fn open(path: &Path) -> Result<File, FileError> {
     Ok(file)
 }
 
-/// Calls `each` with the file's bytes in order, `chunk` bytes at a time (the last piece may
-/// be shorter; an empty file gives no call). Returns the number of bytes read.
+/// Calls `each` with the bytes of `file` (opened from `path`, named in errors) in order,
+/// `chunk` bytes at a time (the last piece may be shorter; an empty file gives no call).
+/// Returns the number of bytes read.
 pub(crate) fn each_chunk(
+    file: &File,
     path: &Path,
     chunk: usize,
     cancel: Cancel,
     mut each: impl FnMut(&[u8]) -> Result<(), Error>,
 ) -> Result<u64, Error> {
-    let file = open(path)?;
     let mut buf = vec![0u8; chunk];
     let mut offset = 0u64;
     loop {
         check(cancel)?;
-        let n = fill(&file, &mut buf, offset).map_err(|e| FileError::new(&e, "read", path))?;
+        let n = fill(file, &mut buf, offset).map_err(|e| FileError::new(&e, "read", path))?;
         if n == 0 {
             return Ok(offset);
         }

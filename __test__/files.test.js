@@ -130,8 +130,11 @@ test('abort mid-file: AbortError with the reason as cause, no dest and no tempor
   const dest = path.join(dir, 'aborted.gz')
   const ac = new AbortController()
   const p = compressFile('gzip', big, dest, { level: 9, signal: ac.signal })
+  let settled = false
+  p.then(() => { settled = true }, () => { settled = true })
   // Wait until the temporary file exists and has data: the task is mid-file.
   for (;;) {
+    assert.equal(settled, false, 'the task ended before it was seen mid-file')
     const tmp = leftovers('aborted.gz')
     if (tmp.length === 1 && fs.statSync(path.join(dir, tmp[0])).size > 0) break
     await new Promise((resolve) => setTimeout(resolve, 5))

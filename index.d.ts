@@ -3,6 +3,7 @@
 export * from './lib/shared/types'
 export * from './lib/cpu/types'
 export * from './lib/images/types'
+export * from './lib/files/types'
 export * from './lib/crypto/types'
 export * from './lib/subprocess/types'
 export * from './lib/process-pool/types'

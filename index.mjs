@@ -3,6 +3,7 @@ import offload from './index.js'
 
 export const {
   Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInfo, transformImage,
+  hashFile, hmacFile, compressFile, decompressFile,
   hashPassword, verifyPassword, needsRehash, scrypt, pbkdf2, hkdf, encrypt, decrypt,
   exec, spawn, Supervisor, Subprocess, processStats, ProcessPool, ThreadPool, pythonPath, metrics,
   AbortError, OffloadError, SubprocessError,

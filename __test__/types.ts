@@ -4,6 +4,8 @@ import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInf
 import { exec, spawn, Supervisor, SubprocessError, processStats } from 'offload'
 import type { ImageInfo, PoolStats, TaskOptions, ExecOptions, ExecResult, Result, SupervisorStats, ProcessPoolStats, ThreadPoolStats } from 'offload'
 import { noop, spin, mallocInUse, externalStringFailure } from 'offload/testing'
+import { hashFile, hmacFile, compressFile, decompressFile } from 'offload'
+import type { FileTransfer } from 'offload'
 
 async function main(): Promise<void> {
   const pool = new Pool({ threads: 2, maxQueue: 100, name: 'types' })
@@ -15,6 +17,13 @@ async function main(): Promise<void> {
   const many: string[] = await hashMany('xxh3-64', ['a', new DataView(new ArrayBuffer(2))], { encoding: 'hex' })
   const gz: Buffer = await compress('gzip', new ArrayBuffer(8), { level: 9, pool })
   const raw: Buffer = await decompress('zstd', gz, { maxOutputLength: 1024, timeout: 10 })
+  const fileHex: string = await hashFile('sha256', new URL('file:///etc/hostname'), { encoding: 'hex', ...opts })
+  const fileMac: Buffer = await hmacFile('sha512', 'key', Buffer.from('/etc/hostname'))
+  const moved: FileTransfer = await compressFile('zstd', 'a', 'a.zst', { level: 19, fsync: true, pool })
+  const back: number = (await decompressFile('zstd', 'a.zst', 'a', { maxOutputLength: Infinity })).bytesWritten + moved.bytesRead
+  // @ts-expect-error a path is a string, Buffer or URL
+  await hashFile('sha256', 42)
+  void [fileHex, fileMac, back]
   await noop({ priority: 'low' })
   await spin(1, opts)
   const inUse: number = mallocInUse()

@@ -70,6 +70,17 @@ export interface Colour {
   alpha?: number
 }
 
+/** Options of `compressFile()`. */
+export interface CompressFileOptions {
+  /** Compression level, as `compress()`'s. Default: the format's default. */
+  level?: number
+  /**
+   * fsync the output before it is renamed over `dest`, and the directory after, so a power
+   * loss leaves the old `dest` or the complete new one. Default: `false` (as `fs.writeFile`).
+   */
+  fsync?: boolean
+}
+
 /** Formats of `compress` and `decompress`; gzip, deflate, deflate-raw and brotli interoperate with node:zlib. */
 export type CompressionFormat = 'gzip' | 'deflate' | 'deflate-raw' | 'brotli' | 'zstd' | 'lz4'
 
@@ -87,6 +98,18 @@ export interface CompressOptions {
 export declare function createPool(options?: PoolOptions | undefined | null): ExternalObject<NativePool>
 
 export declare function createSupervisor(options?: SupervisorOptions | undefined | null): ExternalObject<NativeSupervisor>
+
+/** Options of `decompressFile()`. */
+export interface DecompressFileOptions {
+  /**
+   * Largest output allowed, in bytes; past it the call rejects with
+   * `ERR_OFFLOAD_OUTPUT_TOO_LARGE` and leaves no `dest`. The output goes to disk, not to
+   * memory, so the default is no limit. Default: `Infinity`.
+   */
+  maxOutputLength?: number
+  /** As `compressFile()`'s. Default: `false`. */
+  fsync?: boolean
+}
 
 /** Options for `decompress()`. */
 export interface DecompressOptions {
@@ -520,7 +543,11 @@ export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor
 
 export declare function submitCompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
+export declare function submitCompressFile(pool: ExternalObject<NativePool>, slot: number, format: string, src: Uint8Array, dest: Uint8Array, options: CompressFileOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
+
 export declare function submitDecompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: DecompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
+
+export declare function submitDecompressFile(pool: ExternalObject<NativePool>, slot: number, format: string, src: Uint8Array, dest: Uint8Array, options: DecompressFileOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 /** Decrypts and verifies `ciphertext`: the plaintext, or `ERR_OFFLOAD_AUTH_FAILED` with none. */
 export declare function submitDecrypt(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, iv: unknown, ciphertext: unknown, authTag: unknown, aad: unknown, priority: string | undefined | null, cancellable: boolean): unknown
@@ -533,6 +560,8 @@ export declare function submitEncrypt(pool: ExternalObject<NativePool>, slot: nu
 
 export declare function submitHash(pool: ExternalObject<NativePool>, slot: number, algorithm: string, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
+export declare function submitHashFile(pool: ExternalObject<NativePool>, slot: number, algorithm: string, file: Uint8Array, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
+
 export declare function submitHashMany(pool: ExternalObject<NativePool>, slot: number, algorithm: string, datas: Array<unknown>, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 /** Hashes `password` (a string, as UTF-8, or a Uint8Array) with `options`: the encoded hash. */
@@ -542,6 +571,8 @@ export declare function submitHashPassword(pool: ExternalObject<NativePool>, slo
 export declare function submitHkdf(pool: ExternalObject<NativePool>, slot: number, digest: string, ikm: unknown, salt: unknown, info: unknown, keylen: number, priority: string | undefined | null, cancellable: boolean): unknown
 
 export declare function submitHmac(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
+
+export declare function submitHmacFile(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, file: Uint8Array, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 /**
  * `[format, width, height, orientation, hasAlpha, channels, space, bits, progressive, hasIcc,

@@ -1,11 +1,13 @@
 //! offload's core: a dedicated CPU pool ([`pool`]), the kernels that run on it ([`kernels`],
-//! [`images`]), a fork-free subprocess supervisor ([`process`]) and the dispatch queue of the JS
-//! thread pool ([`threads`]). Plain Rust: this crate does not depend on
+//! [`images`], [`files`]), a fork-free subprocess supervisor ([`process`]) and the dispatch
+//! queue of the JS thread pool ([`threads`]). Plain Rust: this crate does not depend on
 //! napi, so nothing here can touch JavaScript values; the Node binding is the `offload` crate in
 //! `napi/`, which converts options and errors and hands results to JavaScript.
 
 mod budget;
 pub mod crypto;
+#[cfg(unix)]
+pub mod files;
 pub mod images;
 pub mod kernels;
 pub mod names;

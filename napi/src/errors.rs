@@ -160,6 +160,16 @@ pub(crate) fn kernel_error(e: KernelError) -> TaskError {
     TaskError::new(code, e.to_string())
 }
 
+/// A file kernel's failure: a failed file call keeps node's errno name as its code and node's
+/// message (`ENOENT: no such file or directory, open '/x'`), from which the JS layer rebuilds
+/// an fs-style error (`errno`, `syscall`, `path`); the rest is a kernel error.
+pub(crate) fn file_error(e: offload_core::files::Error) -> TaskError {
+    match e {
+        offload_core::files::Error::File(f) => TaskError::new(f.code, f.to_string()),
+        offload_core::files::Error::Kernel(k) => kernel_error(k),
+    }
+}
+
 /// How a finished task settles its promise.
 pub(crate) fn settle<V>(outcome: Outcome<V, TaskError>) -> std::result::Result<V, TaskError> {
     match outcome {

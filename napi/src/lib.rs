@@ -3,7 +3,7 @@
 //!
 //! Layers, each using only those before it: `errors` (codes and the one mapping from core
 //! errors) → `runtime` (the raw N-API runtime, the only `unsafe` code) → `options` (JS options
-//! → core types) → the entry modules, one per capability: `pool`, `kernels`, `process` and
+//! → core types) → the entry modules, one per capability: `pool`, `kernels`, `files`, `process` and
 //! its `report`, and `testing` (test kernels, behind the `test-kernels` feature).
 
 // napi-derive registers nothing under cfg(test) and the crate needs a Node process to run, so a
@@ -14,6 +14,8 @@
 // the modules holding them are `pub` and `unreachable_pub` keeps everything else `pub(crate)`.
 pub mod cipher;
 mod errors;
+#[cfg(unix)]
+pub mod files;
 pub mod images;
 pub mod kernels;
 pub mod options;

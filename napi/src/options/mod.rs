@@ -11,6 +11,8 @@
 //!   `Spec`, signals.
 
 pub mod cipher;
+#[cfg(unix)]
+pub mod files;
 pub mod images;
 pub mod kernels;
 pub mod passwords;

@@ -88,7 +88,8 @@ impl Decoder {
 
     /// Decodes `input`; returns all the output it can give so far.
     pub fn write(&mut self, input: &[u8], cancel: Cancel) -> Result<Vec<u8>, KernelError> {
-        self.write_some(input, usize::MAX, cancel).map(|(_, out, _)| out)
+        self.write_some(input, usize::MAX, cancel)
+            .map(|(_, out, _)| out)
     }
 
     /// Decodes `input` until about `max` bytes of output are made (at most one `CHUNK` more),

@@ -2,6 +2,7 @@
 import offload from './index.js'
 
 export const {
+  createCompressStream, createDecompressStream,
   Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInfo, transformImage,
   hashPassword, verifyPassword, needsRehash, scrypt, pbkdf2, hkdf, encrypt, decrypt,
   exec, spawn, Supervisor, Subprocess, processStats, ProcessPool, ThreadPool, pythonPath, metrics,

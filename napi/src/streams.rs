@@ -42,9 +42,10 @@ struct Slot {
 }
 
 enum Kernel {
-    Encode(Encoder),
-    Decode(Decoder),
-    Hash(Hasher, Encoding),
+    // Boxed: the states differ a lot in size, and a kernel moves in and out of its slot.
+    Encode(Box<Encoder>),
+    Decode(Box<Decoder>),
+    Hash(Box<Hasher>, Encoding),
     /// An HMAC whose key is hashed by the first task, on the pool (a key may be large). The
     /// key is read in place: the JS layer passes it with every task of the stream.
     HmacKey(HashAlgorithm, Input, Encoding),
@@ -74,7 +75,7 @@ pub fn create_compress_stream(
     let fmt = self::format(&format)?;
     let level = level(fmt, options)?;
     let encoder = Encoder::new(fmt, level).map_err(thrown)?;
-    Ok(external(Kernel::Encode(encoder)))
+    Ok(external(Kernel::Encode(Box::new(encoder))))
 }
 
 /// A decompression stream; lz4 is refused here (its decoder cannot be fed in pieces).
@@ -86,7 +87,7 @@ pub fn create_decompress_stream(
     let fmt = self::format(&format)?;
     let max = max_output(options)?;
     let decoder = Decoder::new(fmt, max as u64).map_err(thrown)?;
-    Ok(external(Kernel::Decode(decoder)))
+    Ok(external(Kernel::Decode(Box::new(decoder))))
 }
 
 /// A digest stream, or an HMAC stream when `key` is given.
@@ -99,7 +100,7 @@ pub fn create_hash_stream(
 ) -> Result<External<NativeStream>> {
     let enc = encoding(options)?;
     let kernel = match key {
-        None => Kernel::Hash(Hasher::new(self::algorithm(&algorithm)?), enc),
+        None => Kernel::Hash(Box::new(Hasher::new(self::algorithm(&algorithm)?)), enc),
         Some(k) => Kernel::HmacKey(
             hmac_algorithm(&algorithm)?,
             Input::from_js(&env, &k, "key")?,
@@ -212,7 +213,7 @@ fn step(
         }
         Kernel::HmacKey(alg, key, enc) => {
             let h = Hasher::hmac(alg, key.as_slice())?;
-            step(Kernel::Hash(h, enc), inputs, flush, max, cancel)
+            step(Kernel::Hash(Box::new(h), enc), inputs, flush, max, cancel)
         }
         Kernel::Hash(mut h, enc) => {
             for input in inputs {

@@ -80,6 +80,8 @@ test('lz4 decompression is refused at creation; bad options throw Node codes', (
   assert.throws(() => createCompressStream('gzip', { level: 10 }), { code: 'ERR_OUT_OF_RANGE', message: /options\.level/ })
   assert.throws(() => createCompressStream(1), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.throws(() => createDecompressStream('gzip', { chunkSize: 1 }), { code: 'ERR_OUT_OF_RANGE', message: /chunkSize/ })
+  assert.throws(() => createCompressStream('gzip', { priority: 'urgent' }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.priority/ })
+  assert.throws(() => createDecompressStream('gzip', { maxOutputLength: -1 }), { code: 'ERR_OUT_OF_RANGE', message: /maxOutputLength/ })
 })
 
 test('truncated, corrupt and oversized streams error with the code', async () => {

@@ -90,11 +90,17 @@ export interface CompressOptions {
   level?: number
 }
 
-/** A compression stream; the format's level range is checked here. */
-export declare function createCompressStream(format: string, options?: CompressOptions | undefined | null): ExternalObject<NativeStream>
+/**
+ * A compression stream; the format's level range and `priority` (used by each write) are
+ * checked here, so a bad value throws at creation, as node:zlib's constructors do.
+ */
+export declare function createCompressStream(format: string, options?: CompressOptions | undefined | null, priority?: string | undefined | null): ExternalObject<NativeStream>
 
-/** A decompression stream; lz4 is refused here (its decoder cannot be fed in pieces). */
-export declare function createDecompressStream(format: string, options?: DecompressOptions | undefined | null): ExternalObject<NativeStream>
+/**
+ * A decompression stream; lz4 is refused here (its decoder cannot be fed in pieces), and
+ * `priority` checked as by `createCompressStream`.
+ */
+export declare function createDecompressStream(format: string, options?: DecompressOptions | undefined | null, priority?: string | undefined | null): ExternalObject<NativeStream>
 
 /** A digest stream, or an HMAC stream when `key` is given. */
 export declare function createHashStream(algorithm: string, key?: unknown | undefined | null, options?: HashOptions | undefined | null): ExternalObject<NativeStream>

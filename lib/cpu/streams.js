@@ -186,7 +186,7 @@ function createCompressStream(format, options) {
   const level = optionalInteger(opts, 'level')
   let state
   try {
-    state = binding.createCompressStream(format, level === undefined ? undefined : { level })
+    state = binding.createCompressStream(format, level === undefined ? undefined : { level }, priority)
   } catch (err) {
     throw fromNative(err)
   }
@@ -201,7 +201,7 @@ function createDecompressStream(format, options) {
   const chunkSize = boundedInteger(opts, 'chunkSize', MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, DEFAULT_CHUNK_SIZE)
   let state
   try {
-    state = binding.createDecompressStream(format, max === undefined ? undefined : { maxOutputLength: max })
+    state = binding.createDecompressStream(format, max === undefined ? undefined : { maxOutputLength: max }, priority)
   } catch (err) {
     throw fromNative(err)
   }

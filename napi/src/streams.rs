@@ -21,6 +21,7 @@ use crate::options::kernels::{
     CompressOptions, DecompressOptions, HashOptions, algorithm, encoding, format, hmac_algorithm,
     level, max_output,
 };
+use crate::options::pool::priority;
 use crate::options::streams::{chunk_size, flush};
 use crate::pool::NativePool;
 use crate::runtime::input::Input;
@@ -66,24 +67,30 @@ fn external(kernel: Kernel) -> External<NativeStream> {
     })
 }
 
-/// A compression stream; the format's level range is checked here.
+/// A compression stream; the format's level range and `priority` (used by each write) are
+/// checked here, so a bad value throws at creation, as node:zlib's constructors do.
 #[napi]
 pub fn create_compress_stream(
     format: String,
     options: Option<CompressOptions>,
+    priority: Option<String>,
 ) -> Result<External<NativeStream>> {
+    self::priority(priority.as_deref())?;
     let fmt = self::format(&format)?;
     let level = level(fmt, options)?;
     let encoder = Encoder::new(fmt, level).map_err(thrown)?;
     Ok(external(Kernel::Encode(Box::new(encoder))))
 }
 
-/// A decompression stream; lz4 is refused here (its decoder cannot be fed in pieces).
+/// A decompression stream; lz4 is refused here (its decoder cannot be fed in pieces), and
+/// `priority` checked as by `createCompressStream`.
 #[napi]
 pub fn create_decompress_stream(
     format: String,
     options: Option<DecompressOptions>,
+    priority: Option<String>,
 ) -> Result<External<NativeStream>> {
+    self::priority(priority.as_deref())?;
     let fmt = self::format(&format)?;
     let max = max_output(options)?;
     let decoder = Decoder::new(fmt, max as u64).map_err(thrown)?;

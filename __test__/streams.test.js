@@ -13,7 +13,7 @@ const zlib = require('node:zlib')
 const { Readable, Writable, PassThrough } = require('node:stream')
 const { pipeline } = require('node:stream/promises')
 const { once } = require('node:events')
-const { createCompressStream, createDecompressStream, hash, hmac, compress, decompress } = require('..')
+const { Pool, createCompressStream, createDecompressStream, hash, hmac, compress, decompress } = require('..')
 
 const ZLIB = {
   gzip: [zlib.gzipSync, zlib.gunzipSync],
@@ -72,6 +72,46 @@ test('node:zlib (or offload one-shot) compresses, offload decompresses as a stre
   }
   const z = await compress('zstd', data)
   assert.ok((await collect(Readable.from(pieces(z)), createDecompressStream('zstd'))).equals(data))
+})
+
+test('writes buffered while a task runs go to the next task together, in order', async () => {
+  const pool = new Pool({ threads: 1 })
+  try {
+    const s = createCompressStream('gzip', { pool })
+    const parts = pieces(data).slice(0, 200)
+    const out = []
+    s.on('data', (c) => out.push(c))
+    for (const p of parts) s.write(p)
+    s.end()
+    await once(s, 'end')
+    assert.ok(zlib.gunzipSync(Buffer.concat(out)).equals(Buffer.concat(parts)))
+    const tasks = pool.stats().completed
+    assert.ok(tasks < parts.length / 4, `${tasks} tasks for ${parts.length} writes`)
+  } finally {
+    await pool.close()
+  }
+})
+
+test('a small input that expands a lot waits for the consumer: each task stops at chunkSize', async () => {
+  const bomb = zlib.gzipSync(Buffer.alloc(32 << 20))
+  assert.ok(bomb.length < 64 * 1024)
+  const s = createDecompressStream('gzip')
+  let most = 0
+  const push = s.push.bind(s)
+  s.push = (chunk) => {
+    const room = push(chunk)
+    most = Math.max(most, s.readableLength)
+    return room
+  }
+  let total = 0
+  s.end(bomb)
+  for await (const c of s) {
+    total += c.length
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  assert.strictEqual(total, 32 << 20)
+  // readableHighWaterMark (16 KiB) + chunkSize (64 KiB) + one decoder step (256 KiB).
+  assert.ok(most <= (16 + 64 + 256) * 1024, `readable side held ${most} bytes`)
 })
 
 test('lz4 decompression is refused at creation; bad options throw Node codes', () => {

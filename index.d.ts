@@ -2,6 +2,7 @@
 // this file gathers them, as index.js gathers the code.
 export * from './lib/shared/types'
 export * from './lib/cpu/types'
+export * from './lib/cpu/stream-types'
 export * from './lib/images/types'
 export * from './lib/files/types'
 export * from './lib/crypto/types'

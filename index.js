@@ -7,6 +7,7 @@
 // returned promise settles.
 const { Pool, getDefaultPool } = require('./lib/cpu/pool')
 const { hash, hmac, hashMany, compress, decompress } = require('./lib/cpu/kernels')
+const { createCompressStream, createDecompressStream } = require('./lib/cpu/streams')
 const { AbortError, OffloadError } = require('./lib/shared/errors')
 const { Supervisor, SubprocessError, exec, processStats } = require('./lib/subprocess/process')
 const { Subprocess, spawn } = require('./lib/subprocess/subprocess')
@@ -26,6 +27,8 @@ module.exports = {
   hashMany,
   compress,
   decompress,
+  createCompressStream,
+  createDecompressStream,
   imageInfo,
   transformImage,
   hashFile,

@@ -2,6 +2,7 @@
 import offload from './index.js'
 
 export const {
+  createCompressStream, createDecompressStream,
   Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInfo, transformImage,
   hashFile, hmacFile, compressFile, decompressFile,
   hashPassword, verifyPassword, needsRehash, scrypt, pbkdf2, hkdf, encrypt, decrypt,

@@ -280,3 +280,17 @@ async function cipher(): Promise<void> {
   void [k3, plain]
 }
 void cipher
+
+// Streams (lib/cpu/stream-types.d.ts): Transforms with flush(), hash of a Readable.
+import { createCompressStream, createDecompressStream } from 'offload'
+import { Readable } from 'node:stream'
+async function streams(): Promise<void> {
+  const gz = createCompressStream('gzip', { level: 6, priority: 'high' })
+  gz.flush(() => {})
+  const gunzip = createDecompressStream('gzip', { maxOutputLength: 1 << 20, chunkSize: 4096 })
+  // @ts-expect-error lz4 cannot be decompressed as a stream
+  createDecompressStream('lz4')
+  const hex: string = await hash('sha256', Readable.from(['a']), { encoding: 'hex' })
+  void [gunzip, hex]
+}
+void streams

@@ -26,6 +26,9 @@ export declare class NativeChild {}
  */
 export declare class NativePool {}
 
+/** The state of one stream, inside an `External` (declared to napi only for the typings). */
+export declare class NativeStream {}
+
 /**
  * A supervisor handle as JS holds it, inside an `External` (free functions over one are
  * cheaper to call than class methods); declared to napi only so the typings can name it.
@@ -57,6 +60,9 @@ export type CipherAlgorithm = 'aes-256-gcm' | 'aes-128-gcm' | 'chacha20-poly1305
 
 /** Stops admission; a completion for `slot` is posted once every accepted task has ended. */
 export declare function closePool(pool: ExternalObject<NativePool>, slot: number): void
+
+/** Frees the stream's kernel now, or (returns false) when the task running it ends. */
+export declare function closeStream(stream: ExternalObject<NativeStream>): boolean
 
 /** A colour: `{ r, g, b, alpha }` (0–255, alpha 0–1) or `'#rrggbb'` / `'#rrggbbaa'`. */
 export interface Colour {
@@ -94,6 +100,21 @@ export interface CompressOptions {
    */
   level?: number
 }
+
+/**
+ * A compression stream; the format's level range and `priority` (used by each write) are
+ * checked here, so a bad value throws at creation, as node:zlib's constructors do.
+ */
+export declare function createCompressStream(format: string, options?: CompressOptions | undefined | null, priority?: string | undefined | null): ExternalObject<NativeStream>
+
+/**
+ * A decompression stream; lz4 is refused here (its decoder cannot be fed in pieces), and
+ * `priority` checked as by `createCompressStream`.
+ */
+export declare function createDecompressStream(format: string, options?: DecompressOptions | undefined | null, priority?: string | undefined | null): ExternalObject<NativeStream>
+
+/** A digest stream, or an HMAC stream when `key` is given. */
+export declare function createHashStream(algorithm: string, key?: unknown | undefined | null, options?: HashOptions | undefined | null): ExternalObject<NativeStream>
 
 export declare function createPool(options?: PoolOptions | undefined | null): ExternalObject<NativePool>
 
@@ -594,6 +615,14 @@ export declare function submitScrypt(pool: ExternalObject<NativePool>, slot: num
 
 /** Busy-waits `ms` milliseconds, polling the cancel token like a real kernel. */
 export declare function submitSpin(pool: ExternalObject<NativePool>, slot: number, ms: number, priority: string | undefined | null, cancellable: boolean): unknown
+
+/**
+ * One step of a stream over `chunks`, then `flush` ('none', 'sync' or 'finish'). Settles
+ * with: compression, the output Buffer; decompression, `[consumed, output, more]` (the input
+ * bytes used: the step stops once `chunkSize` bytes are out, and `more` says the decoder
+ * holds output yet); hashing, undefined, and the digest after 'finish'.
+ */
+export declare function submitStreamWrite(pool: ExternalObject<NativePool>, slot: number, stream: ExternalObject<NativeStream>, chunks: Array<unknown>, flush: string, chunkSize: number, priority: string | undefined | null, cancellable: boolean): unknown
 
 /**
  * Runs `options` on the image in `data`: the encoded result, or with `info`

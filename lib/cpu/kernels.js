@@ -1,12 +1,14 @@
 'use strict'
-// The CPU kernels: hash, hmac, hashMany, compress, decompress. Each validates its own
-// arguments, then hands the pool a `start` function that submits it (see run.js and tasks.js).
+// The CPU kernels: hash, hmac, hashMany, compress, decompress (hash and hmac of a Readable or
+// an AsyncIterable go to streams.js). Each validates its own arguments, then hands the pool a
+// `start` function that submits it (see run.js and tasks.js).
 // Kernels read their input in place: an input buffer must not be modified (or transferred)
 // until the returned promise settles; the task table keeps it reachable until then.
 const binding = require('../shared/native')
 const { invalidArgType } = require('../shared/errors')
 const { toBytes, validateString, optionalString, optionalInteger } = require('../shared/validate')
 const { call } = require('./run')
+const { hashSource, isSource } = require('./streams')
 
 // The binding gets a fresh object holding the validated value, never the caller's object:
 // reading it again could run a getter (user code) in the middle of a submission.
@@ -15,8 +17,9 @@ function only(opts, check, key) {
   return value === undefined ? undefined : { [key]: value }
 }
 
-/** Digest of `data` with `algorithm`. */
+/** Digest of `data` (bytes, or a Readable / AsyncIterable of chunks) with `algorithm`. */
 function hash(algorithm, data, options) {
+  if (isSource(data)) return hashSource(algorithm, undefined, data, options)
   return call(options, (opts) => {
     validateString(algorithm, 'algorithm')
     const bytes = toBytes(data, 'data')
@@ -25,8 +28,9 @@ function hash(algorithm, data, options) {
   })
 }
 
-/** HMAC of `data` under `key`. */
+/** HMAC of `data` (bytes, or a Readable / AsyncIterable of chunks) under `key`. */
 function hmac(algorithm, key, data, options) {
+  if (isSource(data)) return hashSource(algorithm, key, data, options)
   return call(options, (opts) => {
     validateString(algorithm, 'algorithm')
     const k = toBytes(key, 'key')

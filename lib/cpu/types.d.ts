@@ -14,6 +14,7 @@ import type {
   PoolStats,
 } from '../../napi/binding'
 import type { BinaryLike, Priority } from '../shared/types'
+import type { HashSource } from './stream-types'
 
 /** Generated from the Rust sources (binding.d.ts), documented there. */
 export type { LatencyStats, PoolOptions, PoolStats }
@@ -67,10 +68,10 @@ export declare class Pool {
 /** The lazily created pool used when no `pool` option is given (`OFFLOAD_THREADS` or `os.availableParallelism()` threads). */
 export declare function defaultPool(): Pool
 
-/** Digest of `data`. Resolves to a Buffer, or a string for the text encodings. */
-export declare function hash<O extends HashOptions = {}>(algorithm: HashAlgorithm, data: BinaryLike, options?: O): Promise<Digest<O>>
-/** HMAC of `data` under `key`. */
-export declare function hmac<O extends HashOptions = {}>(algorithm: HmacAlgorithm, key: BinaryLike, data: BinaryLike, options?: O): Promise<Digest<O>>
+/** Digest of `data` (or of every chunk of a Readable / AsyncIterable). Resolves to a Buffer, or a string for the text encodings. */
+export declare function hash<O extends HashOptions = {}>(algorithm: HashAlgorithm, data: BinaryLike | HashSource, options?: O): Promise<Digest<O>>
+/** HMAC of `data` (or of every chunk of a Readable / AsyncIterable) under `key`. */
+export declare function hmac<O extends HashOptions = {}>(algorithm: HmacAlgorithm, key: BinaryLike, data: BinaryLike | HashSource, options?: O): Promise<Digest<O>>
 /** Digests of every input, computed in parallel on the pool, in input order. */
 export declare function hashMany<O extends HashOptions = {}>(algorithm: HashAlgorithm, datas: readonly BinaryLike[], options?: O): Promise<Array<Digest<O>>>
 /** Compresses `data`; gzip, deflate, deflate-raw and brotli output is readable by node:zlib. */

@@ -31,7 +31,7 @@ fn encoded(e: Encoded) -> Value {
 impl NativePool {
     /// Wraps kernel work so it runs only while the environment owning its borrowed inputs is
     /// alive (see `channel::BorrowGuard`), and maps kernel errors to task errors.
-    fn guarded<F>(
+    pub(crate) fn guarded<F>(
         &self,
         f: F,
     ) -> impl FnOnce(&CancelToken) -> std::result::Result<Value, TaskError> + Send + 'static

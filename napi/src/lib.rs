@@ -3,8 +3,9 @@
 //!
 //! Layers, each using only those before it: `errors` (codes and the one mapping from core
 //! errors) → `runtime` (the raw N-API runtime, the only `unsafe` code) → `options` (JS options
-//! → core types) → the entry modules, one per capability: `pool`, `kernels`, `files`, `process` and
-//! its `report`, and `testing` (test kernels, behind the `test-kernels` feature).
+//! → core types) → the entry modules, one per capability: `pool`, `kernels`, `files`, `streams`
+//! (incremental kernels fed chunk by chunk), `process` and its `report`, and `testing` (test
+//! kernels, behind the `test-kernels` feature).
 
 // napi-derive registers nothing under cfg(test) and the crate needs a Node process to run, so a
 // test build is empty; the JS suites in __test__/ exercise it.
@@ -26,6 +27,7 @@ pub mod process;
 #[cfg(target_os = "linux")]
 pub mod report;
 mod runtime;
+pub mod streams;
 #[cfg(feature = "test-kernels")]
 pub mod testing;
 pub mod threads;

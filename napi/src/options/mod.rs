@@ -7,6 +7,7 @@
 //!
 //! - `pool`: `PoolOptions` → `PoolConfig`, task priority.
 //! - `kernels`: hash/hmac algorithms, encodings, compression formats, levels, output limits.
+//! - `streams`: the flush of a stream write, the output bound of a decompression task.
 //! - `process` (Linux): supervisor options → `SupervisorConfig`, `exec`/`spawn` options →
 //!   `Spec`, signals.
 
@@ -19,6 +20,7 @@ pub mod passwords;
 pub mod pool;
 #[cfg(target_os = "linux")]
 pub mod process;
+pub mod streams;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -30,6 +30,8 @@ pub struct Decoder {
     /// Input after the end is ignored from here on (gzip's zero padding, deflate, brotli).
     ignore_rest: bool,
     seen_input: bool,
+    /// `write_some` stopped at its output bound while the decoder still held output.
+    pending: bool,
     produced: u64,
     limit: u64,
 }
@@ -78,6 +80,7 @@ impl Decoder {
             ended: false,
             ignore_rest: false,
             seen_input: false,
+            pending: false,
             produced: 0,
             limit: max_output,
         })
@@ -85,11 +88,29 @@ impl Decoder {
 
     /// Decodes `input`; returns all the output it can give so far.
     pub fn write(&mut self, input: &[u8], cancel: Cancel) -> Result<Vec<u8>, KernelError> {
+        self.write_some(input, usize::MAX, cancel)
+            .map(|(_, out, _)| out)
+    }
+
+    /// Decodes `input` until about `max` bytes of output are made (at most one `CHUNK` more),
+    /// so a consumer's memory stays bounded whatever the compression ratio. Returns (input
+    /// consumed, output, more): `more` says the decoder holds output it had no room for; call
+    /// again (with the rest of the input, or none) before `finish`.
+    pub fn write_some(
+        &mut self,
+        input: &[u8],
+        max: usize,
+        cancel: Cancel,
+    ) -> Result<(usize, Vec<u8>, bool), KernelError> {
         let mut out = Vec::new();
         let mut pos = 0;
         // Whether the last call filled its room: the decoder may hold more output.
-        let mut full = false;
+        let mut full = self.pending;
         while !self.ignore_rest && (pos < input.len() || (full && !self.ended)) {
+            if out.len() >= max {
+                self.pending = full;
+                return Ok((pos, out, full && !self.ended));
+            }
             check(cancel)?;
             if self.ended {
                 self.next_member(input[pos]);
@@ -106,7 +127,9 @@ impl Decoder {
                 return Err(corrupt(self.format, "the decoder made no progress"));
             }
         }
-        Ok(out)
+        self.pending = false;
+        // Input after the end is ignored (see the module comment): it counts as consumed.
+        Ok((if self.ignore_rest { input.len() } else { pos }, out, false))
     }
 
     /// One decoder call appending to `out`, within the output limit: (consumed, made, room).

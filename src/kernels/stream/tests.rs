@@ -154,6 +154,31 @@ fn a_small_piece_that_expands_a_lot_comes_out_whole() {
 }
 
 #[test]
+fn write_some_bounds_each_call_and_loses_nothing() {
+    // 8 MiB of one byte, a few KiB packed: one write would hand back all 8 MiB at once.
+    let data = vec![b'a'; 8 << 20];
+    let max = 64 * 1024;
+    for format in STREAMABLE {
+        let packed = compress(format, &data, 3.min(format.default_level()), NEVER).unwrap();
+        let mut d = Decoder::new(format, u64::MAX).unwrap();
+        let (mut rest, mut out, mut calls) = (&packed[..], Vec::new(), 0);
+        loop {
+            let (used, piece, more) = d.write_some(rest, max, NEVER).unwrap();
+            assert!(piece.len() <= max + crate::kernels::CHUNK, "{format:?}");
+            out.extend_from_slice(&piece);
+            rest = &rest[used..];
+            calls += 1;
+            if rest.is_empty() && !more {
+                break;
+            }
+        }
+        out.extend(d.finish(NEVER).unwrap());
+        assert!(calls > 8, "{format:?}: {calls} calls");
+        assert!(out == data, "{format:?}");
+    }
+}
+
+#[test]
 fn truncated_corrupt_and_oversized_streams_fail() {
     let data = log_text(1 << 20);
     for format in STREAMABLE {

@@ -38,7 +38,10 @@ function listen(app) {
 
 async function serve(t, app) {
   const server = await listen(app)
-  t.after(() => new Promise((resolve) => server.close(resolve)))
+  t.after(() => new Promise((resolve) => {
+    server.close(resolve)
+    server.closeAllConnections() // a failed test may leave a response open
+  }))
   return server.address().port
 }
 
@@ -328,6 +331,31 @@ test('a 32 MiB streamed response: write() returns false, drain follows, the clie
   assert.ok(seen.refused > 0)
   assert.equal(seen.drained, seen.refused)
   await until(() => seen.endCallback, 'the end() callback')
+})
+
+test('write() refused by a full compressor is followed by drain while the socket never fills', { timeout: 30_000 }, async (t) => {
+  // 8 x 64 KiB of JSON compress to about 45 KiB, which a reading client takes at once: the
+  // compressor (16 KiB of buffer) is full, the socket is not, so the 'drain' events the route
+  // waits for come from the middleware.
+  const app = express()
+  app.use(compression({ encodings: NO_ZSTD }))
+  let refused = 0
+  app.get('/json', async (req, res) => {
+    res.type('json')
+    for (let i = 0; i < 8; i++) {
+      if (!res.write(TEXT)) {
+        refused++
+        await new Promise((resolve) => res.once('drain', resolve))
+      }
+    }
+    res.end()
+  })
+  const port = await serve(t, app)
+  for (const coding of ['gzip', 'br']) {
+    const r = await get(port, '/json', { 'accept-encoding': coding })
+    assert.equal((await decode(r.body, coding)).toString(), TEXT.repeat(8))
+  }
+  assert.ok(refused >= 2, `write() returned false ${refused} times`)
 })
 
 test('a full queue on the first chunk: the response goes out uncompressed, counted', { timeout: 60_000 }, async (t) => {

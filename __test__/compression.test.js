@@ -3,11 +3,13 @@
 // node:zlib (zstd by offload's decompress), q-values, Vary, no-transform, threshold, filter,
 // HEAD, 204, 304 with a fresh ETag, server-sent events read before the response ends, a 32 MiB
 // streamed response under backpressure, and the uncompressed fallback when the pool's queue is
-// full. Tests that need zstd skip while lib/cpu/streams.js is the temporary node:zlib stand-in.
+// full, and the example server's compressed HTML. Tests that need zstd skip while lib/cpu/streams.js is the temporary node:zlib stand-in.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const http = require('node:http')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
 const zlib = require('node:zlib')
 const express = require('express')
 const offload = require('..')
@@ -401,4 +403,30 @@ test('bad options are refused with Node-style errors naming them', () => {
   refuse({ pool: {} }, 'ERR_INVALID_ARG_TYPE', 'options.pool')
   refuse({ priority: 'urgent' }, 'ERR_INVALID_ARG_VALUE', 'options.priority')
   refuse('fast', 'ERR_INVALID_ARG_TYPE', 'options')
+})
+
+test('the example server compresses its HTML reports on its pool, and leaves gzip files alone', { timeout: 60_000 }, async (t) => {
+  const { salesReport } = require('../examples/express/sales-report')
+  const server = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'express', 'server.js')], {
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  t.after(() => server.kill('SIGKILL'))
+  let out = ''
+  server.stdout.on('data', (c) => { out += c })
+  await until(() => /listening on/.test(out), 'the server to listen')
+  const port = Number(/:(\d+)/.exec(out)[1])
+  const report = await get(port, '/sales-report/7?rows=2000', { 'accept-encoding': 'br, gzip' })
+  assert.equal(report.headers['content-encoding'], 'br')
+  assert.equal(zlib.brotliDecompressSync(report.body).toString(), salesReport('7', 2000))
+  const gz = await new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/compress', headers: { 'accept-encoding': 'gzip' }, agent: false }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c)).on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }))
+    })
+    req.on('error', reject)
+    req.end(TEXT)
+  })
+  assert.equal(gz.headers['content-encoding'], undefined, 'application/gzip is not compressed again')
+  assert.equal(zlib.gunzipSync(gz.body).toString(), TEXT)
 })

@@ -190,6 +190,7 @@ test('Cache-Control: no-transform, an existing Content-Encoding and the filter l
   await same('/header?cache-control=public,%20No-Transform', 'no-transform')
   await same('/header?content-encoding=x-custom', 'already encoded')
   await same('/png', 'image/png is not compressible')
+  await same('/header?content-range=bytes%200-65535%2F65536', 'a range (send() serves them as 206)')
   await same('/header?content-type=application%2Fvnd.unknown', 'an unknown type')
   for (const type of ['text/html; charset=utf-8', 'application/ld+json', 'image/svg+xml', 'application/javascript']) {
     const r = await get(port, `/header?content-type=${encodeURIComponent(type)}`, { 'accept-encoding': 'gzip' })

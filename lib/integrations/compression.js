@@ -97,6 +97,8 @@ function choose(req, res, c, length) {
   addVary(res)
   const status = res.statusCode
   if (req.method === 'HEAD' || status === 204 || status === 304 || status < 200) return undefined
+  // A range of the identity bytes: compressed, its Content-Range would describe other bytes.
+  if (res.hasHeader('Content-Range')) return undefined
   const declared = res.getHeader('Content-Length')
   if ((declared !== undefined && Number(declared) < c.threshold) || (length !== undefined && length < c.threshold)) return undefined
   const current = res.getHeader('Content-Encoding')

@@ -8,7 +8,10 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const http = require('node:http')
+const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
+const { pipeline } = require('node:stream')
 const { spawn } = require('node:child_process')
 const zlib = require('node:zlib')
 const express = require('express')
@@ -359,6 +362,28 @@ test('write() refused by a full compressor is followed by drain while the socket
     assert.equal((await decode(r.body, coding)).toString(), TEXT.repeat(8))
   }
   assert.ok(refused >= 2, `write() returned false ${refused} times`)
+})
+
+test('pipeline() from a file into res, and res.sendFile(), compress the file as it is on disk', { timeout: 60_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offload-compression-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const file = path.join(dir, 'data.txt')
+  const lines = Array.from({ length: 120_000 }, (_, i) => `${i}\t${crypto.createHash('md5').update(String(i)).digest('hex')}\n`)
+  fs.writeFileSync(file, lines.join('')) // about 4.5 MiB
+  const want = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')
+  const app = express()
+  app.use(compression({ encodings: NO_ZSTD }))
+  app.get('/piped', (req, res) => {
+    res.type('text')
+    pipeline(fs.createReadStream(file, { highWaterMark: 256 * 1024 }), res, () => {})
+  })
+  app.get('/sent', (req, res) => res.sendFile(file))
+  const port = await serve(t, app)
+  for (const [route, coding] of [['/piped', 'gzip'], ['/sent', 'br']]) {
+    const r = await get(port, route, { 'accept-encoding': coding })
+    assert.equal(r.headers['content-encoding'], coding, route)
+    assert.equal(crypto.createHash('sha256').update(await decode(r.body, coding)).digest('hex'), want, route)
+  }
 })
 
 test('a full queue on the first chunk: the response goes out uncompressed, counted', { timeout: 60_000 }, async (t) => {

@@ -386,6 +386,36 @@ test('pipeline() from a file into res, and res.sendFile(), compress the file as 
   }
 })
 
+test('a client that leaves mid-stream closes the response; writes after it fail quietly', { timeout: 30_000 }, async (t) => {
+  const app = express()
+  app.use(compression({ encodings: NO_ZSTD }))
+  const seen = { closed: false, afterClose: undefined }
+  app.get('/endless', (req, res) => {
+    res.type('text')
+    res.once('close', () => {
+      seen.closed = true
+      seen.afterClose = res.write(TEXT)
+    })
+    const more = () => {
+      while (!seen.closed) if (!res.write(TEXT)) return res.once('drain', more)
+    }
+    more()
+  })
+  const port = await serve(t, app)
+  await new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/endless', headers: { 'accept-encoding': 'gzip' }, agent: false }, (res) => {
+      assert.equal(res.headers['content-encoding'], 'gzip')
+      res.once('data', () => {
+        req.destroy()
+        resolve()
+      })
+    })
+    req.on('error', (err) => (err.code === 'ECONNRESET' ? undefined : reject(err)))
+  })
+  await until(() => seen.closed, 'the response to close')
+  assert.equal(seen.afterClose, false)
+})
+
 test('a full queue on the first chunk: the response goes out uncompressed, counted', { timeout: 60_000 }, async (t) => {
   const pool = new offload.Pool({ threads: 1, maxQueue: 0, name: 'compression-full' })
   const busy = new AbortController()

@@ -168,7 +168,6 @@ function attach(req, res, c, stats) {
     s.removeListener('data', onData).removeListener('end', onEnd).removeListener('drain', onStreamDrain)
     s.destroy()
     stats.fallbacks++
-    c.onFallback(err, req, res)
     _writeHead.call(res, res.statusCode)
     const chunks = held
     held = null
@@ -178,6 +177,8 @@ function attach(req, res, c, stats) {
       owedDrain = false
       if (!res.writableNeedDrain) process.nextTick(() => res.emit('drain'))
     }
+    // Last: the response is on its way whatever the hook does.
+    c.onFallback(err, req, res)
   }
 
   function onData(chunk) {

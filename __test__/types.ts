@@ -205,6 +205,19 @@ async function metricsAndExpress(): Promise<void> {
 
 void metricsAndExpress
 
+async function compressionTypes(): Promise<void> {
+  const { compression } = await import('offload/express')
+  const { Pool } = await import('offload')
+  const mw = compression({ threshold: '2kb', encodings: ['br', 'gzip'], levels: { br: 5 }, pool: new Pool(), priority: 'low', filter: (req, res) => compression.filter(req, res) })
+  const fallbacks: number = mw.stats().fallbacks
+  const gzipped: number = mw.stats().compressed.gzip
+  // @ts-expect-error lz4 is not an HTTP content coding
+  compression({ encodings: ['lz4'] })
+  void [fallbacks, gzipped]
+}
+
+void compressionTypes
+
 async function threadPool(): Promise<void> {
   const { ThreadPool } = await import('offload')
   const pool = new ThreadPool<{ rows: number }, string>({

@@ -7,6 +7,7 @@
 //   curl localhost:3000/sales-report/7?rows=5000 > report.html
 //   curl --data-binary @photo.jpg 'localhost:3000/thumbnail?width=320&format=webp' > thumb.webp
 //   curl -H 'Content-Type: application/json' -d '{"user":"alice","password":"correct horse battery staple"}' localhost:3000/login
+//   curl -H 'Accept-Encoding: br' localhost:3000/sales-report/7?rows=5000 | brotli -d   # compressed on the pool
 //
 // `?inline=1` on /hash and /compress does the same work on the event loop instead, as the
 // blocking example in most tutorials does, and `?zlib=1` on /compress uses async node:zlib;
@@ -18,7 +19,7 @@ const { promisify } = require('node:util')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const express = require('express')
 const offload = require('offload')
-const { errorHandler, abortOnClose } = require('offload/express')
+const { errorHandler, abortOnClose, compression } = require('offload/express')
 
 const gzip = promisify(zlib.gzip)
 
@@ -50,6 +51,11 @@ app.use((req, res, next) => {
   req.socket.once('close', forget)
   next()
 })
+// Responses compressed on `pool` (zstd, br, gzip or deflate, as the client accepts), not with
+// node:zlib on libuv's threads: text, JSON and HTML over 1 KiB; images and the gzip files
+// /compress returns are left alone. When the pool's queue is full, a response goes out
+// uncompressed rather than failing.
+app.use(compression({ pool }))
 const loop = monitorEventLoopDelay({ resolution: 1 })
 loop.enable()
 

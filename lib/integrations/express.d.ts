@@ -1,5 +1,7 @@
 // Typings for offload/express. Structural types, so neither Express nor its typings are needed.
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Pool } from '../cpu/types'
+import type { Priority } from '../shared/types'
 
 /**
  * An HTTP error status (400–599) for an error code, or `null` to pass errors with that code on
@@ -67,3 +69,70 @@ export declare function abortOnClose(req: IncomingMessage & { res?: ServerRespon
  * (without it the call throws `ERR_INVALID_ARG_TYPE` naming `res`).
  */
 export declare function abortOnClose(req: IncomingMessage, res: ServerResponse): AbortSignal
+
+/** A content coding `compression()` produces, as Accept-Encoding names it. */
+export type CompressionCoding = 'zstd' | 'br' | 'gzip' | 'deflate'
+
+export interface CompressionOptions {
+  /**
+   * Whether to compress this response; called when the head is written. Default:
+   * `compression.filter`, the `compressible` package's answer for the Content-Type (the types
+   * mime-db marks compressible, `text/*`, `+json`, `+text`, `+xml`).
+   */
+  filter?: (req: IncomingMessage, res: ServerResponse) => boolean
+  /**
+   * Smallest body compressed, in bytes or as a size string (`'1kb'`), judged from
+   * Content-Length or from `res.end(chunk)` when it writes the head; a body started with
+   * `res.write()` is always compressed. Default: `1024`.
+   */
+  threshold?: number | string
+  /** Codings offered, in server preference (ties of q-value go to the earlier). Default: `['zstd', 'br', 'gzip', 'deflate']`. */
+  encodings?: readonly CompressionCoding[]
+  /** Level per coding. Default: `{ zstd: 3, br: 4, gzip: 6, deflate: 6 }` (as CDNs use for dynamic responses). */
+  levels?: Partial<Record<CompressionCoding, number>>
+  /** As in `compression`: the gzip and deflate level (0–9, -1 for 6). `levels` wins. */
+  level?: number
+  /** As in `compression`: only `params[zlib.constants.BROTLI_PARAM_QUALITY]` is read. */
+  brotli?: { params?: Record<number, number> }
+  /** The coding used when the request has no Accept-Encoding. Default: `'identity'` (none). */
+  enforceEncoding?: CompressionCoding | 'identity'
+  /** The CPU pool that compresses. Default: the default pool. */
+  pool?: Pool
+  /** Priority of the compression tasks. Default: `'normal'`. */
+  priority?: Priority
+  /**
+   * Called when a response that was to be compressed goes out uncompressed because the
+   * compressor failed before its first output (`ERR_OFFLOAD_QUEUE_FULL` under load). Must not throw.
+   */
+  onFallback?: (err: Error, req: IncomingMessage, res: ServerResponse) => void
+}
+
+export interface CompressionStats {
+  /** Responses compressed, by coding. */
+  compressed: Record<CompressionCoding, number>
+  /** Responses sent uncompressed because the compressor failed before its first output. */
+  fallbacks: number
+}
+
+/** The middleware `compression()` returns; `res.flush()` is added to each response. */
+export interface CompressionMiddleware {
+  (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void
+  /** Counters since the middleware was made. */
+  stats(): CompressionStats
+}
+
+/**
+ * Compresses responses on the offload pool: a drop-in for the `compression` package. Negotiates
+ * zstd, br, gzip and deflate from Accept-Encoding (q-values, `*`, `identity`), adds
+ * `Vary: Accept-Encoding`, leaves alone `Cache-Control: no-transform`, an existing
+ * Content-Encoding, HEAD, 204 and 304, and bodies under `threshold`; removes Content-Length and
+ * weakens a strong ETag when it compresses. Streams bodies of any length with backpressure;
+ * `res.flush()` does a sync flush (server-sent events). If the pool refuses the first chunk
+ * (`ERR_OFFLOAD_QUEUE_FULL`), the response goes out uncompressed.
+ * @throws {TypeError|RangeError} for bad options.
+ */
+export declare function compression(options?: CompressionOptions): CompressionMiddleware
+export declare namespace compression {
+  /** The default filter. */
+  function filter(req: IncomingMessage, res: ServerResponse): boolean
+}

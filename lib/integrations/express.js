@@ -4,10 +4,12 @@
 // away, so abandoned requests stop using CPU and processes; `errorHandler()` maps offload's
 // errors to statuses (bad input → 400, too large → 413, a failed program or worker → 502,
 // overload or shutdown → 503 with Retry-After, timeout → 504) and drops the errors of a
-// client that is gone. Nothing here depends on Express itself.
+// client that is gone. `compression()` (compression.js) compresses responses on the pool.
+// Nothing here depends on Express itself.
 const { STATUS_CODES } = require('node:http')
 const { invalidArgType, invalidArgValue, outOfRange, raisedByOffload } = require('../shared/errors')
 const { validateOptions } = require('../shared/validate')
+const { compression } = require('./compression')
 const { ABORT_ERR, EACCES, ENOENT, ENOTDIR, ERR_CRYPTO_INVALID_AUTH_TAG, ERR_CRYPTO_INVALID_IV, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OFFLOAD_CLIENT_GONE, ERR_OFFLOAD_TIMEOUT, ERR_OUT_OF_RANGE, ERR_UNKNOWN_SIGNAL } = require('../shared/codes')
 
 // One signal per response, however many calls ask for it.
@@ -187,4 +189,4 @@ function errorHandler(options) {
   }
 }
 
-module.exports = { abortOnClose, errorHandler }
+module.exports = { abortOnClose, errorHandler, compression }

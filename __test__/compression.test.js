@@ -33,7 +33,12 @@ const hasZstd = (() => {
 const NO_ZSTD = ['br', 'gzip', 'deflate']
 
 // 64 KiB of JSON-ish text: compressible, but not one repeated byte.
-const TEXT = Array.from({ length: 1200 }, (_, i) => `{"id":${i},"name":"item ${i * 7919 % 1000}","tags":["a","b"]}\n`).join('').slice(0, 65536)
+// JSON lines with pseudo-random fields (a fixed LCG): repetitive enough to compress 7:1, varied
+// enough that higher levels find more (on lines that differ only in a counter, zlib-rs's level 9
+// came out larger than its level 1).
+let lcg = 1
+const rand = (n) => (lcg = (lcg * 1103515245 + 12345) % 2147483648) % n
+const TEXT = Array.from({ length: 1200 }, (_, i) => `{"id":${i},"name":"item ${rand(100000)}","score":${rand(1000) / 10},"tags":["a","b"]}\n`).join('').slice(0, 65536)
 
 function listen(app) {
   return new Promise((resolve) => {

@@ -14,7 +14,7 @@ const { Subprocess, spawn } = require('./lib/subprocess/subprocess')
 const { ProcessPool } = require('./lib/process-pool')
 const { ThreadPool } = require('./lib/thread-pool')
 const { imageInfo, transformImage } = require('./lib/images')
-const { hashFile, hmacFile, compressFile, decompressFile } = require('./lib/files')
+const { hashFile, hmacFile, compressFile, decompressFile, encryptFile, decryptFile } = require('./lib/files')
 const { hashPassword, verifyPassword, needsRehash, scrypt, pbkdf2, hkdf, encrypt, decrypt } = require('./lib/crypto')
 const { pythonPath } = require('./lib/process-pool/options')
 const { metrics } = require('./lib/integrations/metrics')
@@ -35,6 +35,8 @@ module.exports = {
   hmacFile,
   compressFile,
   decompressFile,
+  encryptFile,
+  decryptFile,
   hashPassword,
   verifyPassword,
   needsRehash,

@@ -4,7 +4,7 @@ import offload from './index.js'
 export const {
   createCompressStream, createDecompressStream,
   Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInfo, transformImage,
-  hashFile, hmacFile, compressFile, decompressFile,
+  hashFile, hmacFile, compressFile, decompressFile, encryptFile, decryptFile,
   hashPassword, verifyPassword, needsRehash, scrypt, pbkdf2, hkdf, encrypt, decrypt,
   exec, spawn, Supervisor, Subprocess, processStats, ProcessPool, ThreadPool, pythonPath, metrics,
   AbortError, OffloadError, SubprocessError,

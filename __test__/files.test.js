@@ -14,7 +14,7 @@ const { pipeline } = require('node:stream/promises')
 const { execFileSync } = require('node:child_process')
 const { pathToFileURL } = require('node:url')
 const offload = require('..')
-const { hashFile, hmacFile, compressFile, decompressFile, Pool, AbortError } = offload
+const { hashFile, hmacFile, compressFile, decompressFile, encryptFile, decryptFile, Pool, AbortError } = offload
 const { spin } = require('../lib/cpu/testing')
 
 const MiB = 1024 * 1024
@@ -255,4 +255,81 @@ test('argument errors are Node-style and reject', async () => {
   await assert.rejects(compressFile('gzip', big, path.join(dir, 'z'), { fsync: 'yes' }), { code: 'ERR_INVALID_ARG_TYPE' })
   await assert.rejects(decompressFile('gzip', big, path.join(dir, 'z'), { maxOutputLength: -1 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' })
   assert.deepEqual(leftovers('z'), [])
+})
+
+// An independent reader of the offload STREAM format, written from docs/encryption.md on
+// node:crypto (HKDF, createDecipheriv): what a user of another language would write.
+const STREAM_ALGS = { 1: ['aes-256-gcm', 32], 2: ['aes-128-gcm', 16], 3: ['chacha20-poly1305', 32] }
+function openStream(key, sealed) {
+  assert.equal(sealed.subarray(0, 8).toString('latin1'), 'OFLDSTRM')
+  assert.equal(sealed[8], 1)
+  const [alg, keyLen] = STREAM_ALGS[sealed[9]]
+  const size = 2 ** sealed[10]
+  const k = Buffer.from(crypto.hkdfSync('sha256', key, sealed.subarray(11, 43), sealed.subarray(0, 11), keyLen))
+  const out = []
+  let pos = 43
+  for (let i = 0; ; i++) {
+    const len = Math.min(size + 16, sealed.length - pos)
+    const last = pos + len === sealed.length
+    const nonce = Buffer.alloc(12)
+    nonce.writeUIntBE(i, 5, 6) // bytes 0-4 of the 11-byte counter stay 0 below 2^48 segments
+    nonce[11] = last ? 1 : 0
+    const d = crypto.createDecipheriv(alg, k, nonce, { authTagLength: 16 })
+    d.setAuthTag(sealed.subarray(pos + len - 16, pos + len))
+    out.push(d.update(sealed.subarray(pos, pos + len - 16)), d.final())
+    pos += len
+    if (last) return Buffer.concat(out)
+  }
+}
+
+test('encryptFile writes the documented STREAM format, node:crypto reads it, and decryptFile gives the file back', async () => {
+  const src = bigFile('seal-src', 9 * MiB + 12345)
+  const plain = fs.readFileSync(src)
+  for (const [algorithm, keyLen] of [['aes-256-gcm', 32], ['aes-128-gcm', 16], ['chacha20-poly1305', 32]]) {
+    const key = crypto.randomBytes(keyLen)
+    const sealedPath = path.join(dir, `seal-${algorithm}`)
+    const t = await encryptFile(algorithm, key, src, sealedPath)
+    const sealed = fs.readFileSync(sealedPath)
+    assert.deepEqual(t, { bytesRead: plain.length, bytesWritten: sealed.length })
+    assert.equal(sealed.length, 43 + plain.length + 16 * Math.ceil(plain.length / 65536))
+    assert.ok(openStream(key, sealed).equals(plain), algorithm)
+    const back = path.join(dir, `seal-back-${algorithm}`)
+    assert.deepEqual(await decryptFile(algorithm, key, sealedPath, back), { bytesRead: sealed.length, bytesWritten: plain.length })
+    assert.equal(await hashFile('sha256', back, { encoding: 'hex' }), crypto.createHash('sha256').update(plain).digest('hex'))
+    fs.rmSync(back)
+  }
+  // Two encryptions of one file under one key differ (a fresh salt each time).
+  const key = crypto.randomBytes(32)
+  await encryptFile('aes-256-gcm', key, src, path.join(dir, 'seal-a'))
+  await encryptFile('aes-256-gcm', key, src, path.join(dir, 'seal-b'))
+  assert.ok(!fs.readFileSync(path.join(dir, 'seal-a')).subarray(0, 4096).equals(fs.readFileSync(path.join(dir, 'seal-b')).subarray(0, 4096)))
+})
+
+test('decryptFile: a damaged or truncated file, or a wrong key, rejects and leaves no dest; a non-stream is corrupt input', async () => {
+  const src = bigFile('seal2-src', 3 * MiB)
+  const key = crypto.randomBytes(32)
+  const sealedPath = path.join(dir, 'seal2')
+  await encryptFile('chacha20-poly1305', key, src, sealedPath)
+  const good = fs.readFileSync(sealedPath)
+  const flipped = Buffer.from(good)
+  flipped[2 * MiB] ^= 0x40
+  const cases = [
+    ['a flipped byte', flipped, key, 'ERR_OFFLOAD_AUTH_FAILED'],
+    ['the last segment cut off', good.subarray(0, good.length - 1000), key, 'ERR_OFFLOAD_AUTH_FAILED'],
+    ['a wrong key', good, crypto.randomBytes(32), 'ERR_OFFLOAD_AUTH_FAILED'],
+    ['not a stream', fs.readFileSync(src), key, 'ERR_OFFLOAD_CORRUPT_INPUT'],
+  ]
+  for (const [what, bytes, k, code] of cases) {
+    const bad = path.join(dir, 'seal2-bad')
+    fs.writeFileSync(bad, bytes)
+    const dest = path.join(dir, 'seal2-out')
+    const err = await decryptFile('chacha20-poly1305', k, bad, dest).then(() => assert.fail(`${what}: resolved`), (e) => e)
+    assert.equal(err.code, code, `${what}: ${err.message}`)
+    assert.equal(fs.existsSync(dest), false, what)
+    assert.deepEqual(leftovers('seal2-out'), [], what)
+  }
+  const err = await encryptFile('aes-256-gcm', crypto.randomBytes(16), src, path.join(dir, 'x')).catch((e) => e)
+  assert.equal(err.code, 'ERR_CRYPTO_INVALID_KEYLEN')
+  const missing = await encryptFile('aes-256-gcm', key, path.join(dir, 'nope'), path.join(dir, 'x')).catch((e) => e)
+  assert.equal(missing.code, 'ENOENT')
 })

@@ -4,7 +4,7 @@ import { Pool, defaultPool, hash, hmac, hashMany, compress, decompress, imageInf
 import { exec, spawn, Supervisor, SubprocessError, processStats } from 'offload'
 import type { ImageInfo, PoolStats, TaskOptions, ExecOptions, ExecResult, Result, SupervisorStats, ProcessPoolStats, ThreadPoolStats } from 'offload'
 import { noop, spin, mallocInUse, externalStringFailure } from 'offload/testing'
-import { hashFile, hmacFile, compressFile, decompressFile } from 'offload'
+import { hashFile, hmacFile, compressFile, decompressFile, encryptFile, decryptFile } from 'offload'
 import type { FileTransfer } from 'offload'
 
 async function main(): Promise<void> {
@@ -23,7 +23,11 @@ async function main(): Promise<void> {
   const back: number = (await decompressFile('zstd', 'a.zst', 'a', { maxOutputLength: Infinity })).bytesWritten + moved.bytesRead
   // @ts-expect-error a path is a string, Buffer or URL
   await hashFile('sha256', 42)
-  void [fileHex, fileMac, back]
+  const sealed: FileTransfer = await encryptFile('chacha20-poly1305', Buffer.alloc(32), 'a', 'a.enc', { fsync: true, signal: AbortSignal.timeout(1000) })
+  await decryptFile('aes-128-gcm', new Uint8Array(16), new URL('file:///a.enc'), 'a', { timeout: 10 })
+  // @ts-expect-error the algorithms are encrypt()'s
+  await encryptFile('aes-256-cbc', Buffer.alloc(32), 'a', 'b')
+  void [fileHex, fileMac, back, sealed]
   await noop({ priority: 'low' })
   await spin(1, opts)
   const inUse: number = mallocInUse()

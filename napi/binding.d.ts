@@ -58,6 +58,12 @@ export declare function checkProcessOptions(options: ProcessOptions): void
 /** The ciphers of `encrypt` and `decrypt`: a 12-byte IV and a 16-byte tag each. */
 export type CipherAlgorithm = 'aes-256-gcm' | 'aes-128-gcm' | 'chacha20-poly1305'
 
+/** Options of `encryptFile()` and `decryptFile()`. */
+export interface CipherFileOptions {
+  /** As `compressFile()`'s. Default: `false`. */
+  fsync?: boolean
+}
+
 /** Stops admission; a completion for `slot` is posted once every accepted task has ended. */
 export declare function closePool(pool: ExternalObject<NativePool>, slot: number): void
 
@@ -573,11 +579,15 @@ export declare function submitDecompressFile(pool: ExternalObject<NativePool>, s
 /** Decrypts and verifies `ciphertext`: the plaintext, or `ERR_OFFLOAD_AUTH_FAILED` with none. */
 export declare function submitDecrypt(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, iv: unknown, ciphertext: unknown, authTag: unknown, aad: unknown, priority: string | undefined | null, cancellable: boolean): unknown
 
+export declare function submitDecryptFile(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, src: Uint8Array, dest: Uint8Array, options: CipherFileOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
+
 /**
  * Encrypts `plaintext` under `key`: `[iv, ciphertext, tag]`. `iv`, when given, is used as is;
  * otherwise one is drawn from the OS.
  */
 export declare function submitEncrypt(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, plaintext: unknown, aad: unknown, iv: unknown | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
+
+export declare function submitEncryptFile(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, src: Uint8Array, dest: Uint8Array, options: CipherFileOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 export declare function submitHash(pool: ExternalObject<NativePool>, slot: number, algorithm: string, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 

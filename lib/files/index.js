@@ -1,5 +1,6 @@
 'use strict'
-// Files on the CPU pool (issue 17): hashFile, hmacFile, compressFile, decompressFile. The pool
+// Files on the CPU pool (issue 17): hashFile, hmacFile, compressFile, decompressFile,
+// encryptFile, decryptFile (the offload STREAM format of docs/encryption.md). The pool
 // thread running the task opens, reads (pread, 1 MiB at a time through one buffer) and writes
 // the files itself, so neither libuv nor the JS thread touches the data and memory stays
 // constant whatever the size. Outputs are written to a temporary file beside `dest` and renamed
@@ -123,4 +124,30 @@ function decompressFile(format, src, dest, options) {
   }).then(transfer, fsError)
 }
 
-module.exports = { hashFile, hmacFile, compressFile, decompressFile }
+/** Encrypts `src` into `dest` in the offload STREAM format (docs/encryption.md). */
+function encryptFile(algorithm, key, src, dest, options) {
+  return cipherFile('submitEncryptFile', algorithm, key, src, dest, options)
+}
+
+/** Decrypts `src` into `dest`; `dest` appears only once every segment verified. */
+function decryptFile(algorithm, key, src, dest, options) {
+  return cipherFile('submitDecryptFile', algorithm, key, src, dest, options)
+}
+
+/**
+ * @param {'submitEncryptFile' | 'submitDecryptFile'} submit
+ * @param {unknown} algorithm @param {unknown} key @param {unknown} src @param {unknown} dest
+ * @param {any} options
+ */
+function cipherFile(submit, algorithm, key, src, dest, options) {
+  return call(options, (opts) => {
+    validateString(algorithm, 'algorithm')
+    const k = toBytes(key, 'key')
+    const s = resolvedPath(src, 'src')
+    const d = resolvedPath(dest, 'dest')
+    const o = pick(opts, [['fsync', optionalBoolean]])
+    return [k, (h, slot, pr, c) => binding[submit](h, slot, algorithm, k, s, d, o, pr, c)]
+  }).then(transfer, fsError)
+}
+
+module.exports = { hashFile, hmacFile, compressFile, decompressFile, encryptFile, decryptFile }

@@ -1,7 +1,10 @@
-// Typings for the file kernels (lib/files): hashFile, hmacFile, compressFile, decompressFile.
+// Typings for the file kernels (lib/files): hashFile, hmacFile, compressFile, decompressFile,
+// encryptFile, decryptFile.
 // Option docs for `level`, `maxOutputLength` and `fsync` are generated from the Rust sources
 // into napi/binding.d.ts. Re-exported by the package's index.d.ts.
 import type {
+  CipherAlgorithm,
+  CipherFileOptions as NativeCipherFileOptions,
   CompressFileOptions as NativeCompressFileOptions,
   CompressionFormat,
   DecompressFileOptions as NativeDecompressFileOptions,
@@ -43,3 +46,9 @@ export declare function hmacFile<O extends HashFileOptions = {}>(algorithm: Hmac
 export declare function compressFile(format: CompressionFormat, src: PathLike, dest: PathLike, options?: CompressFileOptions): Promise<FileTransfer>
 /** Decompresses `src` into `dest` as `compressFile` writes; rejects with `ERR_OFFLOAD_CORRUPT_INPUT` or `ERR_OFFLOAD_OUTPUT_TOO_LARGE` (no `dest`). `'lz4'` is refused. */
 export declare function decompressFile(format: CompressionFormat, src: PathLike, dest: PathLike, options?: DecompressFileOptions): Promise<FileTransfer>
+/** Options of `encryptFile` and `decryptFile`: the task options and `fsync`. */
+export interface CipherFileOptions extends TaskOptions, NativeCipherFileOptions {}
+/** Encrypts `src` into `dest` in the offload STREAM format (docs/encryption.md): a random per-file salt, a per-file key derived from `key`, 64 KiB segments each authenticated, so truncation, reordering and tampering are detected. `key` is 32 bytes (16 for `'aes-128-gcm'`); a wrong length rejects with `ERR_CRYPTO_INVALID_KEYLEN`. `dest` is replaced whole, or left as it was on failure. */
+export declare function encryptFile(algorithm: CipherAlgorithm, key: BinaryLike, src: PathLike, dest: PathLike, options?: CipherFileOptions): Promise<FileTransfer>
+/** Decrypts a file `encryptFile` wrote. `dest` appears only once every segment, the last included, verified: a damaged or truncated file, or a wrong key, rejects with `ERR_OFFLOAD_AUTH_FAILED` and leaves no `dest`; a file that is not in the format rejects with `ERR_OFFLOAD_CORRUPT_INPUT`. */
+export declare function decryptFile(algorithm: CipherAlgorithm, key: BinaryLike, src: PathLike, dest: PathLike, options?: CipherFileOptions): Promise<FileTransfer>

@@ -18,36 +18,16 @@
 use napi::Env;
 use napi::bindgen_prelude::{External, Unknown};
 use napi_derive::napi;
-use zeroize::Zeroizing;
 
 use crate::errors::{Result, internal};
 use crate::options::cipher::{
     ScryptOptions, algorithm, digest, hkdf_info, hkdf_keylen, iterations, iv, key_len, keylen, tag,
 };
 use crate::pool::NativePool;
-use crate::runtime::input::Input;
+use crate::runtime::input::{Input, Secret};
 use crate::runtime::value::Value;
 use offload_core::crypto::aead;
 use offload_core::crypto::kdf::{self, ScryptParams};
-
-/// A secret argument's string copy, wiped on drop. Made from an `Input`, whose owned bytes
-/// (a string's UTF-8) it takes, leaving the input empty; a borrowed input is left as it is and
-/// the secret empty. So exactly one of the two holds the bytes: [`Secret::or`] picks it.
-struct Secret(Zeroizing<Vec<u8>>);
-
-impl Secret {
-    fn take(input: &mut Input) -> Self {
-        Self(Zeroizing::new(match input {
-            Input::Owned(v) => std::mem::take(v),
-            Input::Borrowed { .. } => Vec::new(),
-        }))
-    }
-
-    /// The secret's bytes: the copy if there is one, else the borrowed input's.
-    fn or<'a>(&'a self, borrowed: &'a [u8]) -> &'a [u8] {
-        if self.0.is_empty() { borrowed } else { &self.0 }
-    }
-}
 
 /// A derived key of `len` bytes, filled by `derive`.
 fn derived(

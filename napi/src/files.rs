@@ -1,21 +1,30 @@
 //! Entry module of the file kernels: `submitHashFile`, `submitHmacFile`, `submitCompressFile`,
-//! `submitDecompressFile`. Arguments are checked on the JS thread (names, levels, limits,
+//! `submitDecompressFile`, `submitEncryptFile`, `submitDecryptFile`. Arguments are checked on the JS thread (names, levels, limits,
 //! paths: bounded work); opening, reading and writing happen on the pool thread that runs the
 //! task (`offload_core::files`), never on libuv. Digests resolve as `hash()`'s; the
 //! file-to-file kernels resolve with `[bytesRead, bytesWritten]`, which the JS layer names.
 //! File errors reject with node's code (`ENOENT`) and message (see `errors::file_error`).
+
+// On the module: napi's macro copies a function's attributes onto the code it generates, where
+// an `expect` on the function would go unfulfilled.
+#![expect(
+    clippy::too_many_arguments,
+    reason = "flat positional arguments, as the other entry modules (encryptFile has ten)"
+)]
 
 use napi::Env;
 use napi::bindgen_prelude::{External, Uint8Array, Unknown};
 use napi_derive::napi;
 
 use crate::errors::{self, Result, TaskError};
+use crate::options::cipher::{algorithm as cipher_algorithm, key_len};
 use crate::options::files::{
-    CompressFile, CompressFileOptions, DecompressFile, DecompressFileOptions, path,
+    CipherFileOptions, CompressFile, CompressFileOptions, DecompressFile, DecompressFileOptions,
+    cipher_write, path,
 };
 use crate::options::kernels::{HashOptions, algorithm, encoding, format, hmac_algorithm};
 use crate::pool::NativePool;
-use crate::runtime::input::Input;
+use crate::runtime::input::{Input, Secret};
 use crate::runtime::value::Value;
 use offload_core::files::{self, Transfer};
 use offload_core::kernels::KernelError;
@@ -142,4 +151,89 @@ pub fn submit_decompress_file(
         let cancel = &|| t.is_cancelled();
         files::decompress_file(fmt, o.max_output, &src, &dest, o.write, cancel).map(transfer)
     })
+}
+
+/// Encrypts (`decrypt` false) or decrypts a file in the offload STREAM format. A string key's
+/// UTF-8 copy is wiped when the task ends; a binary key is read in place.
+fn cipher_file(
+    env: Env,
+    pool: &External<NativePool>,
+    slot: u32,
+    decrypt: bool,
+    (algorithm, key): (String, Unknown),
+    (src, dest): (Uint8Array, Uint8Array),
+    options: Option<CipherFileOptions>,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<Unknown<'static>> {
+    let alg = cipher_algorithm(&algorithm)?;
+    let mut k = Input::from_js(&env, &key, "key")?;
+    let secret = Secret::take(&mut k);
+    key_len(alg, secret.or(k.as_slice()).len())?;
+    let write = cipher_write(options);
+    let (src, dest) = (path("src", &src)?, path("dest", &dest)?);
+    pool.run_file(&env, slot, &[&key], priority, cancellable, move |t| {
+        let cancel = &|| t.is_cancelled();
+        let key = secret.or(k.as_slice());
+        if decrypt {
+            files::decrypt_file(Some(alg), key, &src, &dest, write, cancel)
+        } else {
+            files::encrypt_file(alg, key, &src, &dest, write, cancel)
+        }
+        .map(transfer)
+    })
+}
+
+#[napi]
+pub fn submit_encrypt_file(
+    env: Env,
+    pool: &External<NativePool>,
+    slot: u32,
+    algorithm: String,
+    key: Unknown,
+    src: Uint8Array,
+    dest: Uint8Array,
+    options: Option<CipherFileOptions>,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<Unknown<'static>> {
+    let files = (src, dest);
+    cipher_file(
+        env,
+        pool,
+        slot,
+        false,
+        (algorithm, key),
+        files,
+        options,
+        priority,
+        cancellable,
+    )
+}
+
+#[napi]
+pub fn submit_decrypt_file(
+    env: Env,
+    pool: &External<NativePool>,
+    slot: u32,
+    algorithm: String,
+    key: Unknown,
+    src: Uint8Array,
+    dest: Uint8Array,
+    options: Option<CipherFileOptions>,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<Unknown<'static>> {
+    let files = (src, dest);
+    cipher_file(
+        env,
+        pool,
+        slot,
+        true,
+        (algorithm, key),
+        files,
+        options,
+        priority,
+        cancellable,
+    )
 }

@@ -8,6 +8,8 @@
 //! - `error`: failed system calls as data ([`FileError`]: node's code, errno, call, path).
 //! - `kernels`: [`hash_file`], [`hmac_file`], [`compress_file`], [`decompress_file`] on the
 //!   incremental kernels of `kernels::stream` (same algorithms, formats and checks).
+//! - `seal`: [`encrypt_file`], [`decrypt_file`] in the offload STREAM format (`crypto::seal`);
+//!   a decrypted file appears only once every segment, the final one included, verified.
 
 #![forbid(unsafe_code)]
 
@@ -15,6 +17,7 @@ mod atomic;
 mod error;
 mod kernels;
 mod read;
+mod seal;
 #[cfg(test)]
 mod tests;
 
@@ -22,3 +25,4 @@ pub use atomic::AtomicFile;
 pub use error::{Error, FileError};
 pub use kernels::{Transfer, WriteOptions, compress_file, decompress_file, hash_file, hmac_file};
 pub use read::READ_CHUNK;
+pub use seal::{decrypt_file, encrypt_file};

@@ -308,3 +308,69 @@ fn file_errors_carry_node_code_call_and_path() {
     assert_eq!(e.code, "EISDIR");
     assert_eq!(dir.names(), ["in"]);
 }
+
+/// encryptFile's output opens with the in-memory Opener (the format's own reader, checked
+/// against known answers in `crypto::seal`), decryptFile gives the plaintext back at every
+/// size around the read chunk, and a damaged file or a wrong key leaves no `dest` (an old one
+/// untouched) and no temporary file: never a prefix of plaintext.
+#[test]
+fn encrypted_files_round_trip_and_damage_leaves_nothing() {
+    use crate::crypto::aead::Algorithm;
+    use crate::crypto::seal::Opener;
+    let dir = TempDir::new();
+    let key = [7u8; 32];
+    let opts = WriteOptions::default();
+    for (i, size) in SIZES.into_iter().enumerate() {
+        let alg = Algorithm::ALL[i % 3];
+        let key = &key[..alg.key_len()];
+        let data = random_bytes(size, i as u64 + 1);
+        let src = dir.file("plain", &data);
+        let (sealed, opened) = (dir.0.join("sealed"), dir.0.join("opened"));
+        let t = encrypt_file(alg, key, &src, &sealed, opts, NEVER).unwrap();
+        let bytes = fs::read(&sealed).unwrap();
+        assert_eq!(
+            (t.bytes_read, t.bytes_written),
+            (size as u64, bytes.len() as u64)
+        );
+        let mut o = Opener::new(Some(alg), key).unwrap();
+        let mut back = o.push(&bytes, NEVER).unwrap();
+        back.extend(o.finish(NEVER).unwrap());
+        assert_eq!(back, data, "{alg:?} {size}");
+        let t = decrypt_file(None, key, &sealed, &opened, opts, NEVER).unwrap();
+        assert_eq!(fs::read(&opened).unwrap(), data, "{alg:?} {size}");
+        assert_eq!(t.bytes_written, size as u64);
+        fs::remove_file(&opened).unwrap();
+    }
+
+    let data = random_bytes(2 * READ_CHUNK + 5, 9);
+    let src = dir.file("plain", &data);
+    let sealed = dir.0.join("sealed");
+    encrypt_file(Algorithm::Aes256Gcm, &key, &src, &sealed, opts, NEVER).unwrap();
+    let good = fs::read(&sealed).unwrap();
+    let mut flipped = good.clone();
+    flipped[good.len() / 2] ^= 1;
+    let damaged: [(&str, Vec<u8>, &[u8]); 4] = [
+        ("a flipped byte", flipped, &key),
+        ("the last byte cut", good[..good.len() - 1].to_vec(), &key),
+        (
+            "a segment too many",
+            [&good[..], &good[43..43 + 64]].concat(),
+            &key,
+        ),
+        ("a wrong key", good.clone(), &[8u8; 32]),
+    ];
+    for (what, bytes, key) in damaged {
+        let bad = dir.file("bad", &bytes);
+        let dest = dir.file("out", b"old contents");
+        let r = decrypt_file(None, key, &bad, &dest, opts, NEVER);
+        assert!(
+            matches!(r, Err(Error::Kernel(KernelError::AuthFailed))),
+            "{what}: {r:?}"
+        );
+        assert_eq!(fs::read(&dest).unwrap(), b"old contents", "{what}");
+        assert_eq!(dir.names(), ["bad", "out", "plain", "sealed"], "{what}");
+    }
+    let r = decrypt_file(None, &key, &sealed, &dir.0.join("x"), opts, ALWAYS);
+    assert!(matches!(r, Err(Error::Kernel(KernelError::Cancelled))));
+    assert!(!dir.0.join("x").exists());
+}

@@ -27,6 +27,20 @@ pub struct CompressFileOptions {
     pub fsync: Option<bool>,
 }
 
+/// Options of `encryptFile()` and `decryptFile()`.
+#[napi(object, object_to_js = false)]
+pub struct CipherFileOptions {
+    /// As `compressFile()`'s. Default: `false`.
+    pub fsync: Option<bool>,
+}
+
+/// How `encryptFile()`/`decryptFile()` write their output.
+pub(crate) fn cipher_write(o: Option<CipherFileOptions>) -> WriteOptions {
+    WriteOptions {
+        fsync: o.and_then(|o| o.fsync).unwrap_or(false),
+    }
+}
+
 /// Options of `decompressFile()`.
 #[napi(object, object_to_js = false)]
 pub struct DecompressFileOptions {

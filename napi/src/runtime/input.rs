@@ -10,6 +10,7 @@ use std::ptr;
 
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, sys};
+use zeroize::Zeroizing;
 
 use crate::errors::{Error, Result, arg_type, internal};
 
@@ -113,4 +114,23 @@ impl Input {
 /// A string or Uint8Array N-API could not read (only in an environment being torn down).
 fn unreadable(name: &str) -> Error {
     internal(format!("The \"{name}\" argument could not be read"))
+}
+
+/// A secret argument's string copy, wiped on drop. Made from an `Input`, whose owned bytes
+/// (a string's UTF-8) it takes, leaving the input empty; a borrowed input is left as it is and
+/// the secret empty. So exactly one of the two holds the bytes: [`Secret::or`] picks it.
+pub(crate) struct Secret(Zeroizing<Vec<u8>>);
+
+impl Secret {
+    pub(crate) fn take(input: &mut Input) -> Self {
+        Self(Zeroizing::new(match input {
+            Input::Owned(v) => std::mem::take(v),
+            Input::Borrowed { .. } => Vec::new(),
+        }))
+    }
+
+    /// The secret's bytes: the copy if there is one, else the borrowed input's.
+    pub(crate) fn or<'a>(&'a self, borrowed: &'a [u8]) -> &'a [u8] {
+        if self.0.is_empty() { borrowed } else { &self.0 }
+    }
 }

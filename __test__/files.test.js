@@ -207,9 +207,16 @@ test('EACCES looks like node:fs\'s, with the path', async () => {
   const locked = path.join(open, 'locked')
   fs.writeFileSync(locked, 'secret')
   fs.chmodSync(locked, 0o000)
+  // The child loads a copy of the package from `dir`: the checkout itself may sit in a
+  // directory nobody cannot enter (a CI clone in a 0700 mkdtemp did).
+  const pkg = path.join(dir, 'pkg')
+  const root = path.join(__dirname, '..')
+  for (const f of ['package.json', 'index.js', 'lib', 'napi/binding.js', ...fs.readdirSync(path.join(root, 'napi')).filter((n) => n.endsWith('.node')).map((n) => `napi/${n}`)]) {
+    fs.cpSync(path.join(root, f), path.join(pkg, f), { recursive: true })
+  }
   const script = `
     const fs = require('node:fs')
-    const { hashFile } = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const { hashFile } = require(${JSON.stringify(pkg)})
     const pick = (e) => ({ message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path })
     ;(async () => {
       const want = await fs.promises.open(process.argv[1], 'r').then(() => null, pick)

@@ -1,5 +1,5 @@
 'use strict'
-// offload benchmark: `npm run bench` (full, ~20 min, passwords alone ~9) or BENCH_QUICK=1 (smoke, ~4.5 min).
+// offload benchmark: `npm run bench` (full, ~23 min, passwords alone ~9, compression 2.5) or BENCH_QUICK=1 (smoke, ~5.3 min, compression 45 s).
 // Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe,spawn,capture,processpool,threadpool,images,passwords,aead,files,compression to run a subset;
 // BENCH_NO_OFFLOAD=1 to run only the comparisons (no addon needed);
 // BENCH_FSPROBE_MBPS=<n> to fix the fsprobe background rate instead of calibrating it.

@@ -1,6 +1,6 @@
 'use strict'
-// offload benchmark: `npm run bench` (full, ~20 min, passwords alone ~9) or BENCH_QUICK=1 (smoke, ~4.5 min).
-// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe,spawn,capture,processpool,threadpool,images,passwords,aead,files to run a subset;
+// offload benchmark: `npm run bench` (full, ~23 min, passwords alone ~9, compression 2.5) or BENCH_QUICK=1 (smoke, ~5.3 min, compression 45 s).
+// Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe,spawn,capture,processpool,threadpool,images,passwords,aead,files,compression to run a subset;
 // BENCH_NO_OFFLOAD=1 to run only the comparisons (no addon needed);
 // BENCH_FSPROBE_MBPS=<n> to fix the fsprobe background rate instead of calibrating it.
 // Pools run in this process; rows that need a process of their own run in helper
@@ -35,7 +35,8 @@ const SCENARIOS = [
   require('./scenarios/images'),
   require('./scenarios/passwords'),
   require('./scenarios/aead'),
-  require('./scenarios/files')
+  require('./scenarios/files'),
+  require('./scenarios/compression')
 ]
 
 async function main () {

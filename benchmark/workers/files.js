@@ -10,7 +10,7 @@
 // - 'sha256sum': coreutils' sha256sum in a child (spawned, awaited); its own peak RSS is read
 //   by /usr/bin/time -f %M when that exists.
 // kind 'idle' runs no load: the probe's baseline.
-// argv: JSON { kind, file, probeFile, probeEveryMs, durationMs, threads, nice }. Sends
+// argv: JSON { kind, file, probeFile, probeEveryMs, durationMs, threads, nice, idlePriority }. Sends
 //   { elapsedMs, digest, mbPerSec, fs, loop, peakRssMiB, baseRssMiB, childRssMiB }.
 
 const crypto = require('node:crypto')
@@ -41,7 +41,7 @@ helperMain(async () => {
   let pool
   if (cfg.kind === 'offload') {
     const api = require('../..')
-    pool = new api.Pool({ threads: cfg.threads, nice: cfg.nice, name: 'files' })
+    pool = new api.Pool({ threads: cfg.threads, nice: cfg.nice, idlePriority: Boolean(cfg.idlePriority), name: 'files' })
     await api.hash('sha256', 'warm', { pool })
     checkPoolThreads('files', cfg)
     hashOnce = async () => ({ digest: await api.hashFile('sha256', cfg.file, { pool, encoding: 'hex' }) })

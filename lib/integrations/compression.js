@@ -10,7 +10,9 @@
 // ERR_OFFLOAD_QUEUE_FULL on the first chunk) costs only compression: the head goes out
 // without Content-Encoding and the chunks written so far, kept until then, are replayed as
 // they were. The first write is followed by a sync flush, so that moment comes after one
-// chunk, not after the encoder's first full block (a few bytes; early first byte too).
+// chunk, not after the encoder's first full block (a few bytes; early first byte too). A body
+// given whole to end() before any write (res.send, res.json) is compressed in one task by the
+// one-shot kernel instead (no stream, a Content-Length), with the same fallback.
 //
 // Guarantees: at most the chunks written before the first output are held; write() returns
 // false while the compressor is full and 'drain' is emitted on res when it empties; the
@@ -20,6 +22,7 @@
 const { OutgoingMessage } = require('node:http')
 const zlib = require('node:zlib')
 const { createCompressStream } = require('../cpu/streams')
+const { compress } = require('../cpu/kernels')
 const { Pool } = require('../cpu/pool')
 const { invalidArgType, invalidArgValue, outOfRange, withCode } = require('../shared/errors')
 const { validateOptions } = require('../shared/validate')
@@ -144,19 +147,25 @@ function attach(req, res, c, stats) {
   let length
   let owedDrain = false
   let paused = false
+  let whole = null // the body, when end(body) came before any write: compressed in one task
 
   Object.defineProperty(res, 'headersSent', { configurable: true, get() { return pendingHead || headersSentOf.call(this) } })
 
-  function commit() {
+  function compressedHead(length) {
     pendingHead = false
     res.setHeader('Content-Encoding', coding)
-    res.removeHeader('Content-Length')
+    if (length === undefined) res.removeHeader('Content-Length')
+    else res.setHeader('Content-Length', length)
     // A strong ETag promises these exact bytes; the compressed ones are only equivalent
     // (RFC 9110 8.8.1), as nginx does. Express's own ETags are weak already.
     const etag = res.getHeader('ETag')
     if (typeof etag === 'string' && !etag.startsWith('W/')) res.setHeader('ETag', `W/${etag}`)
     stats.compressed[coding]++
     _writeHead.call(res, res.statusCode)
+  }
+
+  function commit() {
+    compressedHead(undefined)
     for (const [, cb] of held) if (cb !== undefined) process.nextTick(cb)
     held = null
   }
@@ -209,7 +218,30 @@ function attach(req, res, c, stats) {
     stream.resume()
   }
 
+  // The whole body in one task (res.send, res.json, res.end(body)): the one-shot kernel,
+  // whose gzip runs libdeflate, with no stream state, no flush and a Content-Length. A
+  // failure (a full queue) sends the body as it is, as the streaming path's fallback does.
+  function startWhole() {
+    const body = whole
+    whole = null
+    pendingHead = true
+    compress(CODINGS[coding].format, body, { level: c.levels[coding], pool: c.pool, priority: c.priority }).then((out) => {
+      compressedHead(out.length)
+      _end.call(res, out, undefined, endCallback)
+    }, (err) => {
+      pendingHead = false
+      stats.fallbacks++
+      _writeHead.call(res, res.statusCode)
+      _end.call(res, body, undefined, endCallback)
+      c.onFallback(err, req, res)
+    })
+  }
+
   function start() {
+    if (whole !== null) {
+      startWhole()
+      return true
+    }
     try {
       const { format } = CODINGS[coding]
       stream = createCompressStream(format, { level: c.levels[coding], pool: c.pool, priority: c.priority })
@@ -248,11 +280,11 @@ function attach(req, res, c, stats) {
     }
     if (!isChunk(chunk)) return _write.call(this, chunk, encoding, cb) // Node's own error
     if (!decided && !headersSentOf.call(this)) this.writeHead(this.statusCode)
-    if (stream === null) return _write.call(this, chunk, encoding, cb)
     if (ended) {
       if (typeof cb === 'function') process.nextTick(cb, withCode(Error, 'ERR_STREAM_WRITE_AFTER_END', 'write after end'))
       return false
     }
+    if (stream === null) return _write.call(this, chunk, encoding, cb)
     const buffer = toBuffer(chunk, encoding)
     let ok
     if (pendingHead) {
@@ -284,10 +316,17 @@ function attach(req, res, c, stats) {
         else if (typeof chunk === 'string') length = Buffer.byteLength(chunk, encoding)
         else if (chunk instanceof Uint8Array) length = chunk.byteLength
       }
+      if (chunk != null) whole = toBuffer(chunk, encoding)
+      endCallback = cb
       this.writeHead(this.statusCode)
+      if (pendingHead && stream === null) {
+        ended = true
+        return this
+      }
+      whole = null
     }
-    if (stream === null) return _end.call(this, chunk, encoding, cb)
     if (ended) return this
+    if (stream === null) return _end.call(this, chunk, encoding, cb)
     ended = true
     endCallback = cb
     if (chunk == null) {
@@ -311,7 +350,8 @@ function attach(req, res, c, stats) {
   // Compressing, the head leaves with the compressor's first output: a flush asks for it now.
   res.flushHeaders = function flushHeaders() {
     if (!decided && !headersSentOf.call(this)) this.writeHead(this.statusCode)
-    if (pendingHead && !ended) return this.flush()
+    // Ended too: the head goes out with the output, on its way.
+    if (pendingHead) return ended ? undefined : this.flush()
     return _flushHeaders.call(this)
   }
 }

@@ -139,6 +139,9 @@ pub fn compress(
             range.end()
         )));
     }
+    if let Some(out) = whole::compress(format, data, level, cancel)? {
+        return Ok(out);
+    }
     let step = format.input_step(level);
     // Small inputs get their worst case up front; large ones start at 1/4 and
     // double, which fits typical text ratios without over-reserving.
@@ -329,6 +332,7 @@ pub fn decompress(
 }
 
 mod decode;
+mod whole;
 
 use decode::{Sink, decode};
 

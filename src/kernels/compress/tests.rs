@@ -415,7 +415,8 @@ fn decompression_bombs_fail_fast_with_bounded_memory() {
 
 #[test]
 fn cancellation() {
-    let text = log_text(4 * CHUNK);
+    // Past libdeflate's one-call limit: inputs up to it are checked once, before the call.
+    let text = log_text(whole::MAX_INPUT + 4 * CHUNK);
     for f in Format::ALL {
         let level = f.default_level().min(3);
         let packed = pack(f, &text, level);
@@ -478,5 +479,26 @@ fn interoperates_with_system_tools() {
             Some(out) => assert_eq!(out, text, "python zlib decodes our {}", f.name()),
             None => eprintln!("skipping python3 zlib interop: not installed"),
         }
+    }
+}
+
+/// Inputs up to `whole::MAX_INPUT` at levels 1-6 go through libdeflate in one call: node's
+/// zlib reads them, and a cancel already set is seen before the call.
+#[test]
+fn whole_inputs_decode_with_zlib_and_see_a_cancel_first() {
+    let text = log_text(1 << 20);
+    for f in [Format::Gzip, Format::Deflate, Format::DeflateRaw] {
+        for level in 1..=6 {
+            let ours = whole::compress(f, &text, level, NEVER).unwrap().unwrap();
+            assert_eq!(decompress(f, &ours, usize::MAX, NEVER).unwrap(), text);
+        }
+        assert!(whole::compress(f, &text, 7, NEVER).unwrap().is_none());
+        assert!(matches!(
+            whole::compress(f, &text, 6, ALWAYS),
+            Err(KernelError::Cancelled)
+        ));
+    }
+    if let Some(out) = pipe_through("gzip", &["-dc"], &pack(Format::Gzip, &text, 6)) {
+        assert_eq!(out, text);
     }
 }

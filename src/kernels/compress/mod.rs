@@ -45,6 +45,21 @@ impl Format {
         }
     }
 
+    /// `Unsupported` unless `level` is in [`Format::level_range`] (the binding checks first and
+    /// names the option; this keeps the kernels safe to call directly).
+    pub fn check_level(self, level: i32) -> Result<(), KernelError> {
+        let range = self.level_range();
+        if range.contains(&level) {
+            return Ok(());
+        }
+        Err(KernelError::Unsupported(format!(
+            "compression level {level} is out of range for {} ({}..={})",
+            self.name(),
+            range.start(),
+            range.end()
+        )))
+    }
+
     pub fn level_range(self) -> RangeInclusive<i32> {
         match self {
             Self::Gzip | Self::Deflate | Self::DeflateRaw => 0..=9,
@@ -130,15 +145,7 @@ pub fn compress(
     level: i32,
     cancel: Cancel,
 ) -> Result<Vec<u8>, KernelError> {
-    let range = format.level_range();
-    if !range.contains(&level) {
-        return Err(KernelError::Unsupported(format!(
-            "compression level {level} is out of range for {} ({}..={})",
-            format.name(),
-            range.start(),
-            range.end()
-        )));
-    }
+    format.check_level(level)?;
     if let Some(out) = whole::compress(format, data, level, cancel)? {
         return Ok(out);
     }

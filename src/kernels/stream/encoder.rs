@@ -84,15 +84,7 @@ fn failed(e: impl ToString) -> KernelError {
 impl Encoder {
     /// A stream of `format` at `level` (checked against the format's range, as `compress`).
     pub fn new(format: Format, level: i32) -> Result<Encoder, KernelError> {
-        let range = format.level_range();
-        if !range.contains(&level) {
-            return Err(KernelError::Unsupported(format!(
-                "compression level {level} is out of range for {} ({}..={})",
-                format.name(),
-                range.start(),
-                range.end()
-            )));
-        }
+        format.check_level(level)?;
         let zlib = || Compression::new(if level == 1 { 2 } else { level.unsigned_abs() });
         let sink: Box<dyn Sink> = match format {
             Format::Gzip => Box::new(flate2::write::GzEncoder::new(Vec::new(), zlib())),

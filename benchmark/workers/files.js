@@ -42,7 +42,11 @@ helperMain(async () => {
   if (cfg.kind === 'offload') {
     const api = require('../..')
     pool = new api.Pool({ threads: cfg.threads, nice: cfg.nice, idlePriority: Boolean(cfg.idlePriority), name: 'files' })
-    await api.hash('sha256', 'warm', { pool })
+    // Several tasks at once, each long enough (4 MiB, ~2.5 ms) that every pool thread starts
+    // and takes its priority before the check: one small task started only one thread, so the
+    // check failed whenever the second had not been needed yet.
+    const block = Buffer.alloc(4 << 20)
+    await Promise.all(Array.from({ length: 4 * cfg.threads }, () => api.hash('sha256', block, { pool })))
     checkPoolThreads('files', cfg)
     hashOnce = async () => ({ digest: await api.hashFile('sha256', cfg.file, { pool, encoding: 'hex' }) })
   } else if (cfg.kind === 'node') {

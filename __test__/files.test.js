@@ -335,6 +335,10 @@ test('decryptFile: a damaged or truncated file, or a wrong key, rejects and leav
     assert.equal(fs.existsSync(dest), false, what)
     assert.deepEqual(leftovers('seal2-out'), [], what)
   }
+  const other = await decryptFile('aes-256-gcm', key, sealedPath, path.join(dir, 'seal2-out')).catch((e) => e)
+  assert.equal(other.code, 'ERR_INVALID_ARG_VALUE', 'sealed with chacha20-poly1305, opened as aes-256-gcm')
+  assert.match(other.message, /chacha20-poly1305/)
+  assert.deepEqual(leftovers('seal2-out'), [])
   const err = await encryptFile('aes-256-gcm', crypto.randomBytes(16), src, path.join(dir, 'x')).catch((e) => e)
   assert.equal(err.code, 'ERR_CRYPTO_INVALID_KEYLEN')
   const missing = await encryptFile('aes-256-gcm', key, path.join(dir, 'nope'), path.join(dir, 'x')).catch((e) => e)

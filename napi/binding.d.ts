@@ -568,6 +568,13 @@ export interface SpawnMode {
  */
 export declare function spawnProcess(supervisor: ExternalObject<NativeSupervisor>, file: string, args: Array<string>, options: ProcessOptions | undefined | null, input: unknown | undefined | null, envBlock: string, mode: SpawnMode): unknown
 
+/**
+ * Encrypts (`decrypt` false) or decrypts a file in the offload STREAM format: `encryptFile`
+ * and `decryptFile`. A string key's UTF-8 copy is wiped when the task ends; a binary key is
+ * read in place.
+ */
+export declare function submitCipherFile(pool: ExternalObject<NativePool>, slot: number, decrypt: boolean, algorithm: string, key: unknown, src: Uint8Array, dest: Uint8Array, options: CipherFileOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
+
 export declare function submitCompress(pool: ExternalObject<NativePool>, slot: number, format: string, data: unknown, options: CompressOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 export declare function submitCompressFile(pool: ExternalObject<NativePool>, slot: number, format: string, src: Uint8Array, dest: Uint8Array, options: CompressFileOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
@@ -579,15 +586,11 @@ export declare function submitDecompressFile(pool: ExternalObject<NativePool>, s
 /** Decrypts and verifies `ciphertext`: the plaintext, or `ERR_OFFLOAD_AUTH_FAILED` with none. */
 export declare function submitDecrypt(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, iv: unknown, ciphertext: unknown, authTag: unknown, aad: unknown, priority: string | undefined | null, cancellable: boolean): unknown
 
-export declare function submitDecryptFile(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, src: Uint8Array, dest: Uint8Array, options: CipherFileOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
-
 /**
  * Encrypts `plaintext` under `key`: `[iv, ciphertext, tag]`. `iv`, when given, is used as is;
  * otherwise one is drawn from the OS.
  */
 export declare function submitEncrypt(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, plaintext: unknown, aad: unknown, iv: unknown | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
-
-export declare function submitEncryptFile(pool: ExternalObject<NativePool>, slot: number, algorithm: string, key: unknown, src: Uint8Array, dest: Uint8Array, options: CipherFileOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 
 export declare function submitHash(pool: ExternalObject<NativePool>, slot: number, algorithm: string, data: unknown, options: HashOptions | undefined | null, priority: string | undefined | null, cancellable: boolean): unknown
 

@@ -126,27 +126,27 @@ function decompressFile(format, src, dest, options) {
 
 /** Encrypts `src` into `dest` in the offload STREAM format (docs/encryption.md). */
 function encryptFile(algorithm, key, src, dest, options) {
-  return cipherFile('submitEncryptFile', algorithm, key, src, dest, options)
+  return cipherFile(false, algorithm, key, src, dest, options)
 }
 
 /** Decrypts `src` into `dest`; `dest` appears only once every segment verified. */
 function decryptFile(algorithm, key, src, dest, options) {
-  return cipherFile('submitDecryptFile', algorithm, key, src, dest, options)
+  return cipherFile(true, algorithm, key, src, dest, options)
 }
 
 /**
- * @param {'submitEncryptFile' | 'submitDecryptFile'} submit
+ * @param {boolean} decrypt
  * @param {unknown} algorithm @param {unknown} key @param {unknown} src @param {unknown} dest
  * @param {any} options
  */
-function cipherFile(submit, algorithm, key, src, dest, options) {
+function cipherFile(decrypt, algorithm, key, src, dest, options) {
   return call(options, (opts) => {
     validateString(algorithm, 'algorithm')
     const k = toBytes(key, 'key')
     const s = resolvedPath(src, 'src')
     const d = resolvedPath(dest, 'dest')
     const o = pick(opts, [['fsync', optionalBoolean]])
-    return [k, (h, slot, pr, c) => binding[submit](h, slot, algorithm, k, s, d, o, pr, c)]
+    return [k, (h, slot, pr, c) => binding.submitCipherFile(h, slot, decrypt, algorithm, k, s, d, o, pr, c)]
   }).then(transfer, fsError)
 }
 

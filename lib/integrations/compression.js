@@ -311,19 +311,21 @@ function attach(req, res, c, stats) {
     }
     if (chunk != null && !isChunk(chunk)) return _end.call(this, chunk, encoding, cb) // Node's own error
     if (!decided && !headersSentOf.call(this)) {
-      if (this.getHeader('Content-Length') === undefined) {
-        if (chunk == null) length = 0
-        else if (typeof chunk === 'string') length = Buffer.byteLength(chunk, encoding)
-        else if (chunk instanceof Uint8Array) length = chunk.byteLength
-      }
+      // A string body is encoded once, here: its length, the one-shot task and, when it is
+      // not compressed, the response itself all use these bytes.
       if (chunk != null) whole = toBuffer(chunk, encoding)
+      if (this.getHeader('Content-Length') === undefined) length = whole === null ? 0 : whole.length
       endCallback = cb
       this.writeHead(this.statusCode)
       if (pendingHead && stream === null) {
         ended = true
         return this
       }
-      whole = null
+      if (whole !== null) {
+        chunk = whole
+        encoding = undefined
+        whole = null
+      }
     }
     if (ended) return this
     if (stream === null) return _end.call(this, chunk, encoding, cb)

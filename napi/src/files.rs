@@ -1,5 +1,5 @@
 //! Entry module of the file kernels: `submitHashFile`, `submitHmacFile`, `submitCompressFile`,
-//! `submitDecompressFile`, `submitEncryptFile`, `submitDecryptFile`. Arguments are checked on the JS thread (names, levels, limits,
+//! `submitDecompressFile`, `submitCipherFile`. Arguments are checked on the JS thread (names, levels, limits,
 //! paths: bounded work); opening, reading and writing happen on the pool thread that runs the
 //! task (`offload_core::files`), never on libuv. Digests resolve as `hash()`'s; the
 //! file-to-file kernels resolve with `[bytesRead, bytesWritten]`, which the JS layer names.
@@ -16,7 +16,7 @@ use napi::Env;
 use napi::bindgen_prelude::{External, Uint8Array, Unknown};
 use napi_derive::napi;
 
-use crate::errors::{self, Result, TaskError};
+use crate::errors::{self, Result};
 use crate::options::cipher::{algorithm as cipher_algorithm, key_len};
 use crate::options::files::{
     CipherFileOptions, CompressFile, CompressFileOptions, DecompressFile, DecompressFileOptions,
@@ -27,7 +27,6 @@ use crate::pool::NativePool;
 use crate::runtime::input::{Input, Secret};
 use crate::runtime::value::Value;
 use offload_core::files::{self, Transfer};
-use offload_core::kernels::KernelError;
 use offload_core::kernels::hash::{self, Encoded};
 use offload_core::pool::CancelToken;
 
@@ -58,13 +57,7 @@ impl NativePool {
         cancellable: bool,
         f: impl FnOnce(&CancelToken) -> std::result::Result<Value, files::Error> + Send + 'static,
     ) -> Result<Unknown<'static>> {
-        let scope = self.scope.clone();
-        let work = move |token: &CancelToken| -> std::result::Result<Value, TaskError> {
-            let _guard = scope
-                .borrow()
-                .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
-            f(token).map_err(errors::file_error)
-        };
+        let work = self.guarded_by(f, errors::file_error);
         self.submit(env, slot, keep, priority, cancellable, work)
     }
 }
@@ -153,15 +146,19 @@ pub fn submit_decompress_file(
     })
 }
 
-/// Encrypts (`decrypt` false) or decrypts a file in the offload STREAM format. A string key's
-/// UTF-8 copy is wiped when the task ends; a binary key is read in place.
-fn cipher_file(
+/// Encrypts (`decrypt` false) or decrypts a file in the offload STREAM format: `encryptFile`
+/// and `decryptFile`. A string key's UTF-8 copy is wiped when the task ends; a binary key is
+/// read in place.
+#[napi]
+pub fn submit_cipher_file(
     env: Env,
     pool: &External<NativePool>,
     slot: u32,
     decrypt: bool,
-    (algorithm, key): (String, Unknown),
-    (src, dest): (Uint8Array, Uint8Array),
+    algorithm: String,
+    key: Unknown,
+    src: Uint8Array,
+    dest: Uint8Array,
     options: Option<CipherFileOptions>,
     priority: Option<String>,
     cancellable: bool,
@@ -182,58 +179,4 @@ fn cipher_file(
         }
         .map(transfer)
     })
-}
-
-#[napi]
-pub fn submit_encrypt_file(
-    env: Env,
-    pool: &External<NativePool>,
-    slot: u32,
-    algorithm: String,
-    key: Unknown,
-    src: Uint8Array,
-    dest: Uint8Array,
-    options: Option<CipherFileOptions>,
-    priority: Option<String>,
-    cancellable: bool,
-) -> Result<Unknown<'static>> {
-    let files = (src, dest);
-    cipher_file(
-        env,
-        pool,
-        slot,
-        false,
-        (algorithm, key),
-        files,
-        options,
-        priority,
-        cancellable,
-    )
-}
-
-#[napi]
-pub fn submit_decrypt_file(
-    env: Env,
-    pool: &External<NativePool>,
-    slot: u32,
-    algorithm: String,
-    key: Unknown,
-    src: Uint8Array,
-    dest: Uint8Array,
-    options: Option<CipherFileOptions>,
-    priority: Option<String>,
-    cancellable: bool,
-) -> Result<Unknown<'static>> {
-    let files = (src, dest);
-    cipher_file(
-        env,
-        pool,
-        slot,
-        true,
-        (algorithm, key),
-        files,
-        options,
-        priority,
-        cancellable,
-    )
 }

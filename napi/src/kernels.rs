@@ -38,12 +38,25 @@ impl NativePool {
     where
         F: FnOnce(&CancelToken) -> std::result::Result<Value, KernelError> + Send + 'static,
     {
+        self.guarded_by(f, errors::kernel_error)
+    }
+
+    /// [`guarded`](Self::guarded) for work with errors of its own, mapped by `map`.
+    pub(crate) fn guarded_by<F, E>(
+        &self,
+        f: F,
+        map: fn(E) -> TaskError,
+    ) -> impl FnOnce(&CancelToken) -> std::result::Result<Value, TaskError> + Send + 'static
+    where
+        F: FnOnce(&CancelToken) -> std::result::Result<Value, E> + Send + 'static,
+        E: 'static,
+    {
         let scope = self.scope.clone();
         move |token: &CancelToken| {
             let _guard = scope
                 .borrow()
                 .ok_or_else(|| errors::kernel_error(KernelError::Cancelled))?;
-            f(token).map_err(errors::kernel_error)
+            f(token).map_err(map)
         }
     }
 

@@ -120,9 +120,21 @@ pub fn create_hash_stream(
 /// Frees the stream's kernel now, or (returns false) when the task running it ends.
 #[napi]
 pub fn close_stream(stream: &External<NativeStream>) -> bool {
-    let mut slot = lock(&stream.slot);
-    slot.closed = true;
-    slot.kernel.take().is_some()
+    let kernel = {
+        let mut slot = lock(&stream.slot);
+        slot.closed = true;
+        slot.kernel.take()
+    };
+    let freed = kernel.is_some();
+    match kernel {
+        // A compressor's or decompressor's state runs to megabytes (brotli's and zstd's
+        // windows: 128 MiB at zstd level 22): freed on the reclaim thread, not the JS thread.
+        Some(k @ (Kernel::Encode(_) | Kernel::Decode(_))) => {
+            offload_core::reclaim::release(k, offload_core::reclaim::OFF_THREAD_FROM);
+        }
+        other => drop(other),
+    }
+    freed
 }
 
 /// One step of a stream over `chunks`, then `flush` ('none', 'sync' or 'finish'). Settles

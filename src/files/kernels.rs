@@ -59,24 +59,17 @@ pub fn compress_file(
     opts: WriteOptions,
     cancel: Cancel,
 ) -> Result<Transfer, Error> {
-    let mut enc = Encoder::new(format, level)?;
-    // Source first: a missing source fails before anything is created beside dest.
-    let file = open(src)?;
-    let mut out = AtomicFile::create(dest)?;
-    let bytes_read = each_chunk(&file, src, READ_CHUNK, cancel, |piece| {
-        Ok(out.write(&enc.write(piece, Flush::None, cancel)?)?)
-    })?;
-    out.write(&enc.write(&[], Flush::Finish, cancel)?)?;
-    let bytes_written = out.commit(opts.fsync)?;
-    Ok(Transfer {
-        bytes_read,
-        bytes_written,
-    })
+    transform(
+        (src, dest, opts, cancel),
+        (&[], Encoder::new(format, level)?),
+        |enc, piece| enc.write(piece, Flush::None, cancel),
+        |enc| enc.write(&[], Flush::Finish, cancel),
+    )
 }
 
 /// Decompresses `src` into `dest` (replaced atomically); at most `max_output` bytes are
-/// written, more fails with `OutputTooLarge` and leaves no `dest`. lz4 is refused: its frame
-/// decoder pulls from a reader and cannot be fed chunk by chunk (see `kernels::stream`).
+/// written, more fails with `OutputTooLarge` and leaves no `dest`. lz4 is refused by the
+/// stream `Decoder` (its frame decoder only pulls from a reader).
 pub fn decompress_file(
     format: Format,
     max_output: u64,
@@ -85,20 +78,31 @@ pub fn decompress_file(
     opts: WriteOptions,
     cancel: Cancel,
 ) -> Result<Transfer, Error> {
-    if format == Format::Lz4 {
-        return Err(KernelError::Unsupported(
-            "lz4 files cannot be decompressed by decompressFile; read the file and use decompress()"
-                .into(),
-        )
-        .into());
-    }
-    let mut dec = Decoder::new(format, max_output)?;
+    transform(
+        (src, dest, opts, cancel),
+        (&[], Decoder::new(format, max_output)?),
+        |dec, piece| dec.write(piece, cancel),
+        |dec| dec.finish(cancel),
+    )
+}
+
+/// The file-to-file loop every writing kernel shares: `src` read chunk by chunk (opened
+/// before anything is created beside `dest`, so a missing source leaves nothing), `head` and
+/// then what `step` makes of each chunk with `state` written to an [`AtomicFile`], `end`'s
+/// output last, and the file renamed over `dest` only if all of it succeeded.
+pub(super) fn transform<S>(
+    (src, dest, opts, cancel): (&Path, &Path, WriteOptions, Cancel),
+    (head, mut state): (&[u8], S),
+    mut step: impl FnMut(&mut S, &[u8]) -> Result<Vec<u8>, KernelError>,
+    end: impl FnOnce(&mut S) -> Result<Vec<u8>, KernelError>,
+) -> Result<Transfer, Error> {
     let file = open(src)?;
     let mut out = AtomicFile::create(dest)?;
+    out.write(head)?;
     let bytes_read = each_chunk(&file, src, READ_CHUNK, cancel, |piece| {
-        Ok(out.write(&dec.write(piece, cancel)?)?)
+        Ok(out.write(&step(&mut state, piece)?)?)
     })?;
-    out.write(&dec.finish(cancel)?)?;
+    out.write(&end(&mut state)?)?;
     let bytes_written = out.commit(opts.fsync)?;
     Ok(Transfer {
         bytes_read,

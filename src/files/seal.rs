@@ -7,10 +7,8 @@
 
 use std::path::Path;
 
-use super::atomic::AtomicFile;
 use super::error::Error;
-use super::kernels::{Transfer, WriteOptions};
-use super::read::{READ_CHUNK, each_chunk, open};
+use super::kernels::{Transfer, WriteOptions, transform};
 use crate::crypto::aead::Algorithm;
 use crate::crypto::seal::{Opener, Sealer};
 use crate::kernels::Cancel;
@@ -24,19 +22,13 @@ pub fn encrypt_file(
     opts: WriteOptions,
     cancel: Cancel,
 ) -> Result<Transfer, Error> {
-    let (mut sealer, header) = Sealer::new(alg, key)?;
-    let file = open(src)?;
-    let mut out = AtomicFile::create(dest)?;
-    out.write(&header)?;
-    let bytes_read = each_chunk(&file, src, READ_CHUNK, cancel, |piece| {
-        Ok(out.write(&sealer.push(piece, false, cancel)?)?)
-    })?;
-    out.write(&sealer.push(&[], true, cancel)?)?;
-    let bytes_written = out.commit(opts.fsync)?;
-    Ok(Transfer {
-        bytes_read,
-        bytes_written,
-    })
+    let (sealer, header) = Sealer::new(alg, key)?;
+    transform(
+        (src, dest, opts, cancel),
+        (&header, sealer),
+        |sealer, piece| sealer.push(piece, false, cancel),
+        |sealer| sealer.push(&[], true, cancel),
+    )
 }
 
 /// Decrypts `src` (written by [`encrypt_file`] or any STREAM writer) into `dest`. `expected`,
@@ -49,16 +41,10 @@ pub fn decrypt_file(
     opts: WriteOptions,
     cancel: Cancel,
 ) -> Result<Transfer, Error> {
-    let mut opener = Opener::new(expected, key)?;
-    let file = open(src)?;
-    let mut out = AtomicFile::create(dest)?;
-    let bytes_read = each_chunk(&file, src, READ_CHUNK, cancel, |piece| {
-        Ok(out.write(&opener.push(piece, cancel)?)?)
-    })?;
-    out.write(&opener.finish(cancel)?)?;
-    let bytes_written = out.commit(opts.fsync)?;
-    Ok(Transfer {
-        bytes_read,
-        bytes_written,
-    })
+    transform(
+        (src, dest, opts, cancel),
+        (&[], Opener::new(expected, key)?),
+        |opener, piece| opener.push(piece, cancel),
+        |opener| opener.finish(cancel),
+    )
 }

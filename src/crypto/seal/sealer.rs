@@ -64,11 +64,6 @@ impl Sealer {
         Ok((sealer, header))
     }
 
-    /// Bytes of plaintext per segment.
-    pub fn segment_size(&self) -> usize {
-        self.size
-    }
-
     /// Takes the next piece of plaintext (any length, empty included) and returns the sealed
     /// segments it completes. With `last`, the stream ends: what is held is sealed as the final
     /// segment, and later calls fail. After an error (a cancel) the stream is dead too: some

@@ -71,7 +71,6 @@ impl Sink for lz4_flex::frame::FrameEncoder<Vec<u8>> {
 
 /// A compression stream of one format.
 pub struct Encoder {
-    format: Format,
     step: usize,
     /// None once finished.
     sink: Option<Box<dyn Sink>>,
@@ -116,14 +115,9 @@ impl Encoder {
             }
         };
         Ok(Encoder {
-            format,
             step: format.input_step(level),
             sink: Some(sink),
         })
-    }
-
-    pub fn format(&self) -> Format {
-        self.format
     }
 
     /// Whether [`Flush::Finish`] has ended the stream.

@@ -88,10 +88,6 @@ impl Hasher {
         Ok(Hasher { alg, state })
     }
 
-    pub fn algorithm(&self) -> HashAlgorithm {
-        self.alg
-    }
-
     /// Feeds `data`, polling `cancel` every `CHUNK` bytes.
     pub fn update(&mut self, data: &[u8], cancel: Cancel) -> Result<(), KernelError> {
         for piece in pieces(data, CHUNK) {

@@ -4,6 +4,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
 const { execFileSync } = require('node:child_process')
+const { once } = require('node:events')
 const crypto = require('node:crypto')
 const { Pool, defaultPool, hash, AbortError, OffloadError } = require('..')
 const { noop, spin, panic } = require('offload/testing')
@@ -45,6 +46,19 @@ test('threads default to OFFLOAD_THREADS, else availableParallelism', () => {
     cwd: `${__dirname}/..`, env: { ...process.env, OFFLOAD_THREADS: '3' }, encoding: 'utf8',
   })
   assert.equal(out.trim(), '3')
+})
+
+// The binding never reads `environ` (a SHARE_ENV worker may be rewriting it): OFFLOAD_THREADS
+// comes from process.env, so a worker thread's own `env` counts, which `environ` does not hold.
+test('OFFLOAD_THREADS is read from process.env: a worker thread\'s own env counts', async () => {
+  const { Worker } = require('node:worker_threads')
+  const code = `const { parentPort } = require('node:worker_threads')
+    const { Pool } = require(${JSON.stringify(`${__dirname}/..`)})
+    const pool = new Pool(); parentPort.postMessage(pool.threads); pool.close()`
+  const w = new Worker(code, { eval: true, env: { ...process.env, OFFLOAD_THREADS: '3' } })
+  const [threads] = await once(w, 'message')
+  await once(w, 'exit')
+  assert.equal(threads, 3)
 })
 
 test('pool threads are named offload-<name>-<n>, the name cut short so the number survives 15 bytes', async () => {

@@ -15,11 +15,19 @@ const { asyncDispose } = require('../shared/dispose')
 // caller's object.
 function poolOptions(options) {
   const o = validateOptions(options)
-  const threads = optionalNumber(o, 'threads')
+  const threads = optionalNumber(o, 'threads') ?? envThreads()
   const maxQueue = optionalNumber(o, 'maxQueue')
   const nice = optionalNumber(o, 'nice')
   const idlePriority = optionalBoolean(o, 'idlePriority')
   return { threads, maxQueue, name: optionalString(o, 'name'), nice, idlePriority }
+}
+
+// OFFLOAD_THREADS, read from process.env (under Node's environment lock; the binding never
+// reads `environ`, which a SHARE_ENV worker may be rewriting). Ignored unless a positive integer.
+function envThreads() {
+  const v = process.env.OFFLOAD_THREADS
+  const n = v === undefined ? NaN : Number(v.trim())
+  return Number.isSafeInteger(n) && n > 0 && /^\s*\d+\s*$/.test(v) ? n : undefined
 }
 
 class Pool {

@@ -64,13 +64,11 @@ impl Default for PoolConfig {
     }
 }
 
-/// `OFFLOAD_THREADS` if set to a positive integer, else the machine's available parallelism.
+/// The machine's available parallelism. The core never reads the environment: `environ` may be
+/// rewritten by another thread of the embedding process (Node's `SHARE_ENV` workers), so the
+/// binding reads `OFFLOAD_THREADS` from `process.env` and passes `threads`.
 pub fn default_threads() -> usize {
-    std::env::var("OFFLOAD_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Linux keeps 15 bytes of a thread's name.

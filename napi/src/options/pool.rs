@@ -9,7 +9,7 @@ use offload_core::pool::{PoolConfig, Priority};
 /// Options for `new Pool()`.
 #[napi(object, object_to_js = false)]
 pub struct PoolOptions {
-    /// Worker threads. Default: the `OFFLOAD_THREADS` environment variable if set, else
+    /// Worker threads. Default: `process.env.OFFLOAD_THREADS` if a positive integer, else
     /// `os.availableParallelism()`.
     pub threads: Option<f64>,
     /// Tasks allowed to wait for a thread (a task that a free thread starts at once does not

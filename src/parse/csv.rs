@@ -314,6 +314,10 @@ impl Csv {
                 .map_err(|m| row_error(start, m, None))?;
             self.names = Some(names);
             self.shape_prefixes(shapes);
+            if self.spec.shape == Shape::Columns {
+                // The header is the first record: the tape has no rows yet.
+                tape.numbers = self.numeric_columns().map(|i| (i, Vec::new())).collect();
+            }
             return Ok(false);
         }
         if self.prefixes.is_empty() && self.names.is_some() && self.spec.shape == Shape::Objects {

@@ -58,13 +58,19 @@ pub struct Session {
     lines: u64,
     counted: usize,
     eof: bool,
-    file: Option<(File, PathBuf, u64)>,
+    /// The file the session reads itself: its path until the first read opens it.
+    file: Option<Source>,
     tape: Tape,
     batch_start: u64,
     names_sent: bool,
     done: bool,
     rows: u64,
     skipped: u64,
+}
+
+enum Source {
+    Path(PathBuf),
+    Open(File, PathBuf, u64),
 }
 
 enum Long {
@@ -113,11 +119,10 @@ impl Session {
         Ok(s)
     }
 
-    /// A session that reads `path` itself.
-    pub fn open(format: Format, limits: Limits, path: &Path) -> Result<Session, Error> {
-        let file = open(path)?;
-        let mut s = Session::new(format, limits).map_err(KernelError::Unsupported)?;
-        s.file = Some((file, path.to_owned(), 0));
+    /// A session that reads `path` itself, opening it at its first step (on the pool).
+    pub fn reading(format: Format, limits: Limits, path: &Path) -> Result<Session, String> {
+        let mut s = Session::new(format, limits)?;
+        s.file = Some(Source::Path(path.to_owned()));
         Ok(s)
     }
 
@@ -156,7 +161,11 @@ impl Session {
 
     fn read_more(&mut self) -> Result<(), Error> {
         self.compact();
-        let Some((file, path, offset)) = &mut self.file else {
+        if let Some(Source::Path(path)) = &self.file {
+            let file = open(path)?;
+            self.file = Some(Source::Open(file, path.clone(), 0));
+        }
+        let Some(Source::Open(file, path, offset)) = &mut self.file else {
             return Ok(());
         };
         let len = self.buf.len();

@@ -1,4 +1,4 @@
-//! CSV records (RFC 4180) to tape rows.
+//! CSV records (RFC 4180) to tape rows (`scan` finds the fields).
 //!
 //! A record is scanned whole from its first byte: fields are found with `memchr` (delimiter,
 //! newline and, to refuse a stray one, the quote), quoted fields may hold delimiters, quotes
@@ -10,45 +10,14 @@
 //! differs from the header's (or the first row's) are errors, unless `relax_column_count`
 //! allows the last.
 
-use memchr::{memchr, memchr2, memchr3};
+mod scan;
+
+use scan::{Dialect, Field, Scanner, row_error};
+pub(crate) use scan::{RowError, Scan};
 
 use super::cast;
 use super::tape::{Shapes, Tape, op};
 use super::{CsvSpec, Kind, Shape};
-
-/// A field: `start..end` of the input, or of `scratch` when its quotes had to be unescaped.
-#[derive(Clone, Copy)]
-struct Field {
-    start: u32,
-    end: u32,
-    in_scratch: bool,
-    /// Where it starts in the input (for errors).
-    at: u32,
-}
-
-pub(crate) enum Scan {
-    /// A record ending before this index (its newline included).
-    Record(usize),
-    /// A comment or skipped empty line ending before this index.
-    Skip(usize),
-    Incomplete,
-}
-
-/// An error in a row: where (an index into the input) and what.
-pub(crate) struct RowError {
-    pub(crate) at: usize,
-    pub(crate) message: String,
-    /// Where scanning may resume after skipping the row, if known.
-    pub(crate) resume: Option<usize>,
-}
-
-fn row_error(at: usize, message: impl Into<String>, resume: Option<usize>) -> RowError {
-    RowError {
-        at,
-        message: message.into(),
-        resume,
-    }
-}
 
 pub(crate) struct Csv {
     spec: CsvSpec,
@@ -57,20 +26,25 @@ pub(crate) struct Csv {
     expected: Option<usize>,
     /// Shape of the first `k` names, by `k`.
     prefixes: Vec<u32>,
-    fields: Vec<Field>,
-    scratch: Vec<u8>,
+    scanner: Scanner,
 }
 
 impl Csv {
     /// Fails if `cast` names a column that the given names do not have.
     pub(crate) fn new(spec: CsvSpec) -> Result<Csv, String> {
+        let scanner = Scanner::new(Dialect {
+            delimiter: spec.delimiter,
+            quote: spec.quote,
+            escape: spec.escape,
+            comment: spec.comment,
+            skip_empty_lines: spec.skip_empty_lines,
+        });
         let mut csv = Csv {
             names: None,
             kinds: Vec::new(),
             expected: None,
             prefixes: Vec::new(),
-            fields: Vec::new(),
-            scratch: Vec::new(),
+            scanner,
             spec,
         };
         if let Some(names) = csv.spec.names.take() {
@@ -101,194 +75,9 @@ impl Csv {
         self.spec.header && self.names.is_none()
     }
 
-    /// Scans the record starting at `p` into `self.fields`.
+    /// Scans the record starting at `p`.
     pub(crate) fn scan(&mut self, b: &[u8], p: usize, eof: bool) -> Result<Scan, RowError> {
-        let (delim, quote) = (self.spec.delimiter, self.spec.quote);
-        let escape = self.spec.escape.or(quote);
-        self.fields.clear();
-        self.scratch.clear();
-        if p < b.len() {
-            if self.spec.comment == Some(b[p]) {
-                return Ok(match memchr(b'\n', &b[p..]) {
-                    Some(i) => Scan::Skip(p + i + 1),
-                    None if eof => Scan::Skip(b.len()),
-                    None => Scan::Incomplete,
-                });
-            }
-            if self.spec.skip_empty_lines {
-                let blank = if b[p] == b'\n' {
-                    Some(p + 1)
-                } else if b[p..].starts_with(b"\r\n") {
-                    Some(p + 2)
-                } else {
-                    None
-                };
-                if let Some(end) = blank {
-                    return Ok(Scan::Skip(end));
-                }
-                if b[p] == b'\r' && p + 1 == b.len() && !eof {
-                    return Ok(Scan::Incomplete);
-                }
-            }
-        }
-        let mut q = p;
-        loop {
-            if quote.is_some() && b.get(q).copied() == quote {
-                let quote = quote.unwrap_or(b'"');
-                let (field, after) = match self.quoted(b, q, quote, escape.unwrap_or(quote), eof)? {
-                    Some(x) => x,
-                    None => return Ok(Scan::Incomplete),
-                };
-                self.fields.push(field);
-                match b.get(after) {
-                    Some(&c) if c == delim => q = after + 1,
-                    Some(b'\n') => return Ok(Scan::Record(after + 1)),
-                    Some(b'\r') if b.get(after + 1) == Some(&b'\n') => {
-                        return Ok(Scan::Record(after + 2));
-                    }
-                    Some(b'\r') if after + 1 == b.len() && !eof => return Ok(Scan::Incomplete),
-                    None if eof => return Ok(Scan::Record(after)),
-                    None => return Ok(Scan::Incomplete),
-                    Some(&c) => {
-                        let resume = memchr(b'\n', &b[after..]).map(|i| after + i + 1);
-                        let shown = String::from_utf8_lossy(
-                            &b[after..after + utf8_len(c).min(b.len() - after)],
-                        )
-                        .into_owned();
-                        return Err(row_error(
-                            after,
-                            format!(
-                                "Invalid Closing Quote: got \"{shown}\" instead of delimiter or record delimiter"
-                            ),
-                            resume,
-                        ));
-                    }
-                }
-                continue;
-            }
-            let rest = &b[q..];
-            let hit = match quote {
-                Some(qc) => memchr3(delim, b'\n', qc, rest),
-                None => memchr2(delim, b'\n', rest),
-            };
-            let Some(i) = hit else {
-                if !eof {
-                    return Ok(Scan::Incomplete);
-                }
-                self.fields.push(Field {
-                    start: q as u32,
-                    end: b.len() as u32,
-                    in_scratch: false,
-                    at: q as u32,
-                });
-                return Ok(Scan::Record(b.len()));
-            };
-            let j = q + i;
-            if Some(b[j]) == quote {
-                let resume = memchr(b'\n', &b[j..]).map(|k| j + k + 1);
-                let field = self.fields.len();
-                return Err(row_error(
-                    j,
-                    format!("Invalid Opening Quote: a quote is found in unquoted field {field}"),
-                    resume,
-                ));
-            }
-            let end = if b[j] == b'\n' && j > q && b[j - 1] == b'\r' {
-                j - 1
-            } else {
-                j
-            };
-            self.fields.push(Field {
-                start: q as u32,
-                end: end as u32,
-                in_scratch: false,
-                at: q as u32,
-            });
-            if b[j] == b'\n' {
-                return Ok(Scan::Record(j + 1));
-            }
-            q = j + 1;
-        }
-    }
-
-    /// A quoted field opening at `open`: the field and the index after its closing quote, or
-    /// `None` if the input ends inside it.
-    fn quoted(
-        &mut self,
-        b: &[u8],
-        open: usize,
-        quote: u8,
-        escape: u8,
-        eof: bool,
-    ) -> Result<Option<(Field, usize)>, RowError> {
-        let mut q = open + 1;
-        let mut seg = q;
-        let scratch_start = self.scratch.len();
-        let mut copied = false;
-        loop {
-            let hit = if escape == quote {
-                memchr(quote, &b[q..])
-            } else {
-                memchr2(quote, escape, &b[q..])
-            };
-            let Some(i) = hit else {
-                return if eof {
-                    Err(row_error(
-                        open,
-                        "Quote Not Closed: the input ends inside a quoted field",
-                        None,
-                    ))
-                } else {
-                    Ok(None)
-                };
-            };
-            let j = q + i;
-            let next = b.get(j + 1).copied();
-            if next.is_none() && !eof {
-                return Ok(None);
-            }
-            let escapes_next = b[j] == escape
-                && (next == Some(quote) || (escape != quote && next == Some(escape)));
-            if escapes_next {
-                self.scratch.extend_from_slice(&b[seg..j]);
-                self.scratch.push(next.unwrap_or(quote));
-                copied = true;
-                seg = j + 2;
-                q = j + 2;
-                continue;
-            }
-            if b[j] != quote {
-                // An escape before anything else is itself.
-                q = j + 1;
-                continue;
-            }
-            let field = if copied {
-                self.scratch.extend_from_slice(&b[seg..j]);
-                Field {
-                    start: scratch_start as u32,
-                    end: self.scratch.len() as u32,
-                    in_scratch: true,
-                    at: open as u32,
-                }
-            } else {
-                Field {
-                    start: (open + 1) as u32,
-                    end: j as u32,
-                    in_scratch: false,
-                    at: open as u32,
-                }
-            };
-            return Ok(Some((field, j + 1)));
-        }
-    }
-
-    fn text<'a>(&'a self, b: &'a [u8], f: Field) -> &'a [u8] {
-        let (s, e) = (f.start as usize, f.end as usize);
-        if f.in_scratch {
-            &self.scratch[s..e]
-        } else {
-            &b[s..e]
-        }
+        self.scanner.scan(b, p, eof)
     }
 
     /// Writes the scanned record as a row (or takes it as the header). `start` is where the
@@ -301,11 +90,11 @@ impl Csv {
         tape: &mut Tape,
         shapes: &mut Shapes,
     ) -> Result<bool, RowError> {
-        let n = self.fields.len();
+        let n = self.scanner.fields.len();
         if self.wants_header() {
             let mut names = Vec::with_capacity(n);
-            for &f in &self.fields {
-                names.push(self.decode(self.text(b, f), f.at as usize, Some(end))?);
+            for &f in &self.scanner.fields {
+                names.push(self.decode(self.scanner.text(b, f), f.at as usize, Some(end))?);
             }
             self.expected = Some(n);
             self.kinds = self
@@ -349,11 +138,11 @@ impl Csv {
     }
 
     fn row(&self, b: &[u8], end: usize, tape: &mut Tape) -> Result<(), RowError> {
-        let n = self.fields.len();
+        let n = self.scanner.fields.len();
         match self.spec.shape {
             Shape::Arrays => {
                 tape.op(op::ARR);
-                for (i, &f) in self.fields.iter().enumerate() {
+                for (i, &f) in self.scanner.fields.iter().enumerate() {
                     self.value(b, f, self.kind(i), tape, end)?;
                 }
                 tape.op(op::ARR_END);
@@ -361,7 +150,7 @@ impl Csv {
             Shape::Objects => {
                 let k = n.min(self.expected.unwrap_or(n));
                 tape.op(op::OBJ);
-                for (i, &f) in self.fields[..k].iter().enumerate() {
+                for (i, &f) in self.scanner.fields[..k].iter().enumerate() {
                     self.value(b, f, self.kind(i), tape, end)?;
                 }
                 tape.obj_end(self.prefixes[k]);
@@ -370,7 +159,7 @@ impl Csv {
                 let mut numeric = 0;
                 for i in 0..self.expected.unwrap_or(n) {
                     let kind = self.kind(i);
-                    let field = self.fields.get(i).copied();
+                    let field = self.scanner.fields.get(i).copied();
                     if kind == Kind::Number {
                         let v = match field {
                             Some(f) => self.number(b, f, end)?.unwrap_or(f64::NAN),
@@ -412,7 +201,7 @@ impl Csv {
     }
 
     fn number(&self, b: &[u8], f: Field, end: usize) -> Result<Option<f64>, RowError> {
-        let t = self.text(b, f);
+        let t = self.scanner.text(b, f);
         if t.is_empty() {
             return Ok(None);
         }
@@ -422,8 +211,10 @@ impl Csv {
     }
 
     fn bad(&self, b: &[u8], f: Field, what: &str, end: usize) -> RowError {
-        let shown =
-            String::from_utf8_lossy(&self.text(b, f)[..self.text(b, f).len().min(40)]).into_owned();
+        let shown = String::from_utf8_lossy(
+            &self.scanner.text(b, f)[..self.scanner.text(b, f).len().min(40)],
+        )
+        .into_owned();
         row_error(
             f.at as usize,
             format!("Invalid value: {shown:?} is not {what}"),
@@ -439,7 +230,7 @@ impl Csv {
         tape: &mut Tape,
         end: usize,
     ) -> Result<(), RowError> {
-        let t = self.text(b, f);
+        let t = self.scanner.text(b, f);
         match kind {
             Kind::String => return self.string(t, f.at as usize, tape, end),
             Kind::Auto => {
@@ -490,15 +281,5 @@ impl Csv {
         std::str::from_utf8(t)
             .map(str::to_owned)
             .map_err(|e| row_error(at + e.valid_up_to(), "Invalid UTF-8 in field", end))
-    }
-}
-
-/// Bytes of the UTF-8 sequence a lead byte starts.
-fn utf8_len(c: u8) -> usize {
-    match c {
-        0xF0.. => 4,
-        0xE0.. => 3,
-        0xC0.. => 2,
-        _ => 1,
     }
 }

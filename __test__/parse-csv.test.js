@@ -58,6 +58,7 @@ test('generated CSV equals csv-parse and the written fields, as arrays and as ob
       const text = opts.comment ? withComments(g.lines, gen.eol ?? '\n') : g.text
       assert.deepEqual(csvOracle(text, opts), g.records, `the oracle agrees with the generator (${name})`)
       assert.deepEqual(await ours(Buffer.from(text), opts), g.records, `${name} arrays, seed ${seed}`)
+      if (seed === 1) assert.deepEqual(await rowsOf(parseCsv(tinyReadable(Buffer.from(text), 11), opts)), g.records, `${name} from 1-3 byte chunks`)
 
       const named = { ...opts, columns: g.names }
       assert.deepEqual(await ours(Buffer.from(text), named), toObjects(g.names, g.records), `${name} explicit columns, seed ${seed}`)
@@ -154,7 +155,7 @@ test('a cast map (number, date) on the orders data equals the values written, an
 
 test('a cast map: number, boolean, date, string; empty numbers and dates are null', async () => {
   const dates = ['2025-03-04', '2025-03-04T05:06:07Z', '2025-03-04T05:06:07.123Z', '2025-03-04T05:06:07+02:00',
-    '2025-03-04T05:06:07.5-01:30', '2024-02-29T12:00Z', '1970-01-01T00:00:00.000Z', '2025-12-31T23:59:59.999Z', '2025-03', '2025']
+    '2025-03-04T05:06:07.500-01:30', '2024-02-29T12:00Z', '1970-01-01T00:00:00.000Z', '2025-12-31T23:59:59.999Z', '2025-03', '2025']
   const lines = dates.map((d, i) => `${CASTS[i]},${d},${i % 2 ? 'true' : 'false'},${i}`)
   lines.push(',,true,', '"12",,false,""')
   const text = 'n,d,b,s\n' + lines.join('\n') + '\n'
@@ -162,6 +163,15 @@ test('a cast map: number, boolean, date, string; empty numbers and dates are nul
   const expected = csvOracle(text, { columns: true, cast })
   assert.deepEqual(expected.at(-2), { n: null, d: null, b: true, s: '' })
   assert.deepEqual(await ours(Buffer.from(text), { columns: true, cast }), expected)
+})
+
+// ISO 8601 and new Date() allow these, ECMAScript's strict date format does not: other numbers
+// of fraction digits, a six-digit year.
+test("a cast map 'date' takes ISO forms beyond ECMAScript's strict format as new Date() does", async () => {
+  const dates = ['2025-03-04T05:06:07.5-01:30', '2025-03-04T05:06:07.12Z', '2025-03-04T05:06:07.123456Z', '+002025-03-04']
+  const text = 'd\n' + dates.join('\n') + '\n'
+  const rows = await ours(text, { columns: true, cast: { d: 'date' } })
+  assert.deepEqual(rows, dates.map((d) => ({ d: new Date(d) })))
 })
 
 // Columns of a 'columns' batch, concatenated: Float64Array contents as plain arrays.

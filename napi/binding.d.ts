@@ -19,6 +19,9 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** A child handle as JS holds it, inside an `External`; declared to napi for the typings. */
 export declare class NativeChild {}
 
+/** One parse, inside an `External` (declared to napi only for the typings). */
+export declare class NativeParser {}
+
 /**
  * A pool handle as JS holds it, inside an `External`: free functions taking one are several
  * times cheaper to call through N-API than methods of a napi class. It is declared to napi
@@ -63,6 +66,9 @@ export interface CipherFileOptions {
   /** As `compressFile()`'s. Default: `false`. */
   fsync?: boolean
 }
+
+/** Frees the session (and closes its file) now, or (returns false) when its step ends. */
+export declare function closeParser(parser: ExternalObject<NativeParser>): boolean
 
 /** Stops admission; a completion for `slot` is posted once every accepted task has ended. */
 export declare function closePool(pool: ExternalObject<NativePool>, slot: number): void
@@ -121,6 +127,12 @@ export declare function createDecompressStream(format: string, options?: Decompr
 
 /** A digest stream, or an HMAC stream when `key` is given. */
 export declare function createHashStream(algorithm: string, key?: unknown | undefined | null, options?: HashOptions | undefined | null): ExternalObject<NativeStream>
+
+/**
+ * A parser of `format` (`'csv'`, `'ndjson'`, `'json'`); with `file` (an absolute path's
+ * bytes) it reads the file itself, opened by its first step.
+ */
+export declare function createParser(format: string, options?: ParseOptions | undefined | null, file?: Uint8Array | undefined | null): ExternalObject<NativeParser>
 
 export declare function createPool(options?: PoolOptions | undefined | null): ExternalObject<NativePool>
 
@@ -206,6 +218,52 @@ export interface LatencyStats {
  */
 export declare function needsRehash(encoded: string, options?: PasswordOptions | undefined | null): boolean
 
+export interface ParseOptions {
+  /** A batch ends after this many rows. Default: unset (`batchBytes` decides). */
+  batchRows?: number
+  /** A batch ends at the first row end after this many input bytes. Default: 1 MiB. */
+  batchBytes?: number
+  /**
+   * A longer row or line (for `parseJson`, document) is an `ERR_OFFLOAD_PARSE` error.
+   * Default: 64 MiB (`parseJson`: 1 GiB).
+   */
+  maxRowBytes?: number
+  /** `'utf8'` (invalid UTF-8 is an error) or `'latin1'`. Default: `'utf8'`. */
+  encoding?: string
+  /** `'throw'` or `'skip'` (bad rows are skipped and counted). Default: `'throw'`. */
+  onError?: string
+  /** Strip a leading UTF-8 byte order mark. Default: `true`. */
+  bom?: boolean
+  /** CSV: names come from the first row. Default: `false`. */
+  header?: boolean
+  /** CSV: the column names. Default: none. */
+  names?: Array<string>
+  /** CSV: one ASCII character. Default: `','`. */
+  delimiter?: string
+  /** CSV: one ASCII character, or `''` for no quoting. Default: `'"'`. */
+  quote?: string
+  /** CSV: one ASCII character. Default: the quote (doubled quotes). */
+  escape?: string
+  /** CSV: one ASCII character starting a line to skip. Default: none. */
+  comment?: string
+  /** CSV: skip empty lines. Default: `false`. */
+  skipEmptyLines?: boolean
+  /** CSV: allow rows with another field count. Default: `false`. */
+  relaxColumnCount?: boolean
+  /** CSV: numbers and booleans become values. Default: `false`. */
+  castAll?: boolean
+  /**
+   * CSV: `[column, kind]` pairs, kind `'string'`, `'number'`, `'boolean'` or `'date'`.
+   * Default: none.
+   */
+  cast?: Array<Array<string>>
+  /**
+   * CSV: `'objects'`, `'arrays'` or `'columns'`. Default: `'objects'` with names, else
+   * `'arrays'`.
+   */
+  shape?: string
+}
+
 /** Options for `hashPassword()` and `needsRehash()`: the algorithm and its parameters. */
 export interface PasswordOptions {
   /** `'argon2id'`, `'argon2i'`, `'argon2d'`, `'scrypt'` or `'bcrypt'`. Default: `'argon2id'`. */
@@ -255,7 +313,7 @@ export declare function poolLatencyBuckets(pool: ExternalObject<NativePool>, bou
 /** Options for `new Pool()`. */
 export interface PoolOptions {
   /**
-   * Worker threads. Default: the `OFFLOAD_THREADS` environment variable if set, else
+   * Worker threads. Default: `process.env.OFFLOAD_THREADS` if a positive integer, else
    * `os.availableParallelism()`.
    */
   threads?: number
@@ -619,6 +677,9 @@ export declare function submitNoop(pool: ExternalObject<NativePool>, slot: numbe
 
 /** Panics on a pool thread with `message`. */
 export declare function submitPanic(pool: ExternalObject<NativePool>, slot: number, message: string, priority: string | undefined | null, cancellable: boolean): unknown
+
+/** One step: feeds `piece` (if given), marks the end of input (`eof`), parses up to a batch. */
+export declare function submitParseStep(pool: ExternalObject<NativePool>, slot: number, parser: ExternalObject<NativeParser>, piece: unknown | undefined | null, eof: boolean, priority: string | undefined | null, cancellable: boolean): unknown
 
 /** PBKDF2-HMAC of `password` and `salt`: `keylen` bytes. */
 export declare function submitPbkdf2(pool: ExternalObject<NativePool>, slot: number, password: unknown, salt: unknown, iterations: number, keylen: number, digest: string, priority: string | undefined | null, cancellable: boolean): unknown

@@ -11,6 +11,8 @@ pub mod files;
 pub mod images;
 pub mod kernels;
 pub mod names;
+#[cfg(unix)]
+pub mod parse;
 pub mod pool;
 // Fork-free spawning uses Linux's clone and prctl.
 #[cfg(target_os = "linux")]

@@ -20,6 +20,8 @@ pub mod files;
 pub mod images;
 pub mod kernels;
 pub mod options;
+#[cfg(unix)]
+pub mod parse;
 pub mod passwords;
 pub mod pool;
 #[cfg(target_os = "linux")]

@@ -25,4 +25,5 @@ pub use atomic::AtomicFile;
 pub use error::{Error, FileError};
 pub use kernels::{Transfer, WriteOptions, compress_file, decompress_file, hash_file, hmac_file};
 pub use read::READ_CHUNK;
+pub(crate) use read::{fill, open};
 pub use seal::{decrypt_file, encrypt_file};

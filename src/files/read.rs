@@ -61,7 +61,7 @@ pub(crate) fn each_chunk(
 }
 
 /// Reads at `offset` until `buf` is full or the file ends; returns the bytes read.
-fn fill(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+pub(crate) fn fill(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
         match file.read_at(&mut buf[got..], offset + got as u64) {

@@ -16,6 +16,7 @@ pub mod cipher;
 pub mod files;
 pub mod images;
 pub mod kernels;
+pub mod parse;
 pub mod passwords;
 pub mod pool;
 #[cfg(target_os = "linux")]

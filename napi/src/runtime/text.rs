@@ -22,8 +22,9 @@ pub(crate) const EXTERNAL_ABOVE: usize = 64 * 1024;
 pub(crate) enum Prepared {
     /// Plain UTF-8, copied when converted (small strings).
     Utf8(String),
-    /// ASCII bytes, adopted as a one-byte string.
+    /// Latin-1 bytes, adopted as a one-byte string (copied when small).
     Latin1(Vec<u8>),
+    /// UTF-16 units, adopted as a two-byte string (copied when small).
     Utf16(Vec<u16>),
 }
 
@@ -156,23 +157,23 @@ impl Prepared {
         match (self, entry_points()) {
             // SAFETY: see above.
             (Prepared::Utf8(s), _) => unsafe { string(env, &s) },
-            (Prepared::Latin1(v), Some(f)) => {
+            (Prepared::Latin1(v), Some(f)) if v.len() > EXTERNAL_ABOVE => {
                 // SAFETY: see above.
                 let copy = |b: &[u8]| unsafe { latin1(env, b) };
                 // SAFETY: see above.
                 unsafe { external(env, v, f.latin1, copy) }
             }
-            (Prepared::Utf16(v), Some(f)) => {
+            (Prepared::Utf16(v), Some(f)) if v.len() * 2 > EXTERNAL_ABOVE => {
                 // SAFETY: see above.
                 let copy = |b: &[u16]| unsafe { utf16(env, b) };
                 // SAFETY: see above.
                 unsafe { external(env, v, f.utf16, copy) }
             }
-            // Never built without the entry points; copy if it somehow is.
+            // Small text (a copy costs less than a finalizer), or no entry points.
             // SAFETY: see above.
-            (Prepared::Latin1(v), None) => unsafe { latin1(env, &v) },
+            (Prepared::Latin1(v), _) => unsafe { latin1(env, &v) },
             // SAFETY: see above.
-            (Prepared::Utf16(v), None) => unsafe { utf16(env, &v) },
+            (Prepared::Utf16(v), _) => unsafe { utf16(env, &v) },
         }
     }
 }

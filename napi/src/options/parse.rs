@@ -1,0 +1,211 @@
+//! Options of `parseCsv`, `parseNdjson` and `parseJson` → `offload_core::parse::{Format,
+//! Limits}`. The JS layer checks types and flattens `columns`, `quote: false` and `cast`
+//! (`header`/`names`, `quote: ''`, `castAll`/`cast` pairs); values are checked here.
+
+use napi_derive::napi;
+
+use super::{MAX_SAFE_INTEGER, count, integer};
+use crate::errors::{Result, invalid_value, one_of};
+use offload_core::parse::{CsvSpec, Format, Kind, Limits, Shape};
+
+#[napi(object, object_to_js = false)]
+pub struct ParseOptions {
+    /// A batch ends after this many rows. Default: unset (`batchBytes` decides).
+    pub batch_rows: Option<f64>,
+    /// A batch ends at the first row end after this many input bytes. Default: 1 MiB.
+    pub batch_bytes: Option<f64>,
+    /// A longer row or line (for `parseJson`, document) is an `ERR_OFFLOAD_PARSE` error.
+    /// Default: 64 MiB (`parseJson`: 1 GiB).
+    pub max_row_bytes: Option<f64>,
+    /// `'utf8'` (invalid UTF-8 is an error) or `'latin1'`. Default: `'utf8'`.
+    pub encoding: Option<String>,
+    /// `'throw'` or `'skip'` (bad rows are skipped and counted). Default: `'throw'`.
+    pub on_error: Option<String>,
+    /// Strip a leading UTF-8 byte order mark. Default: `true`.
+    pub bom: Option<bool>,
+    /// CSV: names come from the first row. Default: `false`.
+    pub header: Option<bool>,
+    /// CSV: the column names. Default: none.
+    pub names: Option<Vec<String>>,
+    /// CSV: one ASCII character. Default: `','`.
+    pub delimiter: Option<String>,
+    /// CSV: one ASCII character, or `''` for no quoting. Default: `'"'`.
+    pub quote: Option<String>,
+    /// CSV: one ASCII character. Default: the quote (doubled quotes).
+    pub escape: Option<String>,
+    /// CSV: one ASCII character starting a line to skip. Default: none.
+    pub comment: Option<String>,
+    /// CSV: skip empty lines. Default: `false`.
+    pub skip_empty_lines: Option<bool>,
+    /// CSV: allow rows with another field count. Default: `false`.
+    pub relax_column_count: Option<bool>,
+    /// CSV: numbers and booleans become values. Default: `false`.
+    pub cast_all: Option<bool>,
+    /// CSV: `[column, kind]` pairs, kind `'string'`, `'number'`, `'boolean'` or `'date'`.
+    /// Default: none.
+    pub cast: Option<Vec<Vec<String>>>,
+    /// CSV: `'objects'`, `'arrays'` or `'columns'`. Default: `'objects'` with names, else
+    /// `'arrays'`.
+    pub shape: Option<String>,
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+fn ascii_char(
+    name: &str,
+    v: Option<&str>,
+    default: Option<u8>,
+    empty_ok: bool,
+) -> Result<Option<u8>> {
+    match v {
+        None => Ok(default),
+        Some("") if empty_ok => Ok(None),
+        Some(s) if s.len() == 1 && s.is_ascii() && !matches!(s, "\n" | "\r") => {
+            Ok(Some(s.as_bytes()[0]))
+        }
+        Some(s) => Err(invalid_value(
+            &format!("property 'options.{name}'"),
+            format!("it must be one ASCII character other than CR and LF; received {s:?}"),
+        )),
+    }
+}
+
+fn kind(column: &str, k: &str) -> Result<Kind> {
+    Ok(match k {
+        "string" => Kind::String,
+        "number" => Kind::Number,
+        "boolean" => Kind::Boolean,
+        "date" => Kind::Date,
+        _ => {
+            return Err(one_of(
+                &format!("property 'options.cast.{column}'"),
+                &["string", "number", "boolean", "date"],
+                k,
+            ));
+        }
+    })
+}
+
+/// The format named `format` (`'csv'`, `'ndjson'`, `'json'`) and its limits.
+pub(crate) fn convert(format: &str, o: ParseOptions) -> Result<(Format, Limits)> {
+    let latin1 = match o.encoding.as_deref() {
+        None | Some("utf8" | "utf-8") => false,
+        Some("latin1") => true,
+        Some(e) => {
+            return Err(one_of(
+                "property 'options.encoding'",
+                &["utf8", "latin1"],
+                e,
+            ));
+        }
+    };
+    let skip_errors = match o.on_error.as_deref() {
+        None | Some("throw") => false,
+        Some("skip") => true,
+        Some(e) => return Err(one_of("property 'options.onError'", &["throw", "skip"], e)),
+    };
+    let batch_rows = o
+        .batch_rows
+        .map(|n| count("options.batchRows", n, 1.0, false))
+        .transpose()?;
+    let batch_bytes = match o.batch_bytes {
+        Some(n) => count("options.batchBytes", n, 1.0, false)? as u64,
+        None => MIB as u64,
+    };
+    let max_default = if format == "json" {
+        1024.0 * MIB
+    } else {
+        64.0 * MIB
+    };
+    let max_row_bytes = match o.max_row_bytes {
+        Some(n) => integer(
+            "options.maxRowBytes",
+            n,
+            1.0,
+            MAX_SAFE_INTEGER,
+            "an integer >= 1",
+        )? as u64,
+        None => max_default as u64,
+    };
+    let limits = Limits {
+        batch_rows: batch_rows.map(|n| n as u64),
+        batch_bytes,
+        max_row_bytes,
+        skip_errors,
+        bom: o.bom.unwrap_or(true),
+        latin1,
+    };
+    let format = match format {
+        "csv" => Format::Csv(csv(o, latin1)?),
+        "ndjson" => Format::Ndjson,
+        "json" => Format::Json,
+        f => return Err(one_of("argument 'format'", &["csv", "ndjson", "json"], f)),
+    };
+    Ok((format, limits))
+}
+
+fn csv(o: ParseOptions, latin1: bool) -> Result<CsvSpec> {
+    let header = o.header.unwrap_or(false);
+    let named = header || o.names.is_some();
+    let shape = match o.shape.as_deref() {
+        None if named => Shape::Objects,
+        None | Some("arrays") => Shape::Arrays,
+        Some("objects") => Shape::Objects,
+        Some("columns") => Shape::Columns,
+        Some(s) => {
+            return Err(one_of(
+                "property 'options.shape'",
+                &["objects", "arrays", "columns"],
+                s,
+            ));
+        }
+    };
+    if shape != Shape::Arrays && !named {
+        return Err(invalid_value(
+            "property 'options.shape'",
+            format!(
+                "'{}' needs column names (options.columns)",
+                o.shape.unwrap_or_default()
+            ),
+        ));
+    }
+    let mut cast = Vec::new();
+    for pair in o.cast.unwrap_or_default() {
+        let [column, k] = <[String; 2]>::try_from(pair).map_err(|_| {
+            invalid_value(
+                "property 'options.cast'",
+                "each entry must be [column, kind]",
+            )
+        })?;
+        cast.push((column.clone(), kind(&column, &k)?));
+    }
+    let delimiter =
+        ascii_char("delimiter", o.delimiter.as_deref(), Some(b','), false)?.unwrap_or(b',');
+    let quote = ascii_char("quote", o.quote.as_deref(), Some(b'"'), true)?;
+    let escape = ascii_char("escape", o.escape.as_deref(), None, false)?;
+    let comment = ascii_char("comment", o.comment.as_deref(), None, false)?;
+    if quote == Some(delimiter) || comment == Some(delimiter) {
+        return Err(invalid_value(
+            "property 'options.delimiter'",
+            "it must differ from the quote and the comment character",
+        ));
+    }
+    Ok(CsvSpec {
+        delimiter,
+        quote,
+        escape,
+        comment,
+        skip_empty_lines: o.skip_empty_lines.unwrap_or(false),
+        relax_column_count: o.relax_column_count.unwrap_or(false),
+        header,
+        names: o.names,
+        default_kind: if o.cast_all.unwrap_or(false) {
+            Kind::Auto
+        } else {
+            Kind::String
+        },
+        cast,
+        shape,
+        latin1,
+    })
+}

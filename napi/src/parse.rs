@@ -1,0 +1,203 @@
+//! Entry module of parsing: a native parser (`NativeParser`, held by JS in an `External`) keeps
+//! an `offload_core::parse::Session` between steps, and `submitParseStep` runs one step on the
+//! pool: it takes an optional piece of input (read in place, copied into the session), parses
+//! up to one batch and settles with the batch's tape:
+//!
+//! `[bin, [ops, lens, nums], text1, text2, shapes, firstShape, reset, rows, numericColumns,
+//! names, needInput, done, error, totalRows, skipped, bytes]`
+//!
+//! `bin` is one Buffer owning the numbers (f64: `nums`, then each numeric column's `rows`
+//! values), then the opcodes and the string lengths (u32), so the JS layer views it as typed
+//! arrays without a copy; `text1`/`text2` are external Latin-1/UTF-16 strings made off the JS
+//! thread. `error` is `[message, line, column, offset]` or null. Tape fields are null when the
+//! step only asks for input. The session moves out of its slot for a step and back after, as
+//! `streams.rs` does, so `closeParser` never waits: closing while a step runs drops the
+//! session (and its file) when the step ends.
+#![expect(
+    clippy::too_many_arguments,
+    reason = "flat positional arguments, as the other entry modules"
+)]
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use napi::Env;
+use napi::bindgen_prelude::{External, Uint8Array, Unknown};
+use napi_derive::napi;
+
+use crate::errors::{self, Result};
+use crate::options::files::path;
+use crate::options::parse::{ParseOptions, convert};
+use crate::pool::NativePool;
+use crate::runtime::input::Input;
+use crate::runtime::text::Prepared;
+use crate::runtime::value::Value;
+use offload_core::parse::{Error, Session, Step, Tape};
+
+/// One parse, inside an `External` (declared to napi only for the typings).
+#[napi]
+pub struct NativeParser {
+    slot: Arc<Mutex<Slot>>,
+}
+
+struct Slot {
+    session: Option<Box<Session>>,
+    closed: bool,
+}
+
+fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
+    // Nothing panics while the lock is held (two moves of an Option).
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A parser of `format` (`'csv'`, `'ndjson'`, `'json'`); with `file` (an absolute path's
+/// bytes) it reads the file itself, opened by its first step.
+#[napi]
+pub fn create_parser(
+    format: String,
+    options: Option<ParseOptions>,
+    file: Option<Uint8Array>,
+) -> Result<External<NativeParser>> {
+    let options = options.unwrap_or(ParseOptions {
+        batch_rows: None,
+        batch_bytes: None,
+        max_row_bytes: None,
+        encoding: None,
+        on_error: None,
+        bom: None,
+        header: None,
+        names: None,
+        delimiter: None,
+        quote: None,
+        escape: None,
+        comment: None,
+        skip_empty_lines: None,
+        relax_column_count: None,
+        cast_all: None,
+        cast: None,
+        shape: None,
+    });
+    let (format, limits) = convert(&format, options)?;
+    let session = match file {
+        Some(f) => Session::reading(format, limits, &path("path", &f)?),
+        None => Session::new(format, limits),
+    };
+    let session = session.map_err(|m| errors::invalid_value("property 'options.cast'", m))?;
+    let slot = Slot {
+        session: Some(Box::new(session)),
+        closed: false,
+    };
+    Ok(External::new(NativeParser {
+        slot: Arc::new(Mutex::new(slot)),
+    }))
+}
+
+/// Frees the session (and closes its file) now, or (returns false) when its step ends.
+#[napi]
+pub fn close_parser(parser: &External<NativeParser>) -> bool {
+    let session = {
+        let mut slot = lock(&parser.slot);
+        slot.closed = true;
+        slot.session.take()
+    };
+    session.is_some()
+}
+
+/// One step: feeds `piece` (if given), marks the end of input (`eof`), parses up to a batch.
+#[napi]
+pub fn submit_parse_step(
+    env: Env,
+    pool: &External<NativePool>,
+    slot: u32,
+    parser: &External<NativeParser>,
+    piece: Option<Unknown>,
+    eof: bool,
+    priority: Option<String>,
+    cancellable: bool,
+) -> Result<Unknown<'static>> {
+    let input = piece
+        .as_ref()
+        .map(|p| Input::from_js(&env, p, "piece"))
+        .transpose()?;
+    let state = parser.slot.clone();
+    let work = pool.guarded_by(
+        move |token| {
+            let cancel = &|| token.is_cancelled();
+            let Some(mut session) = lock(&state).session.take() else {
+                return Err(Error::Kernel(
+                    offload_core::kernels::KernelError::Unsupported(
+                        "the parser has ended or was closed".into(),
+                    ),
+                ));
+            };
+            let result = session.step(input.as_ref().map(Input::as_slice), eof, cancel);
+            let mut slot = lock(&state);
+            if !slot.closed && result.as_ref().is_ok_and(|s| !s.done) {
+                slot.session = Some(session);
+            }
+            drop(slot);
+            result.map(step_value)
+        },
+        errors::parse_error,
+    );
+    let keep: Vec<&Unknown<'_>> = piece.iter().collect();
+    pool.submit(&env, slot, &keep, priority, cancellable, work)
+}
+
+fn step_value(step: Step) -> Value {
+    let n = |v: u64| Value::Number(v as f64);
+    let mut list = match step.tape {
+        Some(tape) => tape_values(tape),
+        None => (0..10).map(|_| Value::Null).collect(),
+    };
+    if let Some(names) = step.names {
+        list[9] = Value::List(names.into_iter().map(Value::Text).collect());
+    }
+    list.push(Value::Bool(step.need_input));
+    list.push(Value::Bool(step.done));
+    list.push(match step.error {
+        Some(e) => Value::List(vec![
+            Value::Text(e.message),
+            n(e.line),
+            n(e.column),
+            n(e.offset),
+        ]),
+        None => Value::Null,
+    });
+    list.extend([n(step.rows), n(step.skipped), n(step.bytes)]);
+    Value::List(list)
+}
+
+/// The tape's first ten fields (see the module's doc).
+fn tape_values(t: Tape) -> Vec<Value> {
+    let columns: usize = t.numbers.iter().map(|(_, c)| c.len()).sum();
+    let mut bin =
+        Vec::with_capacity((t.nums.len() + columns) * 8 + (t.ops.len() + t.lens.len()) * 4);
+    bin.extend(t.nums.iter().flat_map(|v| v.to_ne_bytes()));
+    for (_, col) in &t.numbers {
+        bin.extend(col.iter().flat_map(|v| v.to_ne_bytes()));
+    }
+    bin.extend(t.ops.iter().flat_map(|v| v.to_ne_bytes()));
+    bin.extend(t.lens.iter().flat_map(|v| v.to_ne_bytes()));
+    let counts = [t.ops.len(), t.lens.len(), t.nums.len()].map(|c| Value::Number(c as f64));
+    vec![
+        Value::Bytes(bin),
+        Value::List(counts.into()),
+        Value::BigText(Prepared::Latin1(t.text1)),
+        Value::BigText(Prepared::Utf16(t.text2)),
+        if t.shapes.is_empty() {
+            Value::Null
+        } else {
+            Value::Text(t.shapes)
+        },
+        Value::Number(f64::from(t.first_shape)),
+        Value::Bool(t.reset),
+        Value::Number(f64::from(t.rows)),
+        Value::List(
+            t.numbers
+                .iter()
+                .map(|(i, _)| Value::Number(f64::from(*i)))
+                .collect(),
+        ),
+        Value::Null,
+    ]
+}

@@ -10,6 +10,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { Readable } = require('node:stream')
+const { execFile } = require('node:child_process')
 const { pathToFileURL } = require('node:url')
 const { parse: csvParseStream } = require('csv-parse')
 const { parseCsv, OffloadError } = require('..')
@@ -172,6 +173,23 @@ test("a cast map 'date' takes ISO forms beyond ECMAScript's strict format as new
   const text = 'd\n' + dates.join('\n') + '\n'
   const rows = await ours(text, { columns: true, cast: { d: 'date' } })
   assert.deepEqual(rows, dates.map((d) => ({ d: new Date(d) })))
+})
+
+// A date-time without an offset is local time and a date alone is UTC, as new Date() reads
+// them: checked in a child with its own TZ (DST gap and overlap included).
+test("a cast map 'date' reads local date-times in the process's time zone as new Date() does", async () => {
+  const dates = ['2025-03-04T05:06:07', '2025-07-04T05:06', '2025-03-09T02:30:00', '2025-11-02T01:30:00.250', '2025-03-04']
+  const script = `const { parseCsv } = require(${JSON.stringify(path.join(__dirname, '..'))});
+    (async () => {
+      const out = [];
+      for await (const b of parseCsv(${JSON.stringify('d\n' + dates.join('\n') + '\n')}, { columns: true, cast: { d: 'date' } })) out.push(...b);
+      console.log(JSON.stringify(out.map((r, i) => [r.d instanceof Date ? r.d.getTime() : String(r.d), new Date(${JSON.stringify(dates)}[i]).getTime()])));
+    })()`
+  for (const tz of ['America/New_York', 'Asia/Kolkata', 'UTC']) {
+    const stdout = await new Promise((resolve, reject) => execFile(process.execPath, ['-e', script], { env: { ...process.env, TZ: tz } },
+      (err, out, stderr) => (err ? reject(new Error(stderr)) : resolve(out))))
+    for (const [got, want] of JSON.parse(stdout)) assert.equal(got, want, tz)
+  }
 })
 
 // Columns of a 'columns' batch, concatenated: Float64Array contents as plain arrays.
@@ -492,6 +510,15 @@ test("onError: 'skip' skips bad rows of every kind but the long (see maxRowBytes
   const cast = parseCsv('a\n1\nx\n2\n', { columns: true, cast: { a: 'number' }, onError: 'skip' })
   assert.deepEqual(await rowsOf(cast), [{ a: 1 }, { a: 2 }])
   assert.equal(cast.stats.skipped, 1)
+})
+
+// The row a stray quote spoils ends in a later chunk: skipping must wait for its newline.
+test("onError: 'skip' from a stream whose bad row ends in a later chunk", async () => {
+  for (const chunks of [['a,b\nx"', 'y,z\nc,d\n'], ['a,b\nx"y,z', '\nc,d\n'], ['a,b\n"x"y', ',z\nc,d\n'], ['a,b\nc,d,e', '\nc,d\n']]) {
+    const stream = parseCsv(Readable.from(chunks.map((c) => Buffer.from(c))), { onError: 'skip' })
+    assert.deepEqual(await rowsOf(stream), [['a', 'b'], ['c', 'd']], JSON.stringify(chunks))
+    assert.equal(stream.stats.skipped, 1, JSON.stringify(chunks))
+  }
 })
 
 // [options, code]: thrown synchronously by parseCsv; the message names the option.

@@ -5,6 +5,7 @@
 // batch delivered before an error.
 const { Readable } = require('node:stream')
 const { parse: csvParseSync } = require('csv-parse/sync')
+const { orders, COLUMNS } = require('../../benchmark/data/orders')
 
 // mulberry32, as benchmark/prng.js: identical inputs run to run.
 function prng(seed) {
@@ -150,11 +151,8 @@ function position(buf, offset) {
   return { line, column }
 }
 
-module.exports = { prng, genCsv, writeField, csvOracle, castValue, NUMBER, collect, rowsOf, tinyChunks, tinyReadable, position }
-
 // The benchmark's orders data set (benchmark/data/orders.js) as CSV text, and its rows as
 // written (numbers as numbers): the ground truth for typed casts.
-const { orders, COLUMNS } = require('../../benchmark/data/orders')
 function ordersCsv(n, seed) {
   const d = { delimiter: ',', quote: '"', escape: '"' }
   const truth = []
@@ -167,5 +165,4 @@ function ordersCsv(n, seed) {
   return { text: lines.join('\n') + '\n', truth, columns: COLUMNS }
 }
 
-module.exports.ordersCsv = ordersCsv
-module.exports.COLUMNS = COLUMNS
+module.exports = { prng, genCsv, writeField, csvOracle, castValue, NUMBER, collect, rowsOf, tinyChunks, tinyReadable, position, ordersCsv, COLUMNS }

@@ -57,7 +57,10 @@ pub fn create_parser(
     format: String,
     options: Option<ParseOptions>,
     file: Option<Uint8Array>,
+    priority: Option<String>,
 ) -> Result<External<NativeParser>> {
+    // Checked here so a bad value throws at the call, not from the first batch.
+    crate::options::pool::priority(priority.as_deref())?;
     let options = options.unwrap_or(ParseOptions {
         batch_rows: None,
         batch_bytes: None,

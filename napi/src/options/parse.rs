@@ -61,15 +61,9 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// decoded and consumed), 256 KiB 1.2x with 5 ms loop p99 (docs/parsing.md).
 const DEFAULT_BATCH_BYTES: u64 = 64 * 1024;
 
-fn ascii_char(
-    name: &str,
-    v: Option<&str>,
-    default: Option<u8>,
-    empty_ok: bool,
-) -> Result<Option<u8>> {
+fn ascii_char(name: &str, v: Option<&str>, default: Option<u8>) -> Result<Option<u8>> {
     match v {
         None => Ok(default),
-        Some("") if empty_ok => Ok(None),
         Some(s) if s.len() == 1 && s.is_ascii() && !matches!(s, "\n" | "\r") => {
             Ok(Some(s.as_bytes()[0]))
         }
@@ -109,6 +103,8 @@ pub(crate) fn convert(format: &str, o: ParseOptions) -> Result<(Format, Limits)>
             ));
         }
     };
+    // Text from a JS string arrives as UTF-8 whatever `encoding` says.
+    let latin1 = latin1 && o.text != Some(true);
     let skip_errors = match o.on_error.as_deref() {
         None | Some("throw") => false,
         Some("skip") => true,
@@ -189,11 +185,11 @@ fn csv(o: ParseOptions, latin1: bool) -> Result<CsvSpec> {
         })?;
         cast.push((column.clone(), kind(&column, &k)?));
     }
-    let delimiter =
-        ascii_char("delimiter", o.delimiter.as_deref(), Some(b','), false)?.unwrap_or(b',');
-    let quote = ascii_char("quote", o.quote.as_deref(), Some(b'"'), true)?;
-    let escape = ascii_char("escape", o.escape.as_deref(), None, false)?;
-    let comment = ascii_char("comment", o.comment.as_deref(), None, false)?;
+    let delimiter = ascii_char("delimiter", o.delimiter.as_deref(), Some(b','))?.unwrap_or(b',');
+    let quote = ascii_char("quote", o.quote.as_deref(), Some(b'"'))?;
+    let quote = quote.filter(|_| o.unquoted != Some(true));
+    let escape = ascii_char("escape", o.escape.as_deref(), None)?;
+    let comment = ascii_char("comment", o.comment.as_deref(), None)?;
     if quote == Some(delimiter) || comment == Some(delimiter) {
         return Err(invalid_value(
             "property 'options.delimiter'",

@@ -130,9 +130,9 @@ export declare function createHashStream(algorithm: string, key?: unknown | unde
 
 /**
  * A parser of `format` (`'csv'`, `'ndjson'`, `'json'`); with `file` (an absolute path's
- * bytes) it reads the file itself, opened by its first step.
+ * bytes) it reads the file itself, opened by its first step. `priority` is each step's.
  */
-export declare function createParser(format: string, options?: ParseOptions | undefined | null, file?: Uint8Array | undefined | null): ExternalObject<NativeParser>
+export declare function createParser(format: string, options?: ParseOptions | undefined | null, file?: Uint8Array | undefined | null, priority?: string | undefined | null): ExternalObject<NativeParser>
 
 export declare function createPool(options?: PoolOptions | undefined | null): ExternalObject<NativePool>
 
@@ -221,7 +221,7 @@ export declare function needsRehash(encoded: string, options?: PasswordOptions |
 export interface ParseOptions {
   /** A batch ends after this many rows. Default: unset (`batchBytes` decides). */
   batchRows?: number
-  /** A batch ends at the first row end after this many input bytes. Default: 1 MiB. */
+  /** A batch ends at the first row end after this many input bytes. Default: 64 KiB. */
   batchBytes?: number
   /**
    * A longer row or line (for `parseJson`, document) is an `ERR_OFFLOAD_PARSE` error.
@@ -240,8 +240,10 @@ export interface ParseOptions {
   names?: Array<string>
   /** CSV: one ASCII character. Default: `','`. */
   delimiter?: string
-  /** CSV: one ASCII character, or `''` for no quoting. Default: `'"'`. */
+  /** CSV: one ASCII character. Default: `'"'`. */
   quote?: string
+  /** CSV: no quoting (`quote: false`). Default: `false`. */
+  unquoted?: boolean
   /** CSV: one ASCII character. Default: the quote (doubled quotes). */
   escape?: string
   /** CSV: one ASCII character starting a line to skip. Default: none. */
@@ -262,6 +264,11 @@ export interface ParseOptions {
    * `'arrays'`.
    */
   shape?: string
+  /**
+   * The input is JS text the JS layer encoded as UTF-8: `encoding` is checked, not used.
+   * Default: `false`.
+   */
+  text?: boolean
 }
 
 /** Options for `hashPassword()` and `needsRehash()`: the algorithm and its parameters. */

@@ -20,6 +20,7 @@ const { Transform } = require('node:stream')
 const binding = require('../shared/native')
 const { fromNative } = require('../shared/errors')
 const { abortError, timeoutError } = require('../shared/cancellable')
+const { abortable } = require('../shared/abortable')
 const { toBytes, validateString, validateOptions, optionalString, optionalInteger, boundedInteger, optionalSignal, optionalTimeout, unlisten } = require('../shared/validate')
 const { nativeOf } = require('./pool')
 const { submit } = require('./tasks')
@@ -257,8 +258,6 @@ async function hashSource(algorithm, key, source, options) {
   const onAbort = () => stop(abortError(/** @type {AbortSignal} */ (signal)))
   if (signal !== undefined) signal.addEventListener('abort', onAbort)
   const timer = timeout === undefined ? undefined : setTimeout(() => stop(timeoutError(timeout)), timeout)
-  const halt = new Promise((resolve, reject) => ac.signal.addEventListener('abort', () => reject(stopped)))
-  halt.catch(() => {})
   // The key is read in place by the first task: every task holds it.
   const keep = k === undefined ? [] : [k]
   const step = (chunks, flush) => submit(native, ac.signal, undefined, priority, [...keep, ...chunks],
@@ -267,7 +266,8 @@ async function hashSource(algorithm, key, source, options) {
   let ended = false
   try {
     for (;;) {
-      const r = await Promise.race([it.next(), halt])
+      // Not a race against one never-settling promise: each race would stay attached to it.
+      const r = await abortable(it.next(), ac.signal, () => stopped)
       if (r.done) break
       const chunk = toBytes(r.value, 'chunk of source')
       if (chunk.length > 0) await step([chunk], 'none')

@@ -1,7 +1,7 @@
 'use strict'
 // Option checks of parseCsv, parseNdjson and parseJson: types here, with Node's wording
 // (ERR_INVALID_ARG_TYPE); values (ranges, characters, names) by the binding. The binding gets a
-// fresh object of values read once: `columns` as `header`/`names`, `quote: false` as `''`,
+// fresh object of values read once: `columns` as `header`/`names`, `quote: false` as `unquoted`,
 // `cast` as `castAll` and `[column, kind]` pairs.
 const { invalidArgType } = require('../shared/errors')
 const { optionalString, optionalBoolean, optionalNumber } = require('../shared/validate')
@@ -36,7 +36,7 @@ function parseOptions(format, opts) {
     throw invalidArgType('options.columns', 'of type boolean or an instance of Array', columns)
   }
   const quote = opts.quote
-  if (quote === false) o.quote = ''
+  if (quote === false) o.unquoted = true
   else if (quote !== undefined) o.quote = optionalString(opts, 'quote')
   const cast = opts.cast
   if (cast === true) o.castAll = true

@@ -1,7 +1,8 @@
 //! Entry module of parsing: a native parser (`NativeParser`, held by JS in an `External`) keeps
 //! an `offload_core::parse::Session` between steps, and `submitParseStep` runs one step on the
 //! pool: it takes an optional piece of input (read in place, copied into the session), parses
-//! up to one batch and settles with the batch's tape:
+//! up to `BATCHES_PER_TASK` batches and settles with a list of one result per batch (the last may
+//! only ask for input):
 //!
 //! `[bin, [ops, lens, nums], text1, text2, shapes, firstShape, reset, rows, numericColumns,
 //! names, needInput, done, error, totalRows, skipped, bytes]`
@@ -50,13 +51,16 @@ fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
 }
 
 /// A parser of `format` (`'csv'`, `'ndjson'`, `'json'`); with `file` (an absolute path's
-/// bytes) it reads the file itself, opened by its first step.
+/// bytes) it reads the file itself, opened by its first step. `priority` is each step's.
 #[napi]
 pub fn create_parser(
     format: String,
     options: Option<ParseOptions>,
     file: Option<Uint8Array>,
+    priority: Option<String>,
 ) -> Result<External<NativeParser>> {
+    // Checked here so a bad value throws at the call, not from the first batch.
+    crate::options::pool::priority(priority.as_deref())?;
     let options = options.unwrap_or(ParseOptions {
         batch_rows: None,
         batch_bytes: None,
@@ -68,6 +72,7 @@ pub fn create_parser(
         names: None,
         delimiter: None,
         quote: None,
+        unquoted: None,
         escape: None,
         comment: None,
         skip_empty_lines: None,
@@ -75,6 +80,7 @@ pub fn create_parser(
         cast_all: None,
         cast: None,
         shape: None,
+        text: None,
     });
     let (format, limits) = convert(&format, options)?;
     let session = match file {
@@ -129,18 +135,48 @@ pub fn submit_parse_step(
                     ),
                 ));
             };
-            let result = session.step(input.as_ref().map(Input::as_slice), eof, cancel);
+            let result = steps(
+                &mut session,
+                input.as_ref().map(Input::as_slice),
+                eof,
+                cancel,
+            );
             let mut slot = lock(&state);
-            if !slot.closed && result.as_ref().is_ok_and(|s| !s.done) {
+            if !slot.closed && result.as_ref().is_ok_and(|(open, _)| *open) {
                 slot.session = Some(session);
             }
             drop(slot);
-            result.map(step_value)
+            result.map(|(_, list)| Value::List(list))
         },
         errors::parse_error,
     );
     let keep: Vec<&Unknown<'_>> = piece.iter().collect();
     pool.submit(&env, slot, &keep, priority, cancellable, work)
+}
+
+/// Batches a step returns at most: a task's fixed costs (a wake-up, a completion) are shared
+/// by several small batches, and JS decodes one while the pool parses the next ones.
+const BATCHES_PER_TASK: usize = 4;
+
+/// Steps the session until it needs input, ends, fails, or gave `BATCHES_PER_TASK` batches;
+/// returns whether it may step again, and each step's value.
+fn steps(
+    session: &mut Session,
+    piece: Option<&[u8]>,
+    eof: bool,
+    cancel: offload_core::kernels::Cancel,
+) -> std::result::Result<(bool, Vec<Value>), Error> {
+    let mut list = Vec::new();
+    let mut piece = piece;
+    loop {
+        let step = session.step(piece.take(), eof, cancel)?;
+        let open = !step.done && step.error.is_none();
+        let more = open && !step.need_input;
+        list.push(step_value(step));
+        if !more || list.len() == BATCHES_PER_TASK {
+            return Ok((open, list));
+        }
+    }
 }
 
 fn step_value(step: Step) -> Value {

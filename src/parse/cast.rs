@@ -46,8 +46,9 @@ pub(crate) fn boolean(s: &[u8]) -> Option<bool> {
     }
 }
 
-/// An ISO 8601 date as ECMAScript's date-time string format reads it: `YYYY`, `YYYY-MM`,
-/// `YYYY-MM-DD`, each optionally followed by `THH:mm`, `:ss`, `.sss` and `Z` or `±HH:mm`.
+/// An ISO 8601 date as ECMAScript's date-time string format reads it (as V8 does): `YYYY`
+/// (or `±YYYYYY`), `YYYY-MM`, `YYYY-MM-DD`, each optionally followed by `THH:mm`, `:ss`, a
+/// fraction of one or more digits (milliseconds kept) and `Z` or `±HH:mm`.
 /// Returns the time in ms since the epoch and whether it is local time (a date-time without an
 /// offset), whose ms are those of the same fields read as UTC.
 pub(crate) fn date(s: &[u8]) -> Option<(f64, bool)> {
@@ -57,8 +58,18 @@ pub(crate) fn date(s: &[u8]) -> Option<(f64, bool)> {
             .all(u8::is_ascii_digit)
             .then(|| d.iter().fold(0i64, |v, &c| v * 10 + i64::from(c - b'0')))
     };
-    let year = num(0, 4)?;
-    let (mut month, mut day, mut p) = (1, 1, 4);
+    // `YYYY`, or an expanded year `±YYYYYY` (not -000000).
+    let (year, mut p) = match s.first() {
+        Some(&sign @ (b'+' | b'-')) => {
+            let y = num(1, 6)?;
+            if sign == b'-' && y == 0 {
+                return None;
+            }
+            (if sign == b'-' { -y } else { y }, 7)
+        }
+        _ => (num(0, 4)?, 4),
+    };
+    let (mut month, mut day) = (1, 1);
     if s.get(p) == Some(&b'-') {
         month = num(p + 1, 2)?;
         p += 3;
@@ -87,8 +98,13 @@ pub(crate) fn date(s: &[u8]) -> Option<(f64, bool)> {
         sec = num(p + 1, 2)?;
         p += 3;
         if s.get(p) == Some(&b'.') {
-            milli = num(p + 1, 3)?;
-            p += 4;
+            // One or more digits; V8 keeps the first three (milliseconds).
+            let digits = s[p + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            milli = num(p + 1, digits.min(3))? * [100, 10, 1][digits.min(3) - 1];
+            p += 1 + digits;
         }
     }
     if sec > 59 {
@@ -177,13 +193,23 @@ mod tests {
         );
         assert_eq!(date(b"2000-02-29T12:34"), Some((951_827_640_000.0, true)));
         assert_eq!(date(b"2024-03"), Some((1_709_251_200_000.0, false)));
+        assert_eq!(
+            date(b"2000-02-29T12:34:56.7Z"),
+            Some((951_827_696_700.0, false))
+        );
+        assert_eq!(
+            date(b"2000-02-29T12:34:56.78912Z"),
+            Some((951_827_696_789.0, false))
+        );
+        assert_eq!(date(b"+002000-02-29"), date(b"2000-02-29"));
         for s in [
             "2001-02-29",
             "2000-13-01",
             "2000-01-01T24:00",
             "2000-01-01 10:00",
             "20000101",
-            "2000-01-01T10:00:00.5Z",
+            "2000-01-01T10:00:00.Z",
+            "-000000-01-01",
             "",
         ] {
             assert_eq!(date(s.as_bytes()), None, "{s}");

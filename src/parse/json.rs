@@ -152,7 +152,7 @@ fn key_of(
         return Err(unexpected(b, *p));
     }
     let start = *p + 1;
-    let (end, escaped) = scan_string(b, start)?;
+    let (end, escaped, _) = scan_string(b, start)?;
     let node = if escaped {
         s.units.clear();
         unescape(b, start, end, &mut s.units)?;
@@ -170,14 +170,30 @@ fn key_of(
     Ok(node)
 }
 
+/// Bytes a string's fast scan stops at: the quote, the backslash, control characters and
+/// non-ASCII.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = c == b'"' as usize || c == b'\\' as usize || c < 0x20 || c >= 0x80;
+        c += 1;
+    }
+    t
+};
+
 /// Finds the closing quote of a string whose content starts at `start`; checks control
-/// characters and UTF-8. Returns (index of the quote, whether it holds escapes).
+/// characters and UTF-8. Returns (index of the quote, whether it holds escapes, whether it is
+/// ASCII).
 #[inline]
-fn scan_string(b: &[u8], start: usize) -> Result<(usize, bool), Syntax> {
+fn scan_string(b: &[u8], start: usize) -> Result<(usize, bool, bool), Syntax> {
     let mut p = start;
     let mut escaped = false;
     let mut ascii = true;
     loop {
+        while p < b.len() && !SPECIAL[b[p] as usize] {
+            p += 1;
+        }
         match b.get(p) {
             None => return Err(syntax(start - 1, "Unterminated string in JSON")),
             Some(b'"') => break,
@@ -188,8 +204,8 @@ fn scan_string(b: &[u8], start: usize) -> Result<(usize, bool), Syntax> {
             Some(&c) if c < 0x20 => {
                 return Err(syntax(p, "Bad control character in string literal"));
             }
-            Some(&c) => {
-                ascii &= c < 0x80;
+            Some(_) => {
+                ascii = false;
                 p += 1;
             }
         }
@@ -197,16 +213,18 @@ fn scan_string(b: &[u8], start: usize) -> Result<(usize, bool), Syntax> {
     if !ascii && let Err(e) = std::str::from_utf8(&b[start..p]) {
         return Err(syntax(start + e.valid_up_to(), "Invalid UTF-8 in string"));
     }
-    Ok((p, escaped))
+    Ok((p, escaped, ascii))
 }
 
 fn string(b: &[u8], at: usize, tape: &mut Tape, units: &mut Vec<u16>) -> Result<usize, Syntax> {
     let start = at + 1;
-    let (end, escaped) = scan_string(b, start)?;
+    let (end, escaped, ascii) = scan_string(b, start)?;
     if escaped {
         units.clear();
         unescape(b, start, end, units)?;
         tape.utf16(units);
+    } else if ascii {
+        tape.latin1(&b[start..end]);
     } else {
         // Checked by scan_string.
         let text = std::str::from_utf8(&b[start..end])

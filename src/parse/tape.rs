@@ -40,7 +40,7 @@ pub(crate) const MAX_SHAPES: usize = 1 << 16;
 /// The longest string V8 makes (2^29 − 24 units on 64-bit platforms).
 pub(crate) const MAX_TEXT: usize = (1 << 29) - 24;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub(crate) struct Mark([usize; 5]);
 
 /// One batch of values.
@@ -83,6 +83,42 @@ impl Tape {
     #[inline]
     pub(crate) fn obj_end(&mut self, shape: u32) {
         self.ops.push(op::OBJ_END | shape << 4);
+    }
+
+    /// A string from UTF-8 that may be invalid (then `Err(valid_up_to)`, and the tape is
+    /// unchanged). One pass for Latin-1 text (ASCII, and `C2`/`C3` sequences); other text is
+    /// validated and stored as UTF-16.
+    #[inline]
+    pub(crate) fn utf8(&mut self, b: &[u8]) -> Result<(), usize> {
+        let start = self.text1.len();
+        let mut i = 0;
+        while i < b.len() {
+            let run = b[i..]
+                .iter()
+                .position(|&c| c >= 0x80)
+                .map_or(b.len(), |n| i + n);
+            self.text1.extend_from_slice(&b[i..run]);
+            i = run;
+            if i == b.len() {
+                break;
+            }
+            let (c, next) = (b[i], b.get(i + 1).copied().unwrap_or(0));
+            if (c == 0xC2 || c == 0xC3) && next & 0xC0 == 0x80 {
+                self.text1.push(((c & 0x1F) << 6) | (next & 0x3F));
+                i += 2;
+            } else {
+                self.text1.truncate(start);
+                let s = std::str::from_utf8(b).map_err(|e| e.valid_up_to())?;
+                let from = self.text2.len();
+                self.text2.extend(s.encode_utf16());
+                self.ops.push(op::STR2);
+                self.lens.push((self.text2.len() - from) as u32);
+                return Ok(());
+            }
+        }
+        self.ops.push(op::STR1);
+        self.lens.push((self.text1.len() - start) as u32);
+        Ok(())
     }
 
     /// A string from valid UTF-8.
@@ -132,6 +168,20 @@ impl Tape {
             self.text1.len(),
             self.text2.len(),
         ])
+    }
+
+    /// An empty tape with room for a little more than `m` (the last batch): batches are alike,
+    /// and a tape that grows by doubling copies itself several times.
+    pub(crate) fn sized_like(m: Mark) -> Tape {
+        let room = |n: usize| n + n / 8;
+        Tape {
+            ops: Vec::with_capacity(room(m.0[0])),
+            lens: Vec::with_capacity(room(m.0[1])),
+            nums: Vec::with_capacity(room(m.0[2])),
+            text1: Vec::with_capacity(room(m.0[3])),
+            text2: Vec::with_capacity(room(m.0[4])),
+            ..Tape::default()
+        }
     }
 
     pub(crate) fn undo(&mut self, m: Mark) {

@@ -94,7 +94,7 @@ impl Csv {
         if self.wants_header() {
             let mut names = Vec::with_capacity(n);
             for &f in &self.scanner.fields {
-                names.push(self.decode(self.scanner.text(b, f), f.at as usize, Some(end))?);
+                names.push(self.decode(b, self.scanner.text(b, f), f.at as usize, end)?);
             }
             self.expected = Some(n);
             self.kinds = self
@@ -232,14 +232,14 @@ impl Csv {
     ) -> Result<(), RowError> {
         let t = self.scanner.text(b, f);
         match kind {
-            Kind::String => return self.string(t, f.at as usize, tape, end),
+            Kind::String => return self.string(b, t, f.at as usize, tape, end),
             Kind::Auto => {
                 if let Some(v) = cast::number(t) {
                     tape.num(v);
                 } else if let Some(v) = cast::boolean(t) {
                     tape.op(if v { op::TRUE } else { op::FALSE });
                 } else {
-                    return self.string(t, f.at as usize, tape, end);
+                    return self.string(b, t, f.at as usize, tape, end);
                 }
             }
             _ if t.is_empty() => tape.op(op::NULL),
@@ -256,30 +256,38 @@ impl Csv {
         Ok(())
     }
 
-    fn string(&self, t: &[u8], at: usize, tape: &mut Tape, end: usize) -> Result<(), RowError> {
-        if self.spec.latin1 {
+    /// A field's text `t` as a string; `b[at..]` holds the field as written (for errors).
+    fn string(
+        &self,
+        b: &[u8],
+        t: &[u8],
+        at: usize,
+        tape: &mut Tape,
+        end: usize,
+    ) -> Result<(), RowError> {
+        if self.spec.latin1 || t.is_ascii() {
             tape.latin1(t);
             return Ok(());
         }
-        match std::str::from_utf8(t) {
-            Ok(s) => {
-                tape.str(s);
-                Ok(())
-            }
-            Err(e) => Err(row_error(
-                at + e.valid_up_to(),
-                "Invalid UTF-8 in field",
-                Some(end),
-            )),
-        }
+        tape.utf8(t).map_err(|_| bad_utf8(b, at, end))
     }
 
-    fn decode(&self, t: &[u8], at: usize, end: Option<usize>) -> Result<String, RowError> {
+    fn decode(&self, b: &[u8], t: &[u8], at: usize, end: usize) -> Result<String, RowError> {
         if self.spec.latin1 {
             return Ok(t.iter().map(|&c| c as char).collect());
         }
         std::str::from_utf8(t)
             .map(str::to_owned)
-            .map_err(|e| row_error(at + e.valid_up_to(), "Invalid UTF-8 in field", end))
+            .map_err(|_| bad_utf8(b, at, end))
     }
+}
+
+/// The error of a field that is not UTF-8, at its first bad byte: found in the field as
+/// written (from `at`), since an unescaped copy has other offsets; quotes are ASCII, so the
+/// first bad byte there is the field's.
+fn bad_utf8(b: &[u8], at: usize, end: usize) -> RowError {
+    let first_bad = std::str::from_utf8(&b[at..end])
+        .err()
+        .map_or(at, |e| at + e.valid_up_to());
+    row_error(first_bad, "Invalid UTF-8 in field", Some(end))
 }

@@ -25,6 +25,9 @@ impl Session {
                     Outcome::NeedInput
                 });
             }
+            if !self.skip_rest_of_line() {
+                continue;
+            }
             let start = self.pos;
             let end = match memchr(b'\n', &self.buf[start..]) {
                 Some(i) => start + i,
@@ -32,10 +35,16 @@ impl Session {
                 None => match self.too_long() {
                     Long::Skipped => continue,
                     Long::Failed(e) => return Ok(Outcome::Failed(e)),
-                    Long::Fits | Long::Wait => return Ok(Outcome::NeedInput),
+                    Long::Fits => return Ok(Outcome::NeedInput),
                 },
             };
             let next = (end + 1).min(self.buf.len());
+            if let Some(e) = self.over_limit(start, end - start, Some(next)) {
+                match self.bad_row(e) {
+                    Some(e) => return Ok(Outcome::Failed(e)),
+                    None => continue,
+                }
+            }
             let line = &self.buf[start..end];
             if line.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r')) {
                 self.pos = next;

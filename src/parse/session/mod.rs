@@ -15,7 +15,7 @@ use memchr::{memchr, memchr_iter, memrchr};
 
 use super::csv::{Csv, RowError, Scan};
 use super::json::Scratch;
-use super::tape::{Shapes, Tape};
+use super::tape::{Mark, Shapes, Tape};
 use super::{Error, Format, Limits, ParseError, Shape};
 use crate::files::{FileError, READ_CHUNK, fill, open};
 use crate::kernels::{Cancel, check};
@@ -65,6 +65,10 @@ pub struct Session {
     tape: Tape,
     batch_start: u64,
     names_sent: bool,
+    /// Skipping a bad row whose end has not arrived yet.
+    skip_line: bool,
+    /// The last batch's size, to size the next one.
+    last_size: Mark,
     done: bool,
     rows: u64,
     skipped: u64,
@@ -77,7 +81,6 @@ enum Source {
 
 enum Long {
     Fits,
-    Wait,
     Skipped,
     Failed(ParseError),
 }
@@ -113,6 +116,8 @@ impl Session {
             tape: Tape::default(),
             batch_start: 0,
             names_sent: false,
+            skip_line: false,
+            last_size: Mark::default(),
             done: false,
             rows: 0,
             skipped: 0,
@@ -197,7 +202,7 @@ impl Session {
     }
 
     fn fresh_tape(&mut self) -> Tape {
-        let mut tape = Tape::default();
+        let mut tape = Tape::sized_like(self.last_size);
         match &self.csv {
             Some(csv) if csv.shape() == Shape::Columns => {
                 tape.numbers = csv.numeric_columns().map(|i| (i, Vec::new())).collect();
@@ -211,6 +216,7 @@ impl Session {
     fn finish(&mut self, error: Option<ParseError>, done: bool) -> Step {
         let mut step = self.counts();
         let mut tape = std::mem::take(&mut self.tape);
+        self.last_size = tape.mark();
         self.shapes.finish(&mut tape);
         self.rows += u64::from(tape.rows);
         step.rows = self.rows;
@@ -270,17 +276,48 @@ impl Session {
 
     /// A bad row: skipped (and counted) if allowed and resumable, else the end of the parse.
     fn bad_row(&mut self, e: RowError) -> Option<ParseError> {
-        if self.limits.skip_errors {
-            let resume = e
-                .resume
-                .or(if self.eof { Some(self.buf.len()) } else { None });
-            if let Some(resume) = resume {
-                self.skipped += 1;
-                self.pos = resume;
-                return None;
+        if !self.limits.skip_errors {
+            return Some(self.error_at(e.at, e.message));
+        }
+        self.skipped += 1;
+        match e.resume {
+            Some(resume) => self.pos = resume,
+            None => {
+                // Its end is not buffered yet: drop what is, and the rest up to the next LF
+                // as it arrives (`skip_line`), so the buffer does not grow meanwhile.
+                self.pos = self.buf.len();
+                self.skip_line = !self.eof;
             }
         }
-        Some(self.error_at(e.at, e.message))
+        None
+    }
+
+    /// Skips to the next line while `skip_line` is set; false if the buffer ran out first.
+    fn skip_rest_of_line(&mut self) -> bool {
+        if !self.skip_line {
+            return true;
+        }
+        match memchr(b'\n', &self.buf[self.pos..]) {
+            Some(i) => {
+                self.pos += i + 1;
+                self.skip_line = false;
+                true
+            }
+            None => {
+                self.pos = self.buf.len();
+                false
+            }
+        }
+    }
+
+    /// A row of `len` bytes longer than `max_row_bytes` (resuming at `resume`).
+    fn over_limit(&self, at: usize, len: usize, resume: Option<usize>) -> Option<RowError> {
+        let limit = self.limits.max_row_bytes;
+        (len as u64 > limit).then(|| RowError {
+            at,
+            message: format!("Row longer than maxRowBytes ({limit} bytes)"),
+            resume,
+        })
     }
 
     fn skip_bom(&mut self) -> bool {
@@ -310,21 +347,15 @@ impl Session {
 
     /// Whether the unfinished row at `pos` is already longer than `max_row_bytes`, and what
     /// follows: a failure, a skip (parse on), or waiting for its end to skip it.
+    /// Whether the unfinished row at `pos` is already longer than `max_row_bytes`: then it
+    /// fails, or is skipped (parse on).
     fn too_long(&mut self) -> Long {
-        let limit = self.limits.max_row_bytes;
-        if (self.buf.len() - self.pos) as u64 <= limit {
-            return Long::Fits;
-        }
+        let limit = self.limits.max_row_bytes as usize;
         let at = self.pos;
-        let from = at + limit as usize;
-        let resume = memchr(b'\n', &self.buf[from..]).map(|i| from + i + 1);
-        if resume.is_none() && !self.eof && self.limits.skip_errors {
-            return Long::Wait;
-        }
-        let e = RowError {
-            at,
-            message: format!("Row longer than maxRowBytes ({limit} bytes)"),
-            resume,
+        let resume = memchr(b'\n', self.buf.get(at + limit..).unwrap_or_default())
+            .map(|i| at + limit + i + 1);
+        let Some(e) = self.over_limit(at, self.buf.len() - at, resume) else {
+            return Long::Fits;
         };
         match self.bad_row(e) {
             Some(e) => Long::Failed(e),
@@ -347,17 +378,23 @@ impl Session {
                     Outcome::NeedInput
                 };
             }
+            if !self.skip_rest_of_line() {
+                continue;
+            }
             let start = self.pos;
             let scanned = csv.scan(&self.buf, start, self.eof);
             let result = match scanned {
-                Ok(Scan::Record(end)) => csv
-                    .emit(&self.buf, start, end, &mut self.tape, &mut self.shapes)
-                    .map(|_| end),
+                Ok(Scan::Record(end)) => match self.over_limit(start, end - start, Some(end)) {
+                    Some(e) => Err(e),
+                    None => csv
+                        .emit(&self.buf, start, end, &mut self.tape, &mut self.shapes)
+                        .map(|_| end),
+                },
                 Ok(Scan::Skip(end)) => Ok(end),
                 Ok(Scan::Incomplete) => match self.too_long() {
                     Long::Skipped => continue,
                     Long::Failed(e) => break Outcome::Failed(e),
-                    Long::Fits | Long::Wait => break Outcome::NeedInput,
+                    Long::Fits => break Outcome::NeedInput,
                 },
                 Err(e) => Err(e),
             };

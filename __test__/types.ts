@@ -311,3 +311,29 @@ async function streams(): Promise<void> {
   void [gunzip, hex]
 }
 void streams
+
+// Parsing (lib/parse/types.d.ts): batches of rows, stats, columns, one JSON value.
+import { parseCsv, parseNdjson, parseJson } from 'offload'
+import type { ParseStats, CsvOptions } from 'offload'
+async function parsing(): Promise<void> {
+  const opts: CsvOptions = { columns: true, cast: { price: 'number', at: 'date' }, batchRows: 1000 }
+  const stream = parseCsv({ path: '/tmp/x.csv' }, { columns: true })
+  for await (const batch of stream) {
+    const first: Record<string, unknown> | undefined = batch[0]
+    void first
+  }
+  const stats: ParseStats = stream.stats
+  for await (const cols of parseCsv('a\n1\n', { columns: true, cast: { a: 'number' }, shape: 'columns' })) {
+    const a: Float64Array | unknown[] | undefined = cols.a
+    void a
+  }
+  for await (const rows of parseCsv(Buffer.from('1,2\n'), { quote: false, delimiter: ';' })) void rows.length
+  for await (const values of parseNdjson(Readable.from(['{"a":1}\n']), { onError: 'skip' })) void values.length
+  const doc: unknown = await parseJson('[1]', { signal: AbortSignal.timeout(1000) })
+  // @ts-expect-error encoding is utf8 or latin1
+  parseCsv('a', { encoding: 'utf16' })
+  // @ts-expect-error parseJson has no batches
+  await parseJson('1', { batchRows: 10 })
+  void [opts, stats, doc]
+}
+void parsing

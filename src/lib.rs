@@ -1,5 +1,5 @@
 //! offload's core: a dedicated CPU pool ([`pool`]), the kernels that run on it ([`kernels`],
-//! [`images`], [`files`]), a fork-free subprocess supervisor ([`process`]) and the dispatch
+//! [`images`], [`files`], [`parse`]), a fork-free subprocess supervisor ([`process`]) and the dispatch
 //! queue of the JS thread pool ([`threads`]). Plain Rust: this crate does not depend on
 //! napi, so nothing here can touch JavaScript values; the Node binding is the `offload` crate in
 //! `napi/`, which converts options and errors and hands results to JavaScript.

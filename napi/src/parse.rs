@@ -14,10 +14,6 @@
 //! step only asks for input. The session moves out of its slot for a step and back after, as
 //! `streams.rs` does, so `closeParser` never waits: closing while a step runs drops the
 //! session (and its file) when the step ends.
-#![expect(
-    clippy::too_many_arguments,
-    reason = "flat positional arguments, as the other entry modules"
-)]
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 

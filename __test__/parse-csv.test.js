@@ -253,14 +253,14 @@ function checkBatchBytes(batches, rowBytes, batchBytes) {
   assert.equal(i, rowBytes.length)
 }
 
-test('batchBytes (and its 64 KiB default) ends a batch at the first row end after that many bytes', async () => {
+test('batchBytes (and its 32 KiB default) ends a batch at the first row end after that many bytes', async () => {
   for (const [rows, batchBytes] of [[2000, 4096], [2000, 1000], [60_000, undefined]]) {
     const g = genCsv({ seed: 4, rows, eol: '\r\n' })
     const rowBytes = g.lines.map((l) => Buffer.byteLength(l) + 2)
     const { batches, error } = await collect(parseCsv(Buffer.from(g.text), batchBytes === undefined ? {} : { batchBytes }))
     assert.ifError(error)
     assert.ok(batches.length > 1, `${batches.length} batches`)
-    checkBatchBytes(batches, rowBytes, batchBytes ?? 65536)
+    checkBatchBytes(batches, rowBytes, batchBytes ?? 32768)
     assert.deepEqual(batches.flat(), g.records)
   }
   const one = await collect(parseCsv('a,b\n', { batchBytes: 1 }))

@@ -12,7 +12,7 @@ use offload_core::parse::{CsvSpec, Format, Kind, Limits, Shape};
 pub struct ParseOptions {
     /// A batch ends after this many rows. Default: unset (`batchBytes` decides).
     pub batch_rows: Option<f64>,
-    /// A batch ends at the first row end after this many input bytes. Default: 64 KiB.
+    /// A batch ends at the first row end after this many input bytes. Default: 32 KiB.
     pub batch_bytes: Option<f64>,
     /// A longer row or line (for `parseJson`, document) is an `ERR_OFFLOAD_PARSE` error.
     /// Default: 64 MiB (`parseJson`: 1 GiB).
@@ -56,10 +56,12 @@ pub struct ParseOptions {
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// 64 KiB of input per batch: on the orders CSV (about 900 rows), 1 MiB batches took 1.8x as
-/// long end to end and 5-10 ms young-generation GCs (every row of a batch is live while it is
-/// decoded and consumed), 256 KiB 1.2x with 5 ms loop p99 (docs/parsing.md).
-const DEFAULT_BATCH_BYTES: u64 = 64 * 1024;
+/// 32 KiB of input per batch (about 450 orders rows): every row of a batch is alive while it is
+/// decoded and consumed, so batches size the young-generation GCs. On the 64 MiB orders CSV,
+/// 1 MiB batches took 1.8x as long end to end with 5-10 ms scavenges, 256 KiB 1.2x with a 5 ms
+/// loop p99; 64 KiB was as fast as 32 KiB with a p99 of 2.1-3.0 ms against 1.6-2.3
+/// (docs/parsing.md).
+const DEFAULT_BATCH_BYTES: u64 = 32 * 1024;
 
 fn ascii_char(name: &str, v: Option<&str>, default: Option<u8>) -> Result<Option<u8>> {
     match v {

@@ -221,7 +221,10 @@ export declare function needsRehash(encoded: string, options?: PasswordOptions |
 export interface ParseOptions {
   /** A batch ends after this many rows. Default: unset (`batchBytes` decides). */
   batchRows?: number
-  /** A batch ends at the first row end after this many input bytes. Default: 32 KiB. */
+  /**
+   * A batch ends at the first row end after this many input bytes. Default: 32 KiB, or no
+   * limit when `batchRows` is given.
+   */
   batchBytes?: number
   /**
    * A longer row or line (for `parseJson`, document) is an `ERR_OFFLOAD_PARSE` error.

@@ -19,7 +19,7 @@ export type ParseSource =
 export interface ParseOptions extends Omit<TaskOptions, 'timeout'> {
   /** A batch ends after this many rows. Default: unset (`batchBytes` decides). */
   batchRows?: number
-  /** A batch ends at the first row end after this many bytes of input. Default: 32 KiB. */
+  /** A batch ends at the first row end after this many bytes of input. Default: 32 KiB, or no limit when `batchRows` is given. */
   batchBytes?: number
   /** A longer row (or line) is an `ERR_OFFLOAD_PARSE` error. Default: 64 MiB. */
   maxRowBytes?: number

@@ -12,7 +12,8 @@ use offload_core::parse::{CsvSpec, Format, Kind, Limits, Shape};
 pub struct ParseOptions {
     /// A batch ends after this many rows. Default: unset (`batchBytes` decides).
     pub batch_rows: Option<f64>,
-    /// A batch ends at the first row end after this many input bytes. Default: 32 KiB.
+    /// A batch ends at the first row end after this many input bytes. Default: 32 KiB, or no
+    /// limit when `batchRows` is given.
     pub batch_bytes: Option<f64>,
     /// A longer row or line (for `parseJson`, document) is an `ERR_OFFLOAD_PARSE` error.
     /// Default: 64 MiB (`parseJson`: 1 GiB).
@@ -116,9 +117,11 @@ pub(crate) fn convert(format: &str, o: ParseOptions) -> Result<(Format, Limits)>
         .batch_rows
         .map(|n| count("options.batchRows", n, 1.0, false))
         .transpose()?;
-    let batch_bytes = match o.batch_bytes {
-        Some(n) => count("options.batchBytes", n, 1.0, false)? as u64,
-        None => DEFAULT_BATCH_BYTES,
+    // `batchRows` alone makes batches of exactly that many rows.
+    let batch_bytes = match (o.batch_bytes, batch_rows) {
+        (Some(n), _) => count("options.batchBytes", n, 1.0, false)? as u64,
+        (None, Some(_)) => u64::MAX,
+        (None, None) => DEFAULT_BATCH_BYTES,
     };
     let max_default = if format == "json" {
         1024.0 * MIB

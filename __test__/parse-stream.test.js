@@ -204,3 +204,21 @@ test('a 300 MB CSV parses with a 64 MB heap: every row counted, peak RSS under 4
     fs.rmSync(huge.file, { force: true })
   }
 })
+
+// A settled iterator means no step reads the caller's buffer any more: a step copies its piece
+// under a flag that closeParser (run before next() rejects) waits on. The window it closes is
+// one memcpy of at most 1 MiB, too short to hit reliably; this runs the abort-while-queued and
+// abort-while-running cases with the buffer detached, collected and reused at once.
+test('after an abort rejects, a Buffer source can be transferred and collected', async () => {
+  const fixture = path.join(__dirname, 'fixtures', 'parse', 'abort-then-transfer.js')
+  const stdout = await new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', fixture, '12'], { timeout: 60_000 }, (err, out, errOut) => {
+      if (err) reject(new Error(`${err.message}\n${errOut}`))
+      else resolve(out)
+    })
+  })
+  const { latencies } = JSON.parse(stdout)
+  assert.ok(latencies.length >= 6, `aborted rounds: ${latencies.length}`)
+  // A step is never awaited beyond its copy: the rejection is prompt (not a hang).
+  assert.ok(Math.max(...latencies) < 500, latencies.join(', '))
+})

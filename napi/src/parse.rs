@@ -15,7 +15,7 @@
 //! `streams.rs` does, so `closeParser` never waits: closing while a step runs drops the
 //! session (and its file) when the step ends.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use napi::Env;
 use napi::bindgen_prelude::{External, Uint8Array, Unknown};
@@ -33,12 +33,14 @@ use offload_core::parse::{Error, Session, Step, Tape};
 /// One parse, inside an `External` (declared to napi only for the typings).
 #[napi]
 pub struct NativeParser {
-    slot: Arc<Mutex<Slot>>,
+    slot: Arc<(Mutex<Slot>, Condvar)>,
 }
 
 struct Slot {
     session: Option<Box<Session>>,
     closed: bool,
+    /// A step is copying its piece (the caller's memory) into the session.
+    reading: bool,
 }
 
 fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
@@ -87,18 +89,28 @@ pub fn create_parser(
     let slot = Slot {
         session: Some(Box::new(session)),
         closed: false,
+        reading: false,
     };
     Ok(External::new(NativeParser {
-        slot: Arc::new(Mutex::new(slot)),
+        slot: Arc::new((Mutex::new(slot), Condvar::new())),
     }))
 }
 
 /// Frees the session (and closes its file) now, or (returns false) when its step ends.
 #[napi]
+///
+/// Waits (on the JS thread) while a step copies its piece: at most one memcpy of 1 MiB, tens
+/// of microseconds. After that no step reads a piece again (each finds the slot closed), so the
+/// JS layer, which closes before a parse's promise or iterator rejects, hands the caller's
+/// memory back settled, an abort included.
 pub fn close_parser(parser: &External<NativeParser>) -> bool {
+    let (slot, copied) = &*parser.slot;
     let session = {
-        let mut slot = lock(&parser.slot);
+        let mut slot = lock(slot);
         slot.closed = true;
+        while slot.reading {
+            slot = copied.wait(slot).unwrap_or_else(PoisonError::into_inner);
+        }
         slot.session.take()
     };
     session.is_some()
@@ -124,20 +136,29 @@ pub fn submit_parse_step(
     let work = pool.guarded_by(
         move |token| {
             let cancel = &|| token.is_cancelled();
-            let Some(mut session) = lock(&state).session.take() else {
+            let (slot, copied) = &*state;
+            let taken = {
+                let mut slot = lock(slot);
+                let session = slot.session.take();
+                // Only with the session in hand: a flag left set would hang `closeParser`.
+                slot.reading = input.is_some() && session.is_some();
+                session
+            };
+            let Some(mut session) = taken else {
                 return Err(Error::Kernel(
                     offload_core::kernels::KernelError::Unsupported(
                         "the parser has ended or was closed".into(),
                     ),
                 ));
             };
-            let result = steps(
-                &mut session,
-                input.as_ref().map(Input::as_slice),
-                eof,
-                cancel,
-            );
-            let mut slot = lock(&state);
+            // The piece is copied under `reading`, so `closeParser` waits for the copy.
+            if let Some(piece) = &input {
+                session.feed(piece.as_slice());
+                lock(slot).reading = false;
+                copied.notify_all();
+            }
+            let result = steps(&mut session, eof, cancel);
+            let mut slot = lock(slot);
             if !slot.closed && result.as_ref().is_ok_and(|(open, _)| *open) {
                 slot.session = Some(session);
             }
@@ -158,14 +179,12 @@ const BATCHES_PER_TASK: usize = 4;
 /// returns whether it may step again, and each step's value.
 fn steps(
     session: &mut Session,
-    piece: Option<&[u8]>,
     eof: bool,
     cancel: offload_core::kernels::Cancel,
 ) -> std::result::Result<(bool, Vec<Value>), Error> {
     let mut list = Vec::new();
-    let mut piece = piece;
     loop {
-        let step = session.step(piece.take(), eof, cancel)?;
+        let step = session.step(None, eof, cancel)?;
         let open = !step.done && step.error.is_none();
         let more = open && !step.need_input;
         list.push(step_value(step));

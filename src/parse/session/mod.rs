@@ -134,6 +134,12 @@ impl Session {
         Ok(s)
     }
 
+    /// Copies `piece` into the session's input.
+    pub fn feed(&mut self, piece: &[u8]) {
+        self.compact();
+        self.buf.extend_from_slice(piece);
+    }
+
     /// Adds `piece` (if any), marks the end of input (`eof`), and parses up to one batch.
     pub fn step(&mut self, piece: Option<&[u8]>, eof: bool, cancel: Cancel) -> Result<Step, Error> {
         if self.done {

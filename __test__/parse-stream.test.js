@@ -222,3 +222,22 @@ test('after an abort rejects, a Buffer source can be transferred and collected',
   // A step is never awaited beyond its copy: the rejection is prompt (not a hang).
   assert.ok(Math.max(...latencies) < 500, latencies.join(', '))
 })
+
+test('timeout bounds the whole parse: ERR_OFFLOAD_TIMEOUT from next() and from parseJson', async () => {
+  // An endless source: only the timeout can end it.
+  async function * endless() {
+    for (;;) {
+      yield Buffer.from('1\n'.repeat(20_000))
+      await sleep(5)
+    }
+  }
+  const stream = parseNdjson(endless(), { timeout: 300 })
+  let rows = 0
+  const err = await within((async () => {
+    for await (const batch of stream) rows += batch.length
+  })(), 10_000, 'an endless parse with a timeout').then(() => undefined, (e) => e)
+  assert.equal(err?.code, 'ERR_OFFLOAD_TIMEOUT')
+  assert.ok(rows > 0, 'rows before the timeout were delivered')
+  const never = { async * [Symbol.asyncIterator]() { await sleep(60_000); yield Buffer.from('1') } }
+  await assert.rejects(within(parseJson(never, { timeout: 50 }), 5000, 'parseJson with a timeout'), { code: 'ERR_OFFLOAD_TIMEOUT' })
+})

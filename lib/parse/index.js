@@ -13,9 +13,9 @@ const { performance } = require('node:perf_hooks')
 const binding = require('../shared/native')
 const { OffloadError, fromNative, invalidArgType } = require('../shared/errors')
 const { ERR_OFFLOAD_PARSE } = require('../shared/codes')
-const { abortError } = require('../shared/cancellable')
+const { abortError, timeoutError } = require('../shared/cancellable')
 const { abortable } = require('../shared/abortable')
-const { validateOptions, optionalSignal, optionalString, unlisten } = require('../shared/validate')
+const { validateOptions, optionalSignal, optionalString, optionalTimeout, unlisten } = require('../shared/validate')
 const { nativeOf } = require('../cpu/pool')
 const { submit } = require('../cpu/tasks')
 const { resolvedPath, fsError } = require('../files/paths')
@@ -113,6 +113,7 @@ class Parse {
   #ac = new AbortController()
   #signal
   #onAbort
+  #timer
   constructor(format, source, options) {
     const opts = validateOptions(options)
     const o = parseOptions(format, opts)
@@ -126,6 +127,7 @@ class Parse {
     this.native = nativeOf(opts.pool)
     this.priority = optionalString(opts, 'priority')
     this.#signal = optionalSignal(opts)
+    const timeout = optionalTimeout(opts)
     this.shapes = new Shapes()
     /** @type {string[] | undefined} */
     this.names = undefined
@@ -141,6 +143,11 @@ class Parse {
       if (signal.aborted) this.stop(abortError(signal))
       this.#onAbort = () => this.stop(abortError(signal))
       signal.addEventListener('abort', this.#onAbort)
+    }
+    if (timeout !== undefined) {
+      // The whole parse's deadline; a parse nobody iterates does not keep the process alive.
+      this.#timer = setTimeout(() => this.stop(timeoutError(timeout)), timeout)
+      this.#timer.unref()
     }
   }
 
@@ -218,6 +225,7 @@ class Parse {
   }
 
   close() {
+    clearTimeout(this.#timer)
     if (this.#signal !== undefined && this.#onAbort !== undefined) unlisten(this.#signal, this.#onAbort)
     this.stop(new OffloadError(ERR_OFFLOAD_PARSE, 'the parse was closed'))
     binding.closeParser(this.state)

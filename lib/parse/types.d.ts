@@ -1,6 +1,9 @@
 // Typings for the parsers (lib/parse): parseCsv, parseNdjson, parseJson. Re-exported by the
 // package's index.d.ts. Behaviour and costs: docs/parsing.md.
 import type { TaskOptions } from '../cpu/types'
+
+// `timeout` (from TaskOptions) bounds the whole parse: once it passes, the iterator's next()
+// (or parseJson's promise) rejects with ERR_OFFLOAD_TIMEOUT and the input is closed.
 import type { PathLike } from '../files/types'
 
 /**
@@ -16,7 +19,7 @@ export type ParseSource =
   | { path: PathLike }
 
 /** Options shared by `parseCsv` and `parseNdjson`. */
-export interface ParseOptions extends Omit<TaskOptions, 'timeout'> {
+export interface ParseOptions extends TaskOptions {
   /** A batch ends after this many rows. Default: unset (`batchBytes` decides). */
   batchRows?: number
   /** A batch ends at the first row end after this many bytes of input. Default: 32 KiB, or no limit when `batchRows` is given. */
@@ -66,7 +69,7 @@ export interface CsvOptions extends ParseOptions {
 }
 
 /** Options of `parseJson`. */
-export interface JsonOptions extends Omit<TaskOptions, 'timeout'> {
+export interface JsonOptions extends TaskOptions {
   /** A longer document is an `ERR_OFFLOAD_PARSE` error. Default: 1 GiB. */
   maxBytes?: number
   /** `'utf8'` or `'latin1'`. Default: `'utf8'`. */

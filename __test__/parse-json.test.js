@@ -160,6 +160,13 @@ test('2000 different key sets and 1000-key objects', async () => {
   sameValues(await ndjson(wide.join('\n')), oracle(wide.join('\n')), 'wide')
 })
 
+// A shape's keys are found by walking its parents: one level of recursion per key overflowed
+// the stack at this width (and caching every prefix cost the square of it).
+test('an object of 100,000 keys (a map keyed by id) equals JSON.parse', async () => {
+  const text = JSON.stringify(Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`id${i}`, i % 3 ? i : `v${i}`])))
+  assert.deepEqual(await parseJson(text), JSON.parse(text))
+})
+
 test('depth 5000 (arrays and objects) equals JSON.parse', async () => {
   const d = 5000
   const docs = ['['.repeat(d) + '1' + ']'.repeat(d), '{"a":'.repeat(d) + 'null' + '}'.repeat(d), '[{"a":'.repeat(d / 2) + '[]' + '}]'.repeat(d / 2)]

@@ -6,18 +6,8 @@
 const { Readable } = require('node:stream')
 const { parse: csvParseSync } = require('csv-parse/sync')
 const { orders, COLUMNS } = require('../../benchmark/data/orders')
+const { prng } = require('../../benchmark/prng')
 
-// mulberry32, as benchmark/prng.js: identical inputs run to run.
-function prng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // Field material: delimiters of every dialect, quotes, CR/LF/CRLF, Latin-1, CJK, an astral
 // emoji, spaces and the comment character, so each dialect meets its own specials in the data.

@@ -215,11 +215,11 @@ function isSource(data) {
     typeof data[Symbol.asyncIterator] === 'function'
 }
 
-// A Readable is iterated without being destroyed when we stop early; other iterables as
-// `for await` would (return() is called).
-function iteratorOf(source) {
+// A Readable is iterated without being destroyed when we stop early, unless `destroyOnReturn`
+// (as `for await` does); other iterables as `for await` would (return() is called).
+function iteratorOf(source, destroyOnReturn = false) {
   if (typeof source.iterator === 'function' && typeof source.pipe === 'function') {
-    return source.iterator({ destroyOnReturn: false })
+    return source.iterator({ destroyOnReturn })
   }
   return source[Symbol.asyncIterator]()
 }
@@ -284,4 +284,4 @@ async function hashSource(algorithm, key, source, options) {
   }
 }
 
-module.exports = { createCompressStream, createDecompressStream, hashSource, isSource }
+module.exports = { createCompressStream, createDecompressStream, hashSource, isSource, iteratorOf }

@@ -13,22 +13,12 @@
 const binding = require('../shared/native')
 const { invalidArgValue } = require('../shared/errors')
 const { resolvedPath, fsError } = require('./paths')
-const { toBytes, validateString, optionalString, optionalInteger, optionalBoolean, optionalNumber } = require('../shared/validate')
+const { toBytes, validateString, optionalString, optionalInteger, optionalBoolean, optionalNumber, pick } = require('../shared/validate')
 const { call } = require('../cpu/run')
 
 /** @param {[number, number]} r the binding's [bytesRead, bytesWritten] */
 function transfer(r) {
   return { bytesRead: r[0], bytesWritten: r[1] }
-}
-
-// A fresh object with the validated values only (see lib/cpu/kernels.js `only`).
-function pick(opts, checks) {
-  const o = {}
-  for (const [key, check] of checks) {
-    const v = check(opts, key)
-    if (v !== undefined) o[key] = v
-  }
-  return o
 }
 
 /** Digest of the file at `path`. */

@@ -61,11 +61,16 @@ class Shapes {
     }
   }
 
-  /** The keys of shape `id`, in order. */
+  /**
+   * The keys of shape `id`, in order: a walk up its parents, cached for `id` only (caching
+   * every prefix of a 100k-key object would cost the square of its width).
+   */
   list(id) {
     let l = this.lists[id]
     if (l === undefined) {
-      l = this.list(this.parents[id]).concat(this.keys[id])
+      l = []
+      for (let n = id; n !== 0; n = this.parents[n]) l.push(this.keys[n])
+      l.reverse()
       this.lists[id] = l
     }
     return l

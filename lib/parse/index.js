@@ -18,6 +18,7 @@ const { abortable } = require('../shared/abortable')
 const { validateOptions, optionalSignal, optionalString, optionalTimeout, unlisten } = require('../shared/validate')
 const { nativeOf } = require('../cpu/pool')
 const { submit } = require('../cpu/tasks')
+const { isSource, iteratorOf } = require('../cpu/streams')
 const { resolvedPath, fsError } = require('../files/paths')
 const { Shapes, Decoder, columnsOf } = require('./decoder')
 const { parseOptions } = require('./options')
@@ -36,13 +37,8 @@ const SOURCE_TYPES = 'of type string, Buffer, Uint8Array, a Readable, an async i
 function piecesOf(source, encoding) {
   if (typeof source === 'string') return stringPieces(source)
   if (source instanceof Uint8Array) return bytePieces([source])
-  if (source !== null && typeof source === 'object' && typeof source[Symbol.asyncIterator] === 'function') {
-    // Stopping early destroys a Readable, as `for await` does: the parse was its reader.
-    const it = typeof source.iterator === 'function' && typeof source.pipe === 'function'
-      ? source.iterator({ destroyOnReturn: true })
-      : source[Symbol.asyncIterator]()
-    return streamPieces(it, encoding)
-  }
+  // Stopping early destroys a Readable, as `for await` does: the parse was its reader.
+  if (isSource(source)) return streamPieces(iteratorOf(source, true), encoding)
   throw invalidArgType('source', SOURCE_TYPES, source)
 }
 
@@ -117,8 +113,7 @@ class Parse {
   constructor(format, source, options) {
     const opts = validateOptions(options)
     const o = parseOptions(format, opts)
-    const isPath = source !== null && typeof source === 'object' && !(source instanceof Uint8Array) &&
-      typeof source[Symbol.asyncIterator] !== 'function'
+    const isPath = source !== null && typeof source === 'object' && !ArrayBuffer.isView(source) && !isSource(source)
     if (isPath && !('path' in source)) throw invalidArgType('source', SOURCE_TYPES, source)
     const file = isPath ? resolvedPath(source.path, 'source.path') : undefined
     // A string is text: sent as UTF-8 whatever `encoding` says (which is still checked).
@@ -209,19 +204,30 @@ class Parse {
     if (tape.names !== null) this.names = tape.names
     this.shapes.add(tape.first, tape.defs, tape.reset)
     const dec = new Decoder(this.shapes, tape)
+    await this.#sliced((n) => dec.run(n))
+    if (!this.columnar) return dec.out
+    // The text columns' values arrive row by row: dealt into their columns, sliced too.
+    const { batch, text } = columnsOf(this.names ?? [], tape)
+    const { out } = dec
+    const k = text.length
+    let i = 0
+    await this.#sliced((n) => {
+      for (const end = Math.min(out.length, i + n); i < end; i++) text[i % k][(i / k) | 0] = out[i]
+      return i === out.length
+    })
+    return batch
+  }
+
+  /** Runs `step(n)` (n units of work; true when done) in slices of about SLICE_MS. */
+  async #sliced(step) {
     let t0 = performance.now()
-    while (!dec.run(SLICE_OPS)) {
+    while (!step(SLICE_OPS)) {
       if (performance.now() - t0 >= SLICE_MS) {
         await immediate()
         if (this.#stopped !== undefined) throw this.#stopped
         t0 = performance.now()
       }
     }
-    if (!this.columnar) return dec.out
-    const { batch, text } = columnsOf(this.names ?? [], tape)
-    const k = text.length
-    for (let i = 0; i < dec.out.length; i++) text[i % k][(i / k) | 0] = dec.out[i]
-    return batch
   }
 
   close() {

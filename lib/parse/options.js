@@ -4,25 +4,17 @@
 // fresh object of values read once: `columns` as `header`/`names`, `quote: false` as `unquoted`,
 // `cast` as `castAll` and `[column, kind]` pairs.
 const { invalidArgType } = require('../shared/errors')
-const { optionalString, optionalBoolean, optionalNumber } = require('../shared/validate')
+const { optionalString, optionalBoolean, optionalNumber, pick } = require('../shared/validate')
 
 const COMMON = [['batchRows', optionalNumber], ['batchBytes', optionalNumber], ['maxRowBytes', optionalNumber],
   ['encoding', optionalString], ['onError', optionalString], ['bom', optionalBoolean]]
 const CSV = [['delimiter', optionalString], ['escape', optionalString], ['comment', optionalString],
   ['skipEmptyLines', optionalBoolean], ['relaxColumnCount', optionalBoolean], ['shape', optionalString]]
 
-function pick(opts, checks, into) {
-  for (const [key, check] of checks) {
-    const v = check(opts, key)
-    if (v !== undefined) into[key] = v
-  }
-  return into
-}
-
 /** The binding's options for `format` from the caller's `opts` (already an object). */
 function parseOptions(format, opts) {
   /** @type {Record<string, unknown>} */
-  const o = pick(opts, COMMON, {})
+  const o = pick(opts, COMMON)
   if (format !== 'csv') return o
   pick(opts, CSV, o)
   const columns = opts.columns

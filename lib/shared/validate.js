@@ -138,10 +138,20 @@ function unlisten(signal, listener) {
 }
 
 // A path given as a string or a file: URL (as node:fs takes them), as a string.
+// A fresh object of the values `checks` ([key, check] pairs) read from `opts`, added to
+// `into`: the binding never gets the caller's object, whose getters could run mid-call.
+function pick(opts, checks, into = {}) {
+  for (const [key, check] of checks) {
+    const v = check(opts, key)
+    if (v !== undefined) into[key] = v
+  }
+  return into
+}
+
 function pathString(value, name) {
   if (value instanceof URL) return fileURLToPath(value)
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string or an instance of URL', value)
   return value
 }
 
-module.exports = { MAX_TIMEOUT, pathString, unlisten, toBytes, toBinary, validateString, validateOptions, optionalString, optionalBoolean, optionalNumber, optionalInteger, boundedInteger, optionalMs, optionalTimeout, optionalSignal }
+module.exports = { MAX_TIMEOUT, pathString, pick, unlisten, toBytes, toBinary, validateString, validateOptions, optionalString, optionalBoolean, optionalNumber, optionalInteger, boundedInteger, optionalMs, optionalTimeout, optionalSignal }

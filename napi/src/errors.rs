@@ -38,7 +38,6 @@ pub(crate) const ERR_OFFLOAD_INIT: &str = "ERR_OFFLOAD_INIT";
 pub(crate) const ERR_OFFLOAD_INTERNAL: &str = "ERR_OFFLOAD_INTERNAL";
 pub(crate) const ERR_OFFLOAD_SPAWN: &str = "ERR_OFFLOAD_SPAWN";
 pub(crate) const ERR_OFFLOAD_IO: &str = "ERR_OFFLOAD_IO";
-pub(crate) const ERR_OFFLOAD_PARSE: &str = "ERR_OFFLOAD_PARSE";
 pub(crate) const ERR_OFFLOAD_WORKER_CRASHED: &str = "ERR_OFFLOAD_WORKER_CRASHED";
 pub(crate) const ERR_OFFLOAD_WORKER_START: &str = "ERR_OFFLOAD_WORKER_START";
 // Encryption and key derivation (issue 16): ours, then node's crypto codes, with node's classes
@@ -171,12 +170,11 @@ pub(crate) fn file_error(e: offload_core::files::Error) -> TaskError {
     }
 }
 
-/// A parse step's failure. Malformed input is not one (the step returns it with the rows
-/// before it); a document past V8's limits or a file error is.
+/// A parse step's failure: a file error, or a cancel. Malformed input is not one: the step
+/// returns it with the rows before it, and the JS layer raises `ERR_OFFLOAD_PARSE`.
 #[cfg(unix)]
 pub(crate) fn parse_error(e: offload_core::parse::Error) -> TaskError {
     match e {
-        offload_core::parse::Error::Parse(p) => TaskError::new(ERR_OFFLOAD_PARSE, p.to_string()),
         offload_core::parse::Error::File(f) => TaskError::new(f.code, f.to_string()),
         offload_core::parse::Error::Kernel(k) => kernel_error(k),
     }

@@ -59,27 +59,7 @@ pub fn create_parser(
 ) -> Result<External<NativeParser>> {
     // Checked here so a bad value throws at the call, not from the first batch.
     crate::options::pool::priority(priority.as_deref())?;
-    let options = options.unwrap_or(ParseOptions {
-        batch_rows: None,
-        batch_bytes: None,
-        max_row_bytes: None,
-        encoding: None,
-        on_error: None,
-        bom: None,
-        header: None,
-        names: None,
-        delimiter: None,
-        quote: None,
-        unquoted: None,
-        escape: None,
-        comment: None,
-        skip_empty_lines: None,
-        relax_column_count: None,
-        cast_all: None,
-        cast: None,
-        shape: None,
-        text: None,
-    });
+    let options = options.unwrap_or_default();
     let (format, limits) = convert(&format, options)?;
     let session = match file {
         Some(f) => Session::reading(format, limits, &path("path", &f)?),
@@ -184,7 +164,7 @@ fn steps(
 ) -> std::result::Result<(bool, Vec<Value>), Error> {
     let mut list = Vec::new();
     loop {
-        let step = session.step(None, eof, cancel)?;
+        let step = session.step(eof, cancel)?;
         let open = !step.done && step.error.is_none();
         let more = open && !step.need_input;
         list.push(step_value(step));

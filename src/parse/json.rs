@@ -152,7 +152,10 @@ fn key_of(
         return Err(unexpected(b, *p));
     }
     let start = *p + 1;
-    let (end, escaped, _) = scan_string(b, start)?;
+    let (end, escaped, ascii) = scan_string(b, start)?;
+    if !escaped && !ascii {
+        std::str::from_utf8(&b[start..end]).map_err(|e| bad_utf8(start + e.valid_up_to()))?;
+    }
     let node = if escaped {
         s.units.clear();
         unescape(b, start, end, &mut s.units)?;
@@ -182,9 +185,9 @@ const SPECIAL: [bool; 256] = {
     t
 };
 
-/// Finds the closing quote of a string whose content starts at `start`; checks control
-/// characters and UTF-8. Returns (index of the quote, whether it holds escapes, whether it is
-/// ASCII).
+/// Finds the closing quote of a string whose content starts at `start` and checks control
+/// characters. Returns (index of the quote, whether it holds escapes, whether it is ASCII);
+/// UTF-8 is checked by whoever reads the text (`unescape`, `Tape::utf8`, `key_of`), once.
 #[inline]
 fn scan_string(b: &[u8], start: usize) -> Result<(usize, bool, bool), Syntax> {
     let mut p = start;
@@ -210,10 +213,11 @@ fn scan_string(b: &[u8], start: usize) -> Result<(usize, bool, bool), Syntax> {
             }
         }
     }
-    if !ascii && let Err(e) = std::str::from_utf8(&b[start..p]) {
-        return Err(syntax(start + e.valid_up_to(), "Invalid UTF-8 in string"));
-    }
     Ok((p, escaped, ascii))
+}
+
+fn bad_utf8(at: usize) -> Syntax {
+    syntax(at, "Invalid UTF-8 in string")
 }
 
 fn string(b: &[u8], at: usize, tape: &mut Tape, units: &mut Vec<u16>) -> Result<usize, Syntax> {
@@ -226,10 +230,8 @@ fn string(b: &[u8], at: usize, tape: &mut Tape, units: &mut Vec<u16>) -> Result<
     } else if ascii {
         tape.latin1(&b[start..end]);
     } else {
-        // Checked by scan_string.
-        let text = std::str::from_utf8(&b[start..end])
-            .map_err(|_| syntax(start, "Invalid UTF-8 in string"))?;
-        tape.str(text);
+        tape.utf8(&b[start..end])
+            .map_err(|valid| bad_utf8(start + valid))?;
     }
     Ok(end + 1)
 }

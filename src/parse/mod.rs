@@ -70,7 +70,6 @@ pub struct CsvSpec {
     /// Per-column kinds by name, or by index written in decimal when there are no names.
     pub cast: Vec<(String, Kind)>,
     pub shape: Shape,
-    pub latin1: bool,
 }
 
 impl CsvSpec {
@@ -122,7 +121,7 @@ pub struct Limits {
     pub skip_errors: bool,
     /// Strip a leading UTF-8 byte order mark.
     pub bom: bool,
-    /// NDJSON and JSON read as Latin-1 (CSV's is in its spec).
+    /// The input is Latin-1 (every byte a character), not UTF-8.
     pub latin1: bool,
 }
 
@@ -136,10 +135,10 @@ pub struct ParseError {
     pub offset: u64,
 }
 
+/// Why a step failed (malformed input is not a failure: a step returns it with the rows before
+/// it, in [`Step::error`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error(transparent)]
-    Parse(#[from] ParseError),
     #[error(transparent)]
     File(#[from] FileError),
     #[error(transparent)]

@@ -121,23 +121,6 @@ impl Tape {
         Ok(())
     }
 
-    /// A string from valid UTF-8.
-    #[inline]
-    pub(crate) fn str(&mut self, s: &str) {
-        if s.is_ascii() {
-            self.latin1(s.as_bytes());
-        } else if s.chars().all(|c| (c as u32) < 0x100) {
-            self.ops.push(op::STR1);
-            self.lens.push(s.chars().count() as u32);
-            self.text1.extend(s.chars().map(|c| c as u8));
-        } else {
-            let start = self.text2.len();
-            self.text2.extend(s.encode_utf16());
-            self.ops.push(op::STR2);
-            self.lens.push((self.text2.len() - start) as u32);
-        }
-    }
-
     /// A string whose bytes are Latin-1 characters.
     #[inline]
     pub(crate) fn latin1(&mut self, b: &[u8]) {
@@ -198,11 +181,6 @@ impl Tape {
     /// Whether the text still fits V8's strings.
     pub(crate) fn text_fits(&self) -> bool {
         self.text1.len() <= MAX_TEXT && self.text2.len() <= MAX_TEXT
-    }
-
-    /// Whether the tape holds no rows.
-    pub fn is_empty(&self) -> bool {
-        self.rows == 0
     }
 }
 

@@ -9,6 +9,7 @@ use crate::errors::{Result, invalid_value, one_of};
 use offload_core::parse::{CsvSpec, Format, Kind, Limits, Shape};
 
 #[napi(object, object_to_js = false)]
+#[derive(Default)]
 pub struct ParseOptions {
     /// A batch ends after this many rows. Default: unset (`batchBytes` decides).
     pub batch_rows: Option<f64>,
@@ -147,7 +148,7 @@ pub(crate) fn convert(format: &str, o: ParseOptions) -> Result<(Format, Limits)>
         latin1,
     };
     let format = match format {
-        "csv" => Format::Csv(csv(o, latin1)?),
+        "csv" => Format::Csv(csv(o)?),
         "ndjson" => Format::Ndjson,
         "json" => Format::Json,
         f => return Err(one_of("argument 'format'", &["csv", "ndjson", "json"], f)),
@@ -155,7 +156,7 @@ pub(crate) fn convert(format: &str, o: ParseOptions) -> Result<(Format, Limits)>
     Ok((format, limits))
 }
 
-fn csv(o: ParseOptions, latin1: bool) -> Result<CsvSpec> {
+fn csv(o: ParseOptions) -> Result<CsvSpec> {
     let header = o.header.unwrap_or(false);
     let named = header || o.names.is_some();
     let shape = match o.shape.as_deref() {
@@ -217,6 +218,5 @@ fn csv(o: ParseOptions, latin1: bool) -> Result<CsvSpec> {
         },
         cast,
         shape,
-        latin1,
     })
 }

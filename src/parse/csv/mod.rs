@@ -27,11 +27,13 @@ pub(crate) struct Csv {
     /// Shape of the first `k` names, by `k`.
     prefixes: Vec<u32>,
     scanner: Scanner,
+    /// Fields are Latin-1 (the session's encoding), not UTF-8.
+    latin1: bool,
 }
 
 impl Csv {
     /// Fails if `cast` names a column that the given names do not have.
-    pub(crate) fn new(spec: CsvSpec) -> Result<Csv, String> {
+    pub(crate) fn new(spec: CsvSpec, latin1: bool) -> Result<Csv, String> {
         let scanner = Scanner::new(Dialect {
             delimiter: spec.delimiter,
             quote: spec.quote,
@@ -46,6 +48,7 @@ impl Csv {
             prefixes: Vec::new(),
             scanner,
             spec,
+            latin1,
         };
         if let Some(names) = csv.spec.names.take() {
             csv.expected = Some(names.len());
@@ -59,10 +62,6 @@ impl Csv {
 
     pub(crate) fn shape(&self) -> Shape {
         self.spec.shape
-    }
-
-    pub(crate) fn latin1(&self) -> bool {
-        self.spec.latin1
     }
 
     /// The column names once known (sent to JS with the first tape that has them).
@@ -265,7 +264,7 @@ impl Csv {
         tape: &mut Tape,
         end: usize,
     ) -> Result<(), RowError> {
-        if self.spec.latin1 || t.is_ascii() {
+        if self.latin1 || t.is_ascii() {
             tape.latin1(t);
             return Ok(());
         }
@@ -273,7 +272,7 @@ impl Csv {
     }
 
     fn decode(&self, b: &[u8], t: &[u8], at: usize, end: usize) -> Result<String, RowError> {
-        if self.spec.latin1 {
+        if self.latin1 {
             return Ok(t.iter().map(|&c| c as char).collect());
         }
         std::str::from_utf8(t)

@@ -15,18 +15,8 @@ use crate::parse::tape::Tape;
 impl Session {
     pub(super) fn ndjson(&mut self, cancel: Cancel) -> Result<Outcome, Error> {
         loop {
-            if self.batch_full() {
-                return Ok(Outcome::Full);
-            }
-            if self.pos == self.buf.len() {
-                return Ok(if self.eof {
-                    Outcome::End
-                } else {
-                    Outcome::NeedInput
-                });
-            }
-            if !self.skip_rest_of_line() {
-                continue;
+            if let Some(stop) = self.before_row() {
+                return Ok(stop);
             }
             let start = self.pos;
             let end = match memchr(b'\n', &self.buf[start..]) {

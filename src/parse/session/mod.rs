@@ -97,7 +97,7 @@ impl Session {
     /// A session fed by the caller; fails on a `cast` map naming a column the names lack.
     pub fn new(format: Format, limits: Limits) -> Result<Session, String> {
         let (parser, csv) = match format {
-            Format::Csv(spec) => (Parser::Csv, Some(Box::new(Csv::new(spec)?))),
+            Format::Csv(spec) => (Parser::Csv, Some(Box::new(Csv::new(spec, limits.latin1)?))),
             Format::Ndjson => (Parser::Ndjson, None),
             Format::Json => (Parser::Json, None),
         };
@@ -140,14 +140,10 @@ impl Session {
         self.buf.extend_from_slice(piece);
     }
 
-    /// Adds `piece` (if any), marks the end of input (`eof`), and parses up to one batch.
-    pub fn step(&mut self, piece: Option<&[u8]>, eof: bool, cancel: Cancel) -> Result<Step, Error> {
+    /// Marks the end of input (`eof`) and parses up to one batch of what was fed.
+    pub fn step(&mut self, eof: bool, cancel: Cancel) -> Result<Step, Error> {
         if self.done {
             return Ok(self.finish(None, true));
-        }
-        if let Some(piece) = piece {
-            self.compact();
-            self.buf.extend_from_slice(piece);
         }
         self.eof |= eof;
         loop {
@@ -286,23 +282,29 @@ impl Session {
         }
     }
 
+    /// What ends a step before the next row, if anything: a full batch, or the end of the
+    /// buffered input (once a skipped row's rest is dropped).
+    fn before_row(&mut self) -> Option<Outcome> {
+        if self.batch_full() {
+            return Some(Outcome::Full);
+        }
+        self.skip_rest_of_line();
+        if self.pos < self.buf.len() {
+            None
+        } else if self.eof {
+            Some(Outcome::End)
+        } else {
+            Some(Outcome::NeedInput)
+        }
+    }
+
     fn csv(&mut self) -> Outcome {
         let Some(mut csv) = self.csv.take() else {
             return Outcome::End;
         };
         let outcome = loop {
-            if self.batch_full() {
-                break Outcome::Full;
-            }
-            if self.pos == self.buf.len() {
-                break if self.eof {
-                    Outcome::End
-                } else {
-                    Outcome::NeedInput
-                };
-            }
-            if !self.skip_rest_of_line() {
-                continue;
+            if let Some(stop) = self.before_row() {
+                break stop;
             }
             let start = self.pos;
             let scanned = csv.scan(&self.buf, start, self.eof);

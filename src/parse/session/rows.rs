@@ -15,8 +15,7 @@ impl Session {
         let line = self.lines + memchr_iter(b'\n', &self.buf[from..at]).count() as u64 + 1;
         let line_start = memrchr(b'\n', &self.buf[..at]).map_or(0, |i| i + 1);
         let span = &self.buf[line_start..at];
-        let latin1 = self.limits.latin1 || self.csv.as_ref().is_some_and(|c| c.latin1());
-        let chars = if latin1 {
+        let chars = if self.limits.latin1 {
             span.len()
         } else {
             span.iter().filter(|&&c| (c as i8) >= -0x40).count()
@@ -47,21 +46,18 @@ impl Session {
         None
     }
 
-    /// Skips to the next line while `skip_line` is set; false if the buffer ran out first.
-    pub(super) fn skip_rest_of_line(&mut self) -> bool {
+    /// Skips to the next line while `skip_line` is set (to the end of the buffer if no LF is in
+    /// it yet).
+    pub(super) fn skip_rest_of_line(&mut self) {
         if !self.skip_line {
-            return true;
+            return;
         }
         match memchr(b'\n', &self.buf[self.pos..]) {
             Some(i) => {
                 self.pos += i + 1;
                 self.skip_line = false;
-                true
             }
-            None => {
-                self.pos = self.buf.len();
-                false
-            }
+            None => self.pos = self.buf.len(),
         }
     }
 

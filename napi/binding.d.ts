@@ -819,6 +819,9 @@ export declare function threadPoolDrop(id: number): void
 /** No worker can start: every waiting task fails with ERR_OFFLOAD_WORKER_START and `message`. */
 export declare function threadPoolFailQueued(id: number, message: string): void
 
+/** Workers that have called serve() and are not retired. */
+export declare function threadPoolJoined(id: number): number
+
 /**
  * Finishes the worker's task `done` (if >= 0) with its result (`ok`) or encoded error
  * (`result`: null for `undefined`), then returns the worker's next task, or null: the worker

@@ -913,6 +913,7 @@ module.exports.threadPoolClose = nativeBinding.threadPoolClose
 module.exports.threadPoolCreate = nativeBinding.threadPoolCreate
 module.exports.threadPoolDrop = nativeBinding.threadPoolDrop
 module.exports.threadPoolFailQueued = nativeBinding.threadPoolFailQueued
+module.exports.threadPoolJoined = nativeBinding.threadPoolJoined
 module.exports.threadPoolNext = nativeBinding.threadPoolNext
 module.exports.threadPoolRefuse = nativeBinding.threadPoolRefuse
 module.exports.threadPoolRetire = nativeBinding.threadPoolRetire

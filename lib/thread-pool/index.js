@@ -83,11 +83,13 @@ class ThreadPool {
   get threads() { return this.#o.threads }
 
   // Starts workers up to minThreads, and more, up to `threads`, while tasks wait that no
-  // starting worker will take. Not while a start backoff runs.
+  // starting worker will take. Not while a start backoff runs. A worker counts as starting
+  // until it joins natively: its `ready` message can arrive after it took a task.
   #fill() {
     const o = this.#o
     if (this.#closed || this.#retry !== undefined) return
-    while (this.#active < o.threads && (this.#active < o.minThreads || binding.threadPoolBacklog(this.#id) > this.#starting)) this.#start()
+    const wanted = () => this.#active < o.minThreads || binding.threadPoolBacklog(this.#id) > this.#active - binding.threadPoolJoined(this.#id)
+    while (this.#active < o.threads && wanted()) this.#start()
   }
 
   // #fill() where a throw would lose a task already queued: new Worker() refusing an option

@@ -221,6 +221,12 @@ pub fn thread_pool_backlog(id: u32) -> Result<u32> {
     Ok(pool(id)?.dispatch.backlog().min(u32::MAX as usize) as u32)
 }
 
+/// Workers that have called serve() and are not retired.
+#[napi]
+pub fn thread_pool_joined(id: u32) -> Result<u32> {
+    Ok(pool(id)?.dispatch.joined().min(u32::MAX as usize) as u32)
+}
+
 /// How long a worker that finds the queue empty waits for a task before it parks: a caller that
 /// awaits each result before it sends the next task is back within this, and its task then
 /// skips the wake-up through the worker's event loop. The worker's loop stands still meanwhile.

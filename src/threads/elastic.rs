@@ -3,7 +3,7 @@
 //! `retire` takes a worker parked for long enough out of the idle set under the same lock
 //! `submit` hands workers out under, so a retired worker is never handed a task and the caller
 //! may terminate it at once; `refuse` does the same for a worker that has not joined yet (a
-//! start timeout); `backlog` is the demand for more workers.
+//! start timeout); `backlog` is the demand for more workers and `joined` the supply already there.
 
 use std::time::{Duration, Instant};
 
@@ -59,5 +59,16 @@ impl<M: Copy, T> Dispatch<M, T> {
     pub fn backlog(&self) -> usize {
         let s = self.lock();
         s.queued.saturating_sub(s.waking)
+    }
+
+    /// Workers that have joined and are not retired: the caller's started workers minus these
+    /// are still booting. Counted here, not from the workers' `ready` messages, which a busy
+    /// loop may read long after the worker took its first task.
+    pub fn joined(&self) -> usize {
+        let s = self.lock();
+        s.workers
+            .values()
+            .filter(|w| !matches!(w, Worker::Retired))
+            .count()
     }
 }

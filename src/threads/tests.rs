@@ -266,6 +266,24 @@ fn a_refused_worker_never_joins_and_a_joined_one_cannot_be_refused() {
 }
 
 #[test]
+fn joined_counts_workers_from_add_until_they_retire_or_exit() {
+    let d = pool(16);
+    assert_eq!(d.joined(), 0);
+    let a = add(&d);
+    let b = add(&d);
+    assert!(d.refuse(1_000_000));
+    assert_eq!(d.joined(), 2, "a refused worker never joined");
+    let (t, _) = d.submit(0, "a", Priority::Normal).unwrap();
+    assert_eq!(d.take(a), Some((t, 0, "a")));
+    assert_eq!(d.joined(), 2, "running still counts");
+    assert_eq!(d.worker_exited(a), Some((t, 0)));
+    assert_eq!(d.joined(), 1);
+    assert_eq!(d.take(b), None);
+    assert!(d.retire(Duration::ZERO).is_ok());
+    assert_eq!(d.joined(), 0, "retired");
+}
+
+#[test]
 fn retiring_parked_workers_while_tasks_arrive_never_strands_or_loses_a_task() {
     // Worker threads park, get woken and take tasks while another thread retires every parked
     // worker at once and joins a replacement: every task must be taken exactly once, and no

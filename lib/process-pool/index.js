@@ -16,6 +16,8 @@ const { register } = require('../shared/metrics-registry')
 const { Supervisor, killChildrenOnExit, kNative } = require('../subprocess/process')
 const { workerOptions, runOptions } = require('./options')
 const { ERR_OFFLOAD_POOL_CLOSED } = require('../shared/codes')
+const { validateOptions } = require('../shared/validate')
+const { budgetOf, runWithSlot } = require('../host-budget')
 
 // The machinery behind a pool (scheduler, worker handle, queue, protocol) is loaded when the
 // first pool is made: most programs that require offload never make one, and every module
@@ -56,9 +58,11 @@ class ProcessPool {
   #closing
   #unregister
   #supervisorRef
+  #budget
 
   constructor(options) {
     const o = workerOptions(options)
+    this.#budget = budgetOf(validateOptions(options))
     const { Scheduler } = load()
     this.#o = o
     // A private budget: workers must never wait behind exec() calls, and a dying worker may
@@ -94,6 +98,17 @@ class ProcessPool {
       return this.#refuse(new OffloadError(ERR_OFFLOAD_POOL_CLOSED, 'the process pool is closed'))
     }
     if (o.signal !== undefined && o.signal.aborted) return Promise.reject(abortError(o.signal))
+    if (this.#budget === undefined) return this.#dispatch(payload, o)
+    // A task runs (and its timeout counts from its call) only while it holds a slot.
+    const limits = { signal: o.signal, timeout: o.timeout, maxQueue: this.#o.maxQueue }
+    return runWithSlot(this.#budget, limits, (timeout) => this.#dispatch(payload, { ...o, timeout }))
+  }
+
+  #dispatch(payload, o) {
+    const scheduler = this.#scheduler
+    if (scheduler.closing) {
+      return this.#refuse(new OffloadError(ERR_OFFLOAD_POOL_CLOSED, 'the process pool is closed'))
+    }
     const refusal = scheduler.refusal()
     if (refusal !== undefined) return this.#refuse(refusal)
     const id = this.#nextId
@@ -138,7 +153,9 @@ class ProcessPool {
   stats() {
     const s = this.#scheduler.stats()
     const c = this.#scheduler.counts
+    const budget = this.#budget === undefined ? {} : { hostBudget: this.#budget.stats() }
     return {
+      ...budget,
       size: this.#o.size,
       workers: s.workers,
       starting: s.starting,

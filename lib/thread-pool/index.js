@@ -28,6 +28,7 @@ const { validateOptions, optionalSignal, optionalString, optionalTimeout } = req
 const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED, ERR_OFFLOAD_WORKER_CRASHED, ERR_OFFLOAD_WORKER_START } = require('../shared/codes')
 const { asyncDispose } = require('../shared/dispose')
 const { register } = require('../shared/metrics-registry')
+const { budgetOf, runWithSlot } = require('../host-budget')
 const { kThreadPool } = require('./handshake')
 const { Outbound, asJson, encode, detach } = require('./codec')
 const { threadPoolOptions, transferList } = require('./options')
@@ -60,9 +61,11 @@ class ThreadPool {
   #unregister
   #startError // why the last start failed, until a worker is ready again
   #final // the stats once the native pool is dropped
+  #budget // the host budget each task takes a slot from (options.hostBudget)
 
   constructor(options) {
     this.#o = threadPoolOptions(options)
+    this.#budget = budgetOf(validateOptions(options))
     this.#id = binding.threadPoolCreate(this.#o.maxQueue)
     try {
       // new Worker() checks resourceLimits, execArgv and env itself, and throws on bad ones.
@@ -199,6 +202,21 @@ class ThreadPool {
 
   /** Runs `payload` through the worker module's handler (`options.name` picks a named one). */
   run(payload, options) {
+    if (this.#budget === undefined) return this.#run(payload, options)
+    let o, signal, timeout
+    try {
+      o = validateOptions(options)
+      signal = optionalSignal(o)
+      timeout = optionalTimeout(o)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    // A task runs (and its timeout counts from its call) only while it holds a slot.
+    const limits = { signal, timeout, maxQueue: this.#o.maxQueue }
+    return runWithSlot(this.#budget, limits, (left) => this.#run(payload, left === timeout ? o : { ...o, timeout: left }))
+  }
+
+  #run(payload, options) {
     const promise = new Promise(capture)
     const task = new ThreadTask(this, captured.resolve, captured.reject)
     task.promise = promise
@@ -339,7 +357,8 @@ class ThreadPool {
 
   stats() {
     if (this.#final !== undefined) return { ...this.#final }
-    return { ...this.#nativeStats(), threads: this.#workers.size }
+    const budget = this.#budget === undefined ? {} : { hostBudget: this.#budget.stats() }
+    return { ...this.#nativeStats(), threads: this.#workers.size, ...budget }
   }
 
   /** Refuses new tasks, lets queued and running ones finish, then stops the workers. */

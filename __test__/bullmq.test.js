@@ -320,3 +320,29 @@ test('without bullmq installed, require(offload/bullmq) fails with one clear lin
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('a lost lock fires the signal; the job is left to the stalled checker and runs again', { timeout: DEADLINE }, async () => {
+  const { name, queue, events } = await freshQueue()
+  const pool = new Pool({ threads: 1 })
+  const reasons = []
+  let failed = 0
+  const worker = await localWorker(name, async (job, { signal }) => {
+    if (reasons.length > 0) return 'second run'
+    await client.set(`started:${name}`, '1')
+    try {
+      await spin(60000, { pool, signal })
+    } finally {
+      reasons.push(signal.reason)
+    }
+  }, { pools: [pool], lockDuration: 1000, stalledInterval: 1000 })
+  worker.on('failed', () => failed++)
+  const job = await queue.add('spin', {})
+  await until(async () => (await client.get(`started:${name}`)) !== null, 'the job to start')
+  // Another party takes the lock away, as a stalled checker does after a long pause.
+  assert.equal(await client.del(`bull:${name}:${job.id}:lock`), 1)
+  assert.equal(await job.waitUntilFinished(events, DEADLINE), 'second run')
+  assert.equal(reasons.length, 1)
+  assert.equal(reasons[0].code, 'ERR_OFFLOAD_CANCELLED')
+  assert.match(reasons[0].message, /lock/)
+  assert.equal(failed, 0)
+})

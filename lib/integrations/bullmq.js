@@ -144,10 +144,7 @@ function createWorker(queueName, processor, options) {
       return new DelayedError()
     }
     if (UNRECOVERABLE.has(err?.code) && raisedByOffload(err)) {
-      const u = new UnrecoverableError(err.message)
-      u.code = err.code
-      u.cause = err
-      return u
+      return Object.assign(new UnrecoverableError(err.message), { code: err.code, cause: err })
     }
     return err
   }
@@ -158,7 +155,9 @@ function createWorker(queueName, processor, options) {
     for (const id of ids) {
       const reason = new OffloadError(codes.ERR_OFFLOAD_CANCELLED, `the lock of job ${id} was lost; another worker may run it`)
       lockLost.add(reason)
-      worker.cancelJob(id, reason)
+      // BullMQ types the reason as a string; any value reaches the signal, and an error
+      // with a code is what offload's own aborts carry.
+      worker.cancelJob(id, /** @type {any} */ (reason))
     }
   })
 
@@ -173,7 +172,7 @@ function createWorker(queueName, processor, options) {
       let grace
       const deadline = setTimeout(() => {
         shutdown = new OffloadError(codes.ERR_OFFLOAD_CANCELLED, 'the BullMQ worker is closing: the job goes back to the queue')
-        worker.cancelAllJobs(shutdown)
+        worker.cancelAllJobs(/** @type {any} */ (shutdown))
         // A job that does not pass its signal on still has its pool tasks failed.
         grace = setTimeout(() => {
           for (const p of pools) Promise.resolve(p.destroy()).catch(() => {})

@@ -346,3 +346,19 @@ test('a lost lock fires the signal; the job is left to the stalled checker and r
   assert.match(reasons[0].message, /lock/)
   assert.equal(failed, 0)
 })
+
+test('close(true) aborts running jobs at once; they go back without using an attempt', { timeout: DEADLINE }, async () => {
+  const { name, queue } = await freshQueue()
+  const pool = new Pool({ threads: 1 })
+  let started = false
+  const worker = await localWorker(name, async (job, { signal }) => {
+    started = true
+    await spin(60000, { pool, signal })
+  }, { pools: [pool], closeTimeout: DEADLINE })
+  const job = await queue.add('long', {})
+  await until(() => started, 'the job to start')
+  await worker.close(true)
+  const back = await Job.fromId(queue, job.id)
+  assert.ok(['wait', 'delayed'].includes(await back.getState()))
+  assert.equal(back.attemptsMade, 0)
+})

@@ -163,29 +163,38 @@ function createWorker(queueName, processor, options) {
 
   const bullClose = worker.close
   let closing
+  let deadline
+  let grace
+  let closed = false
+  // The close deadline: abort what still runs; a moment later, destroy the pools, so a job
+  // that does not pass its signal on still has its pool tasks failed.
+  const abortRunning = () => {
+    clearTimeout(deadline)
+    if (closed || shutdown !== undefined) return
+    shutdown = new OffloadError(codes.ERR_OFFLOAD_CANCELLED, 'the BullMQ worker is closing: the job goes back to the queue')
+    worker.cancelAllJobs(/** @type {any} */ (shutdown))
+    grace = setTimeout(() => {
+      for (const p of pools) Promise.resolve(p.destroy()).catch(() => {})
+    }, DESTROY_GRACE)
+  }
   /**
-   * Stops fetching, waits up to closeTimeout for running jobs (0 with `force`), aborts the
-   * rest (they go back to the queue), then closes the pools. Resolves once all that is done.
+   * Stops fetching, waits up to closeTimeout for running jobs (not at all with `force`, also
+   * when a close is already under way), aborts the rest (they go back to the queue), then
+   * closes the pools. Resolves once all that is done.
    */
   worker.close = function close(force = false) {
     closing ??= (async () => {
-      let grace
-      const deadline = setTimeout(() => {
-        shutdown = new OffloadError(codes.ERR_OFFLOAD_CANCELLED, 'the BullMQ worker is closing: the job goes back to the queue')
-        worker.cancelAllJobs(/** @type {any} */ (shutdown))
-        // A job that does not pass its signal on still has its pool tasks failed.
-        grace = setTimeout(() => {
-          for (const p of pools) Promise.resolve(p.destroy()).catch(() => {})
-        }, DESTROY_GRACE)
-      }, force ? 0 : closeTimeout)
+      deadline = setTimeout(abortRunning, closeTimeout)
       try {
         await bullClose.call(worker, false)
       } finally {
+        closed = true
         clearTimeout(deadline)
         clearTimeout(grace)
       }
       await Promise.all(pools.map((p) => p.close()))
     })()
+    if (force) abortRunning()
     return closing
   }
   return worker

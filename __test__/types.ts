@@ -359,3 +359,18 @@ async function bullmqTypes(): Promise<void> {
 }
 
 void bullmqTypes
+
+// hostBudget (issue 19): the option of every pool, and its stats.
+async function hostBudgetTypes(): Promise<void> {
+  const { Pool, ThreadPool, ProcessPool } = await import('offload')
+  const pool = new Pool({ threads: 2, hostBudget: { name: 'web', slots: 2, dir: '/run/user/1000/offload' } })
+  const name: string | undefined = pool.hostBudget
+  const s = pool.stats().hostBudget
+  if (s !== undefined) void [name, s.slots, s.held, s.heldAnywhere, s.waiting, s.acquired, s.waited, s.waitTime.p99, s.dir]
+  new ThreadPool({ script: 'w.js', hostBudget: { name: 'web' } }).stats().hostBudget?.held
+  new ProcessPool({ script: 'w.js', hostBudget: false }).stats().hostBudget?.waiting
+  // @ts-expect-error a name is required
+  new Pool({ hostBudget: { slots: 2 } })
+}
+
+void hostBudgetTypes

@@ -2,7 +2,7 @@
 // `hostBudget`: one CPU budget shared by the pools of every process of this user on this host
 // that name it (see docs/host-budget.md). A budget is joined once per process and directory and
 // shared by its pools. The CPU `Pool` is gated natively (its drainers hold the slots); the JS
-// schedulers (ThreadPool, ProcessPool) take a slot per task through `runWithSlot`, which never
+// schedulers (ThreadPool, ProcessPool) take a slot per task through a `SlotQueue`, which never
 // waits on the JS thread: a slot that is not free now arrives through the completion channel,
 // granted on the budget's own thread.
 const os = require('node:os')
@@ -12,6 +12,7 @@ const { fromNative, invalidArgType, invalidArgValue, OffloadError } = require('.
 const { reserve, track, release, capture, captured } = require('../shared/completion')
 const { abortError, timeoutError } = require('../shared/cancellable')
 const { ERR_OFFLOAD_QUEUE_FULL } = require('../shared/codes')
+const { validateOptions, optionalSignal, optionalTimeout } = require('../shared/validate')
 
 const joined = new Map()
 
@@ -41,7 +42,6 @@ class HostBudget {
   constructor(native) {
     this.native = native
     this.name = binding.hostBudgetStats(native).name
-    this.waiting = 0 // tasks of the JS schedulers waiting for a slot
   }
 
   stats() {
@@ -71,86 +71,145 @@ function budgetOf(options) {
   } catch (err) {
     throw fromNative(err)
   }
-  if (known !== undefined && known.native === native) return known
+  // The same budget for every pool of this process (one set of stats and metrics).
+  if (known !== undefined) return known
   const budget = new HostBudget(native)
   joined.set(key, new WeakRef(budget))
   return budget
 }
 
-// Runs `start()` (which returns the task's promise) once `budget` gives a slot, and gives the
-// slot back when that promise settles. `start(timeout)` gets what is left of `timeout` (ms).
-// Waiting tasks count against `maxQueue`; `signal` and `timeout` end the wait as they end a
-// queued task.
-function runWithSlot(budget, { signal, timeout, maxQueue }, start) {
-  const slot = reserve()
-  let r
-  try {
-    r = binding.hostBudgetAcquire(budget.native, slot)
-  } catch (err) {
-    release(slot)
-    return Promise.reject(fromNative(err))
+// The tasks of one JS scheduler (ThreadPool, ProcessPool) waiting for a slot of `budget`.
+// A task is submitted to its pool only once it holds a slot, and gives it back when its promise
+// settles. Waiting tasks count against `maxQueue`; `signal` and `timeout` end the wait as they
+// end a queued task. `drain()` lets a closing pool submit the ones it accepted.
+class SlotQueue {
+  constructor(budget, maxQueue) {
+    this.budget = budget
+    this.maxQueue = maxQueue
+    this.waiting = new Set()
+    this.emptied = undefined
   }
-  if (r > 0) {
-    release(slot)
-    return runHolding(budget, r, () => start(timeout))
-  }
-  if (budget.waiting >= maxQueue) {
-    withdraw(budget, -r)
-    return Promise.reject(new OffloadError(ERR_OFFLOAD_QUEUE_FULL, `the queue is full (${maxQueue} tasks already waiting)`))
-  }
-  budget.waiting++
-  const began = Date.now()
-  const promise = new Promise(capture)
-  const outer = { resolve: captured.resolve, reject: captured.reject }
-  let timer
-  const stop = (err) => {
-    // Granted meanwhile: the task starts with the aborted signal or a 1 ms timeout, and ends so.
-    if (!withdraw(budget, -r)) return
-    outer.reject(err)
-  }
-  const onAbort = () => stop(abortError(/** @type {AbortSignal} */ (signal)))
-  const entry = {
-    settled: false,
-    cleanup() {},
-    reject: () => {},
-    resolve: (permit) => {
-      budget.waiting--
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      if (permit === undefined) return // withdrawn: rejected already
-      const left = timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - began))
-      let p
-      try {
-        p = runHolding(budget, permit, () => start(left))
-      } catch (err) {
-        outer.reject(err)
-        return
-      }
-      p.then(outer.resolve, outer.reject)
-    },
-  }
-  track(slot, entry)
-  signal?.addEventListener('abort', onAbort, { once: true })
-  if (timeout !== undefined) timer = setTimeout(() => stop(timeoutError(timeout)), timeout).unref()
-  return promise
-}
 
-function withdraw(budget, request) {
-  return binding.hostBudgetWithdraw(budget.native, request)
+  /** Reads `signal` and `timeout` from a task's options, then `runParsed`. */
+  run(options, start) {
+    let limits
+    try {
+      const o = validateOptions(options)
+      limits = { signal: optionalSignal(o), timeout: optionalTimeout(o) }
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.runParsed(limits, start)
+  }
+
+  /** Calls `start(timeout)` holding a slot; `timeout` is what is left of the task's (ms). */
+  runParsed({ signal, timeout }, start) {
+    const native = this.budget.native
+    const slot = reserve()
+    let r
+    try {
+      r = binding.hostBudgetAcquire(native, slot)
+    } catch (err) {
+      release(slot)
+      return Promise.reject(fromNative(err))
+    }
+    if (r > 0) {
+      release(slot)
+      return runHolding(native, r, () => start(timeout))
+    }
+    if (this.waiting.size >= this.maxQueue) {
+      // Withdrawn, the request posts `undefined` to its slot, which frees it.
+      binding.hostBudgetWithdraw(native, -r)
+      return Promise.reject(new OffloadError(ERR_OFFLOAD_QUEUE_FULL, `the queue is full (${this.maxQueue} tasks already waiting for a host budget slot)`))
+    }
+    const began = Date.now()
+    const promise = new Promise(capture)
+    const outer = { resolve: captured.resolve, reject: captured.reject }
+    const entry = {
+      settled: false,
+      timer: undefined,
+      cleanup() {},
+      reject() {},
+      // The permit id once granted; undefined once withdrawn (rejected already).
+      resolve: (permit) => {
+        this.#leave(entry)
+        if (permit === undefined) return
+        const left = timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - began))
+        let p
+        try {
+          p = runHolding(native, permit, () => start(left))
+        } catch (err) {
+          outer.reject(err)
+          return
+        }
+        p.then(outer.resolve, outer.reject)
+      },
+      // Ends the wait. Granted meanwhile, the task starts with its aborted signal or a 1 ms
+      // timeout, and ends so.
+      stop: (err) => {
+        if (!binding.hostBudgetWithdraw(native, -r)) return
+        this.#leave(entry)
+        outer.reject(err)
+      },
+      onAbort: () => entry.stop(abortError(/** @type {AbortSignal} */ (signal))),
+      signal,
+    }
+    track(slot, entry)
+    this.waiting.add(entry)
+    signal?.addEventListener('abort', entry.onAbort, { once: true })
+    if (timeout !== undefined) entry.timer = setTimeout(() => entry.stop(timeoutError(timeout)), timeout).unref()
+    return promise
+  }
+
+  #leave(entry) {
+    if (!this.waiting.delete(entry)) return
+    clearTimeout(entry.timer)
+    entry.signal?.removeEventListener('abort', entry.onAbort)
+    if (this.waiting.size === 0) this.emptied?.()
+  }
+
+  /** Resolves once no task waits for a slot (each was submitted or ended). */
+  drain() {
+    if (this.waiting.size === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const before = this.emptied
+      this.emptied = () => {
+        this.emptied = undefined
+        before?.()
+        resolve()
+      }
+    })
+  }
+
+  /** Ends every wait with `err` (a destroyed pool). */
+  cancelAll(err) {
+    for (const entry of [...this.waiting]) entry.stop(err)
+  }
 }
 
 // Runs the task holding `permit`, which goes back once its promise settles.
-function runHolding(budget, permit, run) {
+function runHolding(native, permit, run) {
   let p
   try {
     p = run()
   } catch (err) {
-    binding.hostBudgetRelease(budget.native, permit)
+    binding.hostBudgetRelease(native, permit)
     throw err
   }
-  const done = () => binding.hostBudgetRelease(budget.native, permit)
+  const done = () => binding.hostBudgetRelease(native, permit)
   p.then(done, done)
   return p
 }
 
-module.exports = { budgetOf, runWithSlot, defaultDir }
+// The budgets some live pool of this process uses, for metrics().
+function liveBudgets() {
+  const out = []
+  for (const [key, ref] of joined) {
+    const b = ref.deref()
+    if (b === undefined) joined.delete(key)
+    else out.push(b)
+  }
+  return out
+}
+
+module.exports = { budgetOf, SlotQueue, defaultDir, liveBudgets }

@@ -16,6 +16,7 @@ pub trait Held: Send {
 pub trait Gate: Send + Sync {
     /// A permit now, if one is free.
     fn try_acquire(&self) -> Option<Box<dyn Held>>;
-    /// Calls `grant` with a permit once one frees (maybe right away, on this thread).
-    fn wait(&self, grant: Box<dyn FnOnce(Box<dyn Held>) + Send>);
+    /// Calls `grant` with a permit once one frees (maybe right away, on this thread). After a
+    /// yield (`yielded`), not right away: others get the chance the yield was for.
+    fn wait(&self, grant: Box<dyn FnOnce(Box<dyn Held>) + Send>, yielded: bool);
 }

@@ -94,7 +94,7 @@ impl Shared {
             {
                 match gate.try_acquire() {
                     Some(p) => permit = Some(p),
-                    None => return self.wait_for_permit(),
+                    None => return self.wait_for_permit(false),
                 }
             }
             let mut next = self.pop();
@@ -106,7 +106,7 @@ impl Shared {
                     self.run(ctl, job);
                     if permit.as_ref().is_some_and(|p| p.should_yield()) {
                         drop(permit.take());
-                        return self.wait_for_permit();
+                        return self.wait_for_permit(true);
                     }
                 }
                 None => {
@@ -136,20 +136,21 @@ impl Shared {
     /// Gives the thread back until the gate grants a permit; the drainer keeps its place in
     /// `drainers` meanwhile, so it still counts as the one that will take the queued tasks.
     /// The grant holds the pool weakly: a pool dropped meanwhile just gives the permit back.
-    fn wait_for_permit(self: Arc<Self>) {
+    fn wait_for_permit(self: Arc<Self>, yielded: bool) {
         let Some(gate) = self.gate.clone() else {
             return;
         };
         let pool = Arc::downgrade(&self);
         drop(self);
-        gate.wait(Box::new(move |permit| {
+        let grant = Box::new(move |permit| {
             if let Some(shared) = pool.upgrade() {
                 let resumed = shared.clone();
                 shared
                     .rayon
                     .spawn(move || resumed.drain_holding(Some(permit)));
             }
-        }));
+        });
+        gate.wait(grant, yielded);
     }
 
     /// Briefly waits for more work before giving the thread back. A burst of submissions from

@@ -166,14 +166,31 @@ impl HostBudget {
         self.inner.slots.len()
     }
 
-    /// A slot now, if one is free.
+    /// A slot now, if one is free and no task of this process waits for one (it would jump
+    /// their queue).
     pub fn try_acquire(&self) -> Option<Permit> {
+        if !lock(&self.inner.requests).is_empty() {
+            return None;
+        }
         self.inner.try_acquire()
     }
 
     /// Calls `grant` with a slot once one frees (on the budget's thread, or on this one if one
     /// is free now). Returns the request's id, for [`withdraw`](Self::withdraw).
     pub fn acquire(&self, grant: impl FnOnce(Permit) + Send + 'static) -> u64 {
+        let id = self.enqueue(Box::new(grant));
+        self.inner.serve();
+        id
+    }
+
+    /// As [`acquire`](Self::acquire), but only the budget's thread serves it, after the next
+    /// release or death it hears of: for a holder that just gave its slot up so that other
+    /// processes, whose budget threads are waking up for it, get their turn.
+    pub fn acquire_later(&self, grant: impl FnOnce(Permit) + Send + 'static) -> u64 {
+        self.enqueue(Box::new(grant))
+    }
+
+    fn enqueue(&self, grant: Grant) -> u64 {
         let id = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
         {
             let mut q = lock(&self.inner.requests);
@@ -184,11 +201,10 @@ impl HostBudget {
             }
             q.push_back(Request {
                 id,
-                grant: Box::new(grant),
+                grant,
                 since: Instant::now(),
             });
         }
-        self.inner.serve();
         id
     }
 
@@ -292,8 +308,13 @@ impl Gate for HostBudget {
         HostBudget::try_acquire(self).map(|p| Box::new(p) as Box<dyn Held>)
     }
 
-    fn wait(&self, grant: Box<dyn FnOnce(Box<dyn Held>) + Send>) {
-        self.acquire(move |p| grant(Box::new(p)));
+    fn wait(&self, grant: Box<dyn FnOnce(Box<dyn Held>) + Send>, yielded: bool) {
+        let grant = move |p| grant(Box::new(p) as Box<dyn Held>);
+        if yielded {
+            self.acquire_later(grant);
+        } else {
+            self.acquire(grant);
+        }
     }
 }
 

@@ -229,3 +229,63 @@ fn a_gated_pool_runs_at_most_slots_tasks_and_none_while_another_process_holds_th
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+#[test]
+fn a_busy_holder_gives_its_slot_to_another_waiting_process_after_the_quantum() {
+    use crate::pool::{Outcome, Pool, PoolConfig, SubmitOptions};
+    let root = base();
+    let budget = HostBudget::open(&root, "fair", Some(1), 1).unwrap();
+    let config = PoolConfig {
+        threads: 1,
+        ..PoolConfig::default()
+    };
+    let pool = Pool::gated(config, Some(Arc::new(budget.clone()))).unwrap();
+    for _ in 0..400 {
+        let work = |_: &crate::pool::CancelToken| {
+            std::thread::sleep(Duration::from_millis(1));
+            Ok::<(), ()>(())
+        };
+        pool.submit(SubmitOptions::default(), work, |_, _: Outcome<(), ()>| {})
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while budget.stats().held == 0 {
+        assert!(Instant::now() < deadline, "the pool never took the slot");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Another process says it waits (a shared lock on `waiting`, as a budget thread takes) and
+    // blocks on the slot; the pool, with 400 ms of tasks queued, must let it in well before.
+    let dir = root.join("fair");
+    let mut says = Command::new("flock")
+        .args([
+            "-o",
+            "-s",
+            dir.join("waiting").to_str().unwrap(),
+            "sleep",
+            "60",
+        ])
+        .spawn()
+        .unwrap();
+    let mut other = Command::new("flock")
+        .args(["-o", "-x", dir.join("slot-0").to_str().unwrap(), "true"])
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = other.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the other process never got the slot"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    let left = pool.stats().queued;
+    says.kill().unwrap();
+    says.wait().unwrap();
+    assert!(status.success());
+    assert!(
+        left > 100,
+        "it got the slot only once the queue ran low ({left} tasks left)"
+    );
+}

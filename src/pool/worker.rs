@@ -98,7 +98,9 @@ impl Shared {
                 }
             }
             let mut next = self.pop();
-            if next.is_none() {
+            // Not under a gate: lingering would hold a slot others wait for, and on a busy host
+            // each of its yields can last a whole time slice.
+            if next.is_none() && self.gate.is_none() {
                 next = self.linger();
             }
             match next {

@@ -95,10 +95,12 @@ function sampler(pids) {
   // Each sample's duration too: reading 4 processes' threads is not atomic, and a sample
   // during which this process was preempted is a smear over time, not a snapshot.
   const spans = []
+  const times = []
   const loop = (async () => {
     while (!stopped) {
       const t0 = performance.now()
       counts.push(count())
+      times.push(t0)
       spans.push(performance.now() - t0)
       await sleep(2)
     }
@@ -106,6 +108,7 @@ function sampler(pids) {
   return {
     get counts() { return counts },
     get spans() { return spans },
+    get times() { return times },
     async stop() {
       stopped = true
       await loop
@@ -226,9 +229,9 @@ test('kill -9 of a process holding both slots gives them to the others, which fi
       const both = performance.now() - t0
       const done = await within(Promise.all(runs), HANG_MS, 'the others finishing')
       await s.stop()
-      const firstRunning = s.counts.findIndex((c) => c > 0)
+      const firstRunning = s.times[s.counts.findIndex((c) => c > 0)] - t0
       console.log(`after kill -9: first slot back ${first.toFixed(1)} ms, both ${both.toFixed(1)} ms (stats over IPC, ~1 ms polls); ` +
-        `first survivor pool thread runnable at sample ${firstRunning} (~2 ms apart)`)
+        `a survivor's pool thread first seen runnable after ${firstRunning.toFixed(1)} ms (/proc samples ~2 ms apart)`)
       assert.ok(await dies(victim.pid, 10_000))
       for (const d of done) assert.deepEqual({ completed: d.completed, mismatches: d.mismatches, failed: d.failed }, { completed: RUN.tasks, mismatches: 0, failed: 0 })
     })

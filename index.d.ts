@@ -10,6 +10,7 @@ export * from './lib/crypto/types'
 export * from './lib/subprocess/types'
 export * from './lib/process-pool/types'
 export * from './lib/thread-pool/types'
+export * from './lib/host-budget/types'
 
 /**
  * Every CPU pool, process pool, thread pool and the subprocess counters in the Prometheus text

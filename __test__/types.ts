@@ -337,3 +337,40 @@ async function parsing(): Promise<void> {
   void [opts, stats, doc]
 }
 void parsing
+
+async function bullmqTypes(): Promise<void> {
+  const { createWorker, UNRECOVERABLE } = await import('offload/bullmq')
+  const { Pool, ProcessPool, hash } = await import('offload')
+  const pool = new Pool({ threads: 2 })
+  const procs = new ProcessPool({ script: '/srv/worker.js', size: 2 })
+  const worker = createWorker<{ b64: string }, string>('reports', async (job, { signal, token }) => {
+    const t: string | undefined = token
+    void t
+    return hash('sha256', Buffer.from(job.data.b64, 'base64'), { pool, signal, encoding: 'hex' })
+  }, { connection: { host: '127.0.0.1', port: 6379 }, pools: [pool, procs], concurrency: 'auto', closeTimeout: 10000, lockDuration: 60000 })
+  worker.on('completed', (job, result: string) => void [job.id, result])
+  await worker.close()
+  const codes: ReadonlySet<string> = UNRECOVERABLE
+  // @ts-expect-error concurrency is a number or 'auto'
+  createWorker('q', async () => 1, { connection: {}, concurrency: 'max' })
+  // @ts-expect-error pools hold offload pools
+  createWorker('q', async () => 1, { connection: {}, pools: [{}] })
+  void codes
+}
+
+void bullmqTypes
+
+// hostBudget (issue 19): the option of every pool, and its stats.
+async function hostBudgetTypes(): Promise<void> {
+  const { Pool, ThreadPool, ProcessPool } = await import('offload')
+  const pool = new Pool({ threads: 2, hostBudget: { name: 'web', slots: 2, dir: '/run/user/1000/offload' } })
+  const name: string | undefined = pool.hostBudget
+  const s = pool.stats().hostBudget
+  if (s !== undefined) void [name, s.slots, s.held, s.heldAnywhere, s.waiting, s.acquired, s.waited, s.waitTime.p99, s.dir]
+  new ThreadPool({ script: 'w.js', hostBudget: { name: 'web' } }).stats().hostBudget?.held
+  new ProcessPool({ script: 'w.js', hostBudget: false }).stats().hostBudget?.waiting
+  // @ts-expect-error a name is required
+  new Pool({ hostBudget: { slots: 2 } })
+}
+
+void hostBudgetTypes

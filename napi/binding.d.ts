@@ -19,6 +19,9 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** A child handle as JS holds it, inside an `External`; declared to napi for the typings. */
 export declare class NativeChild {}
 
+/** A joined budget as JS holds it. */
+export declare class NativeHostBudget {}
+
 /** One parse, inside an `External` (declared to napi only for the typings). */
 export declare class NativeParser {}
 
@@ -132,6 +135,9 @@ export declare function createCompressStream(format: string, options?: CompressO
  */
 export declare function createDecompressStream(format: string, options?: DecompressOptions | undefined | null, priority?: string | undefined | null): ExternalObject<NativeStream>
 
+/** A CPU pool gated by `budget`. */
+export declare function createGatedPool(options: PoolOptions | undefined | null, budget: ExternalObject<NativeHostBudget>): ExternalObject<NativePool>
+
 /** A digest stream, or an HMAC stream when `key` is given. */
 export declare function createHashStream(algorithm: string, key?: unknown | undefined | null, options?: HashOptions | undefined | null): ExternalObject<NativeStream>
 
@@ -193,6 +199,66 @@ export interface HashOptions {
 export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512' | 'md5'
 
 /**
+ * Takes a slot: a permit id (> 0) if one is free now. Otherwise minus the id of a request
+ * (for `hostBudgetWithdraw`): the permit id is posted to `slot` once granted, or `undefined`
+ * if the request is withdrawn first.
+ */
+export declare function hostBudgetAcquire(budget: ExternalObject<NativeHostBudget>, slot: number): number
+
+/**
+ * A host-wide CPU budget shared by every pool, in every process of this user on this host,
+ * that names it.
+ */
+export interface HostBudgetOptions {
+  /** The budget's name: 1 to 64 of `A-Z a-z 0-9 . _ -`, not `.` or `..`. */
+  name: string
+  /**
+   * Tasks running at once across all its pools and processes. Every process using the budget
+   * must ask for the same number (or leave it out). Default: the count in force, or for a new
+   * budget `os.availableParallelism()`.
+   */
+  slots?: number
+  /**
+   * The directory that holds the budget's directory; it must belong to this user with mode
+   * 0700 (created so if missing). Default: `$XDG_RUNTIME_DIR/offload`, else `/tmp/offload-<uid>`.
+   */
+  dir: string
+}
+
+/** Gives back a permit; unknown ids (given back already) are ignored. */
+export declare function hostBudgetRelease(budget: ExternalObject<NativeHostBudget>, permit: number): void
+
+export declare function hostBudgetStats(budget: ExternalObject<NativeHostBudget>): HostBudgetStats
+
+export interface HostBudgetStats {
+  name: string
+  /** The budget's directory. */
+  dir: string
+  slots: number
+  /** Slots this process holds now. */
+  held: number
+  /** Slots held by any process on the host now (this one included). */
+  heldAnywhere: number
+  /** Tasks of this process waiting for a slot. */
+  waiting: number
+  /** Slots this process has taken. */
+  acquired: number
+  /** Of those, the ones a task waited for. */
+  waited: number
+  /** How long tasks waited for a slot. */
+  waitTime: LatencyStats
+}
+
+/** Wait times at or below each bound (seconds), then their count and sum (seconds). */
+export declare function hostBudgetWaitBuckets(budget: ExternalObject<NativeHostBudget>, bounds: Array<number>): Array<number>
+
+/**
+ * Withdraws a request `hostBudgetAcquire` made (its id is minus what it returned): its slot
+ * then gets `undefined`. False if it was granted already.
+ */
+export declare function hostBudgetWithdraw(budget: ExternalObject<NativeHostBudget>, request: number): boolean
+
+/**
  * Opens this environment's completion channel. `makeError(code, message)` builds rejection
  * values for promises the binding settles itself. `dispatch(slots, codes, values)` is called
  * on the JS thread with batches for the other tasks: `slots` is a Uint32Array of the slots
@@ -224,6 +290,8 @@ export interface LatencyStats {
  * defaults when absent) would use, or an older argon2 version. Parsing only: synchronous.
  */
 export declare function needsRehash(encoded: string, options?: PasswordOptions | undefined | null): boolean
+
+export declare function openHostBudget(options: HostBudgetOptions, defaultSlots: number): ExternalObject<NativeHostBudget>
 
 export interface ParseOptions {
   /** A batch ends after this many rows. Default: unset (`batchBytes` decides). */

@@ -1,10 +1,10 @@
 //! offload's core: a dedicated CPU pool ([`pool`]), the kernels that run on it ([`kernels`],
-//! [`images`], [`files`], [`parse`]), a fork-free subprocess supervisor ([`process`]) and the dispatch
-//! queue of the JS thread pool ([`threads`]). Plain Rust: this crate does not depend on
+//! [`images`], [`files`], [`parse`]), a fork-free subprocess supervisor ([`process`]), the dispatch
+//! queue of the JS thread pool ([`threads`]) and the budgets that bound work ([`budget`]). Plain Rust: this crate does not depend on
 //! napi, so nothing here can touch JavaScript values; the Node binding is the `offload` crate in
 //! `napi/`, which converts options and errors and hands results to JavaScript.
 
-mod budget;
+pub mod budget;
 pub mod crypto;
 #[cfg(unix)]
 pub mod files;

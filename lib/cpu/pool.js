@@ -6,6 +6,7 @@ const { fromNative, invalidArgType } = require('../shared/errors')
 const { validateOptions, optionalBoolean, optionalNumber, optionalString } = require('../shared/validate')
 const { waitFor } = require('../shared/completion')
 const { register } = require('../shared/metrics-registry')
+const { budgetOf } = require('../host-budget')
 
 const kNative = Symbol('offload.native')
 const { asyncDispose } = require('../shared/dispose')
@@ -34,11 +35,13 @@ class Pool {
   #closed = undefined
   #info
   #unregister
+  #budget
 
   constructor(options) {
     const o = poolOptions(options)
+    this.#budget = budgetOf(validateOptions(options))
     try {
-      this[kNative] = binding.createPool(o)
+      this[kNative] = this.#budget === undefined ? binding.createPool(o) : binding.createGatedPool(o, this.#budget.native)
     } catch (err) {
       throw fromNative(err)
     }
@@ -53,8 +56,12 @@ class Pool {
   /** Waiting tasks admitted before `ERR_OFFLOAD_QUEUE_FULL`. */
   get maxQueue() { return this.#info.maxQueue }
 
+  /** The host budget this pool's tasks take slots from, if any (`options.hostBudget`). */
+  get hostBudget() { return this.#budget?.name }
+
   stats() {
-    return binding.poolStats(this[kNative])
+    const s = binding.poolStats(this[kNative])
+    return this.#budget === undefined ? s : { ...s, hostBudget: this.#budget.stats() }
   }
 
   close() {

@@ -15,6 +15,7 @@ import type {
 } from '../../napi/binding'
 import type { BinaryLike, Priority } from '../shared/types'
 import type { HashSource } from './stream-types'
+import type { HostBudgetOptions, HostBudgetPoolStats } from '../host-budget/types'
 
 /** Generated from the Rust sources (binding.d.ts), documented there. */
 export type { LatencyStats, PoolOptions, PoolStats }
@@ -48,15 +49,17 @@ type Digest<O> = O extends { encoding: 'hex' | 'base64' | 'base64url' } ? string
 /** A dedicated set of Rust threads with its own bounded, prioritised queue. */
 export declare class Pool {
   /** @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad `threads` or `maxQueue`. */
-  constructor(options?: PoolOptions)
+  constructor(options?: PoolOptions & HostBudgetOptions)
   /** Number of worker threads. */
   readonly threads: number
   /** Name used in the threads' names (`offload-<name>-<n>`). */
   readonly name: string
   /** Waiting tasks admitted before calls reject with `ERR_OFFLOAD_QUEUE_FULL`. */
   readonly maxQueue: number
+  /** The host budget this pool's tasks take slots from (`options.hostBudget`), if any. */
+  readonly hostBudget: string | undefined
   /** Counters and latency percentiles; O(1) and cheap to call. */
-  stats(): PoolStats
+  stats(): PoolStats & HostBudgetPoolStats
   /** Stops admission (later calls reject with `ERR_OFFLOAD_POOL_CLOSED`); resolves once every accepted task has settled. */
   close(): Promise<void>
   /** Stops admission, rejects queued tasks with `ERR_OFFLOAD_POOL_DESTROYED` and cancels running ones. */

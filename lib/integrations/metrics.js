@@ -6,6 +6,7 @@ const binding = require('../shared/native')
 const { nativeOf } = require('../cpu/pool')
 const { live } = require('../shared/metrics-registry')
 const { poolWorkerSlots } = require('../process-pool')
+const { liveBudgets } = require('../host-budget')
 
 // Latency buckets in seconds: dispatch (tens of µs) to long tasks (minutes).
 const BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
@@ -118,6 +119,23 @@ function threadPools(out, pools) {
     stats.flatMap(([pool, s]) => outcomes.map(([outcome, key]) => ['', { pool, outcome }, s[key]])))
 }
 
+// Host budgets (issue 19): as this process sees them; `held` by any process is probed now.
+function hostBudgets(out, budgets) {
+  const stats = budgets.map((b) => [b.name, b.stats(), binding.hostBudgetWaitBuckets(b.native, BOUNDS)])
+  const gauge = (metric, help, pick) => out.family(metric, 'gauge', help, stats.map(([budget, s]) => ['', { budget }, pick(s)]))
+  gauge('offload_host_budget_slots', 'Slots of the host budget: tasks that may run at once across all its processes.', (s) => s.slots)
+  out.family('offload_host_budget_slots_held', 'gauge', 'Slots held now, by this process or by any process on the host.',
+    stats.flatMap(([budget, s]) => [['', { budget, holder: 'this_process' }, s.held], ['', { budget, holder: 'any_process' }, s.heldAnywhere]]))
+  gauge('offload_host_budget_waiting', 'Tasks (or CPU-pool drainers) of this process waiting for a slot.', (s) => s.waiting)
+  out.family('offload_host_budget_acquired_total', 'counter', 'Slots this process has taken.', stats.map(([budget, s]) => ['', { budget }, s.acquired]))
+  out.family('offload_host_budget_wait_seconds', 'histogram', 'Time waited for a slot, by the acquisitions that had to wait.', stats.flatMap(([budget, , b]) => [
+    ...BOUNDS.map((le, i) => ['_bucket', { budget, le: num(le) }, b[i]]),
+    ['_bucket', { budget, le: '+Inf' }, b[BOUNDS.length]],
+    ['_sum', { budget }, b[BOUNDS.length + 1]],
+    ['_count', { budget }, b[BOUNDS.length]],
+  ]))
+}
+
 /** Every offload pool, process pool, thread pool and the subprocess counters, as Prometheus text. */
 function metrics() {
   const out = new Exposition()
@@ -125,6 +143,7 @@ function metrics() {
   subprocesses(out)
   processPools(out, live('processPools'))
   threadPools(out, live('threadPools'))
+  hostBudgets(out, liveBudgets())
   return out.text()
 }
 

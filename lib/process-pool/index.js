@@ -15,7 +15,9 @@ const { asyncDispose } = require('../shared/dispose')
 const { register } = require('../shared/metrics-registry')
 const { Supervisor, killChildrenOnExit, kNative } = require('../subprocess/process')
 const { workerOptions, runOptions } = require('./options')
-const { ERR_OFFLOAD_POOL_CLOSED } = require('../shared/codes')
+const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED } = require('../shared/codes')
+const { validateOptions } = require('../shared/validate')
+const { budgetOf, SlotQueue } = require('../host-budget')
 
 // The machinery behind a pool (scheduler, worker handle, queue, protocol) is loaded when the
 // first pool is made: most programs that require offload never make one, and every module
@@ -56,9 +58,12 @@ class ProcessPool {
   #closing
   #unregister
   #supervisorRef
+  #slots // tasks waiting for a slot of options.hostBudget, which each task takes
 
   constructor(options) {
     const o = workerOptions(options)
+    const budget = budgetOf(validateOptions(options))
+    if (budget !== undefined) this.#slots = new SlotQueue(budget, o.maxQueue)
     const { Scheduler } = load()
     this.#o = o
     // A private budget: workers must never wait behind exec() calls, and a dying worker may
@@ -89,11 +94,20 @@ class ProcessPool {
     } catch (err) {
       return Promise.reject(err)
     }
+    if (this.#scheduler.closing || this.#closing !== undefined) {
+      return this.#refuse(new OffloadError(ERR_OFFLOAD_POOL_CLOSED, 'the process pool is closed'))
+    }
+    if (o.signal !== undefined && o.signal.aborted) return Promise.reject(abortError(o.signal))
+    if (this.#slots === undefined) return this.#dispatch(payload, o)
+    // Submitted (its timeout counting from this call) only once it holds a slot.
+    return this.#slots.runParsed(o, (timeout) => this.#dispatch(payload, { ...o, timeout }))
+  }
+
+  #dispatch(payload, o) {
     const scheduler = this.#scheduler
     if (scheduler.closing) {
       return this.#refuse(new OffloadError(ERR_OFFLOAD_POOL_CLOSED, 'the process pool is closed'))
     }
-    if (o.signal !== undefined && o.signal.aborted) return Promise.reject(abortError(o.signal))
     const refusal = scheduler.refusal()
     if (refusal !== undefined) return this.#refuse(refusal)
     const id = this.#nextId
@@ -138,7 +152,9 @@ class ProcessPool {
   stats() {
     const s = this.#scheduler.stats()
     const c = this.#scheduler.counts
+    const budget = this.#slots === undefined ? {} : { hostBudget: this.#slots.budget.stats() }
     return {
+      ...budget,
       size: this.#o.size,
       workers: s.workers,
       starting: s.starting,
@@ -162,14 +178,17 @@ class ProcessPool {
     if (this.#closing === undefined) {
       this.#unregister()
       // No worker is left when it resolves, and a child's slot is given back before its exit
-      // is reported: the supervisor holds nothing metrics() should subtract.
-      this.#closing = this.#scheduler.close(() => poolSupervisors.delete(this.#supervisorRef))
+      // is reported: the supervisor holds nothing metrics() should subtract. Tasks waiting for
+      // a host budget slot were accepted: they are submitted first.
+      const close = () => this.#scheduler.close(() => poolSupervisors.delete(this.#supervisorRef))
+      this.#closing = this.#slots === undefined ? close() : this.#slots.drain().then(close)
     }
     return this.#closing
   }
 
   /** Fails every queued and running task and kills every worker at once. */
   destroy() {
+    this.#slots?.cancelAll(new OffloadError(ERR_OFFLOAD_POOL_DESTROYED, 'the process pool was destroyed'))
     const closing = this.close()
     this.#scheduler.destroy()
     return closing

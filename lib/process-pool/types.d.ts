@@ -2,12 +2,13 @@
 // package's index.d.ts.
 import type { ProcessLimits } from '../../napi/binding'
 import type { Priority } from '../shared/types'
+import type { HostBudgetOptions, HostBudgetPoolStats } from '../host-budget/types'
 
 /** The directory holding `offload_worker.py`. A pool whose `command` is named `python*` puts it first on the workers' `PYTHONPATH` by itself; other launchers (`uv run`, a venv's wrapper script) can add it. */
 export declare const pythonPath: string
 
 /** Options for `new ProcessPool()`: exactly one of `script` and `command`. */
-export interface ProcessPoolOptions {
+export interface ProcessPoolOptions extends HostBudgetOptions {
   /** A JavaScript file that calls `serve()` from `offload/worker`, run by this Node binary (`process.execPath`). */
   script?: string | URL
   /** Any program that speaks the protocol on descriptors 3 and 4 (docs/protocol.md), e.g. `'python3'`. Run without a shell, found on `PATH`. */
@@ -77,7 +78,7 @@ export interface ProcessPoolWorkerStats {
 }
 
 /** A snapshot of a ProcessPool: gauges, counters since it started, and its workers. */
-export interface ProcessPoolStats {
+export interface ProcessPoolStats extends HostBudgetPoolStats {
   /** The pool's `size`. */
   size: number
   /** Live workers that have started. */

@@ -28,6 +28,7 @@ const { validateOptions, optionalSignal, optionalString, optionalTimeout } = req
 const { ERR_OFFLOAD_POOL_CLOSED, ERR_OFFLOAD_POOL_DESTROYED, ERR_OFFLOAD_WORKER_CRASHED, ERR_OFFLOAD_WORKER_START } = require('../shared/codes')
 const { asyncDispose } = require('../shared/dispose')
 const { register } = require('../shared/metrics-registry')
+const { budgetOf, SlotQueue } = require('../host-budget')
 const { kThreadPool } = require('./handshake')
 const { Outbound, asJson, encode, detach } = require('./codec')
 const { threadPoolOptions, transferList } = require('./options')
@@ -60,9 +61,12 @@ class ThreadPool {
   #unregister
   #startError // why the last start failed, until a worker is ready again
   #final // the stats once the native pool is dropped
+  #slots // tasks waiting for a slot of options.hostBudget, which each task takes
 
   constructor(options) {
     this.#o = threadPoolOptions(options)
+    const budget = budgetOf(validateOptions(options))
+    if (budget !== undefined) this.#slots = new SlotQueue(budget, this.#o.maxQueue)
     this.#id = binding.threadPoolCreate(this.#o.maxQueue)
     try {
       // new Worker() checks resourceLimits, execArgv and env itself, and throws on bad ones.
@@ -199,6 +203,13 @@ class ThreadPool {
 
   /** Runs `payload` through the worker module's handler (`options.name` picks a named one). */
   run(payload, options) {
+    if (this.#slots === undefined) return this.#run(payload, options)
+    if (this.#closing) return Promise.reject(new OffloadError(ERR_OFFLOAD_POOL_CLOSED, 'the thread pool is closed'))
+    // Submitted (its timeout counting from this call) only once it holds a slot.
+    return this.#slots.run(options, (timeout) => this.#run(payload, { ...options, timeout }))
+  }
+
+  #run(payload, options) {
     const promise = new Promise(capture)
     const task = new ThreadTask(this, captured.resolve, captured.reject)
     task.promise = promise
@@ -339,14 +350,19 @@ class ThreadPool {
 
   stats() {
     if (this.#final !== undefined) return { ...this.#final }
-    return { ...this.#nativeStats(), threads: this.#workers.size }
+    const budget = this.#slots === undefined ? {} : { hostBudget: this.#slots.budget.stats() }
+    return { ...this.#nativeStats(), threads: this.#workers.size, ...budget }
   }
 
   /** Refuses new tasks, lets queued and running ones finish, then stops the workers. */
   close() {
     if (this.#closing) return this.#closing
-    if (this.#final === undefined) binding.threadPoolClose(this.#id, false)
+    // Tasks waiting for a host budget slot were accepted: they are submitted first.
+    const waiting = this.#slots?.drain()
+    if (waiting === undefined && this.#final === undefined) binding.threadPoolClose(this.#id, false)
     this.#closing = (async () => {
+      if (waiting !== undefined) await waiting
+      if (waiting !== undefined && this.#final === undefined) binding.threadPoolClose(this.#id, false)
       for (let live = this.#live(); live.length > 0; live = this.#live()) await Promise.allSettled(live.map((t) => t.promise))
       await this.#stop()
     })()
@@ -356,6 +372,7 @@ class ThreadPool {
   /** Fails every queued and running task with ERR_OFFLOAD_POOL_DESTROYED and stops the workers. */
   async destroy() {
     const err = new OffloadError(ERR_OFFLOAD_POOL_DESTROYED, 'the thread pool was destroyed')
+    this.#slots?.cancelAll(err)
     for (const t of this.#live()) if (!t.settled && t.error === undefined) t.error = err
     // Replies waiting for their moved memory: the channel has settled their entries already.
     for (const t of this.#awaiting.values()) t.rejectUser(err)

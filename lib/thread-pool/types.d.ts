@@ -2,9 +2,10 @@
 // ProcessPool's (offload/worker). Re-exported by the package's index.d.ts.
 import type { ResourceLimits } from 'node:worker_threads'
 import type { Priority } from '../shared/types'
+import type { HostBudgetOptions, HostBudgetPoolStats } from '../host-budget/types'
 
 /** Options for `new ThreadPool()`. */
-export interface ThreadPoolOptions {
+export interface ThreadPoolOptions extends HostBudgetOptions {
   /** A CommonJS or ES module (path or `file:` URL) that calls `serve()` from `offload/worker`. */
   script: string | URL
   /** The most worker threads; each runs one task at a time. Default: `os.availableParallelism()`, or `minThreads` if that is larger. */
@@ -51,7 +52,7 @@ export interface ThreadPoolRunOptions {
 }
 
 /** A snapshot of a ThreadPool: gauges, and counters since it started. */
-export interface ThreadPoolStats {
+export interface ThreadPoolStats extends HostBudgetPoolStats {
   /** Live worker threads. */
   threads: number
   /** Tasks waiting for a thread. */

@@ -40,6 +40,7 @@ pub(crate) const ERR_OFFLOAD_SPAWN: &str = "ERR_OFFLOAD_SPAWN";
 pub(crate) const ERR_OFFLOAD_IO: &str = "ERR_OFFLOAD_IO";
 pub(crate) const ERR_OFFLOAD_WORKER_CRASHED: &str = "ERR_OFFLOAD_WORKER_CRASHED";
 pub(crate) const ERR_OFFLOAD_WORKER_START: &str = "ERR_OFFLOAD_WORKER_START";
+pub(crate) const ERR_OFFLOAD_HOST_BUDGET: &str = "ERR_OFFLOAD_HOST_BUDGET";
 // Encryption and key derivation (issue 16): ours, then node's crypto codes, with node's classes
 // (lib/shared/errors.js).
 pub(crate) const ERR_OFFLOAD_AUTH_FAILED: &str = "ERR_OFFLOAD_AUTH_FAILED";
@@ -138,6 +139,13 @@ pub(crate) fn pool_error(e: PoolError) -> Error {
         PoolError::Spawn(_) => ERR_OFFLOAD_POOL_SPAWN,
     };
     coded(code, e.to_string())
+}
+
+/// A host budget that cannot be joined: an unsafe directory, a slot count other members
+/// disagree with, or a system call the kernel refused.
+#[cfg(target_os = "linux")]
+pub(crate) fn host_budget_error(e: offload_core::budget::host::HostBudgetError) -> Error {
+    coded(ERR_OFFLOAD_HOST_BUDGET, e.to_string())
 }
 
 pub(crate) fn kernel_error(e: KernelError) -> TaskError {

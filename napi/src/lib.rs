@@ -13,6 +13,8 @@
 
 // `pub` marks what JavaScript sees: napi requires its enums and object fields to be `pub`, so
 // the modules holding them are `pub` and `unreachable_pub` keeps everything else `pub(crate)`.
+#[cfg(target_os = "linux")]
+pub mod budget;
 pub mod cipher;
 mod errors;
 #[cfg(unix)]

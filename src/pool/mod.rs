@@ -11,6 +11,7 @@
 // The exceptions, `worker::set_nice` and `worker::set_idle_priority`, carry their own `expect`.
 #![deny(unsafe_code)]
 
+mod gate;
 mod histogram;
 mod queue;
 mod stats;
@@ -21,6 +22,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub use gate::{Gate, Held};
+pub(crate) use histogram::Histogram;
 pub use histogram::{Cumulative, Percentiles};
 pub use stats::StatsSnapshot;
 pub use task::{CancelGroup, CancelReason, CancelToken, Outcome, Priority};
@@ -143,6 +146,8 @@ struct Shared {
     busy: AtomicUsize,
     idle_waiters: Mutex<Vec<IdleCallback>>,
     cancellable: Mutex<HashMap<u64, Arc<TaskCtl>>>,
+    /// Permits a drainer must hold to run tasks (a host budget's slots); none: no limit.
+    gate: Option<Arc<dyn Gate>>,
 }
 
 /// A handle to a pool; clones share the same threads and queue.
@@ -158,6 +163,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Pool {
     pub fn new(config: PoolConfig) -> Result<Self, PoolError> {
+        Self::gated(config, None)
+    }
+
+    /// A pool whose tasks run only while holding one of `gate`'s permits (see `gate`).
+    pub fn gated(config: PoolConfig, gate: Option<Arc<dyn Gate>>) -> Result<Self, PoolError> {
         let name = config.name.clone();
         let (nice, idle) = (config.nice, config.idle_priority);
         let rayon = rayon::ThreadPoolBuilder::new()
@@ -185,6 +195,7 @@ impl Pool {
                 busy: AtomicUsize::new(0),
                 idle_waiters: Mutex::new(Vec::new()),
                 cancellable: Mutex::new(HashMap::new()),
+                gate,
             }),
         })
     }

@@ -3,7 +3,8 @@
 //! A drainer is a rayon job that pops the highest-priority task until the queue is empty,
 //! lingers briefly for more, and exits. At most one runs per thread, and one is spawned only
 //! when there are fewer drainers than queued tasks, so admission usually costs no spawn and no
-//! wake-up. Each task's counters are updated before its completion runs.
+//! wake-up. Each task's counters are updated before its completion runs. Under a gate (see
+//! `gate`) a drainer runs tasks only while it holds a permit.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,6 +12,7 @@ use std::time::Instant;
 
 use std::cell::Cell;
 
+use super::gate::Held;
 use super::task::{CancelReason, CancelToken, Job, Run, TaskCtl};
 use super::{OPEN, Shared, lock};
 
@@ -69,23 +71,46 @@ impl Shared {
     }
 
     fn drain(self: Arc<Self>) {
+        self.drain_holding(None);
+    }
+
+    /// Runs queued tasks until the queue stays empty. Under a gate the drainer holds a permit
+    /// while it runs them; without a free one its thread goes back to rayon, and the gate's
+    /// grant resumes it here, holding one.
+    fn drain_holding(self: Arc<Self>, mut permit: Option<Box<dyn Held>>) {
         if IN_TASK.get() {
             // A kernel on this thread is waiting inside rayon (e.g. a par_iter join) and rayon
             // handed it this job. Draining here would stack the whole queue on top of that task
-            // and hold its result back; give the slot back instead. The queue is not stranded:
-            // this thread's own drainer resumes after its task, and new submissions spawn
-            // drainers again.
+            // and hold its result back; give the slot (and any permit) back instead. The queue
+            // is not stranded: this thread's own drainer resumes after its task, and new
+            // submissions spawn drainers again.
+            drop(permit);
             self.drainers.fetch_sub(1, Ordering::SeqCst);
             return;
         }
         loop {
+            if let Some(gate) = &self.gate
+                && permit.is_none()
+            {
+                match gate.try_acquire() {
+                    Some(p) => permit = Some(p),
+                    None => return self.wait_for_permit(false),
+                }
+            }
             let mut next = self.pop();
             if next.is_none() {
                 next = self.linger();
             }
             match next {
-                Some((ctl, job)) => self.run(ctl, job),
+                Some((ctl, job)) => {
+                    self.run(ctl, job);
+                    if permit.as_ref().is_some_and(|p| p.should_yield()) {
+                        drop(permit.take());
+                        return self.wait_for_permit(true);
+                    }
+                }
                 None => {
+                    drop(permit.take());
                     self.drainers.fetch_sub(1, Ordering::SeqCst);
                     // A task pushed after our pop but before the decrement saw no free drainer
                     // slot and spawned none; take the slot back for it. (SeqCst on both sides:
@@ -106,6 +131,26 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// Gives the thread back until the gate grants a permit; the drainer keeps its place in
+    /// `drainers` meanwhile, so it still counts as the one that will take the queued tasks.
+    /// The grant holds the pool weakly: a pool dropped meanwhile just gives the permit back.
+    fn wait_for_permit(self: Arc<Self>, yielded: bool) {
+        let Some(gate) = self.gate.clone() else {
+            return;
+        };
+        let pool = Arc::downgrade(&self);
+        drop(self);
+        let grant = Box::new(move |permit| {
+            if let Some(shared) = pool.upgrade() {
+                let resumed = shared.clone();
+                shared
+                    .rayon
+                    .spawn(move || resumed.drain_holding(Some(permit)));
+            }
+        });
+        gate.wait(grant, yielded);
     }
 
     /// Briefly waits for more work before giving the thread back. A burst of submissions from

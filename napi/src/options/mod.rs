@@ -6,11 +6,14 @@
 //! napi's int32 (which wraps `2**32 + 9` to 9); the limits below are defined once.
 //!
 //! - `pool`: `PoolOptions` → `PoolConfig`, task priority.
+//! - `budget` (Linux): `hostBudget` → the name, slots and directory of a host budget.
 //! - `kernels`: hash/hmac algorithms, encodings, compression formats, levels, output limits.
 //! - `streams`: the flush of a stream write, the output bound of a decompression task.
 //! - `process` (Linux): supervisor options → `SupervisorConfig`, `exec`/`spawn` options →
 //!   `Spec`, signals.
 
+#[cfg(target_os = "linux")]
+pub mod budget;
 pub mod cipher;
 #[cfg(unix)]
 pub mod files;

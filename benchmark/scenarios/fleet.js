@@ -115,7 +115,7 @@ async function round (cfg, ctx) {
       tasksPerSec: lat.length / (fleetMs / 1000),
       taskP50: percentile(lat, 50),
       taskP99: percentile(lat, 99),
-      slotWaitP99: cfg.budget ? Math.max(...done.map((d) => d.hostBudget.waitMs.p99)) : null
+      slotWaitP99: cfg.budget ? Math.max(...done.map((d) => d.hostBudget.waitTime.p99)) : null
     }
   } finally {
     for (const f of fleet) if (f.child.exitCode === null) f.child.disconnect()

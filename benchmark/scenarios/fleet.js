@@ -14,7 +14,8 @@
 // whole scenario); rows rotate their order each round. Figures: fleet throughput (tasks/s
 // summed over the 4 processes), task latency p50/p99 (submit → result, all tasks of the
 // round), tasks per CPU-second of the fleet's processes and the cores they used, /health
-// latency p50/p99/max (send → body), the pools' slot wait p99 (stats, worst process), and the
+// latency p50/p99/max (send → body), "procs min/max" (the process that finished fewest tasks
+// over the one that finished most: 1 is fair), the pools' slot wait p99 (stats, worst process), and the
 // CPU other processes took meanwhile (on a shared machine, a budgeted fleet with fewer
 // runnable threads gets a smaller share of contested cores; tasks/cpu-s separates that from
 // the budget's own overhead). A wrong digest, a pool thread not at the stated
@@ -124,6 +125,8 @@ async function round (cfg, ctx) {
       tasksPerCpuSec: lat.length / (fleetCpuMs / 1000),
       taskP50: percentile(lat, 50),
       taskP99: percentile(lat, 99),
+      // Fairness between the processes: the slowest one's tasks over the fastest one's.
+      minOverMax: Math.min(...done.map((d) => d.ops)) / Math.max(...done.map((d) => d.ops)),
       slotWaitP99: cfg.budget ? Math.max(...done.map((d) => d.hostBudget.waitTime.p99)) : null
     }
   } finally {
@@ -153,10 +156,10 @@ function report (res) {
   const ms = (x) => (x == null ? '-' : x.toFixed(2))
   printTable(`15. fleet: ${PROCS} processes × Pool({ threads: 2 }) hashing ${MIB} MiB (sha256, ${INFLIGHT} in flight each), ${DURATION_MS} ms runs, ` +
     `/health every ${EVERY_MS} ms; median of ${ROUNDS} (min–max beside); server and client at nice 0`,
-  ['config', 'tasks/s', 'min–max', 'tasks/cpu-s', 'fleet cpu', 'task p50 ms', 'task p99 ms', 'min–max', '/health p50', '/health p99', 'min–max', '/health max', 'slot wait p99', 'other cpu'],
+  ['config', 'tasks/s', 'min–max', 'tasks/cpu-s', 'fleet cpu', 'task p50 ms', 'task p99 ms', 'min–max', 'procs min/max', '/health p50', '/health p99', 'min–max', '/health max', 'slot wait p99', 'other cpu'],
   Object.entries(res).map(([k, s]) => {
     const m = s.median
-    return [k, m.tasksPerSec ?? '-', m.tasksPerSec == null ? '-' : range(s, 'tasksPerSec', 0), m.tasksPerCpuSec ?? '-', m.cpu.fleet ? m.cpu.fleet.toFixed(2) : '-', ms(m.taskP50), ms(m.taskP99), m.taskP99 == null ? '-' : range(s, 'taskP99', 2),
+    return [k, m.tasksPerSec ?? '-', m.tasksPerSec == null ? '-' : range(s, 'tasksPerSec', 0), m.tasksPerCpuSec ?? '-', m.cpu.fleet ? m.cpu.fleet.toFixed(2) : '-', ms(m.taskP50), ms(m.taskP99), m.taskP99 == null ? '-' : range(s, 'taskP99', 2), m.minOverMax == null ? '-' : m.minOverMax.toFixed(2),
       ms(m.healthP50), ms(m.healthP99), range(s, 'healthP99', 2), ms(m.healthMax), ms(m.slotWaitP99), m.cpu.other.toFixed(2)]
   }))
   const base = res[CONFIGS[0].name].median

@@ -3,6 +3,7 @@
 // Optional: BENCH_ONLY=noop,sha256,gzip,fsprobe,spawn,capture,processpool,threadpool,images,passwords,aead,files,compression to run a subset;
 // parse (issue 18's CSV/NDJSON/JSON parsers; 1 GiB set in the full run only) is a BENCH_ONLY name too;
 // so is bullmq (issue 19: BullMQ jobs/s, offload's createWorker against inline; starts its own redis-server);
+// and fleet (issue 19's host budget: 4 processes x 2 pool threads beside an Express /health; ~40 s quick, ~2.5 min full);
 // BENCH_NO_OFFLOAD=1 to run only the comparisons (no addon needed);
 // BENCH_FSPROBE_MBPS=<n> to fix the fsprobe background rate instead of calibrating it.
 // Pools run in this process; rows that need a process of their own run in helper
@@ -40,7 +41,8 @@ const SCENARIOS = [
   require('./scenarios/files'),
   require('./scenarios/compression'),
   require('./scenarios/parse'),
-  require('./scenarios/bullmq')
+  require('./scenarios/bullmq'),
+  require('./scenarios/fleet')
 ]
 
 async function main () {

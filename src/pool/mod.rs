@@ -20,7 +20,7 @@ mod worker;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 pub use gate::{Gate, Held};
 pub(crate) use histogram::Histogram;
@@ -148,6 +148,9 @@ struct Shared {
     cancellable: Mutex<HashMap<u64, Arc<TaskCtl>>>,
     /// Permits a drainer must hold to run tasks (a host budget's slots); none: no limit.
     gate: Option<Arc<dyn Gate>>,
+    /// Where a gated pool's idle drainers sleep, and submissions wake them (see `worker`).
+    parked: Mutex<()>,
+    work: Condvar,
 }
 
 /// A handle to a pool; clones share the same threads and queue.
@@ -196,6 +199,8 @@ impl Pool {
                 idle_waiters: Mutex::new(Vec::new()),
                 cancellable: Mutex::new(HashMap::new()),
                 gate,
+                parked: Mutex::new(()),
+                work: Condvar::new(),
             }),
         })
     }
@@ -248,6 +253,11 @@ impl Pool {
             s.stats.queued.fetch_add(1, Ordering::SeqCst);
             s.active.fetch_add(1, Ordering::SeqCst);
             q.push(ctl);
+        }
+        if s.gate.is_some() {
+            // Taken so that a drainer between its look at the queue and its sleep hears this.
+            let _parked = lock(&s.parked);
+            s.work.notify_one();
         }
         self.shared.ensure_drainer();
         Ok(id)

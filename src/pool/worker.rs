@@ -8,16 +8,18 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use std::cell::Cell;
 
-use super::gate::Held;
+use super::gate::{Held, block_for_permit};
 use super::task::{CancelReason, CancelToken, Job, Run, TaskCtl};
-use super::{OPEN, Shared, lock};
+use super::{DESTROYED, OPEN, Shared, lock};
 
 /// How many times an idle drainer yields, looking for work, before it exits.
 const LINGER_ROUNDS: usize = 64;
+/// How long a gated pool's idle drainer sleeps waiting for work before it exits.
+const PARK: Duration = Duration::from_millis(100);
 
 /// Lowers the calling thread's priority; best effort (a failure only loses the preference).
 /// Also used for the threads of a JS `ThreadPool`, which the binding renices as they attach.
@@ -64,14 +66,20 @@ impl Shared {
                 (n < threads && idle < queued).then_some(n + 1)
             })
             .is_ok();
-        if claimed {
-            let shared = self.clone();
-            self.rayon.spawn(move || shared.drain());
+        if !claimed {
+            return;
         }
-    }
-
-    fn drain(self: Arc<Self>) {
-        self.drain_holding(None);
+        // Under a gate the permit is sought here first: without one free, the wait is
+        // registered from this thread and no pool thread wakes just to find none.
+        let permit = match &self.gate {
+            None => None,
+            Some(gate) => match gate.try_acquire() {
+                Some(p) => Some(p),
+                None => return self.clone().wait_for_permit(),
+            },
+        };
+        let shared = self.clone();
+        self.rayon.spawn(move || shared.drain_holding(permit));
     }
 
     /// Runs queued tasks until the queue stays empty. Under a gate the drainer holds a permit
@@ -92,9 +100,13 @@ impl Shared {
             if let Some(gate) = &self.gate
                 && permit.is_none()
             {
-                match gate.try_acquire() {
-                    Some(p) => permit = Some(p),
-                    None => return self.wait_for_permit(false),
+                let destroyed = || self.state.load(Ordering::SeqCst) == DESTROYED;
+                permit = gate
+                    .try_acquire()
+                    .or_else(|| block_for_permit(gate.as_ref(), false, destroyed));
+                if permit.is_none() {
+                    self.drainers.fetch_sub(1, Ordering::SeqCst);
+                    return;
                 }
             }
             let mut next = self.pop();
@@ -106,13 +118,23 @@ impl Shared {
             match next {
                 Some((ctl, job)) => {
                     self.run(ctl, job);
-                    if permit.as_ref().is_some_and(|p| p.should_yield()) {
+                    if permit.as_ref().is_some_and(|p| p.should_yield())
+                        && let Some(gate) = &self.gate
+                    {
                         drop(permit.take());
-                        return self.wait_for_permit(true);
+                        let destroyed = || self.state.load(Ordering::SeqCst) == DESTROYED;
+                        permit = block_for_permit(gate.as_ref(), true, destroyed);
+                        if permit.is_none() {
+                            self.drainers.fetch_sub(1, Ordering::SeqCst);
+                            return;
+                        }
                     }
                 }
                 None => {
                     drop(permit.take());
+                    if self.gate.is_some() && self.park() {
+                        continue;
+                    }
                     self.drainers.fetch_sub(1, Ordering::SeqCst);
                     // A task pushed after our pop but before the decrement saw no free drainer
                     // slot and spawned none; take the slot back for it. (SeqCst on both sides:
@@ -138,7 +160,7 @@ impl Shared {
     /// Gives the thread back until the gate grants a permit; the drainer keeps its place in
     /// `drainers` meanwhile, so it still counts as the one that will take the queued tasks.
     /// The grant holds the pool weakly: a pool dropped meanwhile just gives the permit back.
-    fn wait_for_permit(self: Arc<Self>, yielded: bool) {
+    fn wait_for_permit(self: Arc<Self>) {
         let Some(gate) = self.gate.clone() else {
             return;
         };
@@ -152,7 +174,30 @@ impl Shared {
                     .spawn(move || resumed.drain_holding(Some(permit)));
             }
         });
-        gate.wait(grant, yielded);
+        gate.wait(grant, false);
+    }
+
+    /// A gated pool's drainer with an empty queue sleeps here, holding no permit, until a
+    /// submission wakes it (true) or `PARK` passes with none (false: it exits). Returning to
+    /// rayon at once would cost each burst gap rayon's idle loop, some 32 `sched_yield`s that on
+    /// a busy host keep the thread runnable for many time slices.
+    fn park(&self) -> bool {
+        let deadline = Instant::now() + PARK;
+        let mut parked = lock(&self.parked);
+        loop {
+            if self.stats.queued.load(Ordering::SeqCst) > 0 {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline || self.state.load(Ordering::SeqCst) != OPEN {
+                return false;
+            }
+            parked = self
+                .work
+                .wait_timeout(parked, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
     }
 
     /// Briefly waits for more work before giving the thread back. A burst of submissions from

@@ -308,13 +308,17 @@ impl Gate for HostBudget {
         HostBudget::try_acquire(self).map(|p| Box::new(p) as Box<dyn Held>)
     }
 
-    fn wait(&self, grant: Box<dyn FnOnce(Box<dyn Held>) + Send>, yielded: bool) {
+    fn wait(&self, grant: Box<dyn FnOnce(Box<dyn Held>) + Send>, yielded: bool) -> u64 {
         let grant = move |p| grant(Box::new(p) as Box<dyn Held>);
         if yielded {
-            self.acquire_later(grant);
+            self.acquire_later(grant)
         } else {
-            self.acquire(grant);
+            self.acquire(grant)
         }
+    }
+
+    fn withdraw(&self, id: u64) -> bool {
+        HostBudget::withdraw(self, id)
     }
 }
 

@@ -34,7 +34,7 @@ use slots::Slots;
 pub const MAX_SLOTS: usize = 1024;
 
 /// How long a permit is kept across back-to-back tasks while other tasks wait for a slot.
-pub const QUANTUM: Duration = Duration::from_millis(10);
+pub const QUANTUM: Duration = Duration::from_millis(50);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostBudgetError {
@@ -218,6 +218,8 @@ impl HostBudget {
             let r = q.remove(at);
             if q.is_empty() {
                 self.inner.slots.set_waiting(false);
+                // Nothing of ours starves any more: the others must not be held back.
+                self.inner.slots.drop_turn();
             }
             r
         };
@@ -263,8 +265,11 @@ impl Inner {
         loop {
             let (request, permit) = {
                 let mut q = lock(&self.requests);
-                if q.is_empty() {
+                let Some(oldest) = q.front() else {
                     return;
+                };
+                if oldest.since.elapsed() >= QUANTUM {
+                    self.slots.take_turn();
                 }
                 let Some(permit) = self.try_acquire() else {
                     return;
@@ -273,6 +278,8 @@ impl Inner {
                 if q.is_empty() {
                     self.slots.set_waiting(false);
                 }
+                // Served: the next starving waiter, of any process, may claim the turn.
+                self.slots.drop_turn();
                 (r, permit)
             };
             self.waited.fetch_add(1, Ordering::Relaxed);

@@ -12,6 +12,10 @@
 //! anyone holds it shared) and only then rings `bell` (opens and closes it for writing), which
 //! every waiting process's inotify watch sees. A holder's death closes its slot files: the
 //! watch sees that too.
+//!
+//! Starvation: between processes the first to lock a freed slot gets it, so a process can lose
+//! that race for long. One whose oldest waiter has waited a quantum takes `turn` (exclusive);
+//! while it holds it, no other process takes a free slot, so the next one freed is its own.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -28,6 +32,11 @@ pub(crate) struct Slots {
     /// Held shared while this process has waiters; probed exclusive through `probe`.
     waiting: OwnedFd,
     probe: OwnedFd,
+    /// Held exclusive by a process whose oldest waiter starves; probed shared through
+    /// `turn_probe`. While another process holds it, this one takes no free slot.
+    turn: OwnedFd,
+    turn_probe: OwnedFd,
+    holding_turn: AtomicBool,
     dir: BudgetDir,
 }
 
@@ -41,6 +50,9 @@ impl Slots {
             next: AtomicUsize::new(std::process::id() as usize % n),
             waiting: dir.open_file("waiting", libc::O_RDONLY)?,
             probe: dir.open_file("waiting", libc::O_RDONLY)?,
+            turn: dir.open_file("turn", libc::O_RDONLY)?,
+            turn_probe: dir.open_file("turn", libc::O_RDONLY)?,
+            holding_turn: AtomicBool::new(false),
             files,
             dir,
         })
@@ -54,8 +66,15 @@ impl Slots {
         &self.dir
     }
 
-    /// Takes a free slot without waiting: its index, or `None` if every slot is held.
+    /// Takes a free slot without waiting: its index, or `None` if every slot is held, or if
+    /// another process holds the turn.
     pub(crate) fn try_take(&self) -> Option<usize> {
+        if !self.holding_turn.load(Ordering::Acquire) {
+            match sys::flock(self.turn_probe.as_fd(), libc::LOCK_SH | libc::LOCK_NB) {
+                Ok(true) => drop(sys::flock(self.turn_probe.as_fd(), libc::LOCK_UN)),
+                _ => return None,
+            }
+        }
         let n = self.files.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
         for k in 0..n {
@@ -90,6 +109,26 @@ impl Slots {
                 false
             }
             _ => true,
+        }
+    }
+
+    /// Claims the turn for this process's starving waiter; false if another process has it.
+    pub(crate) fn take_turn(&self) -> bool {
+        if self.holding_turn.load(Ordering::Acquire) {
+            return true;
+        }
+        let got = sys::flock(self.turn.as_fd(), libc::LOCK_EX | libc::LOCK_NB).unwrap_or(false);
+        self.holding_turn.store(got, Ordering::Release);
+        got
+    }
+
+    /// Gives the turn back (its waiter was served) and wakes the processes it held back.
+    pub(crate) fn drop_turn(&self) {
+        if self.holding_turn.swap(false, Ordering::AcqRel) {
+            let _ = sys::flock(self.turn.as_fd(), libc::LOCK_UN);
+            if self.contended() {
+                self.ring();
+            }
         }
     }
 

@@ -50,6 +50,9 @@ impl Waiter {
     }
 
     fn run(&self) {
+        // At the pool threads' default niceness: woken by every release on the host, it must
+        // not queue a web server's request behind it.
+        crate::pool::set_nice(crate::pool::DEFAULT_NICE);
         let fds = [self.inotify.as_raw_fd()];
         loop {
             sys::poll_readable(&fds, FALLBACK_MS);

@@ -147,17 +147,29 @@ test('OFFLOAD_HOST_BUDGET gives every pool without the option a budget (XDG_RUNT
 
 test('metrics() reports each budget: slots, held here and anywhere, waiting, and the wait histogram', async () => {
   const dir = privateDir()
-  const pool = new Pool({ threads: 2, hostBudget: { name: 'metered', slots: 1, dir } })
+  const other = await holder(dir, 'metered', 1)
+  const pool = new Pool({ threads: 2, hostBudget: { name: 'metered', dir } })
   try {
-    await Promise.all([1, 2, 3].map(() => spin(20, { pool })))
-    const text = metrics()
+    const task = spin(1, { pool })
+    await until(() => pool.stats().hostBudget.waiting > 0, 'the task to wait for the slot', 10_000)
+    let text = metrics()
     assert.match(text, /^offload_host_budget_slots\{budget="metered"\} 1$/m)
-    assert.match(text, /^offload_host_budget_slots_held\{budget="metered",holder="any_process"\} [01]$/m)
-    assert.match(text, /^offload_host_budget_waiting\{budget="metered"\} \d+$/m)
-    assert.match(text, /^offload_host_budget_acquired_total\{budget="metered"\} [3-9]$/m)
+    assert.match(text, /^offload_host_budget_slots_held\{budget="metered",holder="this_process"\} 0$/m)
+    assert.match(text, /^offload_host_budget_slots_held\{budget="metered",holder="any_process"\} 1$/m)
+    assert.match(text, /^offload_host_budget_waiting\{budget="metered"\} [1-9]$/m)
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    await killed(other)
+    await task
+    text = metrics()
+    assert.match(text, /^offload_host_budget_acquired_total\{budget="metered"\} [1-9]\d*$/m)
     const count = Number(text.match(/^offload_host_budget_wait_seconds_count\{budget="metered"\} (\d+)$/m)[1])
-    assert.ok(count >= 2, `two of three tasks waited for the one slot (count ${count})`)
+    const inf = Number(text.match(/^offload_host_budget_wait_seconds_bucket\{budget="metered",le="\+Inf"\} (\d+)$/m)[1])
+    const sum = Number(text.match(/^offload_host_budget_wait_seconds_sum\{budget="metered"\} ([\d.e-]+)$/m)[1])
+    assert.equal(count, pool.stats().hostBudget.waited)
+    assert.ok(count >= 1 && inf === count, `count ${count}, +Inf ${inf}`)
+    assert.ok(sum >= 0.03, `the task waited at least the 30 ms the holder kept the slot (sum ${sum} s)`)
   } finally {
+    other.kill('SIGKILL')
     await pool.close()
   }
 })

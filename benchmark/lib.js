@@ -349,7 +349,23 @@ function threadStat (prefix, field) {
   return out
 }
 
+// CPU time (ms) processes have used so far (utime + stime of /proc/<pid>/stat, USER_HZ 100).
+// Live children are not in the parent's cutime/cstime; a process gone meanwhile loses its last
+// ticks, a few ms at most.
+function processCpuMs (pids) {
+  let ms = 0
+  for (const pid of pids) {
+    try {
+      const s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1')
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+      ms += (Number(f[11]) + Number(f[12])) * 10
+    } catch {}
+  }
+  return ms
+}
+
 module.exports = {
+  processCpuMs,
   QUICK,
   THREADS,
   ROUNDS,

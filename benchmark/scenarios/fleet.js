@@ -28,7 +28,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { fork } = require('node:child_process')
 const { setTimeout: sleep } = require('node:timers/promises')
-const { QUICK, ROUNDS, rounds, statsOf, printTable, range, target, percentile, performance } = require('../lib')
+const { QUICK, ROUNDS, rounds, statsOf, printTable, range, target, percentile, performance, processCpuMs } = require('../lib')
 const C = require('../contestants')
 
 const PROCS = 4
@@ -69,17 +69,6 @@ function busyMs () {
   const f = fs.readFileSync('/proc/stat', 'latin1').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number)
   return (f.reduce((a, b) => a + b, 0) - f[3] - f[4]) * 10
 }
-function cpuMs (pids) {
-  let ms = 0
-  for (const pid of pids) {
-    try {
-      const s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1')
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
-      ms += (Number(f[11]) + Number(f[12])) * 10
-    } catch {} // exited: its last ticks are lost, a few ms at most
-  }
-  return ms
-}
 
 async function round (cfg, ctx) {
   const wcfg = { budget: cfg.budget ? ctx.budget : null, nice: cfg.nice, mib: MIB, inflight: INFLIGHT, durationMs: DURATION_MS }
@@ -88,16 +77,16 @@ async function round (cfg, ctx) {
     const fleetPids = fleet.map((f) => f.child.pid)
     const pids = [process.pid, ctx.server.pid, ctx.client.pid, ...fleetPids]
     const busy0 = busyMs()
-    const ours0 = cpuMs(pids)
-    const fleet0 = cpuMs(fleetPids)
+    const ours0 = processCpuMs(pids)
+    const fleet0 = processCpuMs(fleetPids)
     const t0 = performance.now()
     ctx.client.send({ cmd: 'start' })
     const results = fleet.map((f) => nextMessage(f.child))
     for (const f of fleet) f.child.send({ cmd: 'go' })
     // The fleet's CPU is read before its processes exit (they send, then exit).
     const done = cfg.idle ? (await sleep(DURATION_MS), []) : await Promise.all(results)
-    const ours = cpuMs(pids) - ours0
-    const fleetCpuMs = cpuMs(fleetPids) - fleet0
+    const ours = processCpuMs(pids) - ours0
+    const fleetCpuMs = processCpuMs(fleetPids) - fleet0
     const elapsedMs = performance.now() - t0
     const other = Math.max(0, (busyMs() - busy0 - ours) / elapsedMs)
     const health = nextMessage(ctx.client)

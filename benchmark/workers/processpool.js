@@ -11,7 +11,7 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { setTimeout: sleep } = require('node:timers/promises')
-const { measure, closedLoop, rounds, statsOf, helperMain, prng } = require('../lib')
+const { measure, closedLoop, rounds, statsOf, helperMain, prng, processCpuMs } = require('../lib')
 const C = require('../contestants')
 
 const cfg = JSON.parse(process.argv[2])
@@ -104,20 +104,6 @@ function childPids () {
   return pids
 }
 
-// CPU time (ms) the pools' workers used so far (utime + stime; USER_HZ 100 as
-// in lib.js). Live children are not in cutime/cstime, so lib.js's measure()
-// bills them as "other"; they are our work, so they are split out here.
-function workersCpuMs (pids) {
-  let ms = 0
-  for (const pid of pids) {
-    try {
-      const s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1')
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
-      ms += (Number(f[11]) + Number(f[12])) * 10
-    } catch {}
-  }
-  return ms
-}
 
 helperMain(async () => {
   const size = cfg.size
@@ -200,11 +186,13 @@ helperMain(async () => {
       const runs = await rounds(impls.map((impl) => ({
         name: impl.name,
         run: async () => {
-          const w0 = workersCpuMs(pids)
+          // Live workers are not in our cutime/cstime, so measure() bills them as "other":
+          // they are our work, so they are split out here.
+          const w0 = processCpuMs(pids)
           const r = await measure(() => closedLoop(impl.submit[c.task], { inflight: c.inflight, durationMs: cfg.durationMs }))
           // Read outside measure(): /proc reads must not show up as loop delay.
           // The window also holds measure()'s few idle ms, when workers are idle.
-          const workers = (workersCpuMs(pids) - w0) / r.elapsedMs
+          const workers = (processCpuMs(pids) - w0) / r.elapsedMs
           if (r.cpu.other != null) r.cpu.other = Math.max(0, r.cpu.other - workers)
           r.cpu.workers = workers
           return { ...r, tasksPerSec: r.ops / (r.elapsedMs / 1000) }

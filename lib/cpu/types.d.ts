@@ -58,7 +58,7 @@ export declare class Pool {
   readonly maxQueue: number
   /** The host budget this pool's tasks take slots from (`options.hostBudget`), if any. */
   readonly hostBudget: string | undefined
-  /** Counters and latency percentiles; O(1) and cheap to call. */
+  /** Counters and latency percentiles; O(1) and cheap to call. With a `hostBudget`, also the budget's stats, whose `heldAnywhere` probes each slot (one or two system calls per slot). */
   stats(): PoolStats & HostBudgetPoolStats
   /** Stops admission (later calls reject with `ERR_OFFLOAD_POOL_CLOSED`); resolves once every accepted task has settled. */
   close(): Promise<void>

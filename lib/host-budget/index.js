@@ -39,9 +39,9 @@ function fromEnv() {
 }
 
 class HostBudget {
-  constructor(native) {
+  constructor(native, name) {
     this.native = native
-    this.name = binding.hostBudgetStats(native).name
+    this.name = name
   }
 
   stats() {
@@ -73,7 +73,7 @@ function budgetOf(options) {
   }
   // The same budget for every pool of this process (one set of stats and metrics).
   if (known !== undefined) return known
-  const budget = new HostBudget(native)
+  const budget = new HostBudget(native, name)
   joined.set(key, new WeakRef(budget))
   return budget
 }
